@@ -1,0 +1,122 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { log } from '@temporalio/activity';
+import type { ArchitectureDraft } from '../contracts/design';
+import type { GateDecision, Usage } from '../contracts/run';
+import { architectureJsonSchema, ArchitectureDraftSchema, semanticProblems } from '../design/architecture';
+import { gatherWorkspaceContext, renderContext, type DesignContext } from '../design/context';
+import { draftMessages } from '../design/prompts';
+import { draftDigest, renderSpec } from '../design/render';
+import { AimlError } from '../errors';
+import { chatStructured } from '../llm/structured';
+import { sha256 } from '../storage/blob-store';
+import type { ActivityDeps } from './deps';
+import { guarded } from './failures';
+import { writeFileAtomic, resolveInside } from './fs-util';
+
+export interface GatherContextInput {
+  brief: string;
+  workspace: string;
+  kb?: string;
+}
+
+export interface GatherContextOutput {
+  contextRef: string;
+  files: string[];
+  kbHits: number;
+  chars: number;
+}
+
+export interface DraftInput {
+  brief: string;
+  contextRef: string;
+  round: number;
+  feedback?: string;
+  previousDraft?: ArchitectureDraft;
+  model?: string;
+}
+
+export interface DraftOutput {
+  draft: ArchitectureDraft;
+  digest: string;
+  usage: Usage;
+  repaired: boolean;
+  model: string;
+}
+
+export interface WriteSpecInput {
+  workspace: string;
+  specFile: string;
+  brief: string;
+  draft: ArchitectureDraft;
+  decisions: GateDecision[];
+}
+
+export interface WriteSpecOutput {
+  path: string;
+  sha256: string;
+  bytes: number;
+  unchanged: boolean;
+}
+
+export function designActivities(deps: ActivityDeps) {
+  return {
+    async gatherContext(input: GatherContextInput): Promise<GatherContextOutput> {
+      return guarded(async () => {
+        if (!input.brief?.trim()) throw new AimlError('INPUT_INVALID', 'The brief is empty');
+        const ctx: DesignContext = { files: gatherWorkspaceContext(input.workspace, input.brief), kb: [] };
+        if (input.kb) {
+          if (!deps.retriever) throw new AimlError('KB_UNAVAILABLE', `Knowledge base "${input.kb}" was asked for, but this worker has no retriever`);
+          ctx.kb = await deps.retriever.search(input.kb, input.brief, 8);
+        }
+        const text = renderContext(ctx);
+        return { contextRef: deps.blobs.put(text), files: ctx.files.map((f) => f.path), kbHits: ctx.kb.length, chars: text.length };
+      });
+    },
+
+    async draftArchitecture(input: DraftInput): Promise<DraftOutput> {
+      return guarded(async (signal) => {
+        const context = deps.blobs.get(input.contextRef);
+        const result = await chatStructured(
+          deps.llm,
+          {
+            messages: draftMessages({ brief: input.brief, context, feedback: input.feedback, previousDraft: input.previousDraft }),
+            model: input.model,
+            schemaName: 'architecture_draft',
+            jsonSchema: architectureJsonSchema(),
+            temperature: 0.2,
+            signal,
+          },
+          ArchitectureDraftSchema,
+          semanticProblems,
+        );
+        if (result.repaired) log.warn('draft needed a repair request', { round: input.round });
+        return {
+          draft: result.value,
+          digest: draftDigest(result.value),
+          usage: { ...result.usage, llmCalls: result.calls },
+          repaired: result.repaired,
+          model: input.model ?? deps.llm.model,
+        };
+      });
+    },
+
+    async writeSpec(input: WriteSpecInput): Promise<WriteSpecOutput> {
+      return guarded(async () => {
+        const target = resolveInside(input.workspace, input.specFile);
+        const text = renderSpec(input.draft, { brief: input.brief, decisions: input.decisions });
+        const hash = sha256(text);
+        const unchanged = fs.existsSync(target) && sha256(fs.readFileSync(target)) === hash;
+        if (!unchanged) writeFileAtomic(target, text);
+        return { path: target, sha256: hash, bytes: Buffer.byteLength(text), unchanged };
+      });
+    },
+
+    async sendReminder(input: { workflowId: string; gate: string; waitedMs: number; approveCommand: string; reminder: number }): Promise<void> {
+      const line = { at: new Date().toISOString(), ...input };
+      log.info('approval reminder', line);
+      fs.mkdirSync(deps.stateDir, { recursive: true });
+      fs.appendFileSync(path.join(deps.stateDir, 'reminders.jsonl'), `${JSON.stringify(line)}\n`);
+    },
+  };
+}

@@ -1,0 +1,13 @@
+import type { ActivityDeps } from './deps';
+import { designActivities } from './design';
+
+export type { ActivityDeps } from './deps';
+
+/** All activities, bound to their dependencies. Workflows type their proxies with this. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...designActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

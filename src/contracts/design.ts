@@ -1,0 +1,42 @@
+import type { ArchitectureDraft } from '../design/architecture';
+import type { GateDecision, Usage } from './run';
+
+export type { ArchitectureDraft };
+
+/** How a gate waits. Durations in milliseconds. */
+export interface ApprovalPolicy {
+  /** `auto` approves every gate at once (recorded as a policy decision). Default `manual`. */
+  mode?: 'manual' | 'auto';
+  /** Give up waiting after this long. Default: wait forever. */
+  timeoutMs?: number;
+  /** Send a reminder this often while waiting. Default: none. */
+  reminderIntervalMs?: number;
+  /** What a timeout means. Default `fail`. */
+  onTimeout?: 'fail' | 'approve';
+}
+
+export interface DesignInput {
+  brief: string;
+  /** Absolute path of the target workspace; SPECS.md is written there. */
+  workspace: string;
+  /** Knowledge base to retrieve context from. */
+  kb?: string;
+  approval?: ApprovalPolicy;
+  /** Revisions allowed after rejections before the run fails. Default 5. */
+  maxRevisions?: number;
+  /** Overrides the worker's AIML_MODEL for this run. */
+  model?: string;
+  /** File name of the spec inside the workspace. Default SPECS.md. */
+  specFile?: string;
+}
+
+export interface DesignResult {
+  specPath: string;
+  draft: ArchitectureDraft;
+  rounds: number;
+  decisions: GateDecision[];
+  usage: Usage;
+}
+
+export const DESIGN_GATE = 'design/spec';
+export const designWorkflowId = (suffix: string): string => `design-${suffix}`;

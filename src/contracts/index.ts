@@ -1,0 +1,8 @@
+/** The one place for contracts shared by workflows, activities, the CLI and tests. */
+export * from './run';
+export * from './messages';
+export * from './design';
+export * from './search-attributes';
+
+/** Workflow type names, as registered by the worker. */
+export const WORKFLOW_TYPES = { design: 'design' } as const;

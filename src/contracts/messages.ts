@@ -1,0 +1,36 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { DecisionKind, GateDecision, RunState } from './run';
+
+/**
+ * Decision payloads. A person can send these from the Temporal UI or CLI, e.g.
+ *   temporal workflow signal --workflow-id <id> --name approve --input '{"by":"ana","comment":"ok"}'
+ *   temporal workflow signal --workflow-id <id> --name reject  --input '{"by":"ana","feedback":"use pgvector"}'
+ * `gate` may be omitted: it then means the gate that is pending now.
+ */
+export interface ApprovePayload {
+  gate?: string;
+  by?: string;
+  comment?: string;
+}
+
+export interface RejectPayload {
+  gate?: string;
+  by?: string;
+  /** Required: what should change. The next draft is made with it. */
+  feedback: string;
+  comment?: string;
+}
+
+export interface DecideInput {
+  decision: DecisionKind;
+  gate?: string;
+  by?: string;
+  comment?: string;
+  feedback?: string;
+}
+
+export const approveSignal = defineSignal<[ApprovePayload]>('approve');
+export const rejectSignal = defineSignal<[RejectPayload]>('reject');
+/** Same decisions as the signals, but validated synchronously: the caller learns at once if it was refused. */
+export const decideUpdate = defineUpdate<GateDecision, [DecideInput]>('decide');
+export const stateQuery = defineQuery<RunState>('state');

@@ -1,0 +1,79 @@
+/** Run state shared by every aiml workflow, the CLI and the tests. Plain data only. */
+
+export type Phase = 'design' | 'build' | 'ship' | 'ingest';
+export type RunStatus = 'running' | 'awaiting_approval' | 'completed' | 'failed' | 'cancelled';
+export const RUN_STATUSES: readonly RunStatus[] = ['running', 'awaiting_approval', 'completed', 'failed', 'cancelled'];
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  llmCalls: number;
+}
+
+export const ZERO_USAGE: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, llmCalls: 0 };
+
+export function addUsage(a: Usage, b: Partial<Usage>): Usage {
+  return {
+    promptTokens: a.promptTokens + (b.promptTokens ?? 0),
+    completionTokens: a.completionTokens + (b.completionTokens ?? 0),
+    totalTokens: a.totalTokens + (b.totalTokens ?? (b.promptTokens ?? 0) + (b.completionTokens ?? 0)),
+    llmCalls: a.llmCalls + (b.llmCalls ?? 0),
+  };
+}
+
+export type GateStatus = 'pending' | 'approved' | 'rejected' | 'timed_out';
+export type DecisionKind = 'approve' | 'reject';
+
+/** One decision on one round of a gate: who, when, what, through which channel. */
+export interface GateDecision {
+  gate: string;
+  round: number;
+  decision: DecisionKind;
+  by: string;
+  at: string; // ISO-8601, workflow time
+  comment?: string;
+  feedback?: string;
+  via: 'signal' | 'update' | 'policy';
+}
+
+/** One round of a gate. A rejected round is followed by a new round of the same gate. */
+export interface GateRound {
+  gate: string;
+  round: number;
+  status: GateStatus;
+  openedAt: string;
+  /** What a person is asked to decide, in one line. */
+  summary: string;
+  /** The exact CLI command that approves it. */
+  approveCommand: string;
+  decision?: GateDecision;
+  reminders: number;
+}
+
+/** A decision that arrived by signal but could not be applied (signals cannot be refused). */
+export interface IgnoredDecision {
+  at: string;
+  decision: DecisionKind;
+  gate?: string;
+  by?: string;
+  reason: string;
+}
+
+export interface RunState {
+  phase: Phase;
+  status: RunStatus;
+  /** What the run is doing or waiting for, in words. */
+  step: string;
+  pendingGate: string | null;
+  /** Workflow id that owns the pending gate (a child, for `ship`). */
+  pendingGateWorkflowId: string | null;
+  gates: GateRound[];
+  ignoredDecisions: IgnoredDecision[];
+  usage: Usage;
+  /** Files written into the workspace (absolute paths). */
+  artifacts: string[];
+  error: string | null;
+  /** Phase-specific detail (design round, build steps, ingest progress, child ids...). */
+  details: Record<string, unknown>;
+}

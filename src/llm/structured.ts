@@ -1,0 +1,82 @@
+import type { z } from 'zod';
+import { AimlError } from '../errors';
+import type { ChatMessage, ChatModel, ChatRequest, TokenUsage } from './gateway';
+
+/** Pulls one JSON value out of a model answer: tolerates code fences and prose around it. */
+export function extractJson(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
+  const trimmed = text.trim();
+  const fenced = /```(?:json)?\s*([\s\S]*?)```/i.exec(trimmed);
+  const candidates = [trimmed];
+  if (fenced?.[1]) candidates.push(fenced[1].trim());
+  const first = trimmed.indexOf('{');
+  const last = trimmed.lastIndexOf('}');
+  if (first >= 0 && last > first) candidates.push(trimmed.slice(first, last + 1));
+  let error = 'no JSON object found';
+  for (const c of candidates) {
+    try {
+      return { ok: true, value: JSON.parse(c) };
+    } catch (err) {
+      error = (err as Error).message;
+    }
+  }
+  return { ok: false, error: `not valid JSON (${error})` };
+}
+
+/** Human-readable schema problems, at most `max` of them. */
+export function describeIssues(error: z.ZodError, max = 8): string[] {
+  return error.issues.slice(0, max).map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+}
+
+export interface StructuredResult<T> {
+  value: T;
+  usage: TokenUsage;
+  calls: number;
+  /** True when the first answer was invalid and a repair request fixed it. */
+  repaired: boolean;
+}
+
+/**
+ * Asks for JSON matching `schema`. An invalid answer gets one repair request that quotes the
+ * problems; a second invalid answer fails with LLM_MALFORMED_OUTPUT (never retried blindly).
+ */
+export async function chatStructured<T>(
+  model: ChatModel,
+  req: Omit<ChatRequest, 'jsonSchema'> & { schemaName: string; jsonSchema: Record<string, unknown> },
+  schema: z.ZodType<T>,
+  extraCheck: (value: T) => string[] = () => [],
+): Promise<StructuredResult<T>> {
+  const { schemaName, jsonSchema, ...rest } = req;
+  const usage: TokenUsage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
+  let messages: ChatMessage[] = req.messages;
+  let lastProblems: string[] = [];
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const res = await model.chat({ ...rest, messages, jsonSchema: { name: schemaName, schema: jsonSchema } });
+    usage.promptTokens += res.usage.promptTokens;
+    usage.completionTokens += res.usage.completionTokens;
+    usage.totalTokens += res.usage.totalTokens;
+    const parsed = extractJson(res.content);
+    if (parsed.ok) {
+      const checked = schema.safeParse(parsed.value);
+      if (checked.success) {
+        const problems = extraCheck(checked.data);
+        if (problems.length === 0) return { value: checked.data, usage, calls: attempt, repaired: attempt > 1 };
+        lastProblems = problems;
+      } else {
+        lastProblems = describeIssues(checked.error);
+      }
+    } else {
+      lastProblems = [parsed.error];
+    }
+    messages = [
+      ...req.messages,
+      { role: 'assistant', content: res.content.slice(0, 20_000) },
+      {
+        role: 'user',
+        content: `That answer is not valid for the required JSON schema:\n- ${lastProblems.join('\n- ')}\nReturn the corrected JSON object only, with every required field.`,
+      },
+    ];
+  }
+  throw new AimlError('LLM_MALFORMED_OUTPUT', `The model's answer was not valid ${schemaName} JSON after a repair attempt: ${lastProblems.join('; ')}`, {
+    problems: lastProblems,
+  });
+}

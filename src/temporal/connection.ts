@@ -1,0 +1,36 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { TemporalConfig } from '../config';
+import { AimlError, errorMessage } from '../errors';
+
+function connectOptions(config: TemporalConfig) {
+  return {
+    address: config.address,
+    tls: config.tls ?? (config.apiKey ? true : undefined),
+    apiKey: config.apiKey,
+  };
+}
+
+function unreachable(config: TemporalConfig, err: unknown): AimlError {
+  return new AimlError(
+    'TEMPORAL_UNREACHABLE',
+    `Cannot reach Temporal at ${config.address} (namespace ${config.namespace}): ${errorMessage(err).split('\n')[0]}. Start one with "aiml dev" or set TEMPORAL_ADDRESS.`,
+  );
+}
+
+export async function connectClient(config: TemporalConfig, timeoutMs = 5000): Promise<Client> {
+  try {
+    const connection = await Connection.connect({ ...connectOptions(config), connectTimeout: timeoutMs });
+    return new Client({ connection, namespace: config.namespace });
+  } catch (err) {
+    throw unreachable(config, err);
+  }
+}
+
+export async function connectWorker(config: TemporalConfig): Promise<NativeConnection> {
+  try {
+    return await NativeConnection.connect(connectOptions(config));
+  } catch (err) {
+    throw unreachable(config, err);
+  }
+}

@@ -1,0 +1,37 @@
+import path from 'node:path';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from './activities';
+import type { LlmConfig } from './config';
+import { LlmGateway } from './llm/gateway';
+import { BlobStore } from './storage/blob-store';
+
+/** Builds activity dependencies once: the LLM client, the blob store, the retriever. */
+export function buildDeps(llm: LlmConfig, stateDir: string): ActivityDeps {
+  return {
+    llm: new LlmGateway(llm),
+    blobs: new BlobStore(path.join(stateDir, 'blobs')),
+    stateDir,
+  };
+}
+
+export interface CreateWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  /** A prebuilt workflow bundle (tests build one per run); default: bundle src/workflows. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  maxCachedWorkflows?: number;
+}
+
+export function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    activities: createActivities(opts.deps),
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    maxCachedWorkflows: opts.maxCachedWorkflows,
+    identity: `aiml-worker@${process.pid}`,
+  });
+}

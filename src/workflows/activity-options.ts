@@ -1,0 +1,15 @@
+import type { ActivityOptions } from '@temporalio/workflow';
+
+/** LLM calls: heartbeat while streaming; 4xx arrive as non-retryable failures, 429 with its own delay. */
+export const LLM_ACTIVITY: ActivityOptions = {
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 6 },
+};
+
+/** Local file and store work: short, retried a few times. */
+export const IO_ACTIVITY: ActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
+};

@@ -1,0 +1,69 @@
+import * as wf from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { DESIGN_GATE, type ArchitectureDraft, type DesignInput, type DesignResult } from '../contracts/design';
+import { addUsage } from '../contracts/run';
+import { IO_ACTIVITY, LLM_ACTIVITY } from './activity-options';
+import { GateKeeper } from './gates';
+import { RunTracker } from './run-state';
+
+const io = wf.proxyActivities<Activities>(IO_ACTIVITY);
+const llm = wf.proxyActivities<Activities>(LLM_ACTIVITY);
+
+/**
+ * DESIGN: gather context → draft the architecture (structured, validated) → gate `design/spec`
+ * → on rejection, redraft with the feedback and the previous draft → on approval, write SPECS.md.
+ */
+export async function design(input: DesignInput): Promise<DesignResult> {
+  const run = new RunTracker('design', { details: { round: 0, brief: input.brief.slice(0, 200) } });
+  const gates = new GateKeeper(run);
+  const maxRevisions = input.maxRevisions ?? 5;
+  try {
+    run.step('gathering context from the workspace' + (input.kb ? ` and knowledge base "${input.kb}"` : ''));
+    const ctx = await io.gatherContext.executeWithOptions({ ...IO_ACTIVITY, summary: 'gather context' }, [
+      { brief: input.brief, workspace: input.workspace, kb: input.kb },
+    ]);
+    run.state.details.contextFiles = ctx.files;
+    run.state.details.kbHits = ctx.kbHits;
+
+    let draft: ArchitectureDraft | undefined;
+    let feedback: string | undefined;
+    for (let round = 1; ; round++) {
+      if (round > maxRevisions + 1) {
+        throw wf.ApplicationFailure.nonRetryable(`Design rejected ${maxRevisions + 1} times; giving up (maxRevisions=${maxRevisions})`, 'TOO_MANY_REVISIONS');
+      }
+      run.state.details.round = round;
+      run.step(round === 1 ? 'drafting the architecture' : `redrafting the architecture with feedback (round ${round})`);
+      const out = await llm.draftArchitecture.executeWithOptions(
+        { ...LLM_ACTIVITY, summary: round === 1 ? 'draft architecture' : `redraft architecture (round ${round})` },
+        [{ brief: input.brief, contextRef: ctx.contextRef, round, feedback, previousDraft: draft, model: input.model }],
+      );
+      draft = out.draft;
+      run.state.usage = addUsage(run.state.usage, out.usage);
+      run.state.details.title = draft.title;
+      run.state.details.digest = out.digest;
+
+      const decision = await gates.wait({
+        gate: DESIGN_GATE,
+        summary: `architecture draft "${draft.title}" (round ${round})`,
+        policy: input.approval,
+        remind: (g, waitedMs) =>
+          io.sendReminder.executeWithOptions({ ...IO_ACTIVITY, summary: `remind: ${g.gate} waiting` }, [
+            { workflowId: wf.workflowInfo().workflowId, gate: g.gate, waitedMs, approveCommand: g.approveCommand, reminder: g.reminders },
+          ]),
+      });
+      if (decision.decision === 'approve') break;
+      feedback = decision.feedback;
+    }
+
+    run.step('writing SPECS.md');
+    const spec = await io.writeSpec.executeWithOptions({ ...IO_ACTIVITY, summary: `write ${input.specFile ?? 'SPECS.md'}` }, [
+      { workspace: input.workspace, specFile: input.specFile ?? 'SPECS.md', brief: input.brief, draft, decisions: gates.decisions() },
+    ]);
+    run.state.artifacts.push(spec.path);
+    run.state.status = 'completed';
+    run.step(`completed: wrote ${spec.path}`);
+    return { specPath: spec.path, draft, rounds: run.state.details.round as number, decisions: gates.decisions(), usage: run.state.usage };
+  } catch (err) {
+    throw run.fail(err);
+  }
+}

@@ -1,0 +1,2 @@
+/** Every workflow the worker registers. Orchestration only: all I/O happens in activities. */
+export { design } from './design';

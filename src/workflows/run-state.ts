@@ -1,0 +1,70 @@
+import * as wf from '@temporalio/workflow';
+import { SA_AWAITING_APPROVAL, SA_PHASE, SA_STATUS, SA_TOTAL_TOKENS } from '../contracts/search-attributes';
+import { ZERO_USAGE, type Phase, type RunState } from '../contracts/run';
+import { stateQuery } from '../contracts/messages';
+
+/**
+ * Owns a workflow's RunState: answers the `state` query, keeps the UI's current-details panel
+ * and the search attributes in step with it (upserting only what changed).
+ */
+export class RunTracker {
+  readonly state: RunState;
+  private lastAttrs = '';
+
+  constructor(phase: Phase, initial?: Partial<RunState>) {
+    this.state = {
+      phase,
+      status: 'running',
+      step: 'starting',
+      pendingGate: null,
+      pendingGateWorkflowId: null,
+      gates: [],
+      ignoredDecisions: [],
+      usage: { ...ZERO_USAGE },
+      artifacts: [],
+      error: null,
+      details: {},
+      ...initial,
+    };
+    wf.setHandler(stateQuery, () => this.state, { description: 'The run: status, step, pending gate, decisions, token usage, artifacts.' });
+  }
+
+  /** Sets the step (what the run is doing now) and publishes. */
+  step(step: string): void {
+    this.state.step = step;
+    this.publish();
+  }
+
+  publish(): void {
+    const s = this.state;
+    const lines = [`**${s.phase}** — ${s.status.replace('_', ' ')}`, '', s.step];
+    const open = s.gates.find((g) => g.status === 'pending');
+    if (open) {
+      lines.push('', `Waiting for a decision on gate \`${open.gate}\` (round ${open.round}): ${open.summary}`);
+      lines.push('', `Approve: \`${open.approveCommand}\``);
+      lines.push(`Reject: \`${open.approveCommand.replace(' approve ', ' reject ').replace(/ --gate .*$/, '')} --gate ${open.gate} --feedback "<what to change>"\``);
+    }
+    lines.push('', `Tokens so far: ${s.usage.totalTokens}`);
+    wf.setCurrentDetails(lines.join('\n'));
+    const attrs = JSON.stringify([s.phase, s.status, s.pendingGate !== null, s.usage.totalTokens]);
+    if (attrs !== this.lastAttrs) {
+      this.lastAttrs = attrs;
+      wf.upsertSearchAttributes([
+        { key: SA_PHASE, value: s.phase },
+        { key: SA_STATUS, value: s.status },
+        { key: SA_AWAITING_APPROVAL, value: s.pendingGate !== null },
+        { key: SA_TOTAL_TOKENS, value: s.usage.totalTokens },
+      ]);
+    }
+  }
+
+  /** Marks the run failed (for the search attribute) and returns the error to rethrow. */
+  fail(err: unknown): unknown {
+    this.state.status = wf.isCancellation(err) ? 'cancelled' : 'failed';
+    this.state.error = err instanceof Error ? err.message : String(err);
+    this.state.pendingGate = null;
+    this.state.step = this.state.status === 'cancelled' ? 'cancelled' : `failed: ${this.state.error}`;
+    this.publish();
+    return err;
+  }
+}

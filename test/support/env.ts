@@ -1,0 +1,71 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { buildDeps, createWorker } from '../../src/worker-factory';
+
+/** Shared helpers for tests that run workflows on the suite's real dev server. */
+
+let runtimeInstalled = false;
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    /* already installed in this process */
+  }
+}
+
+export function temporalAddress(): string {
+  const address = process.env.AIML_TEST_TEMPORAL_ADDRESS;
+  if (!address) throw new Error('AIML_TEST_TEMPORAL_ADDRESS is not set: run through jest (global setup starts the server)');
+  return address;
+}
+
+export async function testClient(): Promise<{ client: Client; close: () => Promise<void> }> {
+  const connection = await Connection.connect({ address: temporalAddress() });
+  return { client: new Client({ connection, namespace: 'default' }), close: () => connection.close() };
+}
+
+export function uniqueId(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export function tmpDir(prefix = 'aiml-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export interface TestWorker {
+  worker: Worker;
+  taskQueue: string;
+  stateDir: string;
+  stop(): Promise<void>;
+}
+
+/** An in-process worker on its own task queue, talking to the scripted LLM at `llmUrl`. */
+export async function startWorker(opts: { llmUrl: string; taskQueue?: string; stateDir?: string; stream?: boolean }): Promise<TestWorker> {
+  quietRuntime();
+  const taskQueue = opts.taskQueue ?? uniqueId('tq');
+  const stateDir = opts.stateDir ?? tmpDir('aiml-state-');
+  const connection = await NativeConnection.connect({ address: temporalAddress() });
+  const worker = await createWorker({
+    connection,
+    namespace: 'default',
+    taskQueue,
+    deps: buildDeps({ baseURL: opts.llmUrl, apiKey: 'sk-test-not-a-secret', model: 'scripted-model', timeoutMs: 30_000, stream: opts.stream ?? true }, stateDir),
+    workflowBundle: { codePath: process.env.AIML_TEST_WORKFLOW_BUNDLE! },
+  });
+  const running = worker.run();
+  return {
+    worker,
+    taskQueue,
+    stateDir,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}

@@ -1,0 +1,146 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A scripted LLM: a real HTTP server speaking the OpenAI wire protocol (chat completions as JSON
+ * or SSE, embeddings as JSON), so the `openai` SDK path runs for real. Each chat request takes the
+ * next scripted reply; every request body is recorded for assertions.
+ */
+
+export interface ChatRequestBody {
+  model: string;
+  messages: { role: string; content: string }[];
+  stream?: boolean;
+  response_format?: { type: string; json_schema?: { name: string } };
+  [key: string]: unknown;
+}
+
+export type Reply =
+  | { content: string; delayMs?: number }
+  | { status: number; error?: string; headers?: Record<string, string>; delayMs?: number };
+
+export type Responder = (req: ChatRequestBody, index: number) => Reply;
+
+export interface ScriptedLlm {
+  url: string; // base URL, ending in /v1
+  requests: ChatRequestBody[];
+  embeddingRequests: { model: string; input: string[] }[];
+  /** Replies for the next chat requests, in order. */
+  enqueue(...replies: Reply[]): void;
+  /** Used when the queue is empty (default: 500 "script exhausted"). */
+  setFallback(responder: Responder): void;
+  close(): Promise<void>;
+}
+
+const approxTokens = (s: string): number => Math.max(1, Math.ceil(s.length / 4));
+
+/** Deterministic pseudo-embedding of a text: a bag of hashed character trigrams, L2-normalised. */
+export function hashEmbedding(text: string, dims = 64): number[] {
+  const v = new Array<number>(dims).fill(0);
+  const t = text.toLowerCase();
+  for (let i = 0; i + 3 <= t.length; i++) {
+    let h = 2166136261;
+    for (let j = i; j < i + 3; j++) h = Math.imul(h ^ t.charCodeAt(j), 16777619);
+    v[(h >>> 0) % dims]! += 1;
+  }
+  const norm = Math.hypot(...v) || 1;
+  return v.map((x) => x / norm);
+}
+
+export async function startScriptedLlm(opts: { port?: number } = {}): Promise<ScriptedLlm> {
+  const queue: Reply[] = [];
+  const requests: ChatRequestBody[] = [];
+  const embeddingRequests: { model: string; input: string[] }[] = [];
+  let fallback: Responder = () => ({ status: 500, error: 'scripted LLM: script exhausted' });
+  let counter = 0;
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void handle(req, res, Buffer.concat(chunks).toString('utf8'));
+    });
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, raw: string): Promise<void> {
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(raw || '{}');
+    } catch {
+      return sendJson(res, 400, { error: { message: 'invalid JSON body', type: 'invalid_request_error' } });
+    }
+    if (req.method === 'POST' && req.url?.endsWith('/embeddings')) {
+      const input = Array.isArray(body.input) ? (body.input as string[]) : [String(body.input)];
+      embeddingRequests.push({ model: String(body.model), input });
+      return sendJson(res, 200, {
+        object: 'list',
+        model: body.model,
+        data: input.map((text, index) => ({ object: 'embedding', index, embedding: hashEmbedding(text) })),
+        usage: { prompt_tokens: input.reduce((n, s) => n + approxTokens(s), 0), total_tokens: 0 },
+      });
+    }
+    if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
+      return sendJson(res, 404, { error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error' } });
+    }
+    const chat = body as unknown as ChatRequestBody;
+    requests.push(chat);
+    const index = counter++;
+    const reply = queue.length ? queue.shift()! : fallback(chat, index);
+    if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
+    if ('status' in reply) {
+      res.writeHead(reply.status, { 'content-type': 'application/json', ...(reply.headers ?? {}) });
+      res.end(JSON.stringify({ error: { message: reply.error ?? `scripted status ${reply.status}`, type: 'scripted_error', code: null } }));
+      return;
+    }
+    const prompt = chat.messages.map((m) => m.content).join('\n');
+    const usage = {
+      prompt_tokens: approxTokens(prompt),
+      completion_tokens: approxTokens(reply.content),
+      total_tokens: approxTokens(prompt) + approxTokens(reply.content),
+    };
+    const id = `chatcmpl-scripted-${index}`;
+    const created = Math.floor(Date.now() / 1000);
+    if (!chat.stream) {
+      return sendJson(res, 200, {
+        id,
+        object: 'chat.completion',
+        created,
+        model: chat.model,
+        choices: [{ index: 0, message: { role: 'assistant', content: reply.content }, finish_reason: 'stop' }],
+        usage,
+      });
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    const base = { id, object: 'chat.completion.chunk', created, model: chat.model };
+    const pieces = reply.content.match(/[\s\S]{1,256}/g) ?? [''];
+    res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] })}\n\n`);
+    for (const piece of pieces) {
+      res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`);
+    }
+    res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
+    res.write(`data: ${JSON.stringify({ ...base, choices: [], usage })}\n\n`);
+    res.end('data: [DONE]\n\n');
+  }
+
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    requests,
+    embeddingRequests,
+    enqueue: (...replies) => queue.push(...replies),
+    setFallback: (r) => {
+      fallback = r;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
