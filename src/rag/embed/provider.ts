@@ -1,0 +1,17 @@
+/**
+ * Turns texts into unit-length vectors. `id` names the model (and where it runs) so a knowledge
+ * base built with one model is never searched or extended with another.
+ */
+export interface EmbeddingProvider {
+  readonly id: string;
+  readonly dims: number;
+  embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]>;
+}
+
+export function l2normalize(v: Float32Array): Float32Array {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
+  const n = Math.sqrt(s) || 1;
+  for (let i = 0; i < v.length; i++) v[i] = v[i]! / n;
+  return v;
+}
