@@ -2,7 +2,8 @@
 export * from './run';
 export * from './messages';
 export * from './design';
+export * from './build';
 export * from './search-attributes';
 
 /** Workflow type names, as registered by the worker. */
-export const WORKFLOW_TYPES = { design: 'design' } as const;
+export const WORKFLOW_TYPES = { design: 'design', build: 'build', ship: 'ship' } as const;

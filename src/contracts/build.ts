@@ -1,0 +1,130 @@
+import { defineSignal } from '@temporalio/workflow';
+import type { ApprovalPolicy } from './design';
+import type { GateDecision, RunStatus, Usage } from './run';
+
+/** Which build gates wait for a person: every step's diff, only the plan, or none. */
+export type BuildApproval = 'each' | 'plan' | 'none';
+export const BUILD_APPROVALS: readonly BuildApproval[] = ['each', 'plan', 'none'];
+
+export interface BuildLimits {
+  /** Most steps a plan may have. Default 12. */
+  maxSteps?: number;
+  /** Fix attempts per step after its first try (failed check or refused edits). Default 2. */
+  maxFixAttempts?: number;
+  /** Total tokens the run may spend; the run stops before an LLM call past it. Default 2,000,000. */
+  tokenBudget?: number;
+  /** Check command timeout. Default 10 minutes. */
+  checkTimeoutMs?: number;
+}
+
+export const DEFAULT_BUILD_LIMITS: Required<BuildLimits> = { maxSteps: 12, maxFixAttempts: 2, tokenBudget: 2_000_000, checkTimeoutMs: 600_000 };
+
+export interface BuildInput {
+  /** The spec: absolute, or relative to the workspace (e.g. SPECS.md). */
+  specPath: string;
+  /** The design run the spec came from, when there is one (for the record). */
+  designRunId?: string;
+  /** Absolute path of the workspace (usually a git repository). */
+  workspace: string;
+  /** Default `each`. */
+  approval?: BuildApproval;
+  /** Timeouts and reminders for gates that wait for a person. */
+  gatePolicy?: Omit<ApprovalPolicy, 'mode'>;
+  /** The check command; undefined: detected from the workspace; empty string: none. */
+  checkCommand?: string;
+  limits?: BuildLimits;
+  model?: string;
+  /** Knowledge base to retrieve context from, as well as the workspace. */
+  kb?: string;
+  /** Report file inside the workspace. Default BUILD_REPORT.md. */
+  reportFile?: string;
+}
+
+export type BuildStepStatus =
+  | 'pending'
+  | 'generating'
+  | 'awaiting_approval'
+  | 'applying'
+  | 'checking'
+  | 'passed'
+  | 'accepted_failing'
+  | 'stuck';
+
+export interface StepCheck {
+  passed: boolean;
+  exitCode: number | null;
+  timedOut: boolean;
+  /** Head and tail of the output (short). */
+  excerpt: string;
+  outputRef: string;
+}
+
+/** One plan step as the run's state shows it (in `details.steps`). */
+export interface BuildStepState {
+  n: number;
+  title: string;
+  status: BuildStepStatus;
+  attempts: number;
+  /** Files of the latest proposal, with change kind. */
+  files: { path: string; change: 'created' | 'modified' | 'deleted' }[];
+  /** Diff of the latest proposal (pending or applied last), as a blob ref. */
+  diffRef?: string;
+  /** Diff of everything this step applied, from before its first attempt to now. */
+  appliedDiffRef?: string;
+  stat?: { added: number; removed: number };
+  check?: StepCheck;
+  /** The last reason this step could not go on: refused edits, a conflict, a failed check. */
+  problem?: string;
+}
+
+export interface BuildResult {
+  reportPath: string;
+  /** The report text (the seed's BUILD return format). */
+  report: string;
+  filesChanged: string[];
+  steps: { n: number; title: string; status: BuildStepStatus; attempts: number; files: string[] }[];
+  checkCommand: string | null;
+  decisions: GateDecision[];
+  usage: Usage;
+}
+
+export const BUILD_PLAN_GATE = 'build/plan';
+export const buildStepGate = (n: number): string => `build/step-${n}`;
+export const buildWorkflowId = (suffix: string): string => `build-${suffix}`;
+
+/** SHIP: design then build, as child workflows of one run. */
+export interface ShipInput {
+  brief: string;
+  workspace: string;
+  /** Policy of the design gate. */
+  designApproval?: ApprovalPolicy;
+  /** Build gates. Default `each`. */
+  buildApproval?: BuildApproval;
+  gatePolicy?: Omit<ApprovalPolicy, 'mode'>;
+  checkCommand?: string;
+  limits?: BuildLimits;
+  model?: string;
+  kb?: string;
+}
+
+export interface ShipResult {
+  designRunId: string;
+  buildRunId: string;
+  specPath: string;
+  build: BuildResult;
+  usage: Usage;
+}
+
+export const shipWorkflowId = (suffix: string): string => `ship-${suffix}`;
+
+/** A child's state change, sent to its parent so the parent's state can route approvals. */
+export interface ChildStatePayload {
+  workflowId: string;
+  phase: string;
+  status: RunStatus;
+  step: string;
+  pendingGate: string | null;
+  totalTokens: number;
+}
+
+export const childStateSignal = defineSignal<[ChildStatePayload]>('childState');
