@@ -1,3 +1,4 @@
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { loadLlmConfig, loadTemporalConfig } from './config';
 import { errorMessage } from './errors';
 import { stateDir } from './paths';
@@ -7,6 +8,7 @@ import { buildDeps, createWorker } from './worker-factory';
 /** `node dist/worker.js` (or `aiml worker`): runs a worker until SIGINT/SIGTERM. */
 export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const temporal = loadTemporalConfig(env);
+  installRuntimeLogger(env);
   const deps = buildDeps(loadLlmConfig(env), stateDir(env));
   const connection = await connectWorker(temporal);
   const worker = await createWorker({
@@ -29,4 +31,14 @@ if (require.main === module) {
     process.stderr.write(`aiml worker: ${errorMessage(err)}\n`);
     process.exitCode = 1;
   });
+}
+
+let runtimeInstalled = false;
+
+/** Worker logs at AIML_LOG_LEVEL (default WARN: the bundler's INFO chatter is noise to a user). */
+export function installRuntimeLogger(env: NodeJS.ProcessEnv): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const level = (env.AIML_LOG_LEVEL ?? 'WARN').toUpperCase() as LogLevel;
+  Runtime.install({ logger: new DefaultLogger(level) });
 }

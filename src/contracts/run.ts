@@ -77,3 +77,17 @@ export interface RunState {
   /** Phase-specific detail (design round, build steps, ingest progress, child ids...). */
   details: Record<string, unknown>;
 }
+
+/** Memo key under which every aiml workflow keeps a summary readable without a worker. */
+export const RUN_MEMO_KEY = 'aiml';
+
+export interface RunMemo {
+  step: string;
+  pendingGate: string | null;
+  pendingGateWorkflowId: string | null;
+  usage: Usage;
+  artifacts: string[];
+  error: string | null;
+  /** Child workflow ids by phase (for `ship`). */
+  children?: Record<string, string>;
+}

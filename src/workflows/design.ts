@@ -61,7 +61,7 @@ export async function design(input: DesignInput): Promise<DesignResult> {
     ]);
     run.state.artifacts.push(spec.path);
     run.state.status = 'completed';
-    run.step(`completed: wrote ${spec.path}`);
+    run.step(`wrote ${spec.path}`);
     return { specPath: spec.path, draft, rounds: run.state.details.round as number, decisions: gates.decisions(), usage: run.state.usage };
   } catch (err) {
     throw run.fail(err);

@@ -1,6 +1,6 @@
 import * as wf from '@temporalio/workflow';
 import { SA_AWAITING_APPROVAL, SA_PHASE, SA_STATUS, SA_TOTAL_TOKENS } from '../contracts/search-attributes';
-import { ZERO_USAGE, type Phase, type RunState } from '../contracts/run';
+import { RUN_MEMO_KEY, ZERO_USAGE, type Phase, type RunMemo, type RunState } from '../contracts/run';
 import { stateQuery } from '../contracts/messages';
 
 /**
@@ -10,6 +10,7 @@ import { stateQuery } from '../contracts/messages';
 export class RunTracker {
   readonly state: RunState;
   private lastAttrs = '';
+  private lastMemo = '';
 
   constructor(phase: Phase, initial?: Partial<RunState>) {
     this.state = {
@@ -46,6 +47,21 @@ export class RunTracker {
     }
     lines.push('', `Tokens so far: ${s.usage.totalTokens}`);
     wf.setCurrentDetails(lines.join('\n'));
+    // The memo lets `aiml status` answer from describe() alone, with no worker running.
+    const memo: RunMemo = {
+      step: s.step,
+      pendingGate: s.pendingGate,
+      pendingGateWorkflowId: s.pendingGateWorkflowId,
+      usage: s.usage,
+      artifacts: s.artifacts,
+      error: s.error,
+      children: (s.details.children as RunMemo['children']) ?? undefined,
+    };
+    const memoJson = JSON.stringify(memo);
+    if (memoJson !== this.lastMemo) {
+      this.lastMemo = memoJson;
+      wf.upsertMemo({ [RUN_MEMO_KEY]: memo });
+    }
     const attrs = JSON.stringify([s.phase, s.status, s.pendingGate !== null, s.usage.totalTokens]);
     if (attrs !== this.lastAttrs) {
       this.lastAttrs = attrs;

@@ -1,0 +1,55 @@
+import os from 'node:os';
+import type { Client } from '@temporalio/client';
+import { loadTemporalConfig, type TemporalConfig } from '../config';
+import { connectClient } from '../temporal/connection';
+
+/** What every command gets: its environment, its output streams, and a lazily connected client. */
+export interface CliContext {
+  env: NodeJS.ProcessEnv;
+  out: (text: string) => void;
+  err: (text: string) => void;
+  temporal(): TemporalConfig;
+  client(): Promise<Client>;
+  close(): Promise<void>;
+  /** Exit code the command asks for (0 unless it sets one). */
+  exitCode: number;
+}
+
+export function createContext(env: NodeJS.ProcessEnv = process.env, io?: { out?: (t: string) => void; err?: (t: string) => void }): CliContext {
+  let config: TemporalConfig | undefined;
+  let clientPromise: Promise<Client> | undefined;
+  const ctx: CliContext = {
+    env,
+    out: io?.out ?? ((t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`)),
+    err: io?.err ?? ((t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`)),
+    temporal: () => (config ??= loadTemporalConfig(env)),
+    client: () =>
+      (clientPromise ??= connectClient(ctx.temporal()).catch((err) => {
+        clientPromise = undefined; // a later call may try again
+        throw err;
+      })),
+    async close() {
+      if (clientPromise) {
+        const c = await clientPromise.catch(() => undefined);
+        await c?.connection.close();
+      }
+    },
+    exitCode: 0,
+  };
+  return ctx;
+}
+
+/** Who is deciding: --by, else AIML_USER, else the OS user. */
+export function whoAmI(env: NodeJS.ProcessEnv, by?: string): string {
+  if (by?.trim()) return by.trim();
+  if (env.AIML_USER?.trim()) return env.AIML_USER.trim();
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function printJson(ctx: CliContext, value: unknown): void {
+  ctx.out(JSON.stringify(value, null, 2));
+}

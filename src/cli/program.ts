@@ -1,0 +1,54 @@
+import { Command, CommanderError } from 'commander';
+import { registerCancel } from './commands/cancel';
+import { registerDecide } from './commands/decide';
+import { registerDesign } from './commands/design';
+import { registerDev } from './commands/dev';
+import { registerRun } from './commands/run';
+import { registerRuns } from './commands/runs';
+import { registerStatus } from './commands/status';
+import { registerWatch } from './commands/watch';
+import { registerWorker } from './commands/worker';
+import { createContext, type CliContext } from './context';
+import { describeError } from './handle-error';
+
+type Register = (program: Command, ctx: CliContext) => void;
+
+/** Every command, one registration each (one file per command under ./commands). */
+export const COMMANDS: Register[] = [
+  registerRun,
+  registerDev,
+  registerWorker,
+  registerDesign,
+  registerStatus,
+  registerDecide,
+  registerRuns,
+  registerWatch,
+  registerCancel,
+];
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('aiml')
+    .description('A durable AI/ML engineering agent on Temporal')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => ctx.out(s.trimEnd()), writeErr: (s) => ctx.err(s.trimEnd()), outputError: () => {} });
+  for (const register of COMMANDS) register(program, ctx);
+  for (const cmd of program.commands) cmd.exitOverride().configureOutput({ outputError: () => {} });
+  return program;
+}
+
+/** Runs the CLI and returns the exit code (never calls process.exit itself). */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, io?: Parameters<typeof createContext>[1]): Promise<number> {
+  const ctx = createContext(env, io);
+  try {
+    await buildProgram(ctx).parseAsync(argv, { from: 'user' });
+    return ctx.exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError && (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0)) return 0;
+    if (err instanceof CommanderError && err.code === 'commander.help') return 0;
+    const { message, exitCode } = describeError(err);
+    ctx.err(`aiml: ${message}`);
+    return exitCode;
+  } finally {
+    await ctx.close();
+  }
+}

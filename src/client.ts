@@ -1,0 +1,14 @@
+import { main } from './cli/program';
+
+/** The `aiml` CLI entry point. */
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`aiml: ${String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
