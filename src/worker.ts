@@ -1,8 +1,8 @@
-import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { loadLlmConfig, loadTemporalConfig } from './config';
 import { errorMessage } from './errors';
 import { stateDir } from './paths';
 import { connectWorker } from './temporal/connection';
+import { installRuntimeLogger } from './temporal/runtime';
 import { buildDeps, createWorker } from './worker-factory';
 
 /** `node dist/worker.js` (or `aiml worker`): runs a worker until SIGINT/SIGTERM. */
@@ -33,12 +33,3 @@ if (require.main === module) {
   });
 }
 
-let runtimeInstalled = false;
-
-/** Worker logs at AIML_LOG_LEVEL (default WARN: the bundler's INFO chatter is noise to a user). */
-export function installRuntimeLogger(env: NodeJS.ProcessEnv): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  const level = (env.AIML_LOG_LEVEL ?? 'WARN').toUpperCase() as LogLevel;
-  Runtime.install({ logger: new DefaultLogger(level) });
-}

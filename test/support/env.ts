@@ -2,21 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { installRuntimeLogger } from '../../src/temporal/runtime';
 import { buildDeps, createWorker } from '../../src/worker-factory';
 
 /** Shared helpers for tests that run workflows on the suite's real dev server. */
-
-let runtimeInstalled = false;
-function quietRuntime(): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-  } catch {
-    /* already installed in this process */
-  }
-}
 
 export function temporalAddress(): string {
   const address = process.env.AIML_TEST_TEMPORAL_ADDRESS;
@@ -46,7 +36,7 @@ export interface TestWorker {
 
 /** An in-process worker on its own task queue, talking to the scripted LLM at `llmUrl`. */
 export async function startWorker(opts: { llmUrl: string; taskQueue?: string; stateDir?: string; stream?: boolean }): Promise<TestWorker> {
-  quietRuntime();
+  installRuntimeLogger({ AIML_LOG_LEVEL: 'WARN' });
   const taskQueue = opts.taskQueue ?? uniqueId('tq');
   const stateDir = opts.stateDir ?? tmpDir('aiml-state-');
   const connection = await NativeConnection.connect({ address: temporalAddress() });

@@ -8,7 +8,7 @@ import { stateDir } from '../../paths';
 import { connectWorker } from '../../temporal/connection';
 import { planDevServer, portOpen, startDevServer } from '../../temporal/dev-server';
 import { ensureTemporalBinary } from '../../temporal/install';
-import { installRuntimeLogger } from '../../worker';
+import { installRuntimeLogger } from '../../temporal/runtime';
 import { buildDeps, createWorker } from '../../worker-factory';
 import { type CliContext } from '../context';
 import { parseWorkspace, shortId } from '../options';
