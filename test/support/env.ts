@@ -36,7 +36,7 @@ export interface TestWorker {
 
 /** An in-process worker on its own task queue, talking to the scripted LLM at `llmUrl`. */
 export async function startWorker(opts: { llmUrl: string; taskQueue?: string; stateDir?: string; stream?: boolean }): Promise<TestWorker> {
-  installRuntimeLogger({ AIML_LOG_LEVEL: 'WARN' });
+  installRuntimeLogger({ AIML_LOG_LEVEL: 'ERROR' });
   const taskQueue = opts.taskQueue ?? uniqueId('tq');
   const stateDir = opts.stateDir ?? tmpDir('aiml-state-');
   const connection = await NativeConnection.connect({ address: temporalAddress() });
