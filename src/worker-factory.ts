@@ -11,7 +11,14 @@ export function buildDeps(llm: LlmConfig, stateDir: string): ActivityDeps {
     llm: new LlmGateway(llm),
     blobs: new BlobStore(path.join(stateDir, 'blobs')),
     stateDir,
+    faults: faultsFromEnv(process.env),
   };
+}
+
+/** Fault injection for crash tests only; unset in normal runs. */
+function faultsFromEnv(env: NodeJS.ProcessEnv): ActivityDeps['faults'] {
+  const pause = Number(env.AIML_FAULT_APPLY_PAUSE_MS ?? 0);
+  return pause > 0 ? { applyPauseMs: pause } : undefined;
 }
 
 export interface CreateWorkerOptions {

@@ -13,4 +13,6 @@ export interface ActivityDeps {
   blobs: BlobStore;
   stateDir: string;
   retriever?: Retriever;
+  /** Fault injection for crash tests (AIML_FAULT_APPLY_PAUSE_MS): pause after each file a build step writes. */
+  faults?: { applyPauseMs?: number };
 }

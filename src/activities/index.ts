@@ -1,4 +1,5 @@
 import type { ActivityDeps } from './deps';
+import { buildActivities } from './build';
 import { designActivities } from './design';
 
 export type { ActivityDeps } from './deps';
@@ -7,6 +8,7 @@ export type { ActivityDeps } from './deps';
 export function createActivities(deps: ActivityDeps) {
   return {
     ...designActivities(deps),
+    ...buildActivities(deps),
   };
 }
 

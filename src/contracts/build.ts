@@ -48,6 +48,7 @@ export type BuildStepStatus =
   | 'checking'
   | 'passed'
   | 'accepted_failing'
+  | 'skipped'
   | 'stuck';
 
 export interface StepCheck {

@@ -13,3 +13,10 @@ export const IO_ACTIVITY: ActivityOptions = {
   heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
 };
+
+/** Applying a build step: heartbeats every second, so a killed worker is noticed in seconds and the (idempotent) apply retried. */
+export const BUILD_APPLY_ACTIVITY: ActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '4 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 10 },
+};

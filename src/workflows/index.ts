@@ -1,2 +1,3 @@
 /** Every workflow the worker registers. Orchestration only: all I/O happens in activities. */
 export { design } from './design';
+export { build } from './build';

@@ -1,0 +1,31 @@
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { stateQuery, type BuildInput, type RunState } from '../../src/contracts';
+import { uniqueId } from '../support/env';
+
+export async function waitFor<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function startBuild(client: Client, taskQueue: string, input: Partial<BuildInput> & { workspace: string }): Promise<WorkflowHandle> {
+  return client.workflow.start('build', {
+    taskQueue,
+    workflowId: uniqueId('build'),
+    args: [{ specPath: 'SPECS.md', ...input }],
+  });
+}
+
+/** Waits until the run waits on `gate` (round `round`, default any), and returns the state. */
+export function awaitingGate(handle: WorkflowHandle, gate: string, round?: number): Promise<RunState> {
+  return waitFor(async () => {
+    const s = await handle.query(stateQuery);
+    if (s.status === 'failed') throw new Error(`run failed: ${s.error}`);
+    const g = s.gates.find((x) => x.status === 'pending');
+    return g && g.gate === gate && (round === undefined || g.round === round) ? s : undefined;
+  }, `gate ${gate}${round ? ` round ${round}` : ''}`);
+}
