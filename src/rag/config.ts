@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { AimlError } from '../errors';
+
+/**
+ * Retrieval settings, read once at the edge. Secrets (API keys) stay in the process that read
+ * them: they go into clients, never into workflow inputs.
+ */
+const RagEnv = z.object({
+  AIML_EMBEDDINGS: z.enum(['local', 'openai']).default('local'),
+  AIML_EMBED_MODEL: z.string().trim().min(1).default('text-embedding-3-small'),
+  AIML_EMBED_BASE_URL: z.string().url().optional(),
+  AIML_EMBED_API_KEY: z.string().trim().min(1).optional(),
+  OPENAI_BASE_URL: z.string().url().optional(),
+  OPENAI_API_KEY: z.string().trim().min(1).optional(),
+  AIML_VECTOR_STORE: z.enum(['embedded', 'qdrant']).default('embedded'),
+  QDRANT_URL: z.string().url().optional(),
+  QDRANT_API_KEY: z.string().trim().min(1).optional(),
+});
+
+export interface RagConfig {
+  embeddings: { kind: 'local' } | { kind: 'openai'; model: string; baseURL?: string; apiKey: string };
+  store: { kind: 'embedded' } | { kind: 'qdrant'; url: string; apiKey?: string };
+}
+
+export function loadRagConfig(env: NodeJS.ProcessEnv = process.env): RagConfig {
+  const parsed = RagEnv.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? 'environment');
+    throw new AimlError('CONFIG_INVALID', `Invalid ${name}: ${issue?.message ?? 'bad value'}`, { variable: name });
+  }
+  const e = parsed.data;
+  const embeddings: RagConfig['embeddings'] =
+    e.AIML_EMBEDDINGS === 'local'
+      ? { kind: 'local' }
+      : {
+          kind: 'openai',
+          model: e.AIML_EMBED_MODEL,
+          baseURL: e.AIML_EMBED_BASE_URL ?? e.OPENAI_BASE_URL,
+          apiKey: e.AIML_EMBED_API_KEY ?? e.OPENAI_API_KEY ?? 'not-needed',
+        };
+  if (embeddings.kind === 'openai' && !embeddings.baseURL && embeddings.apiKey === 'not-needed') {
+    throw new AimlError('CONFIG_MISSING', 'AIML_EMBEDDINGS=openai needs OPENAI_API_KEY (or AIML_EMBED_BASE_URL for a local endpoint)', {
+      variable: 'OPENAI_API_KEY',
+    });
+  }
+  if (e.AIML_VECTOR_STORE === 'qdrant' && !e.QDRANT_URL) {
+    throw new AimlError('CONFIG_MISSING', 'AIML_VECTOR_STORE=qdrant needs QDRANT_URL (for example http://localhost:6333)', { variable: 'QDRANT_URL' });
+  }
+  const store: RagConfig['store'] = e.AIML_VECTOR_STORE === 'qdrant' ? { kind: 'qdrant', url: e.QDRANT_URL!, apiKey: e.QDRANT_API_KEY } : { kind: 'embedded' };
+  return { embeddings, store };
+}

@@ -1,0 +1,28 @@
+import type { ScoredId } from './types';
+
+/** Reciprocal-rank fusion: each list adds 1 / (k + rank) for the ids it ranks (rank from 1). */
+export function reciprocalRankFusion(lists: ScoredId[][], k = 60): ScoredId[] {
+  const scores = new Map<string, number>();
+  for (const list of lists) list.forEach((hit, i) => scores.set(hit.id, (scores.get(hit.id) ?? 0) + 1 / (k + i + 1)));
+  return [...scores].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+}
+
+/**
+ * Keeps the order but lets no group (a file) hold more than `perGroup` of the first `k` places;
+ * the held-back hits fill in after, if places remain.
+ */
+export function diversify<T>(hits: T[], k: number, groupOf: (hit: T) => string, perGroup = 2): T[] {
+  const taken: T[] = [];
+  const spill: T[] = [];
+  const count = new Map<string, number>();
+  for (const h of hits) {
+    const g = groupOf(h);
+    const c = count.get(g) ?? 0;
+    if (c < perGroup) {
+      taken.push(h);
+      count.set(g, c + 1);
+      if (taken.length === k) return taken;
+    } else spill.push(h);
+  }
+  return [...taken, ...spill].slice(0, k);
+}

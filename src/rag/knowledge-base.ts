@@ -1,0 +1,167 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { AimlError } from '../errors';
+import { Bm25Index } from './bm25';
+import { chunkFile } from './chunk';
+import { EmbeddingCache, embedCached } from './embed/cache';
+import type { EmbeddingProvider } from './embed/provider';
+import type { VectorStore } from './store/types';
+import type { Chunk } from './types';
+
+/**
+ * A knowledge base: a folder under the state dir holding its settings (`kb.json`), the manifest
+ * of indexed files (`files.json`: path → file hash and chunk ids) and, for the embedded store,
+ * the vectors. The lexical index is rebuilt in memory from the stored chunks when first needed.
+ */
+export interface KbSettings {
+  name: string;
+  root: string;
+  model: string;
+  dims: number;
+  store: 'embedded' | 'qdrant';
+  createdAt: string;
+}
+
+export interface FileEntry {
+  hash: string;
+  ids: string[];
+}
+
+export interface IndexReport {
+  files: number;
+  chunks: number;
+  embedded: number; // chunks sent to the model
+  cached: number; // chunks whose vectors came from the cache
+  unchangedChunks: number; // already stored under the same id
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function validateKbName(name: string): string {
+  if (!NAME.test(name)) {
+    throw new AimlError('INPUT_INVALID', `"${name}" is not a valid knowledge-base name (letters, digits, . _ -, at most 64, no leading punctuation)`);
+  }
+  return name;
+}
+
+function writeJsonAtomic(file: string, value: unknown): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, JSON.stringify(value));
+  fs.renameSync(tmp, file);
+}
+
+export class KnowledgeBase {
+  private lexicalIndex?: Bm25Index;
+
+  constructor(
+    readonly settings: KbSettings,
+    readonly dir: string,
+    readonly manifest: Map<string, FileEntry>,
+    readonly store: VectorStore,
+    readonly embedder: EmbeddingProvider,
+    readonly cache: EmbeddingCache,
+  ) {}
+
+  static readSettings(dir: string): KbSettings | undefined {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(dir, 'kb.json'), 'utf8')) as KbSettings;
+    } catch {
+      return undefined;
+    }
+  }
+
+  static readManifest(dir: string): Map<string, FileEntry> {
+    try {
+      return new Map(Object.entries(JSON.parse(fs.readFileSync(path.join(dir, 'files.json'), 'utf8')) as Record<string, FileEntry>));
+    } catch {
+      return new Map();
+    }
+  }
+
+  saveSettings(): void {
+    writeJsonAtomic(path.join(this.dir, 'kb.json'), this.settings);
+  }
+
+  saveManifest(): void {
+    writeJsonAtomic(path.join(this.dir, 'files.json'), Object.fromEntries(this.manifest));
+  }
+
+  /** The BM25 index over every stored chunk, built on first use and kept in step by index/remove. */
+  async lexical(): Promise<Bm25Index> {
+    if (!this.lexicalIndex) {
+      const idx = new Bm25Index();
+      for await (const d of this.store.documents()) idx.add(d.id, d.text, d.meta);
+      this.lexicalIndex = idx;
+    }
+    return this.lexicalIndex;
+  }
+
+  /**
+   * (Re)indexes files given by path and content hash: chunks them, embeds the chunks not already
+   * stored (through the cache), upserts, removes the file's chunks that are gone, and records
+   * the new hash. Idempotent: running it twice stores the same points.
+   */
+  async indexFiles(files: { path: string; hash: string }[], signal?: AbortSignal): Promise<IndexReport> {
+    const report: IndexReport = { files: 0, chunks: 0, embedded: 0, cached: 0, unchangedChunks: 0 };
+    const chunksByFile = new Map<string, Chunk[]>();
+    for (const f of files) {
+      let text: string;
+      try {
+        text = fs.readFileSync(path.join(this.settings.root, f.path), 'utf8');
+      } catch {
+        continue; // gone or unreadable since the scan: the next sync deals with it
+      }
+      chunksByFile.set(f.path, chunkFile(f.path, text));
+    }
+    const fresh: Chunk[] = [];
+    for (const [file, chunks] of chunksByFile) {
+      const before = new Set(this.manifest.get(file)?.ids ?? []);
+      for (const c of chunks) (before.has(c.id) ? report.unchangedChunks++ : fresh.push(c));
+    }
+    const { vectors, cached } = await embedCached(this.embedder, this.cache, fresh.map((c) => c.text), signal);
+    report.cached = cached;
+    report.embedded = fresh.length - cached;
+    if (fresh.length) {
+      await this.store.upsert(fresh.map((c, i) => ({ id: c.id, vector: vectors[i]!, meta: metaOf(c), text: c.text })));
+    }
+    const lexical = this.lexicalIndex;
+    for (const c of fresh) lexical?.add(c.id, c.text, metaOf(c));
+    for (const f of files) {
+      const chunks = chunksByFile.get(f.path);
+      if (!chunks) continue;
+      const keep = new Set(chunks.map((c) => c.id));
+      const stale = (this.manifest.get(f.path)?.ids ?? []).filter((id) => !keep.has(id));
+      if (stale.length) await this.store.delete(stale);
+      for (const id of stale) lexical?.remove(id);
+      this.manifest.set(f.path, { hash: f.hash, ids: [...keep] });
+      report.files += 1;
+      report.chunks += chunks.length;
+    }
+    this.saveManifest();
+    return report;
+  }
+
+  /** Removes every chunk of these files and forgets them. Returns the number of chunks removed. */
+  async removeFiles(paths: string[]): Promise<number> {
+    const ids = paths.flatMap((p) => this.manifest.get(p)?.ids ?? []);
+    if (ids.length) await this.store.delete(ids);
+    for (const id of ids) this.lexicalIndex?.remove(id);
+    for (const p of paths) this.manifest.delete(p);
+    this.saveManifest();
+    return ids.length;
+  }
+
+  async stats(): Promise<{ name: string; root: string; model: string; dims: number; store: string; files: number; chunks: number }> {
+    const s = this.settings;
+    return { name: s.name, root: s.root, model: s.model, dims: s.dims, store: s.store, files: this.manifest.size, chunks: await this.store.count() };
+  }
+
+  async close(): Promise<void> {
+    await this.store.close();
+    this.cache.close();
+  }
+}
+
+function metaOf(c: Chunk) {
+  return { path: c.path, language: c.language, symbol: c.symbol, kind: c.kind, startLine: c.startLine, endLine: c.endLine, hash: c.hash };
+}

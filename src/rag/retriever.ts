@@ -1,0 +1,67 @@
+import type { RetrievedSnippet } from '../design/context';
+import { AimlError } from '../errors';
+import { diversify, reciprocalRankFusion } from './fusion';
+import type { KbRegistry } from './registry';
+import type { ChunkFilter, ScoredId, SymbolKind } from './types';
+
+export type SearchMode = 'hybrid' | 'dense' | 'lexical';
+
+export interface SearchOptions {
+  k?: number;
+  mode?: SearchMode;
+  filter?: ChunkFilter;
+  /** At most this many hits from one file in the top k (0: no limit). Default 2. */
+  perFile?: number;
+  /** How many candidates each ranker contributes before fusion. Default max(50, 5k). */
+  candidates?: number;
+  /** Optional reranker over the fused candidates (for example a cross-encoder), best first. */
+  rerank?: (query: string, hits: SearchHit[]) => Promise<SearchHit[]>;
+}
+
+export interface SearchHit extends RetrievedSnippet {
+  id: string;
+  language: string;
+  symbol?: string;
+  kind: SymbolKind;
+  startLine: number;
+  endLine: number;
+}
+
+/**
+ * Hybrid retrieval over a knowledge base: dense (cosine over the store) and lexical (BM25)
+ * candidates fused by reciprocal rank, the same metadata filter on both, an optional reranker,
+ * then a per-file cap so one file does not fill the top k.
+ */
+export class HybridRetriever {
+  constructor(private readonly registry: KbRegistry) {}
+
+  async query(kbName: string, query: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
+    if (!query.trim()) throw new AimlError('INPUT_INVALID', 'The search query is empty');
+    const k = opts.k ?? 10;
+    const mode = opts.mode ?? 'hybrid';
+    const pool = opts.candidates ?? Math.max(50, 5 * k);
+    const kb = await this.registry.get(kbName);
+    const lists: ScoredId[][] = [];
+    if (mode !== 'lexical') {
+      const [vector] = await kb.embedder.embed([query]);
+      lists.push(await kb.store.search(vector!, pool, opts.filter));
+    }
+    if (mode !== 'dense') lists.push((await kb.lexical()).search(query, pool, opts.filter));
+    const ranked = lists.length === 1 ? lists[0]! : reciprocalRankFusion(lists);
+    const docs = new Map((await kb.store.get(ranked.map((r) => r.id))).map((d) => [d.id, d]));
+    let hits: SearchHit[] = ranked.flatMap((r) => {
+      const d = docs.get(r.id);
+      if (!d) return [];
+      const m = d.meta;
+      return [{ id: r.id, path: m.path, startLine: m.startLine, endLine: m.endLine, score: r.score, text: d.text, language: m.language, symbol: m.symbol, kind: m.kind }];
+    });
+    if (opts.rerank) hits = await opts.rerank(query, hits);
+    const perFile = opts.perFile ?? 2;
+    return perFile > 0 ? diversify(hits, k, (h) => h.path, perFile) : hits.slice(0, k);
+  }
+
+  /** The design and build activities' view (deps.Retriever). */
+  async search(kb: string, query: string, k: number): Promise<RetrievedSnippet[]> {
+    return this.query(kb, query, { k });
+  }
+}
