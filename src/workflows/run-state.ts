@@ -2,6 +2,7 @@ import * as wf from '@temporalio/workflow';
 import { SA_AWAITING_APPROVAL, SA_PHASE, SA_STATUS, SA_TOTAL_TOKENS } from '../contracts/search-attributes';
 import { RUN_MEMO_KEY, ZERO_USAGE, type Phase, type RunMemo, type RunState } from '../contracts/run';
 import { stateQuery } from '../contracts/messages';
+import { childStateSignal, type ChildStatePayload } from '../contracts/build';
 
 /**
  * Owns a workflow's RunState: answers the `state` query, keeps the UI's current-details panel
@@ -11,6 +12,7 @@ export class RunTracker {
   readonly state: RunState;
   private lastAttrs = '';
   private lastMemo = '';
+  private lastToParent = '';
 
   constructor(phase: Phase, initial?: Partial<RunState>) {
     this.state = {
@@ -62,6 +64,7 @@ export class RunTracker {
       this.lastMemo = memoJson;
       wf.upsertMemo({ [RUN_MEMO_KEY]: memo });
     }
+    this.tellParent();
     const attrs = JSON.stringify([s.phase, s.status, s.pendingGate !== null, s.usage.totalTokens]);
     if (attrs !== this.lastAttrs) {
       this.lastAttrs = attrs;
@@ -72,6 +75,30 @@ export class RunTracker {
         { key: SA_TOTAL_TOKENS, value: s.usage.totalTokens },
       ]);
     }
+  }
+
+  /**
+   * A child run (of `ship`) tells its parent when its status or pending gate changes, so the
+   * parent's state shows the child's gate and the CLI can route a decision to the child.
+   */
+  private tellParent(): void {
+    const parent = wf.workflowInfo().parent;
+    if (!parent) return;
+    const s = this.state;
+    const payload: ChildStatePayload = {
+      workflowId: wf.workflowInfo().workflowId,
+      phase: s.phase,
+      status: s.status,
+      step: s.step.slice(0, 300),
+      pendingGate: s.pendingGate,
+      totalTokens: s.usage.totalTokens,
+    };
+    const key = JSON.stringify([payload.status, payload.pendingGate]);
+    if (key === this.lastToParent) return;
+    this.lastToParent = key;
+    wf.getExternalWorkflowHandle(parent.workflowId, parent.runId)
+      .signal(childStateSignal, payload)
+      .catch((err: unknown) => wf.log.warn('could not tell the parent run about a state change', { error: String(err) }));
   }
 
   /** Marks the run failed (for the search attribute) and returns the error to rethrow. */
