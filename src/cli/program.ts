@@ -1,10 +1,14 @@
 import { Command, CommanderError } from 'commander';
+import { registerBuild } from './commands/build';
 import { registerCancel } from './commands/cancel';
 import { registerDecide } from './commands/decide';
 import { registerDesign } from './commands/design';
 import { registerDev } from './commands/dev';
+import { registerDiff } from './commands/diff';
+import { registerRevert } from './commands/revert';
 import { registerRun } from './commands/run';
 import { registerRuns } from './commands/runs';
+import { registerShip } from './commands/ship';
 import { registerStatus } from './commands/status';
 import { registerWatch } from './commands/watch';
 import { registerWorker } from './commands/worker';
@@ -19,6 +23,10 @@ export const COMMANDS: Register[] = [
   registerDev,
   registerWorker,
   registerDesign,
+  registerBuild,
+  registerShip,
+  registerDiff,
+  registerRevert,
   registerStatus,
   registerDecide,
   registerRuns,

@@ -1,0 +1,116 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { BUILD_APPROVALS, buildWorkflowId, WORKFLOW_TYPES, type BuildApproval, type BuildInput, type BuildLimits, type DesignResult } from '../../contracts';
+import { AimlError } from '../../errors';
+import { type CliContext, printJson } from '../context';
+import { parsePositiveInt, parseWorkspace, shortId } from '../options';
+import { describeRun, formatRun } from '../run-view';
+import { followRun, stepLine } from '../watch';
+import { addApprovalOptions, approvalPolicy, type ApprovalFlags } from './design';
+
+export interface BuildFlags extends ApprovalFlags {
+  spec?: string;
+  from?: string;
+  workspace?: string;
+  approve?: string;
+  check?: string;
+  maxSteps?: string;
+  maxFixAttempts?: string;
+  tokenBudget?: string;
+  model?: string;
+  kb?: string;
+  id?: string;
+  wait?: boolean;
+  json?: boolean;
+}
+
+export function parseApproval(value: string | undefined, autoApprove?: boolean): BuildApproval {
+  if (autoApprove) return 'none';
+  if (value === undefined) return 'each';
+  if (!(BUILD_APPROVALS as readonly string[]).includes(value)) throw new AimlError('USAGE', `--approve must be one of ${BUILD_APPROVALS.join(', ')}, got "${value}"`);
+  return value as BuildApproval;
+}
+
+export function parseLimits(flags: Pick<BuildFlags, 'maxSteps' | 'maxFixAttempts' | 'tokenBudget'>): BuildLimits | undefined {
+  const limits: BuildLimits = {};
+  if (flags.maxSteps) limits.maxSteps = parsePositiveInt('--max-steps', flags.maxSteps);
+  if (flags.maxFixAttempts !== undefined) {
+    const n = Number(flags.maxFixAttempts);
+    if (!Number.isInteger(n) || n < 0) throw new AimlError('USAGE', `--max-fix-attempts must be a whole number (0 or more), got "${flags.maxFixAttempts}"`);
+    limits.maxFixAttempts = n;
+  }
+  if (flags.tokenBudget) limits.tokenBudget = parsePositiveInt('--token-budget', flags.tokenBudget);
+  return Object.keys(limits).length ? limits : undefined;
+}
+
+export function addBuildOptions(cmd: Command): Command {
+  return addApprovalOptions(
+    cmd
+      .option('--approve <policy>', 'which gates wait for you: each (plan and every step, default), plan (the plan only), none')
+      .option('--check <command>', 'check command run after each step (default: detected, e.g. npm test); "" for none')
+      .option('--max-steps <n>', 'most steps a plan may have (default 12)')
+      .option('--max-fix-attempts <n>', 'fix attempts per step after a failed check (default 2)')
+      .option('--token-budget <n>', 'tokens the run may spend (default 2000000)')
+      .option('--model <model>', "LLM model for this run (default: the worker's AIML_MODEL)")
+      .option('--kb <name>', 'knowledge base to retrieve context from')
+      .option('--id <workflowId>', 'workflow id to use')
+      .option('--wait', 'follow progress until the run ends or waits for approval')
+      .option('--json', 'machine-readable output'),
+  );
+}
+
+/** The spec of a completed design run, and its workspace. */
+async function specFromDesign(ctx: CliContext, id: string): Promise<{ specPath: string; workspace: string }> {
+  const client = await ctx.client();
+  const view = await describeRun(client, id);
+  if (view.type !== 'design') throw new AimlError('USAGE', `--from ${id} is a ${view.type} run, not a design run`);
+  if (view.status !== 'completed') throw new AimlError('USAGE', `--from ${id}: the design run is ${view.status}, not completed; approve its spec first`);
+  const result = (await client.workflow.getHandle(id).result()) as DesignResult;
+  return { specPath: result.specPath, workspace: path.dirname(result.specPath) };
+}
+
+export function registerBuild(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('build')
+    .description('Start a BUILD run: plan from a spec, then apply reviewed, checked steps to the workspace')
+    .option('--spec <path>', 'the spec to build from (e.g. SPECS.md)')
+    .option('--from <designRunId>', 'build from the spec of a completed design run')
+    .option('--workspace <dir>', 'target repository (default: the current directory, or the design run\'s)');
+  addBuildOptions(cmd).action(async (flags: BuildFlags) => {
+    if (!flags.spec === !flags.from) throw new AimlError('USAGE', 'Give exactly one of --spec PATH or --from <designRunId>');
+    let workspace: string;
+    let specPath: string;
+    let designRunId: string | undefined;
+    if (flags.from) {
+      const fromDesign = await specFromDesign(ctx, flags.from);
+      workspace = flags.workspace ? parseWorkspace(flags.workspace) : fromDesign.workspace;
+      specPath = fromDesign.specPath;
+      designRunId = flags.from;
+    } else {
+      workspace = parseWorkspace(flags.workspace);
+      specPath = path.resolve(flags.spec!);
+    }
+    const input: BuildInput = { specPath, workspace, approval: parseApproval(flags.approve, flags.autoApprove) };
+    const { mode: _mode, ...gatePolicy } = approvalPolicy({ ...flags, autoApprove: false });
+    if (Object.keys(gatePolicy).length) input.gatePolicy = gatePolicy;
+    if (designRunId) input.designRunId = designRunId;
+    if (flags.check !== undefined) input.checkCommand = flags.check;
+    const limits = parseLimits(flags);
+    if (limits) input.limits = limits;
+    if (flags.model) input.model = flags.model;
+    if (flags.kb) input.kb = flags.kb;
+
+    const client = await ctx.client();
+    const workflowId = flags.id ?? buildWorkflowId(shortId());
+    await client.workflow.start(WORKFLOW_TYPES.build, { taskQueue: ctx.temporal().taskQueue, workflowId, args: [input] });
+    if (!flags.wait) {
+      if (flags.json) printJson(ctx, { workflowId });
+      else ctx.out(workflowId);
+      return;
+    }
+    const view = await followRun(client, workflowId, { onStep: flags.json ? undefined : (v) => ctx.err(stepLine(v)) });
+    if (flags.json) printJson(ctx, view);
+    else ctx.out(formatRun(view));
+    if (view.status === 'failed' || view.status === 'cancelled') ctx.exitCode = 1;
+  });
+}

@@ -1,0 +1,86 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { stateQuery, type BuildStepState, type RunState } from '../../contracts';
+import { AimlError } from '../../errors';
+import { stateDir } from '../../paths';
+import { BlobStore } from '../../storage/blob-store';
+import { renderDiff } from '../../workspace/diff';
+import { Journal } from '../../workspace/journal';
+import { type CliContext, printJson } from '../context';
+import { parsePositiveInt } from '../options';
+import { describeRun } from '../run-view';
+
+export interface StepDiff {
+  n: number;
+  title: string;
+  status: string;
+  /** pending: proposed, waiting for a decision; applied: what the step wrote. */
+  kind: 'pending' | 'applied';
+  diff: string;
+}
+
+/** Diffs from the run's state (needs a worker to answer the query). */
+function fromState(state: RunState, blobs: BlobStore, step?: number): StepDiff[] {
+  const steps = (state.details.steps as BuildStepState[] | undefined) ?? [];
+  const out: StepDiff[] = [];
+  for (const s of steps) {
+    if (step !== undefined && s.n !== step) continue;
+    const pendingNow = state.pendingGate === `build/step-${s.n}` && s.status === 'awaiting_approval' && Boolean(s.diffRef);
+    const ref = pendingNow ? s.diffRef : s.appliedDiffRef;
+    if (!ref) continue;
+    out.push({ n: s.n, title: s.title, status: s.status, kind: pendingNow ? 'pending' : 'applied', diff: blobs.get(ref) });
+  }
+  return out;
+}
+
+/** Applied diffs from the local undo journal (no worker needed). */
+function fromJournal(home: string, blobs: BlobStore, workflowId: string, step?: number): StepDiff[] {
+  const entries = new Journal(home, workflowId).read().entries.filter((e) => !e.revertedAt && (step === undefined || e.step === step));
+  const byStep = new Map<number, typeof entries>();
+  for (const e of entries) byStep.set(e.step, [...(byStep.get(e.step) ?? []), e]);
+  return [...byStep].sort(([a], [b]) => a - b).map(([n, es]) => {
+    const net = new Map<string, { before: string | null; after: string | null }>();
+    for (const e of es.sort((a, b) => a.attempt - b.attempt)) {
+      for (const f of e.files) {
+        const had = net.get(f.path);
+        net.set(f.path, { before: had ? had.before : f.beforeRef && blobs.get(f.beforeRef), after: f.afterRef && blobs.get(f.afterRef) });
+      }
+    }
+    return { n, title: `step ${n}`, status: 'applied', kind: 'applied' as const, diff: renderDiff([...net].map(([p, c]) => ({ path: p, ...c }))) };
+  });
+}
+
+export function registerDiff(program: Command, ctx: CliContext): void {
+  program
+    .command('diff')
+    .description("Show a build run's diffs: the one waiting for approval, or what each step applied")
+    .argument('<id>', 'build workflow id')
+    .option('--step <n>', 'only this step')
+    .option('--json', 'machine-readable output')
+    .action(async (id: string, flags: { step?: string; json?: boolean }) => {
+      const step = flags.step ? parsePositiveInt('--step', flags.step) : undefined;
+      const home = stateDir(ctx.env);
+      const blobs = new BlobStore(path.join(home, 'blobs'));
+      const client = await ctx.client();
+      const view = await describeRun(client, id);
+      if (view.type !== 'build') throw new AimlError('USAGE', `${id} is a ${view.type} run; diff works on build runs${view.children?.build ? ` (its build is ${view.children.build})` : ''}`);
+      let diffs: StepDiff[];
+      let source: 'state' | 'journal' = 'state';
+      try {
+        const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no worker')), 5000).unref());
+        diffs = fromState(await Promise.race([client.workflow.getHandle(id).query(stateQuery), timeout]), blobs, step);
+      } catch {
+        source = 'journal'; // no worker answered: what was applied is still in the local journal
+        diffs = fromJournal(home, blobs, id, step);
+      }
+      if (flags.json) return printJson(ctx, { workflowId: id, source, steps: diffs });
+      if (diffs.length === 0) {
+        ctx.out(step ? `Step ${step} of ${id} has no diff yet.` : `${id} has no diffs yet.`);
+        return;
+      }
+      for (const d of diffs) {
+        ctx.out(`# step ${d.n}: ${d.title} (${d.kind === 'pending' ? 'pending approval' : 'applied'})`);
+        ctx.out(d.diff || '(no changes)');
+      }
+    });
+}

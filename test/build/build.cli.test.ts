@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
+import { startWorker, testClient, tmpDir, type TestWorker } from '../support/env';
+import { aimlEnv, runCli } from '../support/processes';
+import { stateQuery, type RunState } from '../../src/contracts';
+import { fixtureRepo, gitChanged, planReply, stepReply, whisperEdits } from './fixtures';
+import { waitFor } from './helpers';
+import type { Client } from '@temporalio/client';
+
+let llm: ScriptedLlm;
+let worker: TestWorker;
+let client: Client;
+let closeClient: () => Promise<void>;
+let home: string;
+
+beforeAll(async () => {
+  llm = await startScriptedLlm();
+  home = tmpDir('aiml-home-');
+  worker = await startWorker({ llmUrl: llm.url, stateDir: home });
+  ({ client, close: closeClient } = await testClient());
+});
+afterAll(async () => {
+  await worker?.stop();
+  await closeClient?.();
+  await llm?.close();
+});
+
+test('aiml build → approve → diff (pending, then applied) → revert refuses a user edit, --force restores', async () => {
+  const env = aimlEnv({ AIML_TASK_QUEUE: worker.taskQueue, AIML_HOME: home, AIML_USER: 'cli-user' });
+  const ws = fixtureRepo();
+  const original = fs.readFileSync(path.join(ws, 'src/text.js'));
+  llm.enqueue(planReply([{ title: 'Add whisper', files: [{ path: 'src/text.js' }, { path: 'test.js' }] }]), stepReply(whisperEdits()));
+
+  const usage = await runCli(['build', '--workspace', ws, '--approve', 'sometimes'], env);
+  expect(usage.code).toBe(2);
+  expect(usage.stderr).toMatch(/Give exactly one of --spec PATH or --from <designRunId>/);
+
+  const started = await runCli(['build', '--spec', path.join(ws, 'SPECS.md'), '--workspace', ws, '--check', 'node test.js', '--json'], env);
+  expect(started.stderr).toBe('');
+  const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
+  expect(workflowId).toMatch(/^build-/);
+  const handle = client.workflow.getHandle(workflowId);
+  const gate = (g: string) => waitFor(async () => ((await handle.query(stateQuery)) as RunState).pendingGate === g || undefined, g);
+
+  await gate('build/plan');
+  expect((await runCli(['approve', workflowId], env)).code).toBe(0);
+  await gate('build/step-1');
+  const pending = await runCli(['diff', workflowId, '--step', '1'], env);
+  expect(pending.stdout).toContain('# step 1: Add whisper (pending approval)');
+  expect(pending.stdout).toContain('+function whisper(s) {');
+  expect(fs.readFileSync(path.join(ws, 'src/text.js')).equals(original)).toBe(true); // not applied before approval
+
+  expect((await runCli(['approve', workflowId, '--gate', 'build/step-1'], env)).code).toBe(0);
+  await handle.result();
+  const applied = JSON.parse((await runCli(['diff', workflowId, '--json'], env)).stdout) as { steps: { kind: string; diff: string }[] };
+  expect(applied.steps.map((s) => s.kind)).toEqual(['applied']);
+  expect(applied.steps[0]!.diff).toContain('diff --git a/test.js b/test.js');
+
+  fs.appendFileSync(path.join(ws, 'test.js'), '// mine\n');
+  const refused = await runCli(['revert', workflowId], env);
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toMatch(/Refusing to revert: changed since aiml applied it: test\.js \(use --force/);
+  const forced = await runCli(['revert', workflowId, '--force', '--json'], env);
+  expect(JSON.parse(forced.stdout)).toMatchObject({ workflowId, steps: [1], restored: ['src/text.js', 'test.js'] });
+  expect(fs.readFileSync(path.join(ws, 'src/text.js')).equals(original)).toBe(true);
+  expect(gitChanged(ws)).toEqual(['BUILD_REPORT.md']);
+});
