@@ -73,11 +73,14 @@ export async function embedCached(
   signal?: AbortSignal,
 ): Promise<{ vectors: Float32Array[]; cached: number }> {
   const vectors: (Float32Array | undefined)[] = texts.map((t) => cache.get(t));
-  const missing = texts.map((_, i) => i).filter((i) => !vectors[i]);
+  const missing = [...new Set(texts.filter((_, i) => !vectors[i]))]; // each distinct text embedded once
+  let sent = 0;
   if (missing.length) {
-    const fresh = await provider.embed(missing.map((i) => texts[i]!), signal);
-    missing.forEach((i, j) => (vectors[i] = fresh[j]));
-    cache.putMany(missing.map((i, j) => ({ text: texts[i]!, vector: fresh[j]! })));
+    const fresh = await provider.embed(missing, signal);
+    const byText = new Map(missing.map((t, j) => [t, fresh[j]!]));
+    texts.forEach((t, i) => (vectors[i] ??= byText.get(t)));
+    cache.putMany(missing.map((text, j) => ({ text, vector: fresh[j]! })));
+    sent = missing.length;
   }
-  return { vectors: vectors as Float32Array[], cached: texts.length - missing.length };
+  return { vectors: vectors as Float32Array[], cached: texts.length - sent };
 }

@@ -1,47 +1,131 @@
-import type { InferenceSession } from 'onnxruntime-node';
+import { Worker } from 'node:worker_threads';
 import { AimlError } from '../../errors';
 import { ensureLocalModel, LOCAL_MODEL, type LocalModelFiles } from './model-install';
 import { l2normalize, type EmbeddingProvider } from './provider';
 import { WordPieceTokenizer } from './wordpiece';
 
 /**
- * all-MiniLM-L6-v2 on onnxruntime's CPU backend: WordPiece → transformer → mean pooling over the
- * attention mask → L2 normalisation (the sentence-transformers recipe). Texts are embedded in
- * small batches padded to their longest member; the session is created on first use.
+ * The inference thread: owns the onnxruntime session, runs one padded batch of token ids at a time
+ * and mean-pools the last hidden state over the attention mask. Running it off the main thread
+ * keeps an activity's heartbeats and cancellation flowing while the model computes (and keeps
+ * onnxruntime's native typed arrays in a plain Node realm, whatever loads this module).
+ */
+const THREAD_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const ort = require(workerData.ortPath);
+const ready = ort.InferenceSession.create(workerData.onnx, { intraOpNumThreads: workerData.threads, graphOptimizationLevel: 'all' });
+ready.catch(() => {});
+parentPort.on('message', async ({ seq, batch }) => {
+  try {
+    const session = await ready;
+    const n = batch.length, len = Math.max(...batch.map((b) => b.length)), dims = workerData.dims;
+    const ids = new BigInt64Array(n * len), mask = new BigInt64Array(n * len);
+    batch.forEach((row, r) => row.forEach((id, c) => { ids[r * len + c] = BigInt(id); mask[r * len + c] = 1n; }));
+    const out = await session.run({
+      input_ids: new ort.Tensor('int64', ids, [n, len]),
+      attention_mask: new ort.Tensor('int64', mask, [n, len]),
+      token_type_ids: new ort.Tensor('int64', new BigInt64Array(n * len), [n, len]),
+    });
+    const hidden = out.last_hidden_state.data;
+    const pooled = new Float32Array(n * dims);
+    batch.forEach((row, r) => {
+      for (let t = 0; t < row.length; t++) {
+        const base = (r * len + t) * dims;
+        for (let d = 0; d < dims; d++) pooled[r * dims + d] += hidden[base + d];
+      }
+      for (let d = 0; d < dims; d++) pooled[r * dims + d] /= row.length;
+    });
+    parentPort.postMessage({ seq, pooled }, [pooled.buffer]);
+  } catch (err) {
+    parentPort.postMessage({ seq, error: String(err && err.message || err) });
+  }
+});
+`;
+
+interface Pending {
+  resolve: (v: Float32Array) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * One inference thread per process and model file: onnxruntime's native addon cannot be loaded
+ * again by a later thread, so the thread is shared by every embedder and never stopped (it is
+ * unref'd while idle, so it keeps no process alive).
+ */
+class InferenceThread {
+  private static readonly threads = new Map<string, InferenceThread>();
+  private readonly pending = new Map<number, Pending>();
+  private seq = 0;
+  private readonly worker: Worker;
+  private dead?: Error;
+
+  static for(onnx: string, dims: number, threads: number): InferenceThread {
+    let t = InferenceThread.threads.get(onnx);
+    if (!t || t.dead) InferenceThread.threads.set(onnx, (t = new InferenceThread(onnx, dims, threads)));
+    return t;
+  }
+
+  private constructor(
+    private readonly onnx: string,
+    dims: number,
+    threads: number,
+  ) {
+    this.worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { ortPath: require.resolve('onnxruntime-node'), onnx, dims, threads } });
+    this.worker.unref();
+    this.worker.on('message', (m: { seq: number; pooled?: Float32Array; error?: string }) => {
+      const p = this.pending.get(m.seq);
+      this.pending.delete(m.seq);
+      if (!this.pending.size) this.worker.unref();
+      if (m.error !== undefined) p?.reject(new AimlError('EMBED_MODEL_INVALID', `onnxruntime failed on ${onnx}: ${m.error}`));
+      else p?.resolve(m.pooled!);
+    });
+    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('exit', () => this.fail(new Error('the embedding thread exited')));
+  }
+
+  private fail(err: Error): void {
+    this.dead ??= err;
+    for (const p of this.pending.values()) p.reject(new AimlError('EMBED_MODEL_INVALID', `Local embedding model ${this.onnx} failed: ${err.message}`));
+    this.pending.clear();
+  }
+
+  run(batch: number[][]): Promise<Float32Array> {
+    if (this.dead) return Promise.reject(new AimlError('EMBED_MODEL_INVALID', `Local embedding model failed: ${this.dead.message}`));
+    const seq = ++this.seq;
+    return new Promise<Float32Array>((resolve, reject) => {
+      this.pending.set(seq, { resolve, reject });
+      this.worker.ref();
+      this.worker.postMessage({ seq, batch });
+    });
+  }
+}
+
+/**
+ * all-MiniLM-L6-v2 on onnxruntime's CPU backend: WordPiece → transformer → mean pooling → L2
+ * normalisation (the sentence-transformers recipe). With batchSize > 1, texts of similar length
+ * share a batch, padded to its longest member.
  */
 export class LocalOnnxEmbedder implements EmbeddingProvider {
   readonly id = LOCAL_MODEL.id;
   readonly dims = LOCAL_MODEL.dims;
-  private session?: Promise<{ session: InferenceSession; tokenizer: WordPieceTokenizer }>;
+  private loaded?: { thread: InferenceThread; tokenizer: WordPieceTokenizer };
 
-  constructor(
-    private readonly opts: { files?: LocalModelFiles; maxTokens?: number; batchSize?: number; threads?: number } = {},
-  ) {}
+  constructor(private readonly opts: { files?: LocalModelFiles; maxTokens?: number; batchSize?: number; threads?: number } = {}) {}
 
-  private load() {
-    this.session ??= (async () => {
+  private start(): { thread: InferenceThread; tokenizer: WordPieceTokenizer } {
+    if (!this.loaded) {
       const files = this.opts.files ?? ensureLocalModel();
-      const ort = await import('onnxruntime-node');
-      const tokenizer = WordPieceTokenizer.fromTokenizerJson(files.tokenizer);
-      try {
-        const session = await ort.InferenceSession.create(files.onnx, {
-          intraOpNumThreads: this.opts.threads ?? 0,
-          graphOptimizationLevel: 'all',
-        });
-        return { session, tokenizer };
-      } catch (err) {
-        throw new AimlError('EMBED_MODEL_INVALID', `onnxruntime cannot load ${files.onnx}: ${(err as Error).message}`);
-      }
-    })();
-    this.session.catch(() => (this.session = undefined));
-    return this.session;
+      this.loaded = { tokenizer: WordPieceTokenizer.fromTokenizerJson(files.tokenizer), thread: InferenceThread.for(files.onnx, this.dims, this.opts.threads ?? 0) };
+    }
+    return this.loaded;
   }
 
   async embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
-    const { session, tokenizer } = await this.load();
-    const ort = await import('onnxruntime-node');
+    const { thread, tokenizer } = this.start();
     const maxTokens = this.opts.maxTokens ?? 256;
-    const batchSize = this.opts.batchSize ?? 16;
+    // One text per run by default: the int8 model quantises activations per batch, so a text's
+    // vector would otherwise shift slightly with its batch-mates; on CPU batching gains little.
+    const batchSize = this.opts.batchSize ?? 1;
     const encoded = texts.map((t) => tokenizer.encode(t, maxTokens).ids);
     // Similar lengths share a batch, so little padding is computed.
     const order = encoded.map((_, i) => i).sort((a, b) => encoded[a]!.length - encoded[b]!.length);
@@ -49,33 +133,10 @@ export class LocalOnnxEmbedder implements EmbeddingProvider {
     for (let b = 0; b < order.length; b += batchSize) {
       if (signal?.aborted) throw new AimlError('CANCELLED', 'Embedding was cancelled');
       const idx = order.slice(b, b + batchSize);
-      const len = Math.max(...idx.map((i) => encoded[i]!.length));
-      const n = idx.length;
-      const ids = new BigInt64Array(n * len);
-      const mask = new BigInt64Array(n * len);
-      idx.forEach((i, row) => {
-        encoded[i]!.forEach((id, col) => {
-          ids[row * len + col] = BigInt(id);
-          mask[row * len + col] = 1n;
-        });
-      });
-      const result = await session.run({
-        input_ids: new ort.Tensor('int64', ids, [n, len]),
-        attention_mask: new ort.Tensor('int64', mask, [n, len]),
-        token_type_ids: new ort.Tensor('int64', new BigInt64Array(n * len), [n, len]),
-      });
-      const hidden = result.last_hidden_state!.data as Float32Array;
-      idx.forEach((i, row) => {
-        const v = new Float32Array(this.dims);
-        const count = encoded[i]!.length;
-        for (let t = 0; t < count; t++) {
-          const base = (row * len + t) * this.dims;
-          for (let d = 0; d < this.dims; d++) v[d]! += hidden[base + d]!;
-        }
-        for (let d = 0; d < this.dims; d++) v[d] = v[d]! / count;
-        out[i] = l2normalize(v);
-      });
+      const pooled = await thread.run(idx.map((i) => encoded[i]!));
+      idx.forEach((i, row) => (out[i] = l2normalize(pooled.slice(row * this.dims, (row + 1) * this.dims))));
     }
     return out;
   }
+
 }

@@ -1,0 +1,95 @@
+import { chunkFile, languageOf } from '../../src/rag/chunk';
+import { lineWindows } from '../../src/rag/chunk/lines';
+
+const TS = `import fs from 'node:fs';
+import path from 'node:path';
+
+/** Reads a config file. */
+export function readConfig(file: string): string {
+  return fs.readFileSync(file, 'utf8');
+}
+
+export const toAbsolute = (p: string) => path.resolve(p);
+
+// A shape.
+export interface Shape {
+  area(): number;
+}
+
+export class Circle implements Shape {
+  constructor(readonly r: number) {}
+  area(): number {
+    return Math.PI * this.r ** 2;
+  }
+}
+`;
+
+test('TypeScript splits at top-level symbols, with doc comments, kinds and exact line ranges', () => {
+  const chunks = chunkFile('src/geo.ts', TS);
+  expect(chunks.map((c) => [c.symbol ?? null, c.kind, c.startLine, c.endLine])).toEqual([
+    [null, 'lines', 1, 2],
+    ['readConfig', 'function', 4, 7],
+    ['toAbsolute', 'function', 9, 9],
+    ['Shape', 'interface', 11, 14],
+    ['Circle', 'class', 16, 21],
+  ]);
+  const read = chunks[1]!;
+  expect(read.text.startsWith('/** Reads a config file. */')).toBe(true);
+  expect(read).toMatchObject({ path: 'src/geo.ts', language: 'typescript' });
+  expect(read.hash).toMatch(/^[0-9a-f]{64}$/);
+  expect(read.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+});
+
+test('chunk ids depend on path and content only: same text, same id; other path, other id', () => {
+  const a = chunkFile('src/geo.ts', TS);
+  const b = chunkFile('src/geo.ts', TS.replace('Math.PI', 'Math.PI * 1'));
+  const c = chunkFile('lib/geo.ts', TS);
+  expect(b.slice(0, 4).map((x) => x.id)).toEqual(a.slice(0, 4).map((x) => x.id));
+  expect(b[4]!.id).not.toBe(a[4]!.id);
+  expect(c[1]!.id).not.toBe(a[1]!.id);
+});
+
+test('Python splits at def/class with decorators; long classes split per method', () => {
+  const methods = Array.from({ length: 30 }, (_, i) => `    def m${i}(self):\n        return ${i}\n`).join('');
+  const py = `import os\n\n@cache\ndef load(path):\n    return open(path).read()\n\nclass Big:\n    """Many methods."""\n${methods}`;
+  const chunks = chunkFile('pkg/mod.py', py);
+  expect(chunks[0]).toMatchObject({ kind: 'lines', startLine: 1 });
+  expect(chunks[1]).toMatchObject({ symbol: 'load', kind: 'function', startLine: 3, endLine: 5 });
+  expect(chunks[2]).toMatchObject({ symbol: 'Big', kind: 'class', startLine: 7, endLine: 8 });
+  expect(chunks.filter((c) => c.symbol?.startsWith('Big.')).map((c) => c.symbol)).toEqual(Array.from({ length: 30 }, (_, i) => `Big.m${i}`));
+  expect(chunks.every((c) => c.language === 'python')).toBe(true);
+});
+
+test('Markdown splits by heading, with the heading trail as symbol, ignoring # inside code fences', () => {
+  const md = '# Guide\nIntro.\n\n## Install\nnpm i\n```sh\n# not a heading\n```\n\n## Use\nRun it.\n### Flags\n--json\n';
+  const chunks = chunkFile('docs/guide.md', md);
+  expect(chunks.map((c) => [c.symbol, c.startLine, c.endLine])).toEqual([
+    ['Guide', 1, 3],
+    ['Guide > Install', 4, 9],
+    ['Guide > Use', 10, 11],
+    ['Guide > Use > Flags', 12, 14],
+  ]);
+  expect(chunks.every((c) => c.kind === 'section' && c.language === 'markdown')).toBe(true);
+});
+
+test('other files fall back to overlapping line windows', () => {
+  const text = Array.from({ length: 130 }, (_, i) => `line ${i + 1}`).join('\n');
+  const chunks = chunkFile('data/notes.txt', text);
+  expect(chunks.map((c) => [c.startLine, c.endLine])).toEqual([
+    [1, 60],
+    [51, 110],
+    [101, 130],
+  ]);
+  expect(chunks[1]!.text.split('\n')[0]).toBe('line 51');
+  expect(languageOf('a/b.go')).toBe('go');
+});
+
+test('a line window closes early at the character budget, and a huge single line is capped', () => {
+  const lines = ['x'.repeat(50), 'y'.repeat(50), 'z'.repeat(50)];
+  expect(lineWindows(lines, 1, { maxLines: 10, overlap: 0, maxChars: 110 }).map((p) => [p.startLine, p.endLine])).toEqual([
+    [1, 2],
+    [3, 3],
+  ]);
+  const [one] = lineWindows(['q'.repeat(10_000)], 1, { maxLines: 10, overlap: 0, maxChars: 100 });
+  expect(one!.text.length).toBe(200);
+});

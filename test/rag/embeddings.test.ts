@@ -1,0 +1,82 @@
+import path from 'node:path';
+import { EmbeddingCache, embedCached } from '../../src/rag/embed/cache';
+import { LocalOnnxEmbedder } from '../../src/rag/embed/local-onnx';
+import { ensureLocalModel, LOCAL_MODEL } from '../../src/rag/embed/model-install';
+import { OpenAiEmbedder } from '../../src/rag/embed/openai-embedder';
+import { WordPieceTokenizer } from '../../src/rag/embed/wordpiece';
+import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
+import { tmpDir } from '../support/env';
+
+const dot = (a: Float32Array, b: Float32Array): number => a.reduce((s, x, i) => s + x * b[i]!, 0);
+
+let llm: ScriptedLlm;
+beforeAll(async () => {
+  llm = await startScriptedLlm();
+});
+afterAll(async () => {
+  await llm?.close();
+});
+
+describe('local MiniLM (ONNX, installed by the project from its registry artifact)', () => {
+  const local = new LocalOnnxEmbedder();
+
+  test('the WordPiece tokenizer gives the ids of the reference implementation', () => {
+    const tok = WordPieceTokenizer.fromTokenizerJson(ensureLocalModel().tokenizer);
+    // Reference ids from the Hugging Face `tokenizers` library with the same tokenizer.json.
+    expect(tok.encode('Hello, World! café naïve').ids).toEqual([101, 7592, 1010, 2088, 999, 7668, 15743, 102]);
+    expect(tok.encode('function parseGitIgnore(pattern: string) { return x_y.z; }').ids).toEqual([
+      101, 3853, 11968, 3366, 23806, 23773, 5686, 1006, 5418, 1024, 5164, 1007, 1063, 2709, 1060, 1035, 1061, 1012, 1062, 1025, 1065, 102,
+    ]);
+    expect(tok.encode('The quick brown fox — jumps 42 times; 東京 ok').ids).toEqual([101, 1996, 4248, 2829, 4419, 1517, 14523, 4413, 2335, 1025, 1879, 1755, 7929, 102]);
+    expect(tok.encode('unbelievably tokenization xyzzyqwerty').ids).toEqual([101, 4895, 8671, 2666, 3567, 6321, 19204, 3989, 1060, 2100, 28753, 4160, 13777, 3723, 102]);
+    expect(tok.encode('word '.repeat(500), 16).ids).toHaveLength(16);
+  });
+
+  test('vectors are 384-d, unit length, and put related sentences closer than unrelated ones', async () => {
+    const [cat, kitten, stocks] = await local.embed(['A cat sits on the mat', 'A kitten is resting on a rug', 'Stock markets fell sharply today']);
+    expect(local.id).toBe(LOCAL_MODEL.id);
+    expect(cat).toHaveLength(384);
+    expect(dot(cat!, cat!)).toBeCloseTo(1, 4);
+    expect(dot(cat!, kitten!)).toBeGreaterThan(0.5);
+    expect(dot(cat!, stocks!)).toBeLessThan(0.2);
+  });
+
+  test('a text embeds to the same vector alone and among other texts', async () => {
+    const short = 'retry with backoff';
+    const [alone] = await local.embed([short]);
+    const batch = await local.embed(['a much longer text about exponential backoff and jitter in HTTP clients', short]);
+    expect(dot(alone!, batch[1]!)).toBeCloseTo(1, 5);
+  });
+});
+
+test('an OpenAI-compatible endpoint: batched, normalised, size learned from the first answer', async () => {
+  const e = new OpenAiEmbedder({ baseURL: llm.url, apiKey: 'sk-test-not-a-secret', model: 'emb-test', batchSize: 2 });
+  expect(() => e.dims).toThrow(/not known/);
+  const before = llm.embeddingRequests.length;
+  const vs = await e.embed(['one', 'two', 'three']);
+  expect(llm.embeddingRequests.length - before).toBe(2);
+  expect(e.dims).toBe(64);
+  expect(e.id).toBe('openai:emb-test');
+  expect(dot(vs[2]!, vs[2]!)).toBeCloseTo(1, 5);
+});
+
+test('an unreachable embeddings endpoint is a retryable LLM_CONNECTION error', async () => {
+  const e = new OpenAiEmbedder({ baseURL: 'http://127.0.0.1:9/v1', apiKey: 'sk-test-not-a-secret', model: 'x', timeoutMs: 5000 });
+  await expect(e.embed(['x'])).rejects.toMatchObject({ code: 'LLM_CONNECTION', retryable: true });
+});
+
+test('the embedding cache answers repeated texts by content hash and model, across reopen', async () => {
+  const e = new OpenAiEmbedder({ baseURL: llm.url, apiKey: 'sk-test-not-a-secret', model: 'emb-cache', dims: 64 });
+  const dir = path.join(tmpDir(), 'cache');
+  const cache = new EmbeddingCache(dir, e.id, 64);
+  const first = await embedCached(e, cache, ['alpha', 'beta', 'alpha']);
+  expect(first.cached).toBe(1); // a text repeated within one call is embedded once
+  cache.close();
+  const n = llm.embeddingRequests.length;
+  const again = await embedCached(e, new EmbeddingCache(dir, e.id, 64), ['beta', 'alpha']);
+  expect(again.cached).toBe(2);
+  expect(llm.embeddingRequests.length).toBe(n);
+  expect(dot(again.vectors[0]!, first.vectors[1]!)).toBeCloseTo(1, 6);
+  const other = await embedCached(e, new EmbeddingCache(dir, 'openai:another-model', 64), ['alpha']);
+  expect(other.cached).toBe(0);
+});

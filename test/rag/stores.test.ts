@@ -1,0 +1,73 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { FlatStore } from '../../src/rag/store/flat-store';
+import { pathPrefixes, QdrantStore } from '../../src/rag/store/qdrant-store';
+import { tmpDir, uniqueId } from '../support/env';
+import { axis, point, storeContract } from './store-contract';
+
+storeContract('embedded (flat)', async (dims) => FlatStore.open(tmpDir('aiml-flat-'), dims));
+
+// Qdrant's run of the same contract needs a Qdrant: it happens when QDRANT_URL is set.
+const qdrantUrl = process.env.QDRANT_URL;
+if (qdrantUrl) {
+  storeContract('qdrant', async (dims) => QdrantStore.open({ url: qdrantUrl, apiKey: process.env.QDRANT_API_KEY, collection: uniqueId('aiml_test').replace(/-/g, '_'), dims }));
+}
+
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+test('a Qdrant URL that does not answer is a clear, retryable QDRANT_UNAVAILABLE error', async () => {
+  const url = `http://127.0.0.1:${await closedPort()}`;
+  const err = await QdrantStore.open({ url, apiKey: 'qk-not-a-secret', collection: 'aiml_x', dims: 4, timeoutMs: 5000 }).then(
+    () => undefined,
+    (e: Error & { code?: string }) => e,
+  );
+  expect(err?.code).toBe('QDRANT_UNAVAILABLE');
+  expect(err?.message).toMatch(new RegExp(`^Qdrant at ${url} does not answer \\(.*\\); check QDRANT_URL`));
+  expect(err?.message).not.toContain('qk-not-a-secret');
+});
+
+test('Qdrant path-prefix filters are keyword matches on folder prefixes', () => {
+  expect(pathPrefixes('src/rag/a.ts')).toEqual(['src/', 'src/rag/', 'src/rag/a.ts']);
+  expect(pathPrefixes('README.md')).toEqual(['README.md']);
+});
+
+test('the embedded store survives a reopen, cuts a torn last record, and refuses another vector size', async () => {
+  const dir = tmpDir('aiml-flat-');
+  const s1 = FlatStore.open(dir, 4);
+  await s1.upsert([point('a.ts', 0, axis(4, 0)), point('b.ts', 1, axis(4, 1))]);
+  await s1.delete([point('a.ts', 0, axis(4, 0)).id]);
+  await s1.close();
+  const file = path.join(dir, 'vectors.log');
+  const good = fs.statSync(file).size;
+  fs.appendFileSync(file, Buffer.from([200, 0, 0, 0, 1, 2, 3])); // a crash mid-write
+  const s2 = FlatStore.open(dir, 4);
+  expect(await s2.count()).toBe(1);
+  expect((await s2.search(axis(4, 1, 0, 0), 1))[0]!.id).toBe(point('b.ts', 1, axis(4, 1)).id);
+  expect(fs.statSync(file).size).toBe(good);
+  await s2.close();
+  expect(() => FlatStore.open(dir, 8)).toThrow(expect.objectContaining({ code: 'KB_MODEL_MISMATCH' }));
+});
+
+test('the embedded store compacts its log when dead records outnumber live ones, losing nothing', async () => {
+  const dir = tmpDir('aiml-flat-');
+  const s = FlatStore.open(dir, 4);
+  const pts = Array.from({ length: 600 }, (_, i) => point(`f${i}.ts`, i, axis(4, i % 4, (i + 1) % 4, (i % 7) / 10)));
+  await s.upsert(pts);
+  await s.upsert(pts); // 600 dead
+  const before = fs.statSync(path.join(dir, 'vectors.log')).size;
+  await s.delete(pts.slice(0, 300).map((p) => p.id)); // 1200 dead > 300 live: compaction
+  const after = fs.statSync(path.join(dir, 'vectors.log')).size;
+  expect(after).toBeLessThan(before / 3);
+  await s.close();
+  const again = FlatStore.open(dir, 4);
+  expect(await again.count()).toBe(300);
+  expect((await again.get([pts[450]!.id]))[0]!.meta.path).toBe('f450.ts');
+  await again.close();
+});
