@@ -3,14 +3,20 @@ import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/w
 import { createActivities, type ActivityDeps } from './activities';
 import type { LlmConfig } from './config';
 import { LlmGateway } from './llm/gateway';
+import { loadRagConfig, type RagConfig } from './rag/config';
+import { createEmbedder, KbRegistry } from './rag/registry';
+import { HybridRetriever } from './rag/retriever';
 import { BlobStore } from './storage/blob-store';
 
 /** Builds activity dependencies once: the LLM client, the blob store, the retriever. */
-export function buildDeps(llm: LlmConfig, stateDir: string): ActivityDeps {
+export function buildDeps(llm: LlmConfig, stateDir: string, rag: RagConfig = loadRagConfig(process.env)): ActivityDeps {
+  const kbs = new KbRegistry(stateDir, createEmbedder(rag.embeddings), rag.store);
   return {
     llm: new LlmGateway(llm),
     blobs: new BlobStore(path.join(stateDir, 'blobs')),
     stateDir,
+    kbs,
+    retriever: new HybridRetriever(kbs),
     faults: faultsFromEnv(process.env),
   };
 }

@@ -1,5 +1,6 @@
 import type { RetrievedSnippet } from '../design/context';
 import type { ChatModel } from '../llm/gateway';
+import type { KbRegistry } from '../rag/registry';
 import type { BlobStore } from '../storage/blob-store';
 
 /** Knowledge-base retrieval, as the design and build activities need it. */
@@ -13,6 +14,8 @@ export interface ActivityDeps {
   blobs: BlobStore;
   stateDir: string;
   retriever?: Retriever;
+  /** Knowledge bases (ingest activities); the retriever reads the same ones. */
+  kbs?: KbRegistry;
   /** Fault injection for crash tests (AIML_FAULT_APPLY_PAUSE_MS): pause after each file a build step writes. */
   faults?: { applyPauseMs?: number };
 }

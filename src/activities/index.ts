@@ -1,6 +1,7 @@
 import type { ActivityDeps } from './deps';
 import { buildActivities } from './build';
 import { designActivities } from './design';
+import { kbActivities } from './kb';
 
 export type { ActivityDeps } from './deps';
 
@@ -9,6 +10,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...designActivities(deps),
     ...buildActivities(deps),
+    ...kbActivities(deps),
   };
 }
 

@@ -4,6 +4,7 @@ export * from './messages';
 export * from './design';
 export * from './build';
 export * from './search-attributes';
+export * from './kb';
 
 /** Workflow type names, as registered by the worker. */
-export const WORKFLOW_TYPES = { design: 'design', build: 'build', ship: 'ship' } as const;
+export const WORKFLOW_TYPES = { design: 'design', build: 'build', ship: 'ship', ingest: 'ingest' } as const;

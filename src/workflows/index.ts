@@ -2,3 +2,4 @@
 export { design } from './design';
 export { build } from './build';
 export { ship } from './ship';
+export { ingest } from './ingest';

@@ -1,0 +1,139 @@
+import path from 'node:path';
+import { Context, log } from '@temporalio/activity';
+import type { IngestPlanSummary } from '../contracts/kb';
+import { AimlError } from '../errors';
+import type { IndexReport } from '../rag/knowledge-base';
+import type { KbRegistry } from '../rag/registry';
+import { scanDirectory } from '../rag/walker';
+import type { ActivityDeps } from './deps';
+import { toFailure } from './failures';
+
+export interface KbPlanInput {
+  kb: string;
+  dir?: string;
+  batchFiles: number;
+}
+
+export interface KbPlanOutput extends IngestPlanSummary {
+  planRef: string;
+}
+
+export interface KbBatchInput {
+  kb: string;
+  planRef: string;
+  batch: number;
+  batchFiles: number;
+}
+
+/** What the plan blob holds: paths and hashes only, never file contents. */
+interface Plan {
+  root: string;
+  toIndex: { path: string; hash: string }[];
+  toDelete: string[];
+}
+
+function currentContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs `fn` with a heartbeat every few seconds that always carries the latest progress, so a
+ * retry after a crash resumes from it; failures are mapped onto the retry policy.
+ */
+async function withProgress<T, P>(fn: (ctx: { signal: AbortSignal; resumeFrom?: P; report(p: P): void }) => Promise<T>): Promise<T> {
+  const ctx = currentContext();
+  let latest = ctx?.info.heartbeatDetails as P | undefined;
+  const beat = (): void => ctx?.heartbeat(latest);
+  const timer = ctx ? setInterval(beat, 3000) : undefined;
+  try {
+    return await fn({
+      signal: ctx?.cancellationSignal ?? new AbortController().signal,
+      resumeFrom: latest,
+      report(p) {
+        latest = p;
+        beat();
+      },
+    });
+  } catch (err) {
+    throw toFailure(err);
+  } finally {
+    if (timer) clearInterval(timer);
+  }
+}
+
+function registry(deps: ActivityDeps): KbRegistry {
+  if (!deps.kbs) throw new AimlError('KB_UNAVAILABLE', 'This worker has no knowledge-base support configured');
+  return deps.kbs;
+}
+
+export function kbActivities(deps: ActivityDeps) {
+  const readPlan = (ref: string): Plan => JSON.parse(deps.blobs.get(ref)) as Plan;
+
+  return {
+    /** Scans the folder and compares it with the manifest: what to (re)index, what to remove. */
+    async kbPlan(input: KbPlanInput): Promise<KbPlanOutput> {
+      return withProgress<KbPlanOutput, { scanned: number }>(async ({ report }) => {
+        const kbs = registry(deps);
+        const existing = kbs.exists(input.kb) ? await kbs.get(input.kb) : undefined;
+        const root = input.dir ?? existing?.settings.root;
+        if (!root) throw new AimlError('KB_NOT_FOUND', `Knowledge base "${input.kb}" does not exist; give a directory to create it`);
+        if (existing && path.resolve(root) !== existing.settings.root) {
+          throw new AimlError('KB_ROOT_MISMATCH', `Knowledge base "${input.kb}" indexes ${existing.settings.root}, not ${path.resolve(root)}; choose another --kb name`);
+        }
+        const scan = scanDirectory(root, { onProgress: (scanned) => report({ scanned }) });
+        const kb = existing ?? (await kbs.get(input.kb, { root }));
+        const seen = new Set<string>();
+        const plan: Plan = { root: kb.settings.root, toIndex: [], toDelete: [] };
+        let unchanged = 0;
+        for (const f of scan.files) {
+          seen.add(f.path);
+          if (kb.manifest.get(f.path)?.hash === f.hash) unchanged += 1;
+          else plan.toIndex.push({ path: f.path, hash: f.hash });
+        }
+        for (const p of kb.manifest.keys()) if (!seen.has(p)) plan.toDelete.push(p);
+        log.info('kb plan', { kb: input.kb, toIndex: plan.toIndex.length, toDelete: plan.toDelete.length, unchanged });
+        return {
+          planRef: deps.blobs.put(JSON.stringify(plan)),
+          root: plan.root,
+          toIndex: plan.toIndex.length,
+          toDelete: plan.toDelete.length,
+          unchanged,
+          batches: Math.ceil(plan.toIndex.length / input.batchFiles),
+          skipped: scan.skipped,
+          unreadablePaths: scan.unreadablePaths.slice(0, 20),
+        };
+      });
+    },
+
+    /** Indexes one batch of the plan's files, a few at a time, heartbeating how far it got. */
+    async kbIndexBatch(input: KbBatchInput): Promise<IndexReport> {
+      return withProgress<IndexReport, { done: number; report: IndexReport }>(async ({ signal, resumeFrom, report }) => {
+        const kb = await registry(deps).get(input.kb);
+        const files = readPlan(input.planRef).toIndex.slice(input.batch * input.batchFiles, (input.batch + 1) * input.batchFiles);
+        const total: IndexReport = resumeFrom?.report ?? { files: 0, chunks: 0, embedded: 0, cached: 0, unchangedChunks: 0 };
+        if (resumeFrom) log.info('resuming a batch after a retry', { batch: input.batch, done: resumeFrom.done });
+        for (let done = resumeFrom?.done ?? 0; done < files.length; ) {
+          const step = files.slice(done, done + 4);
+          const r = await kb.indexFiles(step, signal);
+          for (const key of Object.keys(total) as (keyof IndexReport)[]) total[key] += r[key];
+          done += step.length;
+          report({ done, report: total });
+        }
+        return total;
+      });
+    },
+
+    /** Removes the chunks of files that are gone from the folder. */
+    async kbRemoveDeleted(input: { kb: string; planRef: string }): Promise<{ files: number; chunks: number }> {
+      return withProgress(async () => {
+        const kb = await registry(deps).get(input.kb);
+        const gone = readPlan(input.planRef).toDelete;
+        return { files: gone.length, chunks: await kb.removeFiles(gone) };
+      });
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import { defineQuery } from '@temporalio/workflow';
+
+/** Knowledge-base sync (`ingest` workflow): one run per knowledge base at a time. */
+export interface IngestInput {
+  kb: string;
+  /** The folder to index; needed when the knowledge base is new, else its recorded root. */
+  dir?: string;
+  /** Files per indexing activity (default 32). */
+  batchFiles?: number;
+  /** Carried across continue-as-new; not for callers. */
+  resume?: { planRef: string; plan: IngestPlanSummary; nextBatch: number; progress: IngestProgress };
+}
+
+export interface IngestPlanSummary {
+  root: string;
+  toIndex: number;
+  toDelete: number;
+  unchanged: number;
+  batches: number;
+  skipped: { binary: number; oversized: number; unreadable: number; ignored: number };
+  unreadablePaths: string[];
+}
+
+export interface IngestProgress {
+  phase: 'scanning' | 'indexing' | 'removing' | 'done';
+  kb: string;
+  root?: string;
+  batches: number;
+  batchesDone: number;
+  filesToIndex: number;
+  filesIndexed: number;
+  filesUnchanged: number;
+  filesRemoved: number;
+  chunksIndexed: number;
+  chunksEmbedded: number;
+  chunksCached: number;
+  chunksRemoved: number;
+  skipped: IngestPlanSummary['skipped'];
+}
+
+export type IngestResult = IngestProgress;
+
+export const ingestProgressQuery = defineQuery<IngestProgress>('ingestProgress');
+
+/** The workflow id of a knowledge base's sync: one at a time per knowledge base. */
+export function ingestWorkflowId(kb: string): string {
+  return `kb-ingest-${kb}`;
+}

@@ -1,0 +1,112 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ingestProgressQuery, ingestWorkflowId, type IngestInput, type IngestResult } from '../../src/contracts';
+import { LocalOnnxEmbedder } from '../../src/rag/embed/local-onnx';
+import { KbRegistry } from '../../src/rag/registry';
+import { HybridRetriever } from '../../src/rag/retriever';
+import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
+import { testClient, tmpDir, uniqueId } from '../support/env';
+import { CORPUS, startRagWorker, writeTree } from './support';
+
+let llm: ScriptedLlm;
+let worker: Awaited<ReturnType<typeof startRagWorker>>;
+let client: Client;
+let closeClient: () => Promise<void>;
+
+beforeAll(async () => {
+  llm = await startScriptedLlm();
+  worker = await startRagWorker({ llmUrl: llm.url });
+  ({ client, close: closeClient } = await testClient());
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await closeClient?.();
+  await llm?.close();
+});
+
+function sync(input: IngestInput): Promise<IngestResult> {
+  return client.workflow.execute('ingest', { taskQueue: worker.taskQueue, workflowId: ingestWorkflowId(`${input.kb}-${uniqueId('t')}`), args: [input] });
+}
+
+test('ingest indexes a folder, then re-syncs incrementally: changed and new files only, deleted files removed', async () => {
+  const dir = tmpDir('aiml-corpus-');
+  writeTree(dir, CORPUS);
+  const kb = uniqueId('kb');
+
+  const first = await sync({ kb, dir, batchFiles: 2 });
+  expect(first).toMatchObject({ phase: 'done', filesToIndex: 4, filesIndexed: 4, filesUnchanged: 0, batches: 2, batchesDone: 2, skipped: { binary: 1 } });
+  expect(first.chunksEmbedded + first.chunksCached).toBe(first.chunksIndexed);
+
+  // The worker's own retriever (the one the design workflow uses) finds the right chunk.
+  const hits = await worker.deps.retriever!.search(kb, 'how are refunds issued for a payment', 3);
+  expect(hits[0]).toMatchObject({ path: 'src/refund.py', startLine: 1, endLine: 3 });
+
+  const unchanged = await sync({ kb });
+  expect(unchanged).toMatchObject({ filesToIndex: 0, filesIndexed: 0, filesUnchanged: 4, chunksEmbedded: 0, batches: 0 });
+
+  fs.appendFileSync(path.join(dir, 'src/invoice.ts'), '/** Voids an unpaid invoice. */\nexport function voidInvoice(id: string): void {\n  ledger.void(id);\n}\n');
+  fs.rmSync(path.join(dir, 'notes/ops.txt'));
+  fs.writeFileSync(path.join(dir, 'src/coupon.ts'), 'export const couponDiscount = (price: number, pct: number) => price * (1 - pct / 100);\n');
+  const embedsBefore = llm.embeddingRequests.length;
+  const second = await sync({ kb });
+  expect(second).toMatchObject({ filesToIndex: 2, filesIndexed: 2, filesUnchanged: 2, filesRemoved: 1, chunksRemoved: 1 });
+  // invoice.ts: only its new symbol is embedded (the two old ones keep their ids); coupon.ts: one chunk.
+  expect(second.chunksEmbedded).toBe(2);
+  expect(llm.embeddingRequests.length).toBe(embedsBefore); // the local model, not the endpoint
+
+  // A fresh process sees the same knowledge base on disk.
+  const reader = new KbRegistry(worker.stateDir, new LocalOnnxEmbedder());
+  const retriever = new HybridRetriever(reader);
+  const voided = await retriever.query(kb, 'void an unpaid invoice', { k: 1 });
+  expect(voided[0]).toMatchObject({ path: 'src/invoice.ts', symbol: 'voidInvoice', kind: 'function', startLine: 10, endLine: 13 });
+  expect(await retriever.query(kb, 'page the on-call team', { k: 10, filter: { pathPrefix: 'notes/' } })).toEqual([]);
+  const stats = await (await reader.get(kb)).stats();
+  expect(stats).toMatchObject({ files: 4, model: 'local:all-minilm-l6-v2-q', dims: 384, store: 'embedded' });
+  const kbHandle = await reader.get(kb);
+  const manifestIds = [...kbHandle.manifest.values()].flatMap((f) => f.ids);
+  expect(stats.chunks).toBe(manifestIds.length); // nothing duplicated, nothing orphaned
+  await reader.closeAll();
+});
+
+test('the progress query reports phase and counts while a sync runs', async () => {
+  const dir = tmpDir('aiml-corpus-');
+  writeTree(dir, CORPUS);
+  const handle = await client.workflow.start('ingest', { taskQueue: worker.taskQueue, workflowId: uniqueId('kb-ingest'), args: [{ kb: uniqueId('kb'), dir, batchFiles: 1 }] });
+  const result = (await handle.result()) as IngestResult;
+  const progress = await handle.query(ingestProgressQuery);
+  expect(progress).toEqual(result);
+  expect(progress.batchesDone).toBe(4);
+});
+
+test('a missing directory fails the sync at once with KB_DIR_MISSING, not retried', async () => {
+  const err = await sync({ kb: uniqueId('kb'), dir: '/nonexistent/aiml-corpus' }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  const cause = (err as WorkflowFailedError).cause as { cause?: { type?: string; message?: string } };
+  expect(cause.cause?.type).toBe('KB_DIR_MISSING');
+  expect(cause.cause?.message).toBe('Directory /nonexistent/aiml-corpus does not exist');
+});
+
+test('a knowledge base built with another embedding model is refused, not mixed', async () => {
+  const dir = tmpDir('aiml-corpus-');
+  writeTree(dir, CORPUS);
+  const kb = uniqueId('kb');
+  await sync({ kb, dir });
+  const other = await startRagWorker({
+    llmUrl: llm.url,
+    stateDir: worker.stateDir,
+    rag: { embeddings: { kind: 'openai', model: 'emb-other', baseURL: llm.url, apiKey: 'sk-test-not-a-secret' }, store: { kind: 'embedded' } },
+  });
+  try {
+    const err = await client.workflow
+      .execute('ingest', { taskQueue: other.taskQueue, workflowId: uniqueId('kb-ingest'), args: [{ kb }] })
+      .catch((e: WorkflowFailedError) => e);
+    const cause = (err as WorkflowFailedError).cause as { cause?: { type?: string; message?: string } };
+    expect(cause.cause?.type).toBe('KB_MODEL_MISMATCH');
+    expect(cause.cause?.message).toContain(`Knowledge base "${kb}" was built with the embedding model local:all-minilm-l6-v2-q (384-d), but this process embeds with openai:emb-other`);
+  } finally {
+    await other.stop();
+  }
+});
