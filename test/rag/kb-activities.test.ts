@@ -1,0 +1,65 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { kbActivities } from '../../src/activities/kb';
+import type { ActivityDeps } from '../../src/activities/deps';
+import { OpenAiEmbedder } from '../../src/rag/embed/openai-embedder';
+import { KbRegistry } from '../../src/rag/registry';
+import { BlobStore } from '../../src/storage/blob-store';
+import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
+import { tmpDir, uniqueId } from '../support/env';
+import { writeTree } from './support';
+
+let llm: ScriptedLlm;
+beforeAll(async () => {
+  llm = await startScriptedLlm();
+});
+afterAll(async () => {
+  await llm?.close();
+});
+
+function depsFor(stateDir: string): ActivityDeps {
+  const kbs = new KbRegistry(stateDir, new OpenAiEmbedder({ baseURL: llm.url, apiKey: 'sk-test-not-a-secret', model: 'emb-kb', dims: 64 }));
+  return { kbs, blobs: new BlobStore(`${stateDir}/blobs`), stateDir } as unknown as ActivityDeps;
+}
+
+test('a retried batch resumes after the files its last heartbeat reported, and re-running is idempotent', async () => {
+  const dir = tmpDir('aiml-corpus-');
+  writeTree(dir, Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`f${i}.md`, `# Note ${i}\nAbout topic number ${i}.\n`])));
+  const deps = depsFor(tmpDir('aiml-kb-state-'));
+  const acts = kbActivities(deps);
+  const kb = uniqueId('kb');
+  const plan = await new MockActivityEnvironment().run(acts.kbPlan, { kb, dir, batchFiles: 8 });
+  expect(plan).toMatchObject({ toIndex: 8, batches: 1, unchanged: 0 });
+
+  // The first attempt died after reporting 4 files done: the retry indexes only the other 4.
+  const beats: unknown[] = [];
+  const retry = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: { done: 4, report: { files: 4, chunks: 4, embedded: 4, cached: 0, unchangedChunks: 0 } } });
+  retry.on('heartbeat', (d: unknown) => beats.push(d));
+  const report = await retry.run(acts.kbIndexBatch, { kb, planRef: plan.planRef, batch: 0, batchFiles: 8 });
+  expect(report).toEqual({ files: 8, chunks: 8, embedded: 8, cached: 0, unchangedChunks: 0 });
+  const store = await deps.kbs!.get(kb);
+  expect([...store.manifest.keys()].sort()).toEqual(['f4.md', 'f5.md', 'f6.md', 'f7.md']);
+  expect(beats.at(-1)).toMatchObject({ done: 8 });
+
+  // Running the whole batch again (twice) stores the same points: nothing duplicated or re-embedded.
+  const again = await new MockActivityEnvironment().run(acts.kbIndexBatch, { kb, planRef: plan.planRef, batch: 0, batchFiles: 8 });
+  expect(again).toMatchObject({ files: 8, unchangedChunks: 4, embedded: 4 }); // f0-f3 were never really indexed here
+  const third = await new MockActivityEnvironment().run(acts.kbIndexBatch, { kb, planRef: plan.planRef, batch: 0, batchFiles: 8 });
+  expect(third).toMatchObject({ files: 8, unchangedChunks: 8, embedded: 0, cached: 0 });
+  expect(await store.store.count()).toBe(8);
+  await deps.kbs!.closeAll();
+});
+
+test('syncing an existing knowledge base from another folder is refused', async () => {
+  const a = tmpDir('aiml-corpus-');
+  writeTree(a, { 'a.md': '# A\n' });
+  const deps = depsFor(tmpDir('aiml-kb-state-'));
+  const acts = kbActivities(deps);
+  const kb = uniqueId('kb');
+  await new MockActivityEnvironment().run(acts.kbPlan, { kb, dir: a, batchFiles: 8 });
+  const other = tmpDir('aiml-other-');
+  await expect(new MockActivityEnvironment().run(acts.kbPlan, { kb, dir: other, batchFiles: 8 })).rejects.toMatchObject({
+    type: 'KB_ROOT_MISMATCH',
+    nonRetryable: true,
+  });
+  await deps.kbs!.closeAll();
+});
