@@ -51,11 +51,10 @@ async function direct(acts: ReturnType<typeof createActivities>, workspace: stri
   for (let n = 1; n <= plan.steps.length; n++) {
     const gen = await acts.generateStep({ workspace, specRef: prep.specRef, planRef: plan.planRef, step: n, attempt: 1, checkCommand: prep.checkCommand, expected });
     if (gen.kind !== 'proposal') throw new Error(`baseline step ${n}: ${gen.kind}`);
-    const applied = await acts.applyStep({ workflowId: id, workspace, proposalRef: gen.proposalRef, step: n, attempt: 1 });
+    const applied = await acts.applyStep({ workflowId: id, workspace, proposalRef: gen.proposalRef, step: n, attempt: 1, check: { command: prep.checkCommand!, timeoutMs: 60_000 } });
     if (applied.kind !== 'applied') throw new Error(`baseline step ${n}: conflict`);
     Object.assign(expected, applied.afterHashes);
-    const check = await acts.runCheck({ workspace, command: prep.checkCommand!, timeoutMs: 60_000 });
-    if (!check.passed) throw new Error(`baseline step ${n}: check failed`);
+    if (!applied.check?.passed) throw new Error(`baseline step ${n}: check failed`);
     records.push({ n, title: plan.steps[n - 1]!.title, status: 'passed', attempts: 1, checkPassed: true, proposalRefs: [gen.proposalRef] });
   }
   await acts.writeBuildReport({ workflowId: id, workspace, planRef: plan.planRef, specPath: prep.specPath, checkCommand: prep.checkCommand, reportFile: 'BUILD_REPORT.md', steps: records });

@@ -89,6 +89,8 @@ export interface ApplyStepInput {
   proposalRef: string;
   step: number;
   attempt: number;
+  /** Run after the edits are in place. */
+  check?: { command: string; timeoutMs: number };
 }
 export type ApplyStepOutput =
   | {
@@ -98,6 +100,7 @@ export type ApplyStepOutput =
       afterHashes: Record<string, string | null>;
       appliedDiffRef: string;
       stat: { added: number; removed: number };
+      check?: StepCheck;
     }
   | { kind: 'conflict'; conflicts: Conflict[]; message: string };
 
@@ -142,6 +145,19 @@ export function buildActivities(deps: ActivityDeps) {
       before: c.beforeRef ? deps.blobs.get(c.beforeRef) : null,
       after: c.afterRef ? deps.blobs.get(c.afterRef) : null,
     }));
+  };
+
+  /** Runs the check command; the whole output goes to the blob store, a short excerpt to history. */
+  const check = async (workspace: string, command: string, timeoutMs: number, signal: AbortSignal): Promise<StepCheck> => {
+    const res = await runCheck({ workspace, command, timeoutMs, signal });
+    const header = `$ ${command}\n[exit ${res.exitCode ?? res.signal}${res.timedOut ? ', timed out' : ''}${res.truncated ? ', output truncated' : ''}, ${res.durationMs} ms]\n`;
+    return {
+      passed: res.passed,
+      exitCode: res.exitCode,
+      timedOut: res.timedOut,
+      excerpt: truncateMiddle(res.output.trim(), 1500),
+      outputRef: deps.blobs.put(header + res.output),
+    };
   };
 
   return {
@@ -274,8 +290,9 @@ export function buildActivities(deps: ActivityDeps) {
       });
     },
 
+    /** Applies a step attempt (idempotent), then runs the check command on the result, if any. */
     async applyStep(input: ApplyStepInput): Promise<ApplyStepOutput> {
-      return guarded(async () => {
+      return guarded(async (signal) => {
         const proposal = json<Proposal>(input.proposalRef);
         const journal = new Journal(deps.stateDir, input.workflowId);
         try {
@@ -294,6 +311,7 @@ export function buildActivities(deps: ActivityDeps) {
             afterHashes: Object.fromEntries(proposal.files.map((f) => [f.path, f.afterHash])),
             appliedDiffRef: deps.blobs.put(renderDiff(stepNet)),
             stat: diffStat(stepNet),
+            check: input.check ? await check(input.workspace, input.check.command, input.check.timeoutMs, signal) : undefined,
           };
         } catch (err) {
           if (!isAimlError(err, 'FILE_CONFLICT')) throw err;
@@ -301,21 +319,6 @@ export function buildActivities(deps: ActivityDeps) {
           return { kind: 'conflict', conflicts, message: conflictMessage(conflicts) };
         }
       }, 1000);
-    },
-
-    async runCheck(input: { workspace: string; command: string; timeoutMs: number }): Promise<StepCheck & { durationMs: number }> {
-      return guarded(async (signal) => {
-        const res = await runCheck({ workspace: input.workspace, command: input.command, timeoutMs: input.timeoutMs, signal });
-        const header = `$ ${input.command}\n[exit ${res.exitCode ?? res.signal}${res.timedOut ? ', timed out' : ''}${res.truncated ? ', output truncated' : ''}]\n`;
-        return {
-          passed: res.passed,
-          exitCode: res.exitCode,
-          timedOut: res.timedOut,
-          excerpt: truncateMiddle(res.output.trim(), 1500),
-          outputRef: deps.blobs.put(header + res.output),
-          durationMs: res.durationMs,
-        };
-      });
     },
 
     async writeBuildReport(input: BuildReportInput): Promise<BuildReportOutput> {

@@ -45,7 +45,6 @@ export type BuildStepStatus =
   | 'generating'
   | 'awaiting_approval'
   | 'applying'
-  | 'checking'
   | 'passed'
   | 'accepted_failing'
   | 'skipped'

@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 
 /** LLM calls: heartbeat while streaming; 4xx arrive as non-retryable failures, 429 with its own delay. */
 export const LLM_ACTIVITY: ActivityOptions = {
@@ -14,9 +14,22 @@ export const IO_ACTIVITY: ActivityOptions = {
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
 };
 
-/** Applying a build step: heartbeats every second, so a killed worker is noticed in seconds and the (idempotent) apply retried. */
+/**
+ * Applying a build step, then running its check: heartbeats every second, so a killed worker is
+ * noticed in seconds and the (idempotent) apply retried. Callers stretch startToClose by the check timeout.
+ */
 export const BUILD_APPLY_ACTIVITY: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '4 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 10 },
+};
+
+/**
+ * Short local work (reading a few files, writing one) as local activities: the worker runs them
+ * inside the workflow task, with no extra server round trip; results are still recorded.
+ */
+export const LOCAL_IO: LocalActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  localRetryThreshold: '10 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
 };

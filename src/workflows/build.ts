@@ -209,10 +209,23 @@ export async function build(input: BuildInput): Promise<BuildResult> {
           reviewed = true;
         }
 
-        set('applying', `applying ${gen.files.length} file(s)`);
+        set('applying', `applying ${gen.files.length} file(s)${prep.checkCommand ? `, then ${prep.checkCommand}` : ''}`);
         const applied = await apply.applyStep.executeWithOptions(
-          { ...BUILD_APPLY_ACTIVITY, summary: `step ${n}: apply ${gen.files.length} file(s) (attempt ${state.attempts})` },
-          [{ workflowId, workspace: input.workspace, proposalRef: gen.proposalRef, step: n, attempt: state.attempts }],
+          {
+            ...BUILD_APPLY_ACTIVITY,
+            startToCloseTimeout: limits.checkTimeoutMs + 120_000,
+            summary: `step ${n}: apply ${gen.files.length} file(s)${prep.checkCommand ? ' and check' : ''} (attempt ${state.attempts})`,
+          },
+          [
+            {
+              workflowId,
+              workspace: input.workspace,
+              proposalRef: gen.proposalRef,
+              step: n,
+              attempt: state.attempts,
+              check: prep.checkCommand ? { command: prep.checkCommand, timeoutMs: limits.checkTimeoutMs } : undefined,
+            },
+          ],
         );
         if (applied.kind === 'conflict') {
           const d = await stuck(`conflict: ${applied.message}; nothing was written`);
@@ -225,15 +238,11 @@ export async function build(input: BuildInput): Promise<BuildResult> {
         state.appliedDiffRef = applied.appliedDiffRef;
         state.stat = applied.stat;
 
-        if (!prep.checkCommand) {
+        const check = applied.check;
+        if (!check) {
           set('passed', 'applied (no check command)');
           return record;
         }
-        set('checking', `running ${prep.checkCommand}`);
-        const check = await io.runCheck.executeWithOptions(
-          { ...IO_ACTIVITY, startToCloseTimeout: limits.checkTimeoutMs + 60_000, retry: { maximumAttempts: 2 }, summary: `step ${n}: check (${prep.checkCommand})`.slice(0, 200) },
-          [{ workspace: input.workspace, command: prep.checkCommand, timeoutMs: limits.checkTimeoutMs }],
-        );
         state.check = { passed: check.passed, exitCode: check.exitCode, timedOut: check.timedOut, excerpt: check.excerpt, outputRef: check.outputRef };
         record.checkPassed = check.passed;
         if (check.passed) {
