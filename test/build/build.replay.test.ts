@@ -1,0 +1,86 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { BUILD_PLAN_GATE, buildStepGate, decideUpdate, rejectSignal } from '../../src/contracts';
+import { draftReply } from '../support/fixtures';
+import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
+import { startWorker, temporalAddress, testClient, uniqueId, type TestWorker } from '../support/env';
+import { fixtureRepo, patch, planReply, stepReply, whisperEdits } from './fixtures';
+import { awaitingGate, startBuild } from './helpers';
+
+/**
+ * BUILD and SHIP workflow code must replay the histories earlier versions recorded.
+ * AIML_RECORD_HISTORIES=1 records fresh ones into test/histories/build/ (only for a change meant to be
+ * incompatible, shipped with a patch or a new workflow type).
+ */
+const HISTORIES = path.join(__dirname, '..', 'histories', 'build');
+const FILES = { build: 'build-reject-fix-approve.json', ship: 'ship-design-then-build.json' };
+const replayOptions = () => ({ workflowBundle: { codePath: process.env.AIML_TEST_WORKFLOW_BUNDLE! } });
+
+let llm: ScriptedLlm;
+let worker: TestWorker;
+let client: Client;
+let closeClient: () => Promise<void>;
+
+beforeAll(async () => {
+  llm = await startScriptedLlm();
+  worker = await startWorker({ llmUrl: llm.url });
+  ({ client, close: closeClient } = await testClient());
+});
+afterAll(async () => {
+  await worker?.stop();
+  await closeClient?.();
+  await llm?.close();
+});
+
+/** A build through a plan rejection (signal), a step approval (update), a failed check and its fix. */
+async function recordBuild(): Promise<WorkflowHandle> {
+  const ws = fixtureRepo();
+  const plan = planReply([{ title: 'Add whisper', files: [{ path: 'src/text.js' }, { path: 'test.js' }] }]);
+  llm.enqueue(plan, plan, stepReply([patch('src/text.js', [['return s.toUpperCase();', 'return s;']])]), stepReply([patch('src/text.js', [['return s;', 'return s.toUpperCase();']])]));
+  const handle = await startBuild(client, worker.taskQueue, { workspace: ws, approval: 'each', checkCommand: 'node test.js' });
+  await awaitingGate(handle, BUILD_PLAN_GATE, 1);
+  await handle.signal(rejectSignal, { by: 'rev', feedback: 'smaller steps' });
+  await awaitingGate(handle, BUILD_PLAN_GATE, 2);
+  await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'rev' }] });
+  await awaitingGate(handle, buildStepGate(1), 1);
+  await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'rev' }] });
+  await handle.result();
+  return handle;
+}
+
+async function recordShip(): Promise<WorkflowHandle> {
+  const ws = fixtureRepo();
+  llm.enqueue(draftReply('replay'), planReply([{ title: 'Add whisper', files: [{ path: 'src/text.js' }, { path: 'test.js' }] }]), stepReply(whisperEdits()));
+  const handle = await client.workflow.start('ship', {
+    taskQueue: worker.taskQueue,
+    workflowId: uniqueId('ship-replay'),
+    args: [{ brief: 'Add whisper()', workspace: ws, designApproval: { mode: 'auto' }, buildApproval: 'none', checkCommand: 'node test.js' }],
+  });
+  await handle.result();
+  return handle;
+}
+
+test('recorded build and ship histories replay against the current workflow code', async () => {
+  if (process.env.AIML_RECORD_HISTORIES === '1') {
+    for (const [kind, run] of [['build', recordBuild], ['ship', recordShip]] as const) {
+      const { workflowId } = await run();
+      const json = execFileSync(process.env.AIML_TEST_TEMPORAL_BIN!, ['workflow', 'show', '-w', workflowId, '--address', temporalAddress(), '-o', 'json'], { encoding: 'utf8' });
+      fs.writeFileSync(path.join(HISTORIES, FILES[kind]), json);
+    }
+  }
+  for (const file of Object.values(FILES)) {
+    const history = historyFromJSON(JSON.parse(fs.readFileSync(path.join(HISTORIES, file), 'utf8')));
+    // Ship names its children after its own id: replay under the id it was recorded with.
+    const child = history.events?.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)?.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+    await expect(Worker.runReplayHistory(replayOptions(), history, child ? child.replace(/-design$/, '') : file)).resolves.toBeUndefined();
+  }
+});
+
+test('a fresh build run of the current code replays cleanly', async () => {
+  const handle = await recordBuild();
+  await expect(Worker.runReplayHistory(replayOptions(), await handle.fetchHistory(), handle.workflowId)).resolves.toBeUndefined();
+});
