@@ -5,6 +5,7 @@ import { registerDecide } from './commands/decide';
 import { registerDesign } from './commands/design';
 import { registerDev } from './commands/dev';
 import { registerDiff } from './commands/diff';
+import { registerKb } from './commands/kb';
 import { registerRevert } from './commands/revert';
 import { registerRun } from './commands/run';
 import { registerRuns } from './commands/runs';
@@ -32,6 +33,7 @@ export const COMMANDS: Register[] = [
   registerRuns,
   registerWatch,
   registerCancel,
+  registerKb,
 ];
 
 export function buildProgram(ctx: CliContext): Command {

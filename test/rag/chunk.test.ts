@@ -64,10 +64,10 @@ test('Markdown splits by heading, with the heading trail as symbol, ignoring # i
   const md = '# Guide\nIntro.\n\n## Install\nnpm i\n```sh\n# not a heading\n```\n\n## Use\nRun it.\n### Flags\n--json\n';
   const chunks = chunkFile('docs/guide.md', md);
   expect(chunks.map((c) => [c.symbol, c.startLine, c.endLine])).toEqual([
-    ['Guide', 1, 3],
-    ['Guide > Install', 4, 9],
+    ['Guide', 1, 2],
+    ['Guide > Install', 4, 8],
     ['Guide > Use', 10, 11],
-    ['Guide > Use > Flags', 12, 14],
+    ['Guide > Use > Flags', 12, 13],
   ]);
   expect(chunks.every((c) => c.kind === 'section' && c.language === 'markdown')).toBe(true);
 });

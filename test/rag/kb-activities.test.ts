@@ -1,5 +1,5 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { kbActivities } from '../../src/activities/kb';
+import { kbActivities, type KbPlanOutput } from '../../src/activities/kb';
 import type { ActivityDeps } from '../../src/activities/deps';
 import { OpenAiEmbedder } from '../../src/rag/embed/openai-embedder';
 import { KbRegistry } from '../../src/rag/registry';
@@ -27,7 +27,7 @@ test('a retried batch resumes after the files its last heartbeat reported, and r
   const deps = depsFor(tmpDir('aiml-kb-state-'));
   const acts = kbActivities(deps);
   const kb = uniqueId('kb');
-  const plan = await new MockActivityEnvironment().run(acts.kbPlan, { kb, dir, batchFiles: 8 });
+  const plan = (await new MockActivityEnvironment().run(acts.kbPlan, { kb, dir, batchFiles: 8 })) as KbPlanOutput;
   expect(plan).toMatchObject({ toIndex: 8, batches: 1, unchanged: 0 });
 
   // The first attempt died after reporting 4 files done: the retry indexes only the other 4.

@@ -32,7 +32,8 @@ export function splitMarkdown(text: string): Section[] {
   const out: Section[] = [];
   starts.forEach((h, i) => {
     const from = h?.line ?? 0;
-    const to = starts[i + 1]?.line ?? lines.length;
+    let to = starts[i + 1]?.line ?? lines.length;
+    while (to > from + 1 && !lines[to - 1]!.trim()) to -= 1; // trailing blank lines belong to no one
     if (h) {
       while (trail.length && trail[trail.length - 1]!.level >= h.level) trail.pop();
       trail.push(h);

@@ -41,6 +41,12 @@ export class QdrantStore implements VectorStore {
     private readonly opts: QdrantStoreOptions,
   ) {}
 
+  /** Fails with QDRANT_UNAVAILABLE unless a Qdrant answers at `url`. */
+  static async ping(url: string, apiKey?: string, timeoutMs = 5000): Promise<void> {
+    const client = new QdrantClient({ url, apiKey, checkCompatibility: false, timeout: timeoutMs });
+    await new QdrantStore(client, { url, apiKey, collection: '', dims: 0 }).call('list collections', () => client.getCollections());
+  }
+
   static async open(opts: QdrantStoreOptions): Promise<QdrantStore> {
     const client = new QdrantClient({ url: opts.url, apiKey: opts.apiKey, checkCompatibility: false, timeout: opts.timeoutMs ?? 30_000 });
     const store = new QdrantStore(client, opts);

@@ -1,0 +1,89 @@
+import path from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ingestProgressQuery, ingestWorkflowId, WORKFLOW_TYPES, type IngestInput, type IngestProgress } from '../../contracts';
+import { AimlError } from '../../errors';
+import { stateDir } from '../../paths';
+import { loadRagConfig } from '../../rag/config';
+import { createEmbedder, KbRegistry } from '../../rag/registry';
+import type { CliContext } from '../context';
+
+/** The knowledge bases of this state folder, with this environment's embedding model and store. */
+export function kbRegistry(ctx: CliContext): KbRegistry {
+  const rag = loadRagConfig(ctx.env);
+  return new KbRegistry(stateDir(ctx.env), createEmbedder(rag.embeddings), rag.store);
+}
+
+/** `--kb`, or the only knowledge base there is. */
+export function resolveKbName(reg: KbRegistry, name: string | undefined): string {
+  if (name) {
+    if (!reg.exists(name)) throw new AimlError('KB_NOT_FOUND', `Knowledge base "${name}" does not exist (create it with: aiml kb add <dir> --kb ${name})`);
+    return name;
+  }
+  const all = reg.list();
+  if (all.length === 1) return all[0]!.name;
+  if (!all.length) throw new AimlError('KB_NOT_FOUND', 'There is no knowledge base yet: create one with aiml kb add <dir>');
+  throw new AimlError('USAGE', `Several knowledge bases exist (${all.map((k) => k.name).join(', ')}): choose one with --kb`);
+}
+
+/** A knowledge-base name from a folder name: its base name, with anything unusual made a dash. */
+export function defaultKbName(dir: string): string {
+  const base = path.basename(path.resolve(dir)).replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '');
+  return base.slice(0, 64) || 'default';
+}
+
+function bar(p: IngestProgress, width = 24): string {
+  const total = Math.max(p.batches, 1);
+  const filled = Math.round((p.batchesDone / total) * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.filesIndexed}/${p.filesToIndex} files, ${p.chunksIndexed} chunks (${p.phase})`;
+}
+
+/**
+ * Starts (or joins) the knowledge base's sync and follows it with a progress bar on stderr
+ * until it ends. A failed sync becomes one clear error line: the root cause's message.
+ */
+export async function runIngest(ctx: CliContext, input: IngestInput, opts: { quiet: boolean }): Promise<IngestProgress> {
+  const client = await ctx.client();
+  const handle = await client.workflow.start(WORKFLOW_TYPES.ingest, {
+    taskQueue: ctx.temporal().taskQueue,
+    workflowId: ingestWorkflowId(input.kb),
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING', // a sync already running for this knowledge base is joined
+  });
+  const tty = !opts.quiet && process.stderr.isTTY;
+  let last = '';
+  const poll = setInterval(() => {
+    handle
+      .query(ingestProgressQuery)
+      .then((p) => {
+        const line = bar(p);
+        if (opts.quiet || line === last) return;
+        last = line;
+        if (tty) process.stderr.write(`\r${line}`);
+        else ctx.err(line);
+      })
+      .catch(() => {});
+  }, 500);
+  try {
+    const result = (await handle.result()) as IngestProgress;
+    if (tty) process.stderr.write(`\r${bar(result)}\n`);
+    return result;
+  } catch (err) {
+    if (err instanceof WorkflowFailedError) {
+      let cause: unknown = err.cause;
+      while ((cause as { cause?: unknown })?.cause) cause = (cause as { cause: unknown }).cause;
+      const c = cause as { type?: string; message?: string } | undefined;
+      throw new AimlError(c?.type ?? 'KB_SYNC_FAILED', `Sync of "${input.kb}" failed: ${c?.message ?? err.message}`);
+    }
+    throw err;
+  } finally {
+    clearInterval(poll);
+  }
+}
+
+export function summary(p: IngestProgress): string {
+  const s = p.skipped;
+  return (
+    `${p.kb}: ${p.filesIndexed} files indexed (${p.chunksIndexed} chunks, ${p.chunksEmbedded} embedded, ${p.chunksCached} from cache), ` +
+    `${p.filesUnchanged} unchanged, ${p.filesRemoved} removed; skipped ${s.binary} binary, ${s.oversized} oversized, ${s.unreadable} unreadable`
+  );
+}

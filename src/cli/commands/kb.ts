@@ -1,0 +1,117 @@
+import type { Command } from 'commander';
+import fs from 'node:fs';
+import path from 'node:path';
+import { AimlError } from '../../errors';
+import type { ChunkFilter, SymbolKind } from '../../rag/types';
+import { loadRagConfig } from '../../rag/config';
+import { HybridRetriever, type SearchMode } from '../../rag/retriever';
+import { QdrantStore } from '../../rag/store/qdrant-store';
+import { type CliContext, printJson } from '../context';
+import { parsePositiveInt } from '../options';
+import { defaultKbName, kbRegistry, resolveKbName, runIngest, summary } from './kb-common';
+
+/** `aiml kb add|sync|search|stats|rm`: knowledge bases that DESIGN and BUILD retrieve from. */
+export function registerKb(program: Command, ctx: CliContext): void {
+  const kb = program.command('kb').description('Knowledge bases: index a folder, keep it in sync, search it');
+
+  kb.command('add')
+    .description('Index a folder into a knowledge base (runs the ingest workflow on a worker; progress on stderr)')
+    .argument('<dir>', 'folder to index (.gitignore is honoured)')
+    .option('--kb <name>', 'knowledge-base name (default: the folder name)')
+    .option('--json', 'machine-readable output')
+    .action(async (dir: string, flags: { kb?: string; json?: boolean }) => {
+      const abs = path.resolve(dir);
+      if (!fs.existsSync(abs)) throw new AimlError('USAGE', `Directory ${abs} does not exist`);
+      if (!fs.statSync(abs).isDirectory()) throw new AimlError('USAGE', `${abs} is not a directory`);
+      const name = flags.kb ?? defaultKbName(abs);
+      const rag = loadRagConfig(ctx.env);
+      if (rag.store.kind === 'qdrant') await QdrantStore.ping(rag.store.url, rag.store.apiKey); // fail before starting a run
+      const result = await runIngest(ctx, { kb: name, dir: abs }, { quiet: !!flags.json });
+      if (flags.json) printJson(ctx, result);
+      else ctx.out(summary(result));
+    });
+
+  kb.command('sync')
+    .description('Bring a knowledge base up to date with its folder: changed files re-embedded, deleted ones removed')
+    .option('--kb <name>', 'knowledge-base name (default: the only one)')
+    .option('--json', 'machine-readable output')
+    .action(async (flags: { kb?: string; json?: boolean }) => {
+      const name = resolveKbName(kbRegistry(ctx), flags.kb);
+      const result = await runIngest(ctx, { kb: name }, { quiet: !!flags.json });
+      if (flags.json) printJson(ctx, result);
+      else ctx.out(summary(result));
+    });
+
+  kb.command('search')
+    .description('Hybrid search (dense + BM25, fused) of a knowledge base; runs locally, no worker needed')
+    .argument('<query>', 'what to look for')
+    .option('--kb <name>', 'knowledge-base name (default: the only one)')
+    .option('-k, --top <n>', 'number of results', '5')
+    .option('--mode <mode>', 'hybrid (default), dense or lexical')
+    .option('--path <prefix>', 'only files under this path prefix')
+    .option('--lang <language>', 'only this language (typescript, python, markdown, …)')
+    .option('--kind <kind>', 'only this symbol kind (function, class, section, lines, …)')
+    .option('--per-file <n>', 'at most n results per file (default 2; 0: no limit)')
+    .option('--json', 'machine-readable output')
+    .action(async (query: string, flags: { kb?: string; top: string; mode?: string; path?: string; lang?: string; kind?: string; perFile?: string; json?: boolean }) => {
+      if (flags.mode && !['hybrid', 'dense', 'lexical'].includes(flags.mode)) throw new AimlError('USAGE', `--mode must be hybrid, dense or lexical, got "${flags.mode}"`);
+      const reg = kbRegistry(ctx);
+      try {
+        const name = resolveKbName(reg, flags.kb);
+        const filter: ChunkFilter = {};
+        if (flags.path) filter.pathPrefix = flags.path;
+        if (flags.lang) filter.language = flags.lang;
+        if (flags.kind) filter.kind = flags.kind as SymbolKind;
+        const hits = await new HybridRetriever(reg).query(name, query, {
+          k: parsePositiveInt('-k', flags.top),
+          mode: flags.mode as SearchMode | undefined,
+          filter,
+          perFile: flags.perFile === undefined ? undefined : Number(flags.perFile),
+        });
+        if (flags.json) {
+          printJson(ctx, hits.map(({ id: _id, ...h }) => h));
+          return;
+        }
+        if (!hits.length) ctx.out('No results.');
+        for (const h of hits) {
+          const first = h.text.split('\n').find((l) => l.trim()) ?? '';
+          ctx.out(`${h.score.toFixed(4)}  ${h.path}:${h.startLine}-${h.endLine}${h.symbol ? `  ${h.symbol}` : ''}\n        ${first.trim().slice(0, 100)}`);
+        }
+      } finally {
+        await reg.closeAll();
+      }
+    });
+
+  kb.command('stats')
+    .description('Files, chunks, model and store of one knowledge base (or of all)')
+    .option('--kb <name>', 'knowledge-base name (default: all)')
+    .option('--json', 'machine-readable output')
+    .action(async (flags: { kb?: string; json?: boolean }) => {
+      const reg = kbRegistry(ctx);
+      try {
+        const names = flags.kb ? [resolveKbName(reg, flags.kb)] : reg.list().map((k) => k.name);
+        const stats = [];
+        for (const n of names) stats.push(await (await reg.get(n)).stats());
+        if (flags.json) printJson(ctx, flags.kb ? stats[0] : stats);
+        else if (!stats.length) ctx.out('No knowledge bases.');
+        else for (const s of stats) ctx.out(`${s.name}: ${s.files} files, ${s.chunks} chunks, ${s.model} (${s.dims}-d), ${s.store} store, root ${s.root}`);
+      } finally {
+        await reg.closeAll();
+      }
+    });
+
+  kb.command('rm')
+    .description('Delete a knowledge base and its vectors')
+    .argument('[name]', 'knowledge-base name (or --kb)')
+    .option('--kb <name>', 'knowledge-base name')
+    .option('--json', 'machine-readable output')
+    .action(async (positional: string | undefined, flags: { kb?: string; json?: boolean }) => {
+      const name = positional ?? flags.kb;
+      if (!name) throw new AimlError('USAGE', 'Name the knowledge base to delete: aiml kb rm <name>');
+      const reg = kbRegistry(ctx);
+      const removed = await reg.remove(name);
+      if (!removed) throw new AimlError('KB_NOT_FOUND', `Knowledge base "${name}" does not exist`);
+      if (flags.json) printJson(ctx, { removed: name });
+      else ctx.out(`Removed knowledge base "${name}"`);
+    });
+}
