@@ -27,24 +27,24 @@ export async function ship(input: ShipInput): Promise<ShipResult> {
     },
     { description: 'A child run reports its status and pending gate (sent by the design and build children).' },
   );
-  wf.setHandler(
-    approveSignal,
-    (p) => {
-      const target = run.state.pendingGateWorkflowId;
-      if (!target) return void run.state.ignoredDecisions.push({ at: new Date(Date.now()).toISOString(), decision: 'approve', gate: p.gate, by: p.by, reason: 'no child gate is waiting' });
-      void wf.getExternalWorkflowHandle(target).signal(approveSignal, p).catch((err: unknown) => wf.log.warn('could not forward approve', { error: String(err) }));
-    },
-    { description: 'Approve the pending gate of the child that waits (forwarded to it).' },
-  );
-  wf.setHandler(
-    rejectSignal,
-    (p) => {
-      const target = run.state.pendingGateWorkflowId;
-      if (!target) return void run.state.ignoredDecisions.push({ at: new Date(Date.now()).toISOString(), decision: 'reject', gate: p.gate, by: p.by, reason: 'no child gate is waiting' });
-      void wf.getExternalWorkflowHandle(target).signal(rejectSignal, p).catch((err: unknown) => wf.log.warn('could not forward reject', { error: String(err) }));
-    },
-    { description: 'Reject the pending gate of the child that waits, with feedback (forwarded to it).' },
-  );
+  // Decisions sent here (say from the Temporal UI) go on to the child whose gate waits.
+  for (const [signal, decision] of [
+    [approveSignal, 'approve'],
+    [rejectSignal, 'reject'],
+  ] as const) {
+    wf.setHandler(
+      signal as typeof rejectSignal,
+      (p) => {
+        const target = run.state.pendingGateWorkflowId;
+        if (!target) {
+          run.state.ignoredDecisions.push({ at: new Date(Date.now()).toISOString(), decision, gate: p.gate, by: p.by, reason: 'no child gate is waiting' });
+          return;
+        }
+        void wf.getExternalWorkflowHandle(target).signal(signal as typeof rejectSignal, p).catch((err: unknown) => wf.log.warn(`could not forward ${decision}`, { error: String(err) }));
+      },
+      { description: `${decision === 'approve' ? 'Approve' : 'Reject (with feedback)'} the pending gate of the child that waits; forwarded to it.` },
+    );
+  }
   wf.setHandler(decideUpdate, (_input: DecideInput): GateDecision => {
     throw new Error('unreachable: refused by the validator');
   }, {

@@ -1,36 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
-import { startWorker, testClient, tmpDir, type TestWorker } from '../support/env';
+import { tmpDir } from '../support/env';
 import { aimlEnv, runCli } from '../support/processes';
 import { stateQuery, type RunState } from '../../src/contracts';
 import { fixtureRepo, gitChanged, planReply, stepReply, whisperEdits } from './fixtures';
-import { waitFor } from './helpers';
-import type { Client } from '@temporalio/client';
+import { useRig, waitFor } from './helpers';
 
-let llm: ScriptedLlm;
-let worker: TestWorker;
-let client: Client;
-let closeClient: () => Promise<void>;
-let home: string;
-
-beforeAll(async () => {
-  llm = await startScriptedLlm();
-  home = tmpDir('aiml-home-');
-  worker = await startWorker({ llmUrl: llm.url, stateDir: home });
-  ({ client, close: closeClient } = await testClient());
-});
-afterAll(async () => {
-  await worker?.stop();
-  await closeClient?.();
-  await llm?.close();
-});
+const home = tmpDir('aiml-home-');
+const rig = useRig({ stateDir: home });
 
 test('aiml build → approve → diff (pending, then applied) → revert refuses a user edit, --force restores', async () => {
-  const env = aimlEnv({ AIML_TASK_QUEUE: worker.taskQueue, AIML_HOME: home, AIML_USER: 'cli-user' });
+  const env = aimlEnv({ AIML_TASK_QUEUE: rig.worker.taskQueue, AIML_HOME: home, AIML_USER: 'cli-user' });
   const ws = fixtureRepo();
   const original = fs.readFileSync(path.join(ws, 'src/text.js'));
-  llm.enqueue(planReply([{ title: 'Add whisper', files: [{ path: 'src/text.js' }, { path: 'test.js' }] }]), stepReply(whisperEdits()));
+  rig.llm.enqueue(planReply([{ title: 'Add whisper', files: [{ path: 'src/text.js' }, { path: 'test.js' }] }]), stepReply(whisperEdits()));
 
   const usage = await runCli(['build', '--workspace', ws, '--approve', 'sometimes'], env);
   expect(usage.code).toBe(2);
@@ -40,7 +23,7 @@ test('aiml build → approve → diff (pending, then applied) → revert refuses
   expect(started.stderr).toBe('');
   const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
   expect(workflowId).toMatch(/^build-/);
-  const handle = client.workflow.getHandle(workflowId);
+  const handle = rig.client.workflow.getHandle(workflowId);
   const gate = (g: string) => waitFor(async () => ((await handle.query(stateQuery)) as RunState).pendingGate === g || undefined, g);
 
   await gate('build/plan');

@@ -1,15 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { BUILD_PLAN_GATE, buildStepGate, decideUpdate, rejectSignal } from '../../src/contracts';
 import { draftReply } from '../support/fixtures';
-import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
-import { startWorker, temporalAddress, testClient, uniqueId, type TestWorker } from '../support/env';
+import { temporalAddress, uniqueId } from '../support/env';
 import { fixtureRepo, patch, planReply, stepReply, whisperEdits } from './fixtures';
-import { awaitingGate, startBuild } from './helpers';
+import { awaitingGate, startBuild, useRig } from './helpers';
 
 /**
  * BUILD and SHIP workflow code must replay the histories earlier versions recorded.
@@ -20,28 +19,14 @@ const HISTORIES = path.join(__dirname, '..', 'histories', 'build');
 const FILES = { build: 'build-reject-fix-approve.json', ship: 'ship-design-then-build.json' };
 const replayOptions = () => ({ workflowBundle: { codePath: process.env.AIML_TEST_WORKFLOW_BUNDLE! } });
 
-let llm: ScriptedLlm;
-let worker: TestWorker;
-let client: Client;
-let closeClient: () => Promise<void>;
-
-beforeAll(async () => {
-  llm = await startScriptedLlm();
-  worker = await startWorker({ llmUrl: llm.url });
-  ({ client, close: closeClient } = await testClient());
-});
-afterAll(async () => {
-  await worker?.stop();
-  await closeClient?.();
-  await llm?.close();
-});
+const rig = useRig();
 
 /** A build through a plan rejection (signal), a step approval (update), a failed check and its fix. */
 async function recordBuild(): Promise<WorkflowHandle> {
   const ws = fixtureRepo();
   const plan = planReply([{ title: 'Add whisper', files: [{ path: 'src/text.js' }, { path: 'test.js' }] }]);
-  llm.enqueue(plan, plan, stepReply([patch('src/text.js', [['return s.toUpperCase();', 'return s;']])]), stepReply([patch('src/text.js', [['return s;', 'return s.toUpperCase();']])]));
-  const handle = await startBuild(client, worker.taskQueue, { workspace: ws, approval: 'each', checkCommand: 'node test.js' });
+  rig.llm.enqueue(plan, plan, stepReply([patch('src/text.js', [['return s.toUpperCase();', 'return s;']])]), stepReply([patch('src/text.js', [['return s;', 'return s.toUpperCase();']])]));
+  const handle = await startBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'each', checkCommand: 'node test.js' });
   await awaitingGate(handle, BUILD_PLAN_GATE, 1);
   await handle.signal(rejectSignal, { by: 'rev', feedback: 'smaller steps' });
   await awaitingGate(handle, BUILD_PLAN_GATE, 2);
@@ -54,9 +39,9 @@ async function recordBuild(): Promise<WorkflowHandle> {
 
 async function recordShip(): Promise<WorkflowHandle> {
   const ws = fixtureRepo();
-  llm.enqueue(draftReply('replay'), planReply([{ title: 'Add whisper', files: [{ path: 'src/text.js' }, { path: 'test.js' }] }]), stepReply(whisperEdits()));
-  const handle = await client.workflow.start('ship', {
-    taskQueue: worker.taskQueue,
+  rig.llm.enqueue(draftReply('replay'), planReply([{ title: 'Add whisper', files: [{ path: 'src/text.js' }, { path: 'test.js' }] }]), stepReply(whisperEdits()));
+  const handle = await rig.client.workflow.start('ship', {
+    taskQueue: rig.worker.taskQueue,
     workflowId: uniqueId('ship-replay'),
     args: [{ brief: 'Add whisper()', workspace: ws, designApproval: { mode: 'auto' }, buildApproval: 'none', checkCommand: 'node test.js' }],
   });

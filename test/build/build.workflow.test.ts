@@ -1,42 +1,24 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
 import { BUILD_PLAN_GATE, buildStepGate, decideUpdate, stateQuery, type BuildResult, type BuildStepState } from '../../src/contracts';
 import { BlobStore } from '../../src/storage/blob-store';
 import { revertBuild } from '../../src/build/revert';
-import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
-import { startWorker, testClient, type TestWorker } from '../support/env';
 import { fixtureRepo, git, gitChanged, patch, planReply, stepReply, whisperEdits, wordsEdits, write } from './fixtures';
-import { awaitingGate, startBuild } from './helpers';
+import { awaitingGate, startBuild, useRig } from './helpers';
 
-let llm: ScriptedLlm;
-let worker: TestWorker;
-let client: Client;
-let closeClient: () => Promise<void>;
-
-beforeAll(async () => {
-  llm = await startScriptedLlm();
-  worker = await startWorker({ llmUrl: llm.url });
-  ({ client, close: closeClient } = await testClient());
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await closeClient?.();
-  await llm?.close();
-});
+const rig = useRig();
 
 const TWO_STEPS = [
   { title: 'Add whisper', files: [{ path: 'src/text.js' }, { path: 'test.js' }] },
   { title: 'Add word counter', files: [{ path: 'src/words.js', action: 'create' as const }, { path: 'test.js' }] },
 ];
-const lastPrompt = (): string => llm.requests.at(-1)!.messages.map((m) => m.content).join('\n');
+const lastPrompt = (): string => rig.llm.requests.at(-1)!.messages.map((m) => m.content).join('\n');
 
 test('plan approved, two steps applied, check passes; the report lists exactly the changed files; revert restores byte for byte', async () => {
   const ws = fixtureRepo();
   const original = fs.readFileSync(path.join(ws, 'test.js'));
-  llm.enqueue(planReply(TWO_STEPS), stepReply(whisperEdits()), stepReply(wordsEdits(), { dependencies: [], configuration: ['TEXT_LOCALE (optional)'] }));
-  const handle = await startBuild(client, worker.taskQueue, { workspace: ws, approval: 'plan' });
+  rig.llm.enqueue(planReply(TWO_STEPS), stepReply(whisperEdits()), stepReply(wordsEdits(), { dependencies: [], configuration: ['TEXT_LOCALE (optional)'] }));
+  const handle = await startBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'plan' });
 
   const s = await awaitingGate(handle, BUILD_PLAN_GATE);
   expect(s.gates[0]!.summary).toContain('Add whisper');
@@ -71,7 +53,7 @@ test('plan approved, two steps applied, check passes; the report lists exactly t
   expect(JSON.stringify(history).includes('countWords')).toBe(false);
 
   // Undo: the repository is back byte for byte (the report file aside).
-  const undone = revertBuild(worker.stateDir, new BlobStore(path.join(worker.stateDir, 'blobs')), handle.workflowId);
+  const undone = revertBuild(rig.worker.stateDir, new BlobStore(path.join(rig.worker.stateDir, 'blobs')), handle.workflowId);
   expect(undone.steps).toEqual([2, 1]);
   expect(fs.readFileSync(path.join(ws, 'test.js')).equals(original)).toBe(true);
   expect(fs.existsSync(path.join(ws, 'src/words.js'))).toBe(false);
@@ -81,12 +63,12 @@ test('plan approved, two steps applied, check passes; the report lists exactly t
 test('a step that breaks the check is fixed on the next attempt, with the failure fed back', async () => {
   const ws = fixtureRepo();
   const broken = [patch('src/text.js', [['return s.toUpperCase();', 'return s;']])];
-  llm.enqueue(planReply([TWO_STEPS[0]!]), stepReply(broken), stepReply([patch('src/text.js', [['return s;', 'return s.toUpperCase();']])]));
-  llm.requests.length = 0;
-  const handle = await startBuild(client, worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js' });
+  rig.llm.enqueue(planReply([TWO_STEPS[0]!]), stepReply(broken), stepReply([patch('src/text.js', [['return s;', 'return s.toUpperCase();']])]));
+  rig.llm.requests.length = 0;
+  const handle = await startBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js' });
   const result: BuildResult = await handle.result();
   expect(result.steps[0]).toMatchObject({ status: 'passed', attempts: 2 });
-  const fixPrompt = llm.requests[2]!.messages.map((m) => m.content).join('\n');
+  const fixPrompt = rig.llm.requests[2]!.messages.map((m) => m.content).join('\n');
   expect(fixPrompt).toContain('the check failed');
   expect(fixPrompt).toContain('AssertionError'); // the check output reached the model
   expect(fs.readFileSync(path.join(ws, 'src/text.js'), 'utf8')).toContain('return s.toUpperCase();');
@@ -95,15 +77,15 @@ test('a step that breaks the check is fixed on the next attempt, with the failur
 test('a step that never passes stops at its gate after the limit, with the failure shown', async () => {
   const ws = fixtureRepo();
   const broken = (n: number) => stepReply([patch('src/text.js', [[n === 1 ? 'return s.toUpperCase();' : `return s + ${n - 1};`, `return s + ${n};`]])]);
-  llm.enqueue(planReply([TWO_STEPS[0]!]), broken(1), broken(2));
-  const handle = await startBuild(client, worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js', limits: { maxFixAttempts: 1 } });
+  rig.llm.enqueue(planReply([TWO_STEPS[0]!]), broken(1), broken(2));
+  const handle = await startBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js', limits: { maxFixAttempts: 1 } });
   const s = await awaitingGate(handle, buildStepGate(1));
   const step = (s.details.steps as BuildStepState[])[0]!;
   expect(step).toMatchObject({ status: 'stuck', attempts: 2 });
   expect(step.check).toMatchObject({ passed: false, exitCode: 1 });
   expect(step.problem).toMatch(/check failed after 2 attempt\(s\)/);
   expect(s.gates.at(-1)!.summary).toContain('AssertionError');
-  expect(llm.requests.filter((r) => r.response_format?.json_schema?.name === 'step_edits').length).toBeGreaterThanOrEqual(2);
+  expect(rig.llm.requests.filter((r) => r.response_format?.json_schema?.name === 'step_edits').length).toBeGreaterThanOrEqual(2);
 
   // Accepting the failing step lets the run finish, and the report says so.
   await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'bo', comment: 'fix by hand' }] });
@@ -114,8 +96,8 @@ test('a step that never passes stops at its gate after the limit, with the failu
 
 test('approval each: a rejected step is regenerated with the feedback; a user edit during review is a conflict, not overwritten', async () => {
   const ws = fixtureRepo();
-  llm.enqueue(planReply([TWO_STEPS[0]!]), stepReply([write('src/text.js', 'module.exports = {};\n')]), stepReply(whisperEdits()), stepReply(whisperEdits()));
-  const handle = await startBuild(client, worker.taskQueue, { workspace: ws, approval: 'each', checkCommand: 'node test.js' });
+  rig.llm.enqueue(planReply([TWO_STEPS[0]!]), stepReply([write('src/text.js', 'module.exports = {};\n')]), stepReply(whisperEdits()), stepReply(whisperEdits()));
+  const handle = await startBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'each', checkCommand: 'node test.js' });
   await awaitingGate(handle, BUILD_PLAN_GATE);
   await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'ana' }] });
 
@@ -145,24 +127,24 @@ test('approval each: a rejected step is regenerated with the feedback; a user ed
 
 test('refused edits go back to the model with a precise message; revert after a user edit refuses', async () => {
   const ws = fixtureRepo();
-  llm.enqueue(
+  rig.llm.enqueue(
     planReply([TWO_STEPS[0]!]),
     stepReply([write('../escape.js', 'x'), patch('src/text.js', [['return s.toLowerCase();', 'x']])]),
     stepReply(whisperEdits()),
   );
-  const handle = await startBuild(client, worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js' });
+  const handle = await startBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js' });
   const result: BuildResult = await handle.result();
   expect(result.steps[0]).toMatchObject({ status: 'passed', attempts: 2 });
-  const retry = llm.requests.at(-1)!.messages.map((m) => m.content).join('\n');
+  const retry = rig.llm.requests.at(-1)!.messages.map((m) => m.content).join('\n');
   expect(retry).toContain('edit 1 (../escape.js) [PATH_REFUSED]');
   expect(retry).toMatch(/edit 2 \(src\/text\.js\), block 1 \[NO_MATCH\]: .*nearest lines/);
   expect(fs.existsSync(path.join(path.dirname(ws), 'escape.js'))).toBe(false);
 
   fs.appendFileSync(path.join(ws, 'src/text.js'), '// edited by hand\n');
-  const blobs = new BlobStore(path.join(worker.stateDir, 'blobs'));
-  expect(() => revertBuild(worker.stateDir, blobs, handle.workflowId)).toThrow(/changed since aiml applied it: src\/text\.js .*--force/);
+  const blobs = new BlobStore(path.join(rig.worker.stateDir, 'blobs'));
+  expect(() => revertBuild(rig.worker.stateDir, blobs, handle.workflowId)).toThrow(/changed since aiml applied it: src\/text\.js .*--force/);
   expect(fs.readFileSync(path.join(ws, 'src/text.js'), 'utf8')).toContain('whisper'); // nothing was undone
-  const forced = revertBuild(worker.stateDir, blobs, handle.workflowId, { force: true });
+  const forced = revertBuild(rig.worker.stateDir, blobs, handle.workflowId, { force: true });
   expect(forced.restored.sort()).toEqual(['src/text.js', 'test.js']);
   expect(gitChanged(ws)).toEqual(['BUILD_REPORT.md']);
   const final = await handle.query(stateQuery);

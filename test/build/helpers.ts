@@ -1,6 +1,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { stateQuery, type BuildInput, type RunState } from '../../src/contracts';
-import { uniqueId } from '../support/env';
+import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
+import { startWorker, testClient, uniqueId, type TestWorker } from '../support/env';
 
 export async function waitFor<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -28,4 +29,27 @@ export function awaitingGate(handle: WorkflowHandle, gate: string, round?: numbe
     const g = s.gates.find((x) => x.status === 'pending');
     return g && g.gate === gate && (round === undefined || g.round === round) ? s : undefined;
   }, `gate ${gate}${round ? ` round ${round}` : ''}`);
+}
+
+export interface Rig {
+  llm: ScriptedLlm;
+  worker: TestWorker;
+  client: Client;
+}
+
+/** A scripted LLM, an in-process worker and a client for the tests of one file (started once). */
+export function useRig(opts: { stateDir?: string } = {}): Rig {
+  const rig = {} as Rig;
+  let close: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    rig.llm = await startScriptedLlm();
+    rig.worker = await startWorker({ llmUrl: rig.llm.url, stateDir: opts.stateDir });
+    ({ client: rig.client, close } = await testClient());
+  });
+  afterAll(async () => {
+    await rig.worker?.stop();
+    await close?.();
+    await rig.llm?.close();
+  });
+  return rig;
 }

@@ -1,36 +1,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
 import { approveSignal, BUILD_PLAN_GATE, DESIGN_GATE, decideUpdate, stateQuery, type RunState, type ShipResult } from '../../src/contracts';
 import { draftReply } from '../support/fixtures';
-import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
-import { startWorker, testClient, uniqueId, type TestWorker } from '../support/env';
+import { uniqueId } from '../support/env';
 import { aimlEnv, runCli } from '../support/processes';
 import { fixtureRepo, planReply, stepReply, whisperEdits } from './fixtures';
-import { waitFor } from './helpers';
+import { useRig, waitFor } from './helpers';
 
-let llm: ScriptedLlm;
-let worker: TestWorker;
-let client: Client;
-let closeClient: () => Promise<void>;
-
-beforeAll(async () => {
-  llm = await startScriptedLlm();
-  worker = await startWorker({ llmUrl: llm.url });
-  ({ client, close: closeClient } = await testClient());
-});
-afterAll(async () => {
-  await worker?.stop();
-  await closeClient?.();
-  await llm?.close();
-});
+const rig = useRig();
 
 test('ship goes from brief to applied code through both phases\' gates, routed to the children', async () => {
   const ws = fixtureRepo();
-  llm.enqueue(draftReply('ship'), planReply([{ title: 'Add whisper', files: [{ path: 'src/text.js' }, { path: 'test.js' }] }]), stepReply(whisperEdits()));
+  rig.llm.enqueue(draftReply('ship'), planReply([{ title: 'Add whisper', files: [{ path: 'src/text.js' }, { path: 'test.js' }] }]), stepReply(whisperEdits()));
   const id = uniqueId('ship');
-  const handle = await client.workflow.start('ship', {
-    taskQueue: worker.taskQueue,
+  const handle = await rig.client.workflow.start('ship', {
+    taskQueue: rig.worker.taskQueue,
     workflowId: id,
     args: [{ brief: 'Add whisper() to the text utility library', workspace: ws, buildApproval: 'plan', checkCommand: 'node test.js' }],
   });
@@ -51,10 +35,10 @@ test('ship goes from brief to applied code through both phases\' gates, routed t
   );
   expect(refused).toContain(`the pending gate "${DESIGN_GATE}" belongs to ${id}-design`);
   // `aiml status` shows the ship run with its pending child gate, and the child.
-  const status = await runCli(['status', id], aimlEnv({ AIML_TASK_QUEUE: worker.taskQueue }));
+  const status = await runCli(['status', id], aimlEnv({ AIML_TASK_QUEUE: rig.worker.taskQueue }));
   expect(status.stdout).toContain(`waiting: gate ${DESIGN_GATE} (in ${id}-design)`);
   expect(status.stdout).toContain(`design: ${id}-design`);
-  await client.workflow.getHandle(s1.pendingGateWorkflowId!).executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'ana' }] });
+  await rig.client.workflow.getHandle(s1.pendingGateWorkflowId!).executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'ana' }] });
 
   const s2 = await gateOf(BUILD_PLAN_GATE);
   expect(s2.pendingGateWorkflowId).toBe(`${id}-build`);

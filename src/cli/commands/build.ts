@@ -2,10 +2,10 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { BUILD_APPROVALS, buildWorkflowId, WORKFLOW_TYPES, type BuildApproval, type BuildInput, type BuildLimits, type DesignResult } from '../../contracts';
 import { AimlError } from '../../errors';
-import { type CliContext, printJson } from '../context';
+import type { CliContext } from '../context';
 import { parsePositiveInt, parseWorkspace, shortId } from '../options';
-import { describeRun, formatRun } from '../run-view';
-import { followRun, stepLine } from '../watch';
+import { describeRun } from '../run-view';
+import { startRun } from '../start-run';
 import { addApprovalOptions, approvalPolicy, type ApprovalFlags } from './design';
 
 export interface BuildFlags extends ApprovalFlags {
@@ -100,17 +100,6 @@ export function registerBuild(program: Command, ctx: CliContext): void {
     if (flags.model) input.model = flags.model;
     if (flags.kb) input.kb = flags.kb;
 
-    const client = await ctx.client();
-    const workflowId = flags.id ?? buildWorkflowId(shortId());
-    await client.workflow.start(WORKFLOW_TYPES.build, { taskQueue: ctx.temporal().taskQueue, workflowId, args: [input] });
-    if (!flags.wait) {
-      if (flags.json) printJson(ctx, { workflowId });
-      else ctx.out(workflowId);
-      return;
-    }
-    const view = await followRun(client, workflowId, { onStep: flags.json ? undefined : (v) => ctx.err(stepLine(v)) });
-    if (flags.json) printJson(ctx, view);
-    else ctx.out(formatRun(view));
-    if (view.status === 'failed' || view.status === 'cancelled') ctx.exitCode = 1;
+    await startRun(ctx, WORKFLOW_TYPES.build, flags.id ?? buildWorkflowId(shortId()), input, flags);
   });
 }

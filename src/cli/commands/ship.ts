@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import { shipWorkflowId, WORKFLOW_TYPES, type ShipInput } from '../../contracts';
 import { AimlError } from '../../errors';
-import { type CliContext, printJson } from '../context';
+import type { CliContext } from '../context';
 import { parseWorkspace, shortId } from '../options';
-import { formatRun } from '../run-view';
-import { followRun, stepLine } from '../watch';
+import { startRun } from '../start-run';
 import { approvalPolicy } from './design';
 import { addBuildOptions, parseApproval, parseLimits, type BuildFlags } from './build';
 
@@ -30,17 +29,6 @@ export function registerShip(program: Command, ctx: CliContext): void {
     if (limits) input.limits = limits;
     if (flags.model) input.model = flags.model;
     if (flags.kb) input.kb = flags.kb;
-    const client = await ctx.client();
-    const workflowId = flags.id ?? shipWorkflowId(shortId());
-    await client.workflow.start(WORKFLOW_TYPES.ship, { taskQueue: ctx.temporal().taskQueue, workflowId, args: [input] });
-    if (!flags.wait) {
-      if (flags.json) printJson(ctx, { workflowId });
-      else ctx.out(workflowId);
-      return;
-    }
-    const view = await followRun(client, workflowId, { onStep: flags.json ? undefined : (v) => ctx.err(stepLine(v)) });
-    if (flags.json) printJson(ctx, view);
-    else ctx.out(formatRun(view));
-    if (view.status === 'failed' || view.status === 'cancelled') ctx.exitCode = 1;
+    await startRun(ctx, WORKFLOW_TYPES.ship, flags.id ?? shipWorkflowId(shortId()), input, flags);
   });
 }
