@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { tmpDir } from '../support/env';
+import { draftReply } from '../support/fixtures';
+import { tmpDir, uniqueId } from '../support/env';
 import { aimlEnv, runCli } from '../support/processes';
 import { stateQuery, type RunState } from '../../src/contracts';
 import { fixtureRepo, gitChanged, planReply, stepReply, whisperEdits } from './fixtures';
@@ -48,4 +49,23 @@ test('aiml build → approve → diff (pending, then applied) → revert refuses
   expect(JSON.parse(forced.stdout)).toMatchObject({ workflowId, steps: [1], restored: ['src/text.js', 'test.js'] });
   expect(fs.readFileSync(path.join(ws, 'src/text.js')).equals(original)).toBe(true);
   expect(gitChanged(ws)).toEqual(['BUILD_REPORT.md']);
+});
+
+test('aiml build --from <design run> builds from that run\'s spec in its workspace', async () => {
+  const env = aimlEnv({ AIML_TASK_QUEUE: rig.worker.taskQueue, AIML_HOME: home });
+  const ws = fixtureRepo();
+  rig.llm.enqueue(draftReply('from'), planReply([{ title: 'Add whisper', files: [{ path: 'src/text.js' }, { path: 'test.js' }] }]), stepReply(whisperEdits()));
+  const design = await rig.client.workflow.start('design', {
+    taskQueue: rig.worker.taskQueue,
+    workflowId: uniqueId('design'),
+    args: [{ brief: 'Add whisper()', workspace: ws, approval: { mode: 'auto' } }],
+  });
+  await design.result();
+  const run = await runCli(['build', '--from', design.workflowId, '--approve', 'none', '--check', 'node test.js', '--wait', '--json'], env);
+  expect(run.code).toBe(0);
+  const view = JSON.parse(run.stdout) as { workflowId: string; status: string; artifacts: string[] };
+  expect(view.status).toBe('completed');
+  expect(view.artifacts).toContain(path.join(ws, 'src/text.js'));
+  const planPrompt = rig.llm.requests.find((r) => r.response_format?.json_schema?.name === 'build_plan' && r.messages.some((m) => m.content.includes('Support assistant architecture from')));
+  expect(planPrompt).toBeDefined(); // the design run's SPECS.md was the spec
 });
