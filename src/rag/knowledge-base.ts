@@ -118,7 +118,7 @@ export class KnowledgeBase {
       const before = new Set(this.manifest.get(file)?.ids ?? []);
       for (const c of chunks) (before.has(c.id) ? report.unchangedChunks++ : fresh.push(c));
     }
-    const { vectors, cached } = await embedCached(this.embedder, this.cache, fresh.map((c) => c.text), signal);
+    const { vectors, cached } = await embedCached(this.embedder, this.cache, fresh.map(embeddingText), signal);
     report.cached = cached;
     report.embedded = fresh.length - cached;
     if (fresh.length) {
@@ -160,6 +160,16 @@ export class KnowledgeBase {
     await this.store.close();
     this.cache.close();
   }
+}
+
+/**
+ * What the model sees for a chunk: its symbol in words and its path, then the text. Names carry
+ * much of code's meaning ("startChild" → "start child"), and the text may be cut at the model's
+ * token limit.
+ */
+export function embeddingText(c: Chunk): string {
+  const words = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/[._/-]+/g, ' ').toLowerCase();
+  return `${c.symbol ? `${words(c.symbol)} — ` : ''}${words(c.path.replace(/\.\w+$/, ''))}\n${c.text}`;
 }
 
 function metaOf(c: Chunk) {

@@ -14,6 +14,11 @@ export interface SearchOptions {
   perFile?: number;
   /** How many candidates each ranker contributes before fusion. Default max(50, 5k). */
   candidates?: number;
+  /**
+   * Reciprocal-rank-fusion constant: smaller lets the top ranks of each list weigh more. Default 20,
+   * chosen on a development set (@temporalio/common + commander) kept apart from bench:rag's eval set.
+   */
+  rrfK?: number;
   /** Optional reranker over the fused candidates (for example a cross-encoder), best first. */
   rerank?: (query: string, hits: SearchHit[]) => Promise<SearchHit[]>;
 }
@@ -47,7 +52,7 @@ export class HybridRetriever {
       lists.push(await kb.store.search(vector!, pool, opts.filter));
     }
     if (mode !== 'dense') lists.push((await kb.lexical()).search(query, pool, opts.filter));
-    const ranked = lists.length === 1 ? lists[0]! : reciprocalRankFusion(lists);
+    const ranked = lists.length === 1 ? lists[0]! : reciprocalRankFusion(lists, opts.rrfK ?? 20);
     const docs = new Map((await kb.store.get(ranked.map((r) => r.id))).map((d) => [d.id, d]));
     let hits: SearchHit[] = ranked.flatMap((r) => {
       const d = docs.get(r.id);
