@@ -116,7 +116,10 @@ export class KnowledgeBase {
     const fresh: Chunk[] = [];
     for (const [file, chunks] of chunksByFile) {
       const before = new Set(this.manifest.get(file)?.ids ?? []);
-      for (const c of chunks) (before.has(c.id) ? report.unchangedChunks++ : fresh.push(c));
+      for (const c of chunks) {
+        if (before.has(c.id)) report.unchangedChunks += 1;
+        else fresh.push(c);
+      }
     }
     const { vectors, cached } = await embedCached(this.embedder, this.cache, fresh.map(embeddingText), signal);
     report.cached = cached;

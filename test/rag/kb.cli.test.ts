@@ -1,8 +1,7 @@
-import net from 'node:net';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
 import { tmpDir } from '../support/env';
 import { aimlEnv, runCli } from '../support/processes';
-import { CORPUS, startRagWorker, writeTree } from './support';
+import { closedPort, CORPUS, startRagWorker, writeTree } from './support';
 
 /** `aiml kb …` end to end: a real worker runs the ingest workflow; search and stats run in the CLI process. */
 
@@ -20,14 +19,6 @@ afterAll(async () => {
   await worker?.stop();
   await llm?.close();
 });
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 test('kb add → search → stats → sync → rm, with --json shapes', async () => {
   const dir = tmpDir('aiml-corpus-');

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { FlatStore } from '../../src/rag/store/flat-store';
 import { pathPrefixes, QdrantStore } from '../../src/rag/store/qdrant-store';
 import { tmpDir, uniqueId } from '../support/env';
 import { axis, point, storeContract } from './store-contract';
+import { closedPort } from './support';
 
 storeContract('embedded (flat)', async (dims) => FlatStore.open(tmpDir('aiml-flat-'), dims));
 
@@ -12,14 +12,6 @@ storeContract('embedded (flat)', async (dims) => FlatStore.open(tmpDir('aiml-fla
 const qdrantUrl = process.env.QDRANT_URL;
 if (qdrantUrl) {
   storeContract('qdrant', async (dims) => QdrantStore.open({ url: qdrantUrl, apiKey: process.env.QDRANT_API_KEY, collection: uniqueId('aiml_test').replace(/-/g, '_'), dims }));
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 test('a Qdrant URL that does not answer is a clear, retryable QDRANT_UNAVAILABLE error', async () => {

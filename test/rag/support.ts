@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import type { RagConfig } from '../../src/rag/config';
@@ -56,3 +57,12 @@ export const CORPUS: Record<string, string> = {
   'notes/ops.txt': 'On-call: page the billing team when the payment provider is down for more than five minutes.\n',
   'assets/logo.png': '\u0000PNG binary',
 };
+
+/** A local port nothing listens on (bound, then released). */
+export async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}

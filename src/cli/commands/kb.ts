@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { IngestProgress } from '../../contracts';
 import { AimlError } from '../../errors';
 import type { ChunkFilter, SymbolKind } from '../../rag/types';
 import { loadRagConfig } from '../../rag/config';
@@ -9,6 +10,11 @@ import { QdrantStore } from '../../rag/store/qdrant-store';
 import { type CliContext, printJson } from '../context';
 import { parsePositiveInt } from '../options';
 import { defaultKbName, kbRegistry, resolveKbName, runIngest, summary } from './kb-common';
+
+function printResult(ctx: CliContext, result: IngestProgress, json?: boolean): void {
+  if (json) printJson(ctx, result);
+  else ctx.out(summary(result));
+}
 
 /** `aiml kb add|sync|search|stats|rm`: knowledge bases that DESIGN and BUILD retrieve from. */
 export function registerKb(program: Command, ctx: CliContext): void {
@@ -26,9 +32,7 @@ export function registerKb(program: Command, ctx: CliContext): void {
       const name = flags.kb ?? defaultKbName(abs);
       const rag = loadRagConfig(ctx.env);
       if (rag.store.kind === 'qdrant') await QdrantStore.ping(rag.store.url, rag.store.apiKey); // fail before starting a run
-      const result = await runIngest(ctx, { kb: name, dir: abs }, { quiet: !!flags.json });
-      if (flags.json) printJson(ctx, result);
-      else ctx.out(summary(result));
+      printResult(ctx, await runIngest(ctx, { kb: name, dir: abs }, { quiet: !!flags.json }), flags.json);
     });
 
   kb.command('sync')
@@ -37,9 +41,7 @@ export function registerKb(program: Command, ctx: CliContext): void {
     .option('--json', 'machine-readable output')
     .action(async (flags: { kb?: string; json?: boolean }) => {
       const name = resolveKbName(kbRegistry(ctx), flags.kb);
-      const result = await runIngest(ctx, { kb: name }, { quiet: !!flags.json });
-      if (flags.json) printJson(ctx, result);
-      else ctx.out(summary(result));
+      printResult(ctx, await runIngest(ctx, { kb: name }, { quiet: !!flags.json }), flags.json);
     });
 
   kb.command('search')
