@@ -12,7 +12,7 @@ const SCANNING: wf.ActivityOptions = {
 /** Embedding batches: long, heartbeating; a crashed worker's batch resumes from its heartbeat. */
 const INDEXING: wf.ActivityOptions = {
   startToCloseTimeout: '1 hour',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '20 seconds', // the model runs off the event loop, so beats keep coming while it computes
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 },
 };
 

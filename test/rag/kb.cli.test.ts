@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { ensureLocalModel } from '../../src/rag/embed/model-install';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
 import { tmpDir } from '../support/env';
 import { aimlEnv, runCli } from '../support/processes';
@@ -13,7 +15,7 @@ beforeAll(async () => {
   llm = await startScriptedLlm();
   const home = tmpDir('aiml-home-');
   worker = await startRagWorker({ llmUrl: llm.url, stateDir: home });
-  env = aimlEnv({ AIML_TASK_QUEUE: worker.taskQueue, AIML_HOME: home, AIML_EMBED_MODEL_DIR: process.env.AIML_EMBED_MODEL_DIR });
+  env = aimlEnv({ AIML_TASK_QUEUE: worker.taskQueue, AIML_HOME: home, AIML_EMBED_MODEL_DIR: path.dirname(ensureLocalModel().onnx) });
 });
 afterAll(async () => {
   await worker?.stop();
