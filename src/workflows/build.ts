@@ -1,6 +1,6 @@
 import * as wf from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { GenerateStepOutput } from '../activities/build';
+import type { GenerateStepOutput } from '../activities/build-step';
 import {
   BUILD_PLAN_GATE,
   buildStepGate,

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { stateQuery, type BuildStepState, type RunState } from '../../contracts';
+import { netChanges } from '../../build/net-changes';
 import { AimlError } from '../../errors';
 import { stateDir } from '../../paths';
 import { BlobStore } from '../../storage/blob-store';
@@ -35,19 +36,15 @@ function fromState(state: RunState, blobs: BlobStore, step?: number): StepDiff[]
 
 /** Applied diffs from the local undo journal (no worker needed). */
 function fromJournal(home: string, blobs: BlobStore, workflowId: string, step?: number): StepDiff[] {
-  const entries = new Journal(home, workflowId).read().entries.filter((e) => !e.revertedAt && (step === undefined || e.step === step));
-  const byStep = new Map<number, typeof entries>();
-  for (const e of entries) byStep.set(e.step, [...(byStep.get(e.step) ?? []), e]);
-  return [...byStep].sort(([a], [b]) => a - b).map(([n, es]) => {
-    const net = new Map<string, { before: string | null; after: string | null }>();
-    for (const e of es.sort((a, b) => a.attempt - b.attempt)) {
-      for (const f of e.files) {
-        const had = net.get(f.path);
-        net.set(f.path, { before: had ? had.before : f.beforeRef && blobs.get(f.beforeRef), after: f.afterRef && blobs.get(f.afterRef) });
-      }
-    }
-    return { n, title: `step ${n}`, status: 'applied', kind: 'applied' as const, diff: renderDiff([...net].map(([p, c]) => ({ path: p, ...c }))) };
-  });
+  const entries = new Journal(home, workflowId).read().entries.filter((e) => step === undefined || e.step === step);
+  const steps = [...new Set(entries.map((e) => e.step))].sort((a, b) => a - b);
+  return steps.map((n) => ({
+    n,
+    title: `step ${n}`,
+    status: 'applied',
+    kind: 'applied' as const,
+    diff: renderDiff(netChanges(entries.filter((e) => e.step === n), blobs)),
+  }));
 }
 
 export function registerDiff(program: Command, ctx: CliContext): void {

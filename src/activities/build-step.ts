@@ -1,0 +1,209 @@
+import type { StepCheck } from '../contracts/build';
+import type { Usage } from '../contracts/run';
+import { netChanges } from '../build/net-changes';
+import { stepMessages } from '../build/prompts';
+import { stepContext } from '../build/retrieve';
+import { stepEditsJsonSchema, StepEditsSchema, toFileEdits, type BuildPlan, type StepEdits } from '../build/schemas';
+import type { RetrievedSnippet } from '../design/context';
+import { AimlError, isAimlError } from '../errors';
+import { chatStructured } from '../llm/structured';
+import { applyChanges, conflictMessage, currentHash, type Conflict, type PlannedChange } from '../workspace/apply';
+import { runCheck, truncateMiddle } from '../workspace/check';
+import { diffStat, renderDiff } from '../workspace/diff';
+import { formatProblems, prepareEdits } from '../workspace/edits';
+import { Journal } from '../workspace/journal';
+import { normaliseEditPath } from '../workspace/paths';
+import type { ActivityDeps } from './deps';
+import { guarded } from './failures';
+
+/** BUILD step activities: generate a step's edits (validated, diffed), apply them and run the check. */
+
+export interface GenerateStepInput {
+  workspace: string;
+  specRef: string;
+  planRef: string;
+  step: number;
+  attempt: number;
+  checkCommand: string | null;
+  /** Hashes aiml expects files to have (plan time, or after its own edits). */
+  expected: Record<string, string | null>;
+  feedback?: string;
+  problems?: string;
+  checkOutputRef?: string;
+  model?: string;
+  kb?: string;
+}
+
+export interface ProposalFile extends PlannedChange {
+  change: 'created' | 'modified' | 'deleted';
+  why: string;
+}
+
+export interface Proposal {
+  step: number;
+  attempt: number;
+  meta: Omit<StepEdits, 'edits'>;
+  files: ProposalFile[];
+}
+
+export type GenerateStepOutput =
+  | { kind: 'proposal'; proposalRef: string; diffRef: string; files: { path: string; change: ProposalFile['change'] }[]; stat: { added: number; removed: number }; summary: string; usage: Usage }
+  | { kind: 'refused'; problems: string; usage: Usage }
+  | { kind: 'conflict'; conflicts: Conflict[]; message: string; usage: Usage };
+
+export interface ApplyStepInput {
+  workflowId: string;
+  workspace: string;
+  proposalRef: string;
+  step: number;
+  attempt: number;
+  /** Run after the edits are in place. */
+  check?: { command: string; timeoutMs: number };
+}
+export type ApplyStepOutput =
+  | {
+      kind: 'applied';
+      written: string[];
+      alreadyApplied: string[];
+      afterHashes: Record<string, string | null>;
+      appliedDiffRef: string;
+      stat: { added: number; removed: number };
+      check?: StepCheck;
+    }
+  | { kind: 'conflict'; conflicts: Conflict[]; message: string };
+
+const ZERO: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, llmCalls: 0 };
+const MODEL_CHECK_OUTPUT_CHARS = 12_000;
+
+export const readJson = <T>(deps: ActivityDeps, ref: string): T => JSON.parse(deps.blobs.get(ref)) as T;
+
+/** Knowledge-base snippets, when the run names a knowledge base. */
+export async function kbSnippets(deps: ActivityDeps, kb: string | undefined, query: string): Promise<RetrievedSnippet[]> {
+  if (!kb) return [];
+  if (!deps.retriever) throw new AimlError('KB_UNAVAILABLE', `Knowledge base "${kb}" was asked for, but this worker has no retriever`);
+  return deps.retriever.search(kb, query, 6);
+}
+
+export function buildStepActivities(deps: ActivityDeps) {
+  const json = <T>(ref: string): T => readJson<T>(deps, ref);
+  /** Runs the check command; the whole output goes to the blob store, a short excerpt to history. */
+  const check = async (workspace: string, command: string, timeoutMs: number, signal: AbortSignal): Promise<StepCheck> => {
+    const res = await runCheck({ workspace, command, timeoutMs, signal });
+    const header = `$ ${command}\n[exit ${res.exitCode ?? res.signal}${res.timedOut ? ', timed out' : ''}${res.truncated ? ', output truncated' : ''}, ${res.durationMs} ms]\n`;
+    return {
+      passed: res.passed,
+      exitCode: res.exitCode,
+      timedOut: res.timedOut,
+      excerpt: truncateMiddle(res.output.trim(), 1500),
+      outputRef: deps.blobs.put(header + res.output),
+    };
+  };
+
+  return {
+    async generateStep(input: GenerateStepInput): Promise<GenerateStepOutput> {
+      return guarded(async (signal) => {
+        const plan = json<BuildPlan>(input.planRef);
+        const step = plan.steps[input.step - 1];
+        if (!step) throw new AimlError('INPUT_INVALID', `The plan has no step ${input.step}`);
+        const conflictsOf = (paths: { path: string; hash: string | null }[]): Conflict[] =>
+          paths.filter((p) => p.path in input.expected && input.expected[p.path] !== p.hash).map((p) => ({ path: p.path, expectedHash: input.expected[p.path]!, actualHash: p.hash }));
+        // Before spending tokens: has the user changed a planned file since aiml last saw it?
+        const planned = step.files.flatMap((f) => {
+          try {
+            const rel = normaliseEditPath(f.path);
+            return [{ path: rel, hash: currentHash(input.workspace, rel) }];
+          } catch {
+            return [];
+          }
+        });
+        const early = conflictsOf(planned);
+        if (early.length) return { kind: 'conflict', conflicts: early, message: conflictMessage(early), usage: ZERO };
+
+        const kb = await kbSnippets(deps, input.kb, `${step.title} ${step.description}`);
+        const ctx = stepContext(input.workspace, plan, input.step, kb);
+        const spec = deps.blobs.get(input.specRef);
+        const result = await chatStructured(
+          deps.llm,
+          {
+            messages: stepMessages({
+              spec: truncateMiddle(spec, 30_000),
+              plan,
+              step: input.step,
+              files: ctx.text,
+              attempt: input.attempt,
+              feedback: input.feedback,
+              problems: input.problems,
+              checkOutput: input.checkOutputRef ? truncateMiddle(deps.blobs.get(input.checkOutputRef), MODEL_CHECK_OUTPUT_CHARS) : undefined,
+              checkCommand: input.checkCommand,
+            }),
+            model: input.model,
+            schemaName: 'step_edits',
+            jsonSchema: stepEditsJsonSchema(),
+            temperature: 0.1,
+            signal,
+          },
+          StepEditsSchema,
+        );
+        const usage: Usage = { ...result.usage, llmCalls: result.calls };
+        const { edits, ...meta } = result.value;
+        const prepared = prepareEdits(input.workspace, toFileEdits(result.value));
+        if (prepared.problems.length) return { kind: 'refused', problems: truncateMiddle(formatProblems(prepared.problems), 6000), usage };
+        if (prepared.files.length === 0) return { kind: 'refused', problems: `- the ${edits.length} edit(s) change nothing: every file would keep its current content`, usage };
+        const late = conflictsOf(prepared.files.map((f) => ({ path: f.path, hash: f.beforeHash })));
+        if (late.length) return { kind: 'conflict', conflicts: late, message: conflictMessage(late), usage };
+
+        const files: ProposalFile[] = prepared.files.map((f) => ({
+          path: f.path,
+          change: f.before === null ? 'created' : f.after === null ? 'deleted' : 'modified',
+          why: f.why,
+          beforeHash: f.beforeHash,
+          afterHash: f.afterHash,
+          beforeRef: f.before === null ? null : deps.blobs.put(f.before),
+          afterRef: f.after === null ? null : deps.blobs.put(f.after),
+        }));
+        const proposal: Proposal = { step: input.step, attempt: input.attempt, meta, files };
+        return {
+          kind: 'proposal',
+          proposalRef: deps.blobs.put(JSON.stringify(proposal)),
+          diffRef: deps.blobs.put(renderDiff(prepared.files)),
+          files: files.map((f) => ({ path: f.path, change: f.change })),
+          stat: diffStat(prepared.files),
+          summary: meta.summary.slice(0, 300),
+          usage,
+        };
+      });
+    },
+
+    /** Applies a step attempt (idempotent), then runs the check command on the result, if any. */
+    async applyStep(input: ApplyStepInput): Promise<ApplyStepOutput> {
+      return guarded(async (signal) => {
+        const proposal = json<Proposal>(input.proposalRef);
+        const journal = new Journal(deps.stateDir, input.workflowId);
+        try {
+          const res = await applyChanges(
+            input.workspace,
+            proposal.files,
+            deps.blobs,
+            journal,
+            { key: `step-${input.step}/attempt-${input.attempt}`, step: input.step, attempt: input.attempt, at: new Date().toISOString() },
+            { pauseAfterWriteMs: deps.faults?.applyPauseMs },
+          );
+          const stepNet = netChanges(journal.read().entries.filter((e) => e.step === input.step), deps.blobs);
+          return {
+            kind: 'applied',
+            ...res,
+            afterHashes: Object.fromEntries(proposal.files.map((f) => [f.path, f.afterHash])),
+            appliedDiffRef: deps.blobs.put(renderDiff(stepNet)),
+            stat: diffStat(stepNet),
+            check: input.check ? await check(input.workspace, input.check.command, input.check.timeoutMs, signal) : undefined,
+          };
+        } catch (err) {
+          if (!isAimlError(err, 'FILE_CONFLICT')) throw err;
+          const conflicts = (err.details?.conflicts ?? []) as Conflict[];
+          return { kind: 'conflict', conflicts, message: conflictMessage(conflicts) };
+        }
+      }, 1000);
+    },
+
+  };
+}
