@@ -132,13 +132,18 @@ export async function build(input: BuildInput): Promise<BuildResult> {
       let problems: string | undefined;
       let checkOutputRef: string | undefined;
 
-      /** A step that cannot go on waits for a person whatever the policy; reject = redo with feedback. */
+      /**
+       * A step that cannot go on waits for a person whatever the policy. Approve: accept the step as
+       * it is (failing check, no valid edits) or, for a conflict, take the person's version as the
+       * new base and regenerate; reject: regenerate with the feedback.
+       */
       const stuck = async (why: string): Promise<GateDecision> => {
         state.problem = why.slice(0, 2000);
         set('stuck', `stopped: ${why.split('\n')[0]!.slice(0, 200)}`);
         const d = await gates.wait({ gate, summary: `step ${n} "${state.title}" stopped: ${why.slice(0, 400)}`, policy: manual, remind });
         fixes = 0;
         stepFeedback = d.feedback;
+        reviewed = approval !== 'each'; // whatever comes next is a new diff: under `each`, it is reviewed again
         return d;
       };
 

@@ -116,7 +116,11 @@ test('approval each: a rejected step is regenerated with the feedback; a user ed
   expect(fs.readFileSync(path.join(ws, 'test.js'), 'utf8')).toBe(mine);
   expect(fs.readFileSync(path.join(ws, 'src/text.js'), 'utf8')).not.toContain('whisper'); // nothing of the step was written
 
-  // Approving the conflict accepts the user's version as the base and regenerates against it.
+  // Approving the conflict accepts the user's version as the base and regenerates against it;
+  // under `each` the new diff is reviewed again.
+  await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'ana' }] });
+  const s4 = await awaitingGate(handle, buildStepGate(1), 4);
+  expect(s4.gates.at(-1)!.summary).toMatch(/modified src\/text\.js, modified test\.js/);
   await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'ana' }] });
   const result: BuildResult = await handle.result();
   expect(result.steps[0]).toMatchObject({ status: 'passed' });
