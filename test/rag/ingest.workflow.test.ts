@@ -2,10 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
-import { ingestProgressQuery, ingestWorkflowId, type IngestInput, type IngestResult } from '../../src/contracts';
+import { ingestProgressQuery, ingestWorkflowId, stateQuery, type IngestInput, type IngestResult } from '../../src/contracts';
 import { LocalOnnxEmbedder } from '../../src/rag/embed/local-onnx';
 import { KbRegistry } from '../../src/rag/registry';
 import { HybridRetriever } from '../../src/rag/retriever';
+import { draftReply } from '../support/fixtures';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
 import { testClient, tmpDir, uniqueId } from '../support/env';
 import { CORPUS, startRagWorker, writeTree } from './support';
@@ -108,5 +109,29 @@ test('a knowledge base built with another embedding model is refused, not mixed'
     expect(cause.cause?.message).toContain(`Knowledge base "${kb}" was built with the embedding model local:all-minilm-l6-v2-q (384-d), but this process embeds with openai:emb-other`);
   } finally {
     await other.stop();
+  }
+});
+
+test('a DESIGN run given a knowledge base drafts with the chunks retrieved from it', async () => {
+  const dir = tmpDir('aiml-corpus-');
+  writeTree(dir, CORPUS);
+  const kb = uniqueId('kb');
+  await sync({ kb, dir });
+  llm.enqueue(draftReply('kb'));
+  const handle = await client.workflow.start('design', {
+    taskQueue: worker.taskQueue,
+    workflowId: uniqueId('design-kb'),
+    args: [{ brief: 'Refund payments automatically when a card charge is disputed', workspace: tmpDir(), kb }],
+  });
+  try {
+    for (let s = await handle.query(stateQuery); s.status !== 'awaiting_approval'; s = await handle.query(stateQuery)) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const prompt = llm.requests.at(-1)!.messages.map((m) => m.content).join('\n');
+    expect(prompt).toContain('## Knowledge base');
+    expect(prompt).toContain('### src/refund.py:1-3');
+    expect(prompt).toContain('def refund_payment(payment_id, amount):');
+  } finally {
+    await handle.terminate('test done');
   }
 });
