@@ -6,7 +6,7 @@ import { AimlError } from '../../errors';
 import { type CliContext, printJson, whoAmI } from '../context';
 import { describeRun } from '../run-view';
 
-async function hasWorker(client: Client, namespace: string, taskQueue: string): Promise<boolean> {
+export async function hasWorker(client: Client, namespace: string, taskQueue: string): Promise<boolean> {
   const res = await client.workflowService.describeTaskQueue({
     namespace,
     taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },

@@ -6,6 +6,7 @@ import { stateDir } from '../../paths';
 import { loadRagConfig } from '../../rag/config';
 import { createEmbedder, KbRegistry } from '../../rag/registry';
 import type { CliContext } from '../context';
+import { hasWorker } from './decide';
 
 /** The knowledge bases of this state folder, with this environment's embedding model and store. */
 export function kbRegistry(ctx: CliContext): KbRegistry {
@@ -49,6 +50,9 @@ export async function runIngest(ctx: CliContext, input: IngestInput, opts: { qui
     args: [input],
     workflowIdConflictPolicy: 'USE_EXISTING', // a sync already running for this knowledge base is joined
   });
+  if (!(await hasWorker(client, ctx.temporal().namespace, ctx.temporal().taskQueue))) {
+    ctx.err(`No worker is polling task queue "${ctx.temporal().taskQueue}" yet: the sync runs once one does (start it with "aiml worker").`);
+  }
   const tty = !opts.quiet && process.stderr.isTTY;
   let last = '';
   const poll = setInterval(() => {
