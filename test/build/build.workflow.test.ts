@@ -154,3 +154,20 @@ test('refused edits go back to the model with a precise message; revert after a 
   const final = await handle.query(stateQuery);
   expect(final.status).toBe('completed');
 });
+
+test('the token budget stops the run before the next LLM call, saying how to undo what was applied', async () => {
+  const ws = fixtureRepo();
+  rig.llm.enqueue(planReply([TWO_STEPS[0]!]));
+  const before = rig.llm.requests.length;
+  const handle = await startBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: '', limits: { tokenBudget: 50 } });
+  const err = await handle.result().then(
+    () => undefined,
+    (e: Error & { cause?: Error & { type?: string } }) => e.cause,
+  );
+  expect(err?.type).toBe('TOKEN_BUDGET_EXCEEDED');
+  expect(err?.message).toMatch(/Token budget of 50 spent \(\d+ used\) before step 1; .*aiml revert build-/);
+  const s = await handle.query(stateQuery);
+  expect(s.status).toBe('failed');
+  expect(s.details.checkCommand).toBeNull(); // an empty --check means no check, not "detect"
+  expect(rig.llm.requests.slice(before).map((r) => r.response_format?.json_schema?.name)).toEqual(['build_plan']);
+});
