@@ -1,4 +1,5 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import { kbActivities, type KbPlanOutput } from '../../src/activities/kb';
 import type { ActivityDeps } from '../../src/activities/deps';
 import { OpenAiEmbedder } from '../../src/rag/embed/openai-embedder';
@@ -57,7 +58,8 @@ test('syncing an existing knowledge base from another folder is refused', async 
   const kb = uniqueId('kb');
   await new MockActivityEnvironment().run(acts.kbPlan, { kb, dir: a, batchFiles: 8 });
   const other = tmpDir('aiml-other-');
-  await expect(new MockActivityEnvironment().run(acts.kbPlan, { kb, dir: other, batchFiles: 8 })).rejects.toMatchObject({
+  const quiet = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR', () => {}) });
+  await expect(quiet.run(acts.kbPlan, { kb, dir: other, batchFiles: 8 })).rejects.toMatchObject({
     type: 'KB_ROOT_MISMATCH',
     nonRetryable: true,
   });
