@@ -1,44 +1,31 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
 import type { BuildResult } from '../../src/contracts';
 import { Journal } from '../../src/workspace/journal';
-import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
-import { testClient, tmpDir, uniqueId } from '../support/env';
+import { tmpDir, uniqueId } from '../support/env';
 import { aimlEnv, spawnWorker } from '../support/processes';
 import { fixtureRepo, planReply, stepReply, wordsEdits } from './fixtures';
-import { startBuild, waitFor } from './helpers';
+import { startBuild, useRig, waitFor } from './helpers';
 
-let llm: ScriptedLlm;
-let client: Client;
-let closeClient: () => Promise<void>;
-
-beforeAll(async () => {
-  llm = await startScriptedLlm();
-  ({ client, close: closeClient } = await testClient());
-});
-afterAll(async () => {
-  await closeClient?.();
-  await llm?.close();
-});
+const rig = useRig({ worker: false });
 
 test('a worker SIGKILLed halfway through applying a step: after restart the step is applied exactly once', async () => {
   const taskQueue = uniqueId('build-kill');
   const home = tmpDir('aiml-home-');
-  const base = { AIML_TASK_QUEUE: taskQueue, OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: 'sk-test', AIML_MODEL: 'scripted', AIML_HOME: home };
+  const base = { AIML_TASK_QUEUE: taskQueue, OPENAI_BASE_URL: rig.llm.url, OPENAI_API_KEY: 'sk-test', AIML_MODEL: 'scripted', AIML_HOME: home };
   const ws = fixtureRepo();
   const testJs = path.join(ws, 'test.js');
   const before = fs.readFileSync(testJs, 'utf8');
-  llm.enqueue(planReply([{ title: 'Add word counter', files: [{ path: 'src/words.js', action: 'create' }, { path: 'test.js' }] }]), stepReply(wordsEdits()));
+  rig.llm.enqueue(planReply([{ title: 'Add word counter', files: [{ path: 'src/words.js', action: 'create' }, { path: 'test.js' }] }]), stepReply(wordsEdits()));
 
   // The first worker pauses after each file it writes, so the kill lands between the two files.
   const first = await spawnWorker(aimlEnv({ ...base, AIML_FAULT_APPLY_PAUSE_MS: '5000' }));
-  const handle = await startBuild(client, taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js' });
+  const handle = await startBuild(rig.client, taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js' });
   await waitFor(async () => (fs.existsSync(path.join(ws, 'src/words.js')) ? true : undefined), 'the first file of the step to be written', 60_000);
   await first.kill();
   expect(first.child.signalCode).toBe('SIGKILL');
   expect(fs.readFileSync(testJs, 'utf8')).toBe(before); // killed mid-step: the second file is untouched
-  const requestsAtKill = llm.requests.length;
+  const requestsAtKill = rig.llm.requests.length;
 
   const second = await spawnWorker(aimlEnv(base));
   try {
@@ -47,7 +34,7 @@ test('a worker SIGKILLed halfway through applying a step: after restart the step
     const after = fs.readFileSync(testJs, 'utf8');
     expect(after.match(/countWords\('a b {2}c'\)/g)).toHaveLength(1);
     expect(after.match(/console\.log\('ok'\)/g)).toHaveLength(1);
-    expect(llm.requests.length).toBe(requestsAtKill); // nothing was generated again
+    expect(rig.llm.requests.length).toBe(requestsAtKill); // nothing was generated again
 
     const journal = new Journal(home, handle.workflowId).read();
     expect(journal.entries.map((e) => e.key)).toEqual(['step-1/attempt-1']);

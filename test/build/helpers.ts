@@ -37,13 +37,16 @@ export interface Rig {
   client: Client;
 }
 
-/** A scripted LLM, an in-process worker and a client for the tests of one file (started once). */
-export function useRig(opts: { stateDir?: string } = {}): Rig {
+/**
+ * A scripted LLM, an in-process worker and a client for the tests of one file (started once).
+ * `worker: false` for tests that run their workers as child processes.
+ */
+export function useRig(opts: { stateDir?: string; worker?: boolean } = {}): Rig {
   const rig = {} as Rig;
   let close: (() => Promise<void>) | undefined;
   beforeAll(async () => {
     rig.llm = await startScriptedLlm();
-    rig.worker = await startWorker({ llmUrl: rig.llm.url, stateDir: opts.stateDir });
+    if (opts.worker !== false) rig.worker = await startWorker({ llmUrl: rig.llm.url, stateDir: opts.stateDir });
     ({ client: rig.client, close } = await testClient());
   });
   afterAll(async () => {
