@@ -44,7 +44,8 @@ export function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue,
     activities: createActivities(opts.deps),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
-    maxCachedWorkflows: opts.maxCachedWorkflows,
+    // Parked runs (waiting days for a human) need not stay in memory: evicted ones replay on demand.
+    maxCachedWorkflows: opts.maxCachedWorkflows ?? 100,
     identity: `aiml-worker@${process.pid}`,
   });
 }

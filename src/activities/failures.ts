@@ -35,7 +35,7 @@ export async function guarded<T>(fn: (signal: AbortSignal) => Promise<T>, heartb
   } catch {
     ctx = undefined; // called outside an activity (unit tests of the factory)
   }
-  const timer = ctx ? setInterval(() => ctx!.heartbeat(), heartbeatEveryMs) : undefined;
+  const timer = ctx && !ctx.info.isLocal ? setInterval(() => ctx!.heartbeat(), heartbeatEveryMs) : undefined; // local activities cannot heartbeat
   try {
     return await fn(ctx?.cancellationSignal ?? new AbortController().signal);
   } catch (err) {

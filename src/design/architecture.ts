@@ -60,8 +60,9 @@ export const ArchitectureDraftSchema = z.object({
 export type ArchitectureDraft = z.infer<typeof ArchitectureDraftSchema>;
 
 /** JSON schema for `response_format: {type: 'json_schema'}` (strict: every key required, no extras). */
+let jsonSchema: Record<string, unknown> | undefined;
 export function architectureJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(ArchitectureDraftSchema, { target: 'draft-7' }) as Record<string, unknown>;
+  return (jsonSchema ??= z.toJSONSchema(ArchitectureDraftSchema, { target: 'draft-7' }) as Record<string, unknown>);
 }
 
 const PLACEHOLDER = /^(tbd|todo|n\/a|none|\.\.\.|placeholder|lorem ipsum)\b/i;

@@ -2,12 +2,13 @@ import * as wf from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { DESIGN_GATE, type ArchitectureDraft, type DesignInput, type DesignResult } from '../contracts/design';
 import { addUsage } from '../contracts/run';
-import { IO_ACTIVITY, LLM_ACTIVITY } from './activity-options';
+import { IO_ACTIVITY, LLM_ACTIVITY, LOCAL_IO } from './activity-options';
 import { GateKeeper } from './gates';
 import { RunTracker } from './run-state';
 
 const io = wf.proxyActivities<Activities>(IO_ACTIVITY);
 const llm = wf.proxyActivities<Activities>(LLM_ACTIVITY);
+const local = wf.proxyLocalActivities<Activities>(LOCAL_IO);
 
 /**
  * DESIGN: gather context → draft the architecture (structured, validated) → gate `design/spec`
@@ -19,7 +20,7 @@ export async function design(input: DesignInput): Promise<DesignResult> {
   const maxRevisions = input.maxRevisions ?? 5;
   try {
     run.step('gathering context from the workspace' + (input.kb ? ` and knowledge base "${input.kb}"` : ''));
-    const ctx = await io.gatherContext.executeWithOptions({ ...IO_ACTIVITY, summary: 'gather context' }, [
+    const ctx = await local.gatherContext.executeWithOptions({ ...LOCAL_IO, summary: 'gather context' }, [
       { brief: input.brief, workspace: input.workspace, kb: input.kb },
     ]);
     run.state.details.contextFiles = ctx.files;
@@ -56,7 +57,7 @@ export async function design(input: DesignInput): Promise<DesignResult> {
     }
 
     run.step('writing SPECS.md');
-    const spec = await io.writeSpec.executeWithOptions({ ...IO_ACTIVITY, summary: `write ${input.specFile ?? 'SPECS.md'}` }, [
+    const spec = await local.writeSpec.executeWithOptions({ ...LOCAL_IO, summary: `write ${input.specFile ?? 'SPECS.md'}` }, [
       { workspace: input.workspace, specFile: input.specFile ?? 'SPECS.md', brief: input.brief, draft, decisions: gates.decisions() },
     ]);
     run.state.artifacts.push(spec.path);

@@ -1,0 +1,64 @@
+import { loadLlmConfig, loadTemporalConfig, llmConfigured } from '../../src/config';
+import { parseDuration } from '../../src/cli/options';
+import { toRunStatus } from '../../src/cli/run-view';
+import { ArchitectureDraftSchema, SECTION_TITLES, semanticProblems } from '../../src/design/architecture';
+import { renderSpec } from '../../src/design/render';
+import { sampleDraft } from '../support/fixtures';
+
+describe('configuration', () => {
+  test('defaults', () => {
+    expect(loadTemporalConfig({})).toMatchObject({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'aiml' });
+    expect(loadTemporalConfig({}).tls).toBeUndefined();
+  });
+  test('an API key turns on TLS', () => {
+    const c = loadTemporalConfig({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_API_KEY: 'k' });
+    expect(c.tls).toEqual({});
+    expect(c.apiKey).toBe('k');
+  });
+  test('each bad value names its variable', () => {
+    expect(() => loadTemporalConfig({ TEMPORAL_ADDRESS: 'nope' })).toThrow(/TEMPORAL_ADDRESS/);
+    expect(() => loadTemporalConfig({ TEMPORAL_TLS_CERT_PATH: '/x' })).toThrow(/TEMPORAL_TLS_KEY_PATH/);
+    expect(() => loadLlmConfig({ OPENAI_BASE_URL: 'not a url' })).toThrow(/OPENAI_BASE_URL/);
+    expect(() => loadLlmConfig({ OPENAI_API_KEY: 'k', AIML_LLM_TIMEOUT_MS: '-5' })).toThrow(/AIML_LLM_TIMEOUT_MS/);
+    expect(() => loadLlmConfig({})).toThrow(/set OPENAI_API_KEY/);
+  });
+  test('a local endpoint needs no key', () => {
+    expect(llmConfigured({ OPENAI_BASE_URL: 'http://localhost:11434/v1' })).toBe(true);
+    expect(loadLlmConfig({ OPENAI_BASE_URL: 'http://localhost:11434/v1' })).toMatchObject({ apiKey: 'not-needed', model: 'gpt-4o-mini', stream: true });
+  });
+});
+
+describe('cli helpers', () => {
+  test('durations', () => {
+    expect(parseDuration('--timeout', '3d')).toBe(259_200_000);
+    expect(parseDuration('--timeout', '90s')).toBe(90_000);
+    expect(parseDuration('--timeout', '250')).toBe(250);
+    expect(() => parseDuration('--timeout', 'soon')).toThrow(/--timeout must be a duration/);
+  });
+  test('statuses', () => {
+    expect(toRunStatus('RUNNING', 'awaiting_approval')).toBe('awaiting_approval');
+    expect(toRunStatus('RUNNING', 'running')).toBe('running');
+    expect(toRunStatus('TERMINATED', 'running')).toBe('failed');
+    expect(toRunStatus('CANCELLED', undefined)).toBe('cancelled');
+  });
+});
+
+describe('SPECS.md rendering', () => {
+  test('the DESIGN return format with the six sections, in order, each with content', () => {
+    const spec = renderSpec(sampleDraft('r'), {
+      brief: 'A brief',
+      decisions: [{ gate: 'design/spec', round: 1, decision: 'approve', by: 'ana', at: '2026-01-01T00:00:00.000Z', via: 'update' }],
+    });
+    const block = spec.slice(spec.indexOf('AI/ML ARCHITECTURE DESIGN:'));
+    const positions = Object.values(SECTION_TITLES).map((t) => block.indexOf(`\n- ${t}: `));
+    expect(positions.every((p) => p > 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(spec).toContain('design/spec round 1: approve by ana');
+  });
+  test('placeholders are caught beyond the schema', () => {
+    const d = sampleDraft('p');
+    d.safety.summary = 'TBD — to be decided later by the team';
+    expect(ArchitectureDraftSchema.safeParse(d).success).toBe(true);
+    expect(semanticProblems(d)).toEqual(['Safety & Ethics Framework: summary is a placeholder']);
+  });
+});
