@@ -5,6 +5,7 @@ import { Bm25Index } from './bm25';
 import { chunkFile } from './chunk';
 import { EmbeddingCache, embedCached } from './embed/cache';
 import type { EmbeddingProvider } from './embed/provider';
+import { FlatStore } from './store/flat-store';
 import type { VectorStore } from './store/types';
 import type { Chunk } from './types';
 
@@ -44,6 +45,16 @@ export function validateKbName(name: string): string {
   return name;
 }
 
+/** Identity of a file's current version: a rename gives a new inode, a write a new size or time. */
+function stampOf(file: string): string {
+  try {
+    const st = fs.statSync(file);
+    return `${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return 'missing';
+  }
+}
+
 function writeJsonAtomic(file: string, value: unknown): void {
   const tmp = `${file}.tmp-${process.pid}`;
   fs.writeFileSync(tmp, JSON.stringify(value));
@@ -52,6 +63,7 @@ function writeJsonAtomic(file: string, value: unknown): void {
 
 export class KnowledgeBase {
   private lexicalIndex?: Bm25Index;
+  private manifestStamp: string;
 
   constructor(
     readonly settings: KbSettings,
@@ -60,7 +72,9 @@ export class KnowledgeBase {
     readonly store: VectorStore,
     readonly embedder: EmbeddingProvider,
     readonly cache: EmbeddingCache,
-  ) {}
+  ) {
+    this.manifestStamp = stampOf(path.join(dir, 'files.json'));
+  }
 
   static readSettings(dir: string): KbSettings | undefined {
     try {
@@ -83,7 +97,27 @@ export class KnowledgeBase {
   }
 
   saveManifest(): void {
-    writeJsonAtomic(path.join(this.dir, 'files.json'), Object.fromEntries(this.manifest));
+    const file = path.join(this.dir, 'files.json');
+    writeJsonAtomic(file, Object.fromEntries(this.manifest));
+    this.manifestStamp = stampOf(file);
+  }
+
+  /**
+   * Catches up with writes by another process (a second worker may have run the last batch):
+   * re-reads the manifest and the embedded store when their files changed, and drops the
+   * lexical index so it is rebuilt from what is stored now.
+   */
+  refresh(): void {
+    let changed = false;
+    const stamp = stampOf(path.join(this.dir, 'files.json'));
+    if (stamp !== this.manifestStamp) {
+      this.manifest.clear();
+      for (const [k, v] of KnowledgeBase.readManifest(this.dir)) this.manifest.set(k, v);
+      this.manifestStamp = stamp;
+      changed = true;
+    }
+    if (this.store instanceof FlatStore && this.store.refresh()) changed = true;
+    if (changed) this.lexicalIndex = undefined;
   }
 
   /** The BM25 index over every stored chunk, built on first use and kept in step by index/remove. */

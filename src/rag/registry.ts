@@ -60,7 +60,12 @@ export class KbRegistry {
     let p = this.open.get(name);
     if (p) {
       // Another process may have removed it (`aiml kb rm`): then open afresh.
-      if (fs.existsSync(path.join(dir, 'kb.json'))) return p;
+      if (fs.existsSync(path.join(dir, 'kb.json'))) {
+        return p.then((kb) => {
+          kb.refresh();
+          return kb;
+        });
+      }
       this.open.delete(name);
       void p.then((kb) => kb.close()).catch(() => {});
     }

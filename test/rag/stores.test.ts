@@ -30,21 +30,42 @@ test('Qdrant path-prefix filters are keyword matches on folder prefixes', () => 
   expect(pathPrefixes('README.md')).toEqual(['README.md']);
 });
 
-test('the embedded store survives a reopen, cuts a torn last record, and refuses another vector size', async () => {
+test('the embedded store survives a reopen, cuts a torn last record before its next write, and refuses another vector size', async () => {
   const dir = tmpDir('aiml-flat-');
   const s1 = FlatStore.open(dir, 4);
   await s1.upsert([point('a.ts', 0, axis(4, 0)), point('b.ts', 1, axis(4, 1))]);
   await s1.delete([point('a.ts', 0, axis(4, 0)).id]);
   await s1.close();
   const file = path.join(dir, 'vectors.log');
-  const good = fs.statSync(file).size;
   fs.appendFileSync(file, Buffer.from([200, 0, 0, 0, 1, 2, 3])); // a crash mid-write
   const s2 = FlatStore.open(dir, 4);
   expect(await s2.count()).toBe(1);
   expect((await s2.search(axis(4, 1, 0, 0), 1))[0]!.id).toBe(point('b.ts', 1, axis(4, 1)).id);
-  expect(fs.statSync(file).size).toBe(good);
+  await s2.upsert([point('c.ts', 2, axis(4, 2))]); // appends after the last whole record
   await s2.close();
+  const s3 = FlatStore.open(dir, 4);
+  expect((await s3.get([point('c.ts', 2, axis(4, 2)).id]))[0]!.meta.path).toBe('c.ts');
+  expect(await s3.count()).toBe(2);
+  await s3.close();
   expect(() => FlatStore.open(dir, 8)).toThrow(expect.objectContaining({ code: 'KB_MODEL_MISMATCH' }));
+});
+
+test('a second handle on the same store (another process) sees the first one\'s writes after refresh', async () => {
+  const dir = tmpDir('aiml-flat-');
+  const writer = FlatStore.open(dir, 4);
+  const reader = FlatStore.open(dir, 4);
+  await writer.upsert([point('a.ts', 0, axis(4, 0))]);
+  expect(await reader.count()).toBe(0);
+  expect(reader.refresh()).toBe(true);
+  expect(await reader.count()).toBe(1);
+  expect(reader.refresh()).toBe(false);
+  await reader.upsert([point('b.ts', 1, axis(4, 1))]); // the reader writes next: the writer catches up before its own write
+  await writer.delete([point('b.ts', 1, axis(4, 1)).id]);
+  await writer.close();
+  await reader.close();
+  const again = FlatStore.open(dir, 4);
+  expect((await again.get([point('a.ts', 0, axis(4, 0)).id, point('b.ts', 1, axis(4, 1)).id])).map((d) => d.meta.path)).toEqual(['a.ts']);
+  await again.close();
 });
 
 test('the embedded store compacts its log when dead records outnumber live ones, losing nothing', async () => {

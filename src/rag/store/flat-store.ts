@@ -24,10 +24,12 @@ export class FlatStore implements VectorStore {
   private live = new Uint8Array(1024); // 1 where a slot holds a point
   private ids: (string | undefined)[] = [];
   private docs: (StoredDoc | undefined)[] = [];
-  private readonly slotOf = new Map<string, number>();
-  private readonly free: number[] = [];
+  private slotOf = new Map<string, number>();
+  private free: number[] = [];
   private dead = 0;
   private fd?: number;
+  private validEnd = 0; // end of the last whole record
+  private seen = { ino: 0, size: 0 }; // the file as this process last read or wrote it
 
   private constructor(
     readonly file: string,
@@ -76,8 +78,36 @@ export class FlatStore implements VectorStore {
       }
       off += 4 + len;
     }
-    if (off < buf.length) fs.truncateSync(this.file, off);
-    this.fd = fs.openSync(this.file, 'a');
+    // A torn tail (a crash mid-write) is cut off before this process next appends, not here:
+    // a reader must never shorten a file a writer may still be appending to.
+    this.validEnd = off;
+    this.seen = { ino: fs.statSync(this.file).ino, size: buf.length };
+  }
+
+  /** Whether another process has written the log since this one last read or wrote it. */
+  changedOnDisk(): boolean {
+    try {
+      const st = fs.statSync(this.file);
+      return st.ino !== this.seen.ino || st.size !== this.seen.size;
+    } catch {
+      return true;
+    }
+  }
+
+  /** Re-reads the log when another process changed it (one writer at a time, many readers). */
+  refresh(): boolean {
+    if (!this.changedOnDisk()) return false;
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+    this.vectors = new Float32Array(this.dims * 1024);
+    this.live = new Uint8Array(1024);
+    this.ids = [];
+    this.docs = [];
+    this.slotOf = new Map();
+    this.free = [];
+    this.dead = 0;
+    this.load();
+    return true;
   }
 
   private put(p: StoredPoint): void {
@@ -116,8 +146,16 @@ export class FlatStore implements VectorStore {
   }
 
   private append(records: Buffer[]): void {
-    if (this.fd === undefined) throw new AimlError('KB_STORE_CLOSED', 'The vector store is closed');
-    fs.writeSync(this.fd, Buffer.concat(records));
+    if (this.closed) throw new AimlError('KB_STORE_CLOSED', 'The vector store is closed');
+    if (this.fd === undefined) {
+      if (this.validEnd < this.seen.size) fs.truncateSync(this.file, this.validEnd);
+      this.fd = fs.openSync(this.file, 'a');
+      this.seen.size = this.validEnd;
+    }
+    const buf = Buffer.concat(records);
+    fs.writeSync(this.fd, buf);
+    this.validEnd += buf.length;
+    this.seen.size += buf.length;
   }
 
   private encodeUpsert(doc: StoredDoc, vector: Float32Array): Buffer {
@@ -132,6 +170,7 @@ export class FlatStore implements VectorStore {
   }
 
   async upsert(points: StoredPoint[]): Promise<void> {
+    this.refresh();
     const records: Buffer[] = [];
     for (const p of points) {
       if (p.vector.length !== this.dims) {
@@ -146,6 +185,7 @@ export class FlatStore implements VectorStore {
   }
 
   async delete(ids: string[]): Promise<void> {
+    this.refresh();
     const records: Buffer[] = [];
     for (const id of ids) {
       if (!this.remove(id)) continue;
@@ -232,6 +272,9 @@ export class FlatStore implements VectorStore {
     fs.renameSync(tmp, this.file);
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = fs.openSync(this.file, 'a');
+    const st = fs.fstatSync(this.fd);
+    this.seen = { ino: st.ino, size: st.size };
+    this.validEnd = st.size;
     this.dead = 0;
   }
 
@@ -240,8 +283,11 @@ export class FlatStore implements VectorStore {
     fs.rmSync(this.file, { force: true });
   }
 
+  private closed = false;
+
   async close(): Promise<void> {
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
+    this.closed = true;
   }
 }
