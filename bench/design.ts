@@ -46,13 +46,17 @@ async function main(): Promise<void> {
   // 1. Overhead ratio (one warm-up run, then the median of 10).
   await (await start(`bench-warm-${Date.now()}`, { mode: 'auto' })).result();
   const ratios: number[] = [];
+  const llmTimes: number[] = [];
   for (let i = 0; i < 10; i++) {
     const t0 = performance.now();
-    await (await start(`bench-r-${Date.now()}-${i}`, { mode: 'auto' })).result();
-    ratios.push((performance.now() - t0) / LLM_MS);
+    const result = await (await start(`bench-r-${Date.now()}-${i}`, { mode: 'auto' })).result();
+    const wall = performance.now() - t0;
+    const llmMs = result.usage.llmMs ?? 0; // measured by the LLM gateway around each request
+    llmTimes.push(llmMs);
+    ratios.push(wall / llmMs);
   }
   const r = percentile(ratios, 50);
-  console.log(`overhead ratio R (median of 10, one ${LLM_MS} ms LLM call per run): ${r.toFixed(3)}  [min ${Math.min(...ratios).toFixed(3)}, max ${Math.max(...ratios).toFixed(3)}]  target <= 1.10  ${verdict(r <= 1.1)}`);
+  console.log(`overhead ratio R = run wall time / LLM time (median of 10; scripted LLM answers in ${LLM_MS} ms, gateway saw p50 ${ms(percentile(llmTimes, 50))}): ${r.toFixed(3)}  [min ${Math.min(...ratios).toFixed(3)}, max ${Math.max(...ratios).toFixed(3)}]  target <= 1.10  ${verdict(r <= 1.1)}`);
 
   // 2. Approval -> next activity start.
   const latencies: number[] = [];
@@ -63,12 +67,13 @@ async function main(): Promise<void> {
     await h.executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'bench' }] });
     await h.result();
     const events = (await h.fetchHistory()).events!;
-    const next = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'writeSpec')!;
-    const started = events.find((e) => e.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === next.eventId!.toString())!;
-    latencies.push(eventMs(started) - sent);
+    // writeSpec is a local activity: its marker is recorded when the workflow task that ran it completes,
+    // so this is an upper bound of its start.
+    const next = events.find((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity' && eventMs(e) >= sent)!;
+    latencies.push(eventMs(next) - sent);
   }
   const p50 = percentile(latencies, 50);
-  console.log(`approval -> next activity start: p50 ${ms(p50)}, p90 ${ms(percentile(latencies, 90))} over 20 runs  target p50 <= 150 ms  ${verdict(p50 <= 150)}`);
+  console.log(`approval -> next activity recorded: p50 ${ms(p50)}, p90 ${ms(percentile(latencies, 90))} over 20 runs  target p50 <= 150 ms  ${verdict(p50 <= 150)}`);
   worker.shutdown();
   await running;
   await connection.close();
@@ -120,5 +125,5 @@ async function main(): Promise<void> {
 
 main().catch((err) => {
   console.error(err);
-  process.exitCode = 1;
+  process.exit(1); // servers and workers may still hold the event loop
 });

@@ -94,7 +94,7 @@ export function designActivities(deps: ActivityDeps) {
         return {
           draft: result.value,
           digest: draftDigest(result.value),
-          usage: { ...result.usage, llmCalls: result.calls },
+          usage: { ...result.usage, llmCalls: result.calls, llmMs: Math.round(result.latencyMs) },
           repaired: result.repaired,
           model: input.model ?? deps.llm.model,
         };

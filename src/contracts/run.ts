@@ -9,9 +9,11 @@ export interface Usage {
   completionTokens: number;
   totalTokens: number;
   llmCalls: number;
+  /** Wall time spent waiting on the LLM, as the gateway measured it. */
+  llmMs?: number;
 }
 
-export const ZERO_USAGE: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, llmCalls: 0 };
+export const ZERO_USAGE: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, llmCalls: 0, llmMs: 0 };
 
 export function addUsage(a: Usage, b: Partial<Usage>): Usage {
   return {
@@ -19,6 +21,7 @@ export function addUsage(a: Usage, b: Partial<Usage>): Usage {
     completionTokens: a.completionTokens + (b.completionTokens ?? 0),
     totalTokens: a.totalTokens + (b.totalTokens ?? (b.promptTokens ?? 0) + (b.completionTokens ?? 0)),
     llmCalls: a.llmCalls + (b.llmCalls ?? 0),
+    llmMs: (a.llmMs ?? 0) + (b.llmMs ?? 0),
   };
 }
 

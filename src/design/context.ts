@@ -39,8 +39,10 @@ export function terms(text: string): Set<string> {
 
 /** Files of a workspace, relative paths; `git ls-files` when it is a repository (respects .gitignore). */
 export function listFiles(root: string, limit = 5000): string[] {
-  const git = spawnSync('git', ['-C', root, 'ls-files', '--cached', '--others', '--exclude-standard'], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (git.status === 0 && git.stdout.trim()) {
+  const git = !fs.existsSync(path.join(root, '.git'))
+    ? undefined
+    : spawnSync('git', ['-C', root, 'ls-files', '--cached', '--others', '--exclude-standard'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (git && git.status === 0 && git.stdout.trim()) {
     return git.stdout
       .split('\n')
       .filter((f) => f && !f.split('/').some((p) => SKIP_DIRS.has(p)))

@@ -30,6 +30,8 @@ export interface ChatResponse {
   model: string;
   finishReason: string | null;
   usage: TokenUsage;
+  /** Request to last byte, as seen here. */
+  latencyMs: number;
 }
 
 /** Anything that can answer a chat request: the real gateway, or a test's own. */
@@ -54,6 +56,7 @@ export class LlmGateway implements ChatModel {
 
   async chat(req: ChatRequest): Promise<ChatResponse> {
     const model = req.model ?? this.config.model;
+    const started = performance.now();
     const body = {
       model,
       messages: req.messages,
@@ -72,6 +75,7 @@ export class LlmGateway implements ChatModel {
           model: res.model ?? model,
           finishReason: choice?.finish_reason ?? null,
           usage: toUsage(res.usage),
+          latencyMs: performance.now() - started,
         };
       }
       const stream = await this.client.chat.completions.create(
@@ -93,7 +97,7 @@ export class LlmGateway implements ChatModel {
         if (choice?.finish_reason) finishReason = choice.finish_reason;
         if (chunk.usage) usage = toUsage(chunk.usage);
       }
-      return { content, model: served, finishReason, usage };
+      return { content, model: served, finishReason, usage, latencyMs: performance.now() - started };
     } catch (err) {
       throw classifyLlmError(err);
     }

@@ -33,6 +33,8 @@ export interface StructuredResult<T> {
   calls: number;
   /** True when the first answer was invalid and a repair request fixed it. */
   repaired: boolean;
+  /** Time spent waiting on the model, all calls together. */
+  latencyMs: number;
 }
 
 /**
@@ -49,17 +51,19 @@ export async function chatStructured<T>(
   const usage: TokenUsage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
   let messages: ChatMessage[] = req.messages;
   let lastProblems: string[] = [];
+  let latencyMs = 0;
   for (let attempt = 1; attempt <= 2; attempt++) {
     const res = await model.chat({ ...rest, messages, jsonSchema: { name: schemaName, schema: jsonSchema } });
     usage.promptTokens += res.usage.promptTokens;
     usage.completionTokens += res.usage.completionTokens;
     usage.totalTokens += res.usage.totalTokens;
+    latencyMs += res.latencyMs;
     const parsed = extractJson(res.content);
     if (parsed.ok) {
       const checked = schema.safeParse(parsed.value);
       if (checked.success) {
         const problems = extraCheck(checked.data);
-        if (problems.length === 0) return { value: checked.data, usage, calls: attempt, repaired: attempt > 1 };
+        if (problems.length === 0) return { value: checked.data, usage, calls: attempt, repaired: attempt > 1, latencyMs };
         lastProblems = problems;
       } else {
         lastProblems = describeIssues(checked.error);
