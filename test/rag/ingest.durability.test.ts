@@ -41,7 +41,11 @@ test('SIGKILL of the worker mid-ingest: a new worker finishes the sync, every ch
 
   const second = await spawnWorker(env);
   try {
-    const result = (await handle.result()) as IngestResult;
+    // A dead worker's batch is retried once its heartbeat times out (20 s); say what the workers said if it never ends.
+    const stuck = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`sync did not finish:\n--- first worker ---\n${first.output()}\n--- second worker ---\n${second.output()}`)), 200_000).unref(),
+    );
+    const result = (await Promise.race([handle.result(), stuck])) as IngestResult;
     expect(result).toMatchObject({ phase: 'done', batches: 6, batchesDone: 6, filesIndexed: 24, chunksIndexed: 96 });
     expect(result.chunksEmbedded + result.chunksCached).toBeLessThanOrEqual(96);
   } finally {
@@ -59,4 +63,4 @@ test('SIGKILL of the worker mid-ingest: a new worker finishes the sync, every ch
   expect(new Set(ids).size).toBe(96);
   expect(await stored.store.count()).toBe(96);
   await reader.closeAll();
-});
+}, 240_000);
