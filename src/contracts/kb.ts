@@ -36,6 +36,8 @@ export interface IngestProgress {
   chunksCached: number;
   chunksRemoved: number;
   skipped: IngestPlanSummary['skipped'];
+  /** The first unreadable paths, so a person can fix their permissions. */
+  unreadablePaths?: string[];
 }
 
 export type IngestResult = IngestProgress;

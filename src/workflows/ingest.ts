@@ -51,6 +51,7 @@ export async function ingest(input: IngestInput): Promise<IngestResult> {
     plan = summary;
     planRef = ref;
     Object.assign(progress, { phase: 'indexing', root: plan.root, batches: plan.batches, filesToIndex: plan.toIndex, filesUnchanged: plan.unchanged, skipped: plan.skipped });
+    if (plan.unreadablePaths.length) progress.unreadablePaths = plan.unreadablePaths;
     wf.log.info('ingest plan', { kb: input.kb, toIndex: plan.toIndex, toDelete: plan.toDelete, unchanged: plan.unchanged });
   }
 
