@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BuildResult } from '../../src/contracts';
+import { stateQuery, type BuildResult } from '../../src/contracts';
 import { Journal } from '../../src/workspace/journal';
 import { tmpDir, uniqueId } from '../support/env';
 import { aimlEnv, spawnWorker } from '../support/processes';
@@ -19,15 +19,23 @@ test('a worker SIGKILLed halfway through applying a step: after restart the step
   rig.llm.enqueue(planReply([{ title: 'Add word counter', files: [{ path: 'src/words.js', action: 'create' }, { path: 'test.js' }] }]), stepReply(wordsEdits()));
 
   // The first worker pauses after each file it writes, so the kill lands between the two files.
-  const first = await spawnWorker(aimlEnv({ ...base, AIML_FAULT_APPLY_PAUSE_MS: '5000' }));
+  const first = await spawnWorker(aimlEnv({ ...base, AIML_FAULT_APPLY_PAUSE_MS: '5000' }), 120_000);
+  const cleanup = async (): Promise<void> => {
+    if (first.child.exitCode === null && first.child.signalCode === null) await first.kill();
+  };
   const handle = await startBuild(rig.client, taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js' });
-  await waitFor(async () => (fs.existsSync(path.join(ws, 'src/words.js')) ? true : undefined), 'the first file of the step to be written', 60_000);
+  await waitFor(async () => (fs.existsSync(path.join(ws, 'src/words.js')) ? true : undefined), 'the first file of the step to be written', 90_000).catch(async (err: Error) => {
+    const state = await handle.query(stateQuery).catch((e: Error) => e.message);
+    const output = first.output();
+    await cleanup();
+    throw new Error(`${err.message}\nrun state: ${JSON.stringify(state)}\nworker output:\n${output}`);
+  });
   await first.kill();
   expect(first.child.signalCode).toBe('SIGKILL');
   expect(fs.readFileSync(testJs, 'utf8')).toBe(before); // killed mid-step: the second file is untouched
   const requestsAtKill = rig.llm.requests.length;
 
-  const second = await spawnWorker(aimlEnv(base));
+  const second = await spawnWorker(aimlEnv(base), 120_000);
   try {
     const result: BuildResult = await handle.result();
     expect(result.steps[0]).toMatchObject({ status: 'passed', attempts: 1 });
@@ -48,4 +56,4 @@ test('a worker SIGKILLed halfway through applying a step: after restart the step
   } finally {
     await second.stop();
   }
-});
+}, 240_000);
