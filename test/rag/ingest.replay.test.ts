@@ -1,12 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
-import { temporalAddress, testClient, tmpDir, uniqueId } from '../support/env';
-import { CORPUS, startRagWorker, writeTree } from './support';
+import { temporalAddress, tmpDir, uniqueId } from '../support/env';
+import { CORPUS, useRagRig, writeTree } from './support';
 
 /**
  * The ingest workflow must replay what earlier versions recorded. AIML_RECORD_HISTORIES=1 records
@@ -15,40 +13,26 @@ import { CORPUS, startRagWorker, writeTree } from './support';
 const FILE = path.join(__dirname, '..', 'histories', 'ingest-resync.json');
 const replayOptions = () => ({ workflowBundle: { codePath: process.env.AIML_TEST_WORKFLOW_BUNDLE! } });
 
-let llm: ScriptedLlm;
-let worker: Awaited<ReturnType<typeof startRagWorker>>;
-let client: Client;
-let closeClient: () => Promise<void>;
-
-beforeAll(async () => {
-  llm = await startScriptedLlm();
-  worker = await startRagWorker({ llmUrl: llm.url });
-  ({ client, close: closeClient } = await testClient());
-});
-afterAll(async () => {
-  await worker?.stop();
-  await closeClient?.();
-  await llm?.close();
-});
+const rig = useRagRig();
 
 /** A re-sync with every step: scan, two index batches, removal of a deleted file. */
 async function recordResync(): Promise<string> {
   const dir = tmpDir('aiml-corpus-');
   writeTree(dir, CORPUS);
   const kb = uniqueId('kb');
-  const run = (input: object) => client.workflow.execute('ingest', { taskQueue: worker.taskQueue, workflowId: uniqueId('kb-ingest'), args: [input] });
+  const run = (input: object) => rig.client.workflow.execute('ingest', { taskQueue: rig.worker.taskQueue, workflowId: uniqueId('kb-ingest'), args: [input] });
   await run({ kb, dir });
   fs.rmSync(path.join(dir, 'notes/ops.txt'));
   fs.appendFileSync(path.join(dir, 'README.md'), '\n## Refunds\nRefunds go back to the original card.\n');
   fs.writeFileSync(path.join(dir, 'src/tax.ts'), 'export const vat = 0.2;\n');
   const workflowId = uniqueId('kb-ingest');
-  await client.workflow.execute('ingest', { taskQueue: worker.taskQueue, workflowId, args: [{ kb, batchFiles: 1 }] });
+  await rig.client.workflow.execute('ingest', { taskQueue: rig.worker.taskQueue, workflowId, args: [{ kb, batchFiles: 1 }] });
   return workflowId;
 }
 
 test('a recorded ingest history, and a fresh one, replay against the current workflow code', async () => {
   const workflowId = await recordResync();
-  const fresh = await client.workflow.getHandle(workflowId).fetchHistory();
+  const fresh = await rig.client.workflow.getHandle(workflowId).fetchHistory();
   await expect(Worker.runReplayHistory(replayOptions(), fresh, workflowId)).resolves.toBeUndefined();
   if (process.env.AIML_RECORD_HISTORIES === '1' || !fs.existsSync(FILE)) {
     const json = execFileSync(process.env.AIML_TEST_TEMPORAL_BIN!, ['workflow', 'show', '-w', workflowId, '--address', temporalAddress(), '-o', 'json'], { encoding: 'utf8' });

@@ -1,35 +1,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ingestProgressQuery, ingestWorkflowId, stateQuery, type IngestInput, type IngestResult } from '../../src/contracts';
 import { LocalOnnxEmbedder } from '../../src/rag/embed/local-onnx';
 import { KbRegistry } from '../../src/rag/registry';
 import { HybridRetriever } from '../../src/rag/retriever';
 import { draftReply } from '../support/fixtures';
-import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
-import { testClient, tmpDir, uniqueId } from '../support/env';
-import { CORPUS, startRagWorker, writeTree } from './support';
+import { tmpDir, uniqueId } from '../support/env';
+import { CORPUS, startRagWorker, useRagRig, writeTree } from './support';
 
-let llm: ScriptedLlm;
-let worker: Awaited<ReturnType<typeof startRagWorker>>;
-let client: Client;
-let closeClient: () => Promise<void>;
-
-beforeAll(async () => {
-  llm = await startScriptedLlm();
-  worker = await startRagWorker({ llmUrl: llm.url });
-  ({ client, close: closeClient } = await testClient());
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await closeClient?.();
-  await llm?.close();
-});
+const rig = useRagRig();
 
 function sync(input: IngestInput): Promise<IngestResult> {
-  return client.workflow.execute('ingest', { taskQueue: worker.taskQueue, workflowId: ingestWorkflowId(`${input.kb}-${uniqueId('t')}`), args: [input] });
+  return rig.client.workflow.execute('ingest', { taskQueue: rig.worker.taskQueue, workflowId: ingestWorkflowId(`${input.kb}-${uniqueId('t')}`), args: [input] });
 }
 
 test('ingest indexes a folder, then re-syncs incrementally: changed and new files only, deleted files removed', async () => {
@@ -42,7 +25,7 @@ test('ingest indexes a folder, then re-syncs incrementally: changed and new file
   expect(first.chunksEmbedded + first.chunksCached).toBe(first.chunksIndexed);
 
   // The worker's own retriever (the one the design workflow uses) finds the right chunk.
-  const hits = await worker.deps.retriever!.search(kb, 'how are refunds issued for a payment', 3);
+  const hits = await rig.worker.deps.retriever!.search(kb, 'how are refunds issued for a payment', 3);
   expect(hits[0]).toMatchObject({ path: 'src/refund.py', startLine: 1, endLine: 3 });
 
   const unchanged = await sync({ kb });
@@ -51,15 +34,15 @@ test('ingest indexes a folder, then re-syncs incrementally: changed and new file
   fs.appendFileSync(path.join(dir, 'src/invoice.ts'), '/** Voids an unpaid invoice. */\nexport function voidInvoice(id: string): void {\n  ledger.void(id);\n}\n');
   fs.rmSync(path.join(dir, 'notes/ops.txt'));
   fs.writeFileSync(path.join(dir, 'src/coupon.ts'), 'export const couponDiscount = (price: number, pct: number) => price * (1 - pct / 100);\n');
-  const embedsBefore = llm.embeddingRequests.length;
+  const embedsBefore = rig.llm.embeddingRequests.length;
   const second = await sync({ kb });
   expect(second).toMatchObject({ filesToIndex: 2, filesIndexed: 2, filesUnchanged: 2, filesRemoved: 1, chunksRemoved: 1 });
   // invoice.ts: only its new symbol is embedded (the two old ones keep their ids); coupon.ts: one chunk.
   expect(second.chunksEmbedded).toBe(2);
-  expect(llm.embeddingRequests.length).toBe(embedsBefore); // the local model, not the endpoint
+  expect(rig.llm.embeddingRequests.length).toBe(embedsBefore); // the local model, not the endpoint
 
   // A fresh process sees the same knowledge base on disk.
-  const reader = new KbRegistry(worker.stateDir, new LocalOnnxEmbedder());
+  const reader = new KbRegistry(rig.worker.stateDir, new LocalOnnxEmbedder());
   const retriever = new HybridRetriever(reader);
   const voided = await retriever.query(kb, 'void an unpaid invoice', { k: 1 });
   expect(voided[0]).toMatchObject({ path: 'src/invoice.ts', symbol: 'voidInvoice', kind: 'function', startLine: 10, endLine: 13 });
@@ -75,7 +58,7 @@ test('ingest indexes a folder, then re-syncs incrementally: changed and new file
 test('the progress query reports phase and counts while a sync runs', async () => {
   const dir = tmpDir('aiml-corpus-');
   writeTree(dir, CORPUS);
-  const handle = await client.workflow.start('ingest', { taskQueue: worker.taskQueue, workflowId: uniqueId('kb-ingest'), args: [{ kb: uniqueId('kb'), dir, batchFiles: 1 }] });
+  const handle = await rig.client.workflow.start('ingest', { taskQueue: rig.worker.taskQueue, workflowId: uniqueId('kb-ingest'), args: [{ kb: uniqueId('kb'), dir, batchFiles: 1 }] });
   const result = (await handle.result()) as IngestResult;
   const progress = await handle.query(ingestProgressQuery);
   expect(progress).toEqual(result);
@@ -96,12 +79,12 @@ test('a knowledge base built with another embedding model is refused, not mixed'
   const kb = uniqueId('kb');
   await sync({ kb, dir });
   const other = await startRagWorker({
-    llmUrl: llm.url,
-    stateDir: worker.stateDir,
-    rag: { embeddings: { kind: 'openai', model: 'emb-other', baseURL: llm.url, apiKey: 'sk-test-not-a-secret' }, store: { kind: 'embedded' } },
+    llmUrl: rig.llm.url,
+    stateDir: rig.worker.stateDir,
+    rag: { embeddings: { kind: 'openai', model: 'emb-other', baseURL: rig.llm.url, apiKey: 'sk-test-not-a-secret' }, store: { kind: 'embedded' } },
   });
   try {
-    const err = await client.workflow
+    const err = await rig.client.workflow
       .execute('ingest', { taskQueue: other.taskQueue, workflowId: uniqueId('kb-ingest'), args: [{ kb }] })
       .catch((e: WorkflowFailedError) => e);
     const cause = (err as WorkflowFailedError).cause as { cause?: { type?: string; message?: string } };
@@ -117,9 +100,9 @@ test('a DESIGN run given a knowledge base drafts with the chunks retrieved from 
   writeTree(dir, CORPUS);
   const kb = uniqueId('kb');
   await sync({ kb, dir });
-  llm.enqueue(draftReply('kb'));
-  const handle = await client.workflow.start('design', {
-    taskQueue: worker.taskQueue,
+  rig.llm.enqueue(draftReply('kb'));
+  const handle = await rig.client.workflow.start('design', {
+    taskQueue: rig.worker.taskQueue,
     workflowId: uniqueId('design-kb'),
     args: [{ brief: 'Refund payments automatically when a card charge is disputed', workspace: tmpDir(), kb }],
   });
@@ -127,7 +110,7 @@ test('a DESIGN run given a knowledge base drafts with the chunks retrieved from 
     for (let s = await handle.query(stateQuery); s.status !== 'awaiting_approval'; s = await handle.query(stateQuery)) {
       await new Promise((r) => setTimeout(r, 100));
     }
-    const prompt = llm.requests.at(-1)!.messages.map((m) => m.content).join('\n');
+    const prompt = rig.llm.requests.at(-1)!.messages.map((m) => m.content).join('\n');
     expect(prompt).toContain('## Knowledge base');
     expect(prompt).toContain('### src/refund.py:1-3');
     expect(prompt).toContain('def refund_payment(payment_id, amount):');

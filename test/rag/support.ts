@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import type { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { RagConfig } from '../../src/rag/config';
 import { buildDeps, createWorker } from '../../src/worker-factory';
-import { temporalAddress, tmpDir, uniqueId } from '../support/env';
+import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
+import { temporalAddress, testClient, tmpDir, uniqueId } from '../support/env';
 
 /** A worker on its own task queue with the given retrieval settings (default: the local ONNX model). */
 export async function startRagWorker(opts: { llmUrl: string; stateDir?: string; rag?: RagConfig }) {
@@ -65,4 +67,25 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as net.AddressInfo;
   await new Promise((r) => server.close(r));
   return port;
+}
+
+export type RagWorker = Awaited<ReturnType<typeof startRagWorker>>;
+
+/** For a test file: a scripted LLM, a worker with the local model, and a client, for all its tests. */
+export function useRagRig(): { llm: ScriptedLlm; worker: RagWorker; client: Client } {
+  const rig = {} as { llm: ScriptedLlm; worker: RagWorker; client: Client };
+  let closeClient: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    rig.llm = await startScriptedLlm();
+    rig.worker = await startRagWorker({ llmUrl: rig.llm.url });
+    const c = await testClient();
+    rig.client = c.client;
+    closeClient = c.close;
+  });
+  afterAll(async () => {
+    await rig.worker?.stop();
+    await closeClient?.();
+    await rig.llm?.close();
+  });
+  return rig;
 }
