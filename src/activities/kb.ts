@@ -71,7 +71,12 @@ function registry(deps: ActivityDeps): KbRegistry {
 }
 
 export function kbActivities(deps: ActivityDeps) {
-  const readPlan = (ref: string): Plan => JSON.parse(deps.blobs.get(ref)) as Plan;
+  // Batches of one sync read the same plan: parse it once per worker, not once per batch.
+  let lastPlan: { ref: string; plan: Plan } | undefined;
+  const readPlan = (ref: string): Plan => {
+    if (lastPlan?.ref !== ref) lastPlan = { ref, plan: JSON.parse(deps.blobs.get(ref)) as Plan };
+    return lastPlan.plan;
+  };
 
   return {
     /** Scans the folder and compares it with the manifest: what to (re)index, what to remove. */
