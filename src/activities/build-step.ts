@@ -162,12 +162,13 @@ export function buildStepActivities(deps: ActivityDeps) {
           afterRef: f.after === null ? null : deps.blobs.put(f.after),
         }));
         const proposal: Proposal = { step: input.step, attempt: input.attempt, meta, files };
+        const diff = renderDiff(prepared.files);
         return {
           kind: 'proposal',
           proposalRef: deps.blobs.put(JSON.stringify(proposal)),
-          diffRef: deps.blobs.put(renderDiff(prepared.files)),
+          diffRef: deps.blobs.put(diff),
           files: files.map((f) => ({ path: f.path, change: f.change })),
-          stat: diffStat(prepared.files),
+          stat: diffStat(diff),
           summary: meta.summary.slice(0, 300),
           usage,
         };
@@ -188,13 +189,13 @@ export function buildStepActivities(deps: ActivityDeps) {
             { key: `step-${input.step}/attempt-${input.attempt}`, step: input.step, attempt: input.attempt, at: new Date().toISOString() },
             { pauseAfterWriteMs: deps.faults?.applyPauseMs },
           );
-          const stepNet = netChanges(journal.read().entries.filter((e) => e.step === input.step), deps.blobs);
+          const stepDiff = renderDiff(netChanges(journal.read().entries.filter((e) => e.step === input.step), deps.blobs));
           return {
             kind: 'applied',
             ...res,
             afterHashes: Object.fromEntries(proposal.files.map((f) => [f.path, f.afterHash])),
-            appliedDiffRef: deps.blobs.put(renderDiff(stepNet)),
-            stat: diffStat(stepNet),
+            appliedDiffRef: deps.blobs.put(stepDiff),
+            stat: diffStat(stepDiff),
             check: input.check ? await check(input.workspace, input.check.command, input.check.timeoutMs, signal) : undefined,
           };
         } catch (err) {

@@ -10,7 +10,7 @@ import { AimlError } from '../errors';
 import { chatStructured } from '../llm/structured';
 import { currentHash } from '../workspace/apply';
 import { detectCheckCommand, truncateMiddle } from '../workspace/check';
-import { diffStat } from '../workspace/diff';
+import { diffStat, renderDiff } from '../workspace/diff';
 import { hashOf } from '../workspace/edits';
 import { Journal } from '../workspace/journal';
 import { normaliseEditPath } from '../workspace/paths';
@@ -134,7 +134,7 @@ export function buildActivities(deps: ActivityDeps) {
         const proposals = input.steps.flatMap((s) => s.proposalRefs.map((r) => json<Proposal>(r)));
         const purpose = (p: string): string => [...new Set(proposals.flatMap((pr) => pr.files.filter((f) => f.path === p && f.why).map((f) => f.why)))].join('; ');
         const files: ReportFile[] = net.map((f) => {
-          const stat = diffStat([f]);
+          const stat = diffStat(renderDiff([f]));
           return { path: f.path, change: f.before === null ? 'created' : f.after === null ? 'deleted' : 'modified', ...stat, purpose: purpose(f.path) };
         });
         const steps: ReportStep[] = input.steps.map((s) => ({

@@ -20,7 +20,7 @@ export const IO_ACTIVITY: ActivityOptions = {
  */
 export const BUILD_APPLY_ACTIVITY: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '4 seconds',
+  heartbeatTimeout: '6 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 10 },
 };
 

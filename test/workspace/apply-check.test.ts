@@ -3,7 +3,7 @@ import path from 'node:path';
 import { BlobStore } from '../../src/storage/blob-store';
 import { applyChanges, revertEntries, type PlannedChange } from '../../src/workspace/apply';
 import { detectCheckCommand, runCheck, scrubbedEnv, truncateMiddle } from '../../src/workspace/check';
-import { renderDiff } from '../../src/workspace/diff';
+import { diffStat, renderDiff } from '../../src/workspace/diff';
 import { hashOf, prepareEdits } from '../../src/workspace/edits';
 import { Journal } from '../../src/workspace/journal';
 import { tmpDir } from '../support/env';
@@ -65,6 +65,7 @@ test('unified diffs in git shape', () => {
   ]);
   expect(diff).toContain('diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1,2 +1,2 @@\n one\n-two\n+TWO\n');
   expect(diff).toContain('new file\n--- /dev/null\n+++ b/n.txt\n@@ -0,0 +1,1 @@\n+hi\n');
+  expect(diffStat(diff)).toEqual({ added: 2, removed: 1 });
 });
 
 test('the check runs with credentials scrubbed, is killed at its timeout, and its output can be cut to head and tail', async () => {
