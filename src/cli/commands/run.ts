@@ -117,6 +117,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
         if (view.status !== 'awaiting_approval') {
           ctx.out(formatRun(view));
           if (view.status !== 'completed') ctx.exitCode = 1;
+          else ctx.out(`\nNext: build it with "aiml build --from ${workflowId}" (with a worker running: "aiml worker").`);
           break;
         }
         if ((await askAtGate(ctx, client, view)) === 'leave') {
