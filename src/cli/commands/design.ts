@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import { designWorkflowId, WORKFLOW_TYPES, type ApprovalPolicy, type DesignInput } from '../../contracts';
 import { AimlError } from '../../errors';
-import { type CliContext, printJson } from '../context';
+import type { CliContext } from '../context';
 import { parseDuration, parsePositiveInt, parseWorkspace, shortId } from '../options';
-import { formatRun } from '../run-view';
-import { followRun, stepLine } from '../watch';
+import { startRun } from '../start-run';
 
 export interface ApprovalFlags {
   timeout?: string;
@@ -61,17 +60,6 @@ export function registerDesign(program: Command, ctx: CliContext): void {
     if (flags.kb) input.kb = flags.kb;
     if (flags.model) input.model = flags.model;
     if (flags.maxRevisions) input.maxRevisions = parsePositiveInt('--max-revisions', flags.maxRevisions);
-    const client = await ctx.client();
-    const workflowId = flags.id ?? designWorkflowId(shortId());
-    await client.workflow.start(WORKFLOW_TYPES.design, { taskQueue: ctx.temporal().taskQueue, workflowId, args: [input] });
-    if (!flags.wait) {
-      if (flags.json) printJson(ctx, { workflowId });
-      else ctx.out(workflowId);
-      return;
-    }
-    const view = await followRun(client, workflowId, { onStep: flags.json ? undefined : (v) => ctx.err(stepLine(v)) });
-    if (flags.json) printJson(ctx, view);
-    else ctx.out(formatRun(view));
-    if (view.status === 'failed' || view.status === 'cancelled') ctx.exitCode = 1;
+    await startRun(ctx, WORKFLOW_TYPES.design, flags.id ?? designWorkflowId(shortId()), input, flags);
   });
 }
