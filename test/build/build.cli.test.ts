@@ -68,4 +68,12 @@ test('aiml build --from <design run> builds from that run\'s spec in its workspa
   expect(view.artifacts).toContain(path.join(ws, 'src/text.js'));
   const planPrompt = rig.llm.requests.find((r) => r.response_format?.json_schema?.name === 'build_plan' && r.messages.some((m) => m.content.includes('Support assistant architecture from')));
   expect(planPrompt).toBeDefined(); // the design run's SPECS.md was the spec
+
+  // With no worker running, aiml diff reads what was applied from the local journal.
+  const withWorker = JSON.parse((await runCli(['diff', view.workflowId, '--json'], env)).stdout) as { source: string; steps: { diff: string }[] };
+  await rig.stopWorker();
+  const noWorker = JSON.parse((await runCli(['diff', view.workflowId, '--json'], env)).stdout) as typeof withWorker;
+  expect([withWorker.source, noWorker.source]).toEqual(['state', 'journal']);
+  expect(noWorker.steps.map((x) => x.diff)).toEqual(withWorker.steps.map((x) => x.diff));
+  expect(noWorker.steps[0]!.diff).toContain('+function whisper(s) {');
 });

@@ -35,6 +35,8 @@ export interface Rig {
   llm: ScriptedLlm;
   worker: TestWorker;
   client: Client;
+  /** Stops the in-process worker early (once). */
+  stopWorker(): Promise<void>;
 }
 
 /**
@@ -44,13 +46,15 @@ export interface Rig {
 export function useRig(opts: { stateDir?: string; worker?: boolean } = {}): Rig {
   const rig = {} as Rig;
   let close: (() => Promise<void>) | undefined;
+  let stopped: Promise<void> | undefined;
+  rig.stopWorker = () => (stopped ??= rig.worker?.stop() ?? Promise.resolve());
   beforeAll(async () => {
     rig.llm = await startScriptedLlm();
     if (opts.worker !== false) rig.worker = await startWorker({ llmUrl: rig.llm.url, stateDir: opts.stateDir });
     ({ client: rig.client, close } = await testClient());
   });
   afterAll(async () => {
-    await rig.worker?.stop();
+    await rig.stopWorker();
     await close?.();
     await rig.llm?.close();
   });

@@ -10,6 +10,7 @@ import { Journal } from '../../workspace/journal';
 import { type CliContext, printJson } from '../context';
 import { parsePositiveInt } from '../options';
 import { describeRun } from '../run-view';
+import { hasWorker } from './decide';
 
 export interface StepDiff {
   n: number;
@@ -61,15 +62,13 @@ export function registerDiff(program: Command, ctx: CliContext): void {
       const client = await ctx.client();
       const view = await describeRun(client, id);
       if (view.type !== 'build') throw new AimlError('USAGE', `${id} is a ${view.type} run; diff works on build runs${view.children?.build ? ` (its build is ${view.children.build})` : ''}`);
-      let diffs: StepDiff[];
-      let source: 'state' | 'journal' = 'state';
-      try {
-        const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no worker')), 5000).unref());
-        diffs = fromState(await Promise.race([client.workflow.getHandle(id).query(stateQuery), timeout]), blobs, step);
-      } catch {
-        source = 'journal'; // no worker answered: what was applied is still in the local journal
-        diffs = fromJournal(home, blobs, id, step);
-      }
+      const handle = client.workflow.getHandle(id);
+      const state = (await hasWorker(client, ctx.temporal().namespace, (await handle.describe()).taskQueue))
+        ? await client.withDeadline(Date.now() + 3000, () => handle.query(stateQuery)).catch(() => undefined)
+        : undefined;
+      // With no worker to answer, what was applied is still in the local journal.
+      const source: 'state' | 'journal' = state ? 'state' : 'journal';
+      const diffs = state ? fromState(state, blobs, step) : fromJournal(home, blobs, id, step);
       if (flags.json) return printJson(ctx, { workflowId: id, source, steps: diffs });
       if (diffs.length === 0) {
         ctx.out(step ? `Step ${step} of ${id} has no diff yet.` : `${id} has no diffs yet.`);
