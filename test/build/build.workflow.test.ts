@@ -171,3 +171,20 @@ test('the token budget stops the run before the next LLM call, saying how to und
   expect(s.details.checkCommand).toBeNull(); // an empty --check means no check, not "detect"
   expect(rig.llm.requests.slice(before).map((r) => r.response_format?.json_schema?.name)).toEqual(['build_plan']);
 });
+
+test('a planned file changed after the plan stops its step before any tokens are spent on it', async () => {
+  const ws = fixtureRepo();
+  rig.llm.enqueue(planReply([TWO_STEPS[0]!]), stepReply(whisperEdits()));
+  const handle = await startBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'plan', checkCommand: 'node test.js' });
+  await awaitingGate(handle, BUILD_PLAN_GATE);
+  fs.appendFileSync(path.join(ws, 'src/text.js'), '// edited while the plan waited\n');
+  const before = rig.llm.requests.length;
+  await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'ana' }] });
+  const s = await awaitingGate(handle, buildStepGate(1));
+  expect(s.gates.at(-1)!.summary).toMatch(/conflict: src\/text\.js: was changed since aiml last saw it/);
+  expect(rig.llm.requests.length).toBe(before); // no step generated yet
+  await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'ana' }] });
+  const result: BuildResult = await handle.result();
+  expect(result.steps[0]!.status).toBe('passed');
+  expect(fs.readFileSync(path.join(ws, 'src/text.js'), 'utf8')).toContain('// edited while the plan waited');
+});
