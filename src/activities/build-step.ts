@@ -122,28 +122,35 @@ export function buildStepActivities(deps: ActivityDeps) {
         const kb = await kbSnippets(deps, input.kb, `${step.title} ${step.description}`);
         const ctx = stepContext(input.workspace, plan, input.step, kb);
         const spec = deps.blobs.get(input.specRef);
-        const result = await chatStructured(
-          deps.llm,
-          {
-            messages: stepMessages({
-              spec: truncateMiddle(spec, 30_000),
-              plan,
-              step: input.step,
-              files: ctx.text,
-              attempt: input.attempt,
-              feedback: input.feedback,
-              problems: input.problems,
-              checkOutput: input.checkOutputRef ? truncateMiddle(deps.blobs.get(input.checkOutputRef), MODEL_CHECK_OUTPUT_CHARS) : undefined,
-              checkCommand: input.checkCommand,
-            }),
-            model: input.model,
-            schemaName: 'step_edits',
-            jsonSchema: stepEditsJsonSchema(),
-            temperature: 0.1,
-            signal,
-          },
-          StepEditsSchema,
-        );
+        let result;
+        try {
+          result = await chatStructured(
+            deps.llm,
+            {
+              messages: stepMessages({
+                spec: truncateMiddle(spec, 30_000),
+                plan,
+                step: input.step,
+                files: ctx.text,
+                attempt: input.attempt,
+                feedback: input.feedback,
+                problems: input.problems,
+                checkOutput: input.checkOutputRef ? truncateMiddle(deps.blobs.get(input.checkOutputRef), MODEL_CHECK_OUTPUT_CHARS) : undefined,
+                checkCommand: input.checkCommand,
+              }),
+              model: input.model,
+              schemaName: 'step_edits',
+              jsonSchema: stepEditsJsonSchema(),
+              temperature: 0.1,
+              signal,
+            },
+            StepEditsSchema,
+          );
+        } catch (err) {
+          // A malformed answer (after its repair request) is one failed attempt of the step, not the end of the run.
+          if (!isAimlError(err, 'LLM_MALFORMED_OUTPUT')) throw err;
+          return { kind: 'refused', problems: `- the answer was not valid step_edits JSON: ${err.message.slice(0, 1500)}`, usage: { ...ZERO, llmCalls: 2 } };
+        }
         const usage: Usage = { ...result.usage, llmCalls: result.calls };
         const { edits, ...meta } = result.value;
         const prepared = prepareEdits(input.workspace, toFileEdits(result.value));

@@ -188,3 +188,14 @@ test('a planned file changed after the plan stops its step before any tokens are
   expect(result.steps[0]!.status).toBe('passed');
   expect(fs.readFileSync(path.join(ws, 'src/text.js'), 'utf8')).toContain('// edited while the plan waited');
 });
+
+test('a step answer that stays malformed after its repair request is one failed attempt, not the end of the run', async () => {
+  const ws = fixtureRepo();
+  rig.llm.enqueue(planReply([TWO_STEPS[0]!]), { content: 'Sure! Here are the edits.' }, { content: '{"summary": "x"}' }, stepReply(whisperEdits()));
+  const before = rig.llm.requests.length;
+  const handle = await startBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js' });
+  const result: BuildResult = await handle.result();
+  expect(result.steps[0]).toMatchObject({ status: 'passed', attempts: 2 });
+  const third = rig.llm.requests.slice(before)[3]!.messages.map((m) => m.content).join('\n');
+  expect(third).toMatch(/Your previous edits were refused[\s\S]*not valid step_edits JSON/);
+});
