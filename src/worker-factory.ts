@@ -7,6 +7,7 @@ import { loadRagConfig, type RagConfig } from './rag/config';
 import { createEmbedder, KbRegistry } from './rag/registry';
 import { HybridRetriever } from './rag/retriever';
 import { BlobStore } from './storage/blob-store';
+import { prebuiltBundle } from './temporal/bundle';
 
 /** Builds activity dependencies once: the LLM client, the blob store, the retriever. */
 export function buildDeps(llm: LlmConfig, stateDir: string, rag: RagConfig = loadRagConfig(process.env)): ActivityDeps {
@@ -37,13 +38,19 @@ export interface CreateWorkerOptions {
   maxCachedWorkflows?: number;
 }
 
+/** A given bundle, else the one `npm run build` made, else bundle the workflows now. */
+function workflowSource(given: WorkerOptions['workflowBundle']): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  const bundle = given ?? prebuiltBundle();
+  return bundle ? { workflowBundle: bundle } : { workflowsPath: require.resolve('./workflows') };
+}
+
 export function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     activities: createActivities(opts.deps),
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    ...workflowSource(opts.workflowBundle),
     // Parked runs (waiting days for a human) need not stay in memory: evicted ones replay on demand.
     maxCachedWorkflows: opts.maxCachedWorkflows ?? 100,
     identity: `aiml-worker@${process.pid}`,

@@ -58,7 +58,7 @@ test('a worker SIGKILLed while the run waits for approval loses nothing and repe
     expect(scheduled).toEqual(['draftArchitecture']);
     expect(completedActivities).toBe(1);
     const localActivities = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
-    expect(localActivities).toHaveLength(2); // gatherContext and writeSpec, once each
+    expect(localActivities).toHaveLength(1); // writeSpec, once
     expect(events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toHaveLength(1);
   } finally {
     await second.stop();

@@ -29,7 +29,10 @@ export interface GatherContextOutput {
 
 export interface DraftInput {
   brief: string;
-  contextRef: string;
+  /** Context gathered by an earlier round; without it the activity gathers it first. */
+  contextRef?: string;
+  /** Where to gather from, when there is no contextRef yet. */
+  gather?: { workspace: string; kb?: string };
   round: number;
   feedback?: string;
   previousDraft?: ArchitectureDraft;
@@ -37,6 +40,8 @@ export interface DraftInput {
 }
 
 export interface DraftOutput {
+  /** What was gathered (the first round only). */
+  context?: GatherContextOutput;
   draft: ArchitectureDraft;
   digest: string;
   usage: Usage;
@@ -59,24 +64,29 @@ export interface WriteSpecOutput {
   unchanged: boolean;
 }
 
+/** Workspace files the brief touches, plus knowledge-base hits, stored as one blob. */
+async function gatherContext(deps: ActivityDeps, input: GatherContextInput): Promise<GatherContextOutput> {
+  if (!input.brief?.trim()) throw new AimlError('INPUT_INVALID', 'The brief is empty');
+  const ctx: DesignContext = { files: gatherWorkspaceContext(input.workspace, input.brief), kb: [] };
+  if (input.kb) {
+    if (!deps.retriever) throw new AimlError('KB_UNAVAILABLE', `Knowledge base "${input.kb}" was asked for, but this worker has no retriever`);
+    ctx.kb = await deps.retriever.search(input.kb, input.brief, 8);
+  }
+  const text = renderContext(ctx);
+  return { contextRef: deps.blobs.put(text), files: ctx.files.map((f) => f.path), kbHits: ctx.kb.length, chars: text.length };
+}
+
 export function designActivities(deps: ActivityDeps) {
   return {
-    async gatherContext(input: GatherContextInput): Promise<GatherContextOutput> {
-      return guarded(async () => {
-        if (!input.brief?.trim()) throw new AimlError('INPUT_INVALID', 'The brief is empty');
-        const ctx: DesignContext = { files: gatherWorkspaceContext(input.workspace, input.brief), kb: [] };
-        if (input.kb) {
-          if (!deps.retriever) throw new AimlError('KB_UNAVAILABLE', `Knowledge base "${input.kb}" was asked for, but this worker has no retriever`);
-          ctx.kb = await deps.retriever.search(input.kb, input.brief, 8);
-        }
-        const text = renderContext(ctx);
-        return { contextRef: deps.blobs.put(text), files: ctx.files.map((f) => f.path), kbHits: ctx.kb.length, chars: text.length };
-      });
-    },
-
+    /** Drafts the architecture; the first round gathers its context in the same activity (one round trip less). */
     async draftArchitecture(input: DraftInput): Promise<DraftOutput> {
       return guarded(async (signal) => {
-        const context = deps.blobs.get(input.contextRef);
+        let gathered: GatherContextOutput | undefined;
+        if (!input.contextRef) {
+          if (!input.gather) throw new AimlError('INPUT_INVALID', 'draftArchitecture needs a contextRef or a workspace to gather from');
+          gathered = await gatherContext(deps, { brief: input.brief, ...input.gather });
+        }
+        const context = deps.blobs.get(input.contextRef ?? gathered!.contextRef);
         const result = await chatStructured(
           deps.llm,
           {
@@ -92,6 +102,7 @@ export function designActivities(deps: ActivityDeps) {
         );
         if (result.repaired) log.warn('draft needed a repair request', { round: input.round });
         return {
+          context: gathered,
           draft: result.value,
           digest: draftDigest(result.value),
           usage: { ...result.usage, llmCalls: result.calls, llmMs: Math.round(result.latencyMs) },

@@ -19,25 +19,35 @@ export async function design(input: DesignInput): Promise<DesignResult> {
   const gates = new GateKeeper(run);
   const maxRevisions = input.maxRevisions ?? 5;
   try {
-    run.step('gathering context from the workspace' + (input.kb ? ` and knowledge base "${input.kb}"` : ''));
-    const ctx = await local.gatherContext.executeWithOptions({ ...LOCAL_IO, summary: 'gather context' }, [
-      { brief: input.brief, workspace: input.workspace, kb: input.kb },
-    ]);
-    run.state.details.contextFiles = ctx.files;
-    run.state.details.kbHits = ctx.kbHits;
-
     let draft: ArchitectureDraft | undefined;
     let feedback: string | undefined;
+    let contextRef: string | undefined;
     for (let round = 1; ; round++) {
       if (round > maxRevisions + 1) {
         throw wf.ApplicationFailure.nonRetryable(`Design rejected ${maxRevisions + 1} times; giving up (maxRevisions=${maxRevisions})`, 'TOO_MANY_REVISIONS');
       }
       run.state.details.round = round;
-      run.step(round === 1 ? 'drafting the architecture' : `redrafting the architecture with feedback (round ${round})`);
+      const source = `the workspace${input.kb ? ` and knowledge base "${input.kb}"` : ''}`;
+      run.step(round === 1 ? `gathering context from ${source} and drafting the architecture` : `redrafting the architecture with feedback (round ${round})`);
       const out = await llm.draftArchitecture.executeWithOptions(
-        { ...LLM_ACTIVITY, summary: round === 1 ? 'draft architecture' : `redraft architecture (round ${round})` },
-        [{ brief: input.brief, contextRef: ctx.contextRef, round, feedback, previousDraft: draft, model: input.model }],
+        { ...LLM_ACTIVITY, summary: round === 1 ? 'gather context, draft architecture' : `redraft architecture (round ${round})` },
+        [
+          {
+            brief: input.brief,
+            contextRef,
+            gather: contextRef ? undefined : { workspace: input.workspace, kb: input.kb },
+            round,
+            feedback,
+            previousDraft: draft,
+            model: input.model,
+          },
+        ],
       );
+      if (out.context) {
+        contextRef = out.context.contextRef;
+        run.state.details.contextFiles = out.context.files;
+        run.state.details.kbHits = out.context.kbHits;
+      }
       draft = out.draft;
       run.state.usage = addUsage(run.state.usage, out.usage);
       run.state.details.title = draft.title;

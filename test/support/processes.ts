@@ -20,9 +20,13 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
-/** A real `aiml worker` in its own process (so it can be SIGKILLed), ready once it polls. */
-export async function spawnWorker(env: NodeJS.ProcessEnv, readyTimeoutMs = 60_000): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [...TSX, path.join(ROOT, 'src', 'worker.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * A real `aiml worker` in its own process (so it can be SIGKILLed), ready once it polls. From
+ * source by default; `compiled` runs dist/worker.js as users do (needs `npm run build`).
+ */
+export async function spawnWorker(env: NodeJS.ProcessEnv, readyTimeoutMs = 60_000, opts: { compiled?: boolean } = {}): Promise<WorkerProcess> {
+  const args = opts.compiled ? [path.join(ROOT, 'dist', 'worker.js')] : [...TSX, path.join(ROOT, 'src', 'worker.ts')];
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
