@@ -6,7 +6,7 @@ import { DESIGN_GATE, decideUpdate, rejectSignal, stateQuery, approveSignal, typ
 import { SECTION_TITLES } from '../src/design/architecture';
 import { draftReply } from './support/fixtures';
 import { startScriptedLlm, type ScriptedLlm } from './support/scripted-llm';
-import { startWorker, testClient, tmpDir, uniqueId, type TestWorker } from './support/env';
+import { startWorker, testClient, tmpDir, uniqueId, waitFor, type TestWorker } from './support/env';
 
 let llm: ScriptedLlm;
 let worker: TestWorker;
@@ -24,16 +24,6 @@ afterAll(async () => {
   await closeClient?.();
   await llm?.close();
 });
-
-async function waitFor<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** The validator's message of a refused update. */
 async function refusal(p: Promise<unknown>): Promise<string> {

@@ -1,17 +1,9 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { stateQuery, type BuildInput, type RunState } from '../../src/contracts';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
-import { startWorker, testClient, uniqueId, type TestWorker } from '../support/env';
+import { startWorker, testClient, uniqueId, waitFor, type TestWorker } from '../support/env';
 
-export async function waitFor<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { waitFor };
 
 export function startBuild(client: Client, taskQueue: string, input: Partial<BuildInput> & { workspace: string }): Promise<WorkflowHandle> {
   return client.workflow.start('build', {

@@ -19,6 +19,17 @@ export async function testClient(): Promise<{ client: Client; close: () => Promi
   return { client: new Client({ connection, namespace: 'default' }), close: () => connection.close() };
 }
 
+/** Polls `fn` until it returns a value, or fails naming what it waited for. */
+export async function waitFor<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export function uniqueId(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 }
