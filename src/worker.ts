@@ -6,7 +6,7 @@ import { installRuntimeLogger } from './temporal/runtime';
 import { buildDeps, createWorker } from './worker-factory';
 
 /** `node dist/worker.js` (or `aiml worker`): runs a worker until SIGINT/SIGTERM. */
-export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function runWorker(env: NodeJS.ProcessEnv = process.env, opts: { json?: boolean } = {}): Promise<void> {
   const temporal = loadTemporalConfig(env);
   installRuntimeLogger(env);
   const deps = buildDeps(loadLlmConfig(env), stateDir(env));
@@ -19,6 +19,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
     maxCachedWorkflows: env.AIML_MAX_CACHED_WORKFLOWS ? Number(env.AIML_MAX_CACHED_WORKFLOWS) : undefined,
   });
   process.stderr.write(`aiml worker: task queue "${temporal.taskQueue}" on ${temporal.address} (namespace ${temporal.namespace})\n`);
+  if (opts.json) process.stdout.write(`${JSON.stringify({ ready: true, taskQueue: temporal.taskQueue, address: temporal.address, namespace: temporal.namespace })}\n`);
   try {
     await worker.run();
   } finally {

@@ -10,7 +10,7 @@ import { planDevServer, portOpen, startDevServer } from '../../temporal/dev-serv
 import { ensureTemporalBinary } from '../../temporal/install';
 import { installRuntimeLogger } from '../../temporal/runtime';
 import { buildDeps, createWorker } from '../../worker-factory';
-import { type CliContext } from '../context';
+import { type CliContext, printJson } from '../context';
 import { parseWorkspace, shortId } from '../options';
 import { decide } from './decide';
 import { addApprovalOptions, approvalPolicy, type ApprovalFlags } from './design';
@@ -47,13 +47,13 @@ async function connectWithRetry(ctx: CliContext): Promise<Client> {
   }
 }
 
-async function askAtGate(ctx: CliContext, client: Client, view: RunView): Promise<'decided' | 'leave'> {
+async function askAtGate(ctx: CliContext, client: Client, view: RunView, say: (text: string) => void): Promise<'decided' | 'leave'> {
   const state = await client.workflow.getHandle(view.pendingGateWorkflowId ?? view.workflowId).query(stateQuery);
   const digest = typeof state.details.digest === 'string' ? state.details.digest : '';
-  ctx.out(`\n--- ${view.pendingGate} is waiting for your decision ---\n${digest}\n`);
+  say(`\n--- ${view.pendingGate} is waiting for your decision ---\n${digest}\n`);
   if (!process.stdin.isTTY) {
-    ctx.out(formatRun(view));
-    ctx.out('(No terminal to ask on: decide from another shell with the commands above; this process keeps the worker running.)');
+    say(formatRun(view));
+    say('(No terminal to ask on: decide from another shell with the commands above; this process keeps the worker running.)');
     return 'leave';
   }
   const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
@@ -83,6 +83,7 @@ async function askAtGate(ctx: CliContext, client: Client, view: RunView): Promis
 interface RunFlags extends ApprovalFlags {
   workspace?: string;
   kb?: string;
+  json?: boolean;
 }
 
 export function registerRun(program: Command, ctx: CliContext): void {
@@ -91,7 +92,8 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .description('The whole DESIGN job in one command: starts Temporal and a worker if needed, runs a design, asks you at the gate')
     .argument('<brief>', 'what to design, in words')
     .option('--workspace <dir>', 'target repository (default: current directory)')
-    .option('--kb <name>', 'knowledge base to retrieve context from');
+    .option('--kb <name>', 'knowledge base to retrieve context from')
+    .option('--json', 'print the final state of the run as JSON (progress stays on stderr)');
   addApprovalOptions(cmd).action(async (brief: string, flags: RunFlags) => {
     if (!llmConfigured(ctx.env)) throw new AimlError('CONFIG_MISSING', LLM_NOT_CONFIGURED);
     const llm = loadLlmConfig(ctx.env);
@@ -115,14 +117,19 @@ export function registerRun(program: Command, ctx: CliContext): void {
       for (;;) {
         const view = await followRun(client, workflowId, { onStep: (v) => ctx.err(stepLine(v)), throughGates: !interactive });
         if (view.status !== 'awaiting_approval') {
-          ctx.out(formatRun(view));
           if (view.status !== 'completed') ctx.exitCode = 1;
-          else ctx.out(`\nNext: build it with "aiml build --from ${workflowId}" (with a worker running: "aiml worker").`);
+          if (flags.json) {
+            printJson(ctx, view);
+            break;
+          }
+          ctx.out(formatRun(view));
+          if (view.status === 'completed') ctx.out(`\nNext: build it with "aiml build --from ${workflowId}" (with a worker running: "aiml worker").`);
           break;
         }
-        if ((await askAtGate(ctx, client, view)) === 'leave') {
+        if ((await askAtGate(ctx, client, view, flags.json ? ctx.err : ctx.out)) === 'leave') {
           if (process.stdin.isTTY) {
-            ctx.out(`Left ${workflowId} waiting. Decide later with "aiml approve ${workflowId}" (run "aiml worker" to keep it moving).`);
+            if (flags.json) printJson(ctx, view);
+            else ctx.out(`Left ${workflowId} waiting. Decide later with "aiml approve ${workflowId}" (run "aiml worker" to keep it moving).`);
             break;
           }
           interactive = false;

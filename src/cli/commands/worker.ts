@@ -6,7 +6,8 @@ export function registerWorker(program: Command, ctx: CliContext): void {
   program
     .command('worker')
     .description('Run a worker (workflows and activities) until Ctrl-C')
-    .action(async () => {
-      await runWorker(ctx.env);
+    .option('--json', 'print one JSON line when the worker is ready')
+    .action(async (flags: { json?: boolean }) => {
+      await runWorker(ctx.env, flags);
     });
 }

@@ -1,0 +1,50 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { draftReply } from './support/fixtures';
+import { startScriptedLlm, type ScriptedLlm } from './support/scripted-llm';
+import { testClient, tmpDir, uniqueId, waitFor } from './support/env';
+import { aimlEnv } from './support/processes';
+import { decideUpdate } from '../src/contracts';
+
+/** The README's main job (`aiml run`) with no terminal: it runs its own worker, waits at the gate, finishes after approval. */
+
+let llm: ScriptedLlm;
+beforeAll(async () => {
+  llm = await startScriptedLlm();
+});
+afterAll(async () => {
+  await llm?.close();
+});
+
+test('aiml run drafts, waits for a decision made elsewhere, writes SPECS.md and prints the final state', async () => {
+  llm.enqueue(draftReply('main-job'));
+  const workspace = tmpDir();
+  const env = aimlEnv({ AIML_TASK_QUEUE: uniqueId('main'), OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: 'sk-test', AIML_HOME: tmpDir('aiml-home-') });
+  const root = path.resolve(__dirname, '..');
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'client.ts'), 'run', 'A helpdesk copilot', '--workspace', workspace, '--json'], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? -1)));
+
+  const { client, close } = await testClient();
+  try {
+    const workflowId = await waitFor(async () => /waiting for your decision/.test(stderr) ? /(design-[a-z0-9]+)/.exec(stderr)?.[1] : undefined, 'the gate', 90_000);
+    expect(stderr).toContain('Support assistant architecture main-job'); // the digest is shown at the gate
+    expect(stderr).toContain(`aiml approve ${workflowId} --gate design/spec`);
+    await client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'elsewhere' }] });
+    expect(await exited).toBe(0);
+    const final = JSON.parse(stdout);
+    expect(final).toMatchObject({ workflowId, status: 'completed', artifacts: [path.join(workspace, 'SPECS.md')] });
+    expect(fs.readFileSync(path.join(workspace, 'SPECS.md'), 'utf8')).toContain('AI/ML ARCHITECTURE DESIGN:');
+  } finally {
+    child.kill('SIGKILL');
+    await close();
+  }
+});
