@@ -1,34 +1,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
 import { decideUpdate, stateQuery, type DesignResult } from '../src/contracts';
 import { draftReply } from './support/fixtures';
-import { startScriptedLlm, type ScriptedLlm } from './support/scripted-llm';
-import { testClient, tmpDir, uniqueId } from './support/env';
+import { tmpDir, uniqueId } from './support/env';
+import { useRig } from './support/rig';
 import { aimlEnv, spawnWorker } from './support/processes';
 
-let llm: ScriptedLlm;
-let client: Client;
-let closeClient: () => Promise<void>;
-
-beforeAll(async () => {
-  llm = await startScriptedLlm();
-  ({ client, close: closeClient } = await testClient());
-});
-afterAll(async () => {
-  await closeClient?.();
-  await llm?.close();
-});
+const rig = useRig({ worker: false });
 
 test('a worker SIGKILLed while the run waits for approval loses nothing and repeats nothing', async () => {
   const taskQueue = uniqueId('kill');
   const home = tmpDir('aiml-home-');
-  const env = aimlEnv({ AIML_TASK_QUEUE: taskQueue, OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: 'sk-test', AIML_MODEL: 'scripted', AIML_HOME: home });
+  const env = aimlEnv({ AIML_TASK_QUEUE: taskQueue, OPENAI_BASE_URL: rig.llm.url, OPENAI_API_KEY: 'sk-test', AIML_MODEL: 'scripted', AIML_HOME: home });
   const workspace = tmpDir();
-  llm.enqueue(draftReply('durable'));
+  rig.llm.enqueue(draftReply('durable'));
 
   const first = await spawnWorker(env);
-  const handle = await client.workflow.start('design', {
+  const handle = await rig.client.workflow.start('design', {
     taskQueue,
     workflowId: uniqueId('design-kill'),
     args: [{ brief: 'A RAG assistant for internal wiki pages', workspace }],
@@ -40,7 +28,7 @@ test('a worker SIGKILLed while the run waits for approval loses nothing and repe
   }
   await first.kill();
   expect(first.child.signalCode).toBe('SIGKILL');
-  const requestsBefore = llm.requests.length;
+  const requestsBefore = rig.llm.requests.length;
 
   const second = await spawnWorker(env);
   try {
@@ -49,7 +37,7 @@ test('a worker SIGKILLed while the run waits for approval loses nothing and repe
     const result: DesignResult = await handle.result();
     expect(result.rounds).toBe(1);
     expect(result.decisions).toHaveLength(1);
-    expect(llm.requests.length).toBe(requestsBefore); // the draft was not made again
+    expect(rig.llm.requests.length).toBe(requestsBefore); // the draft was not made again
     expect(fs.readFileSync(path.join(workspace, 'SPECS.md'), 'utf8')).toContain('Support assistant architecture durable');
 
     const events = (await handle.fetchHistory()).events!;

@@ -1,31 +1,22 @@
-import type { Client } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { stateQuery } from '../src/contracts';
 import { draftReply } from './support/fixtures';
-import { startScriptedLlm, type ScriptedLlm } from './support/scripted-llm';
-import { startWorker, testClient, tmpDir, uniqueId, type TestWorker } from './support/env';
+import { startWorker, tmpDir, uniqueId, type TestWorker } from './support/env';
+import { useRig } from './support/rig';
 
-let llm: ScriptedLlm;
-let worker: TestWorker;
+const rig = useRig();
+/** A second worker on the non-streaming JSON path of the same scripted LLM. */
 let jsonWorker: TestWorker;
-let client: Client;
-let closeClient: () => Promise<void>;
 
 beforeAll(async () => {
-  llm = await startScriptedLlm();
-  worker = await startWorker({ llmUrl: llm.url });
-  jsonWorker = await startWorker({ llmUrl: llm.url, stream: false });
-  ({ client, close: closeClient } = await testClient());
+  jsonWorker = await startWorker({ llmUrl: rig.llm.url, stream: false });
 });
 afterAll(async () => {
-  await worker?.stop();
   await jsonWorker?.stop();
-  await closeClient?.();
-  await llm?.close();
 });
 
-function start(taskQueue = worker.taskQueue) {
-  return client.workflow.start('design', {
+function start(taskQueue = rig.worker.taskQueue) {
+  return rig.client.workflow.start('design', {
     taskQueue,
     workflowId: uniqueId('design-llm'),
     args: [{ brief: 'An agent that triages support tickets', workspace: tmpDir() }],
@@ -55,21 +46,21 @@ async function failureOf(handle: Awaited<ReturnType<typeof start>>): Promise<App
 }
 
 test('a 500 is retried by Temporal and the run goes on', async () => {
-  const before = llm.requests.length;
-  llm.enqueue({ status: 500, error: 'upstream exploded' }, draftReply('after-500'));
+  const before = rig.llm.requests.length;
+  rig.llm.enqueue({ status: 500, error: 'upstream exploded' }, draftReply('after-500'));
   const handle = await start();
   await reachesGate(handle);
-  expect(llm.requests.length - before).toBe(2);
+  expect(rig.llm.requests.length - before).toBe(2);
   expect((await handle.query(stateQuery)).details.title).toBe('Support assistant architecture after-500');
   await handle.terminate('test done');
 });
 
 test('a 429 waits for Retry-After, then succeeds', async () => {
-  const before = llm.requests.length;
-  llm.enqueue({ status: 429, error: 'slow down', headers: { 'retry-after': '3' } }, draftReply('after-429'));
+  const before = rig.llm.requests.length;
+  rig.llm.enqueue({ status: 429, error: 'slow down', headers: { 'retry-after': '3' } }, draftReply('after-429'));
   const handle = await start();
   await reachesGate(handle);
-  expect(llm.requests.length - before).toBe(2);
+  expect(rig.llm.requests.length - before).toBe(2);
   const events = (await handle.fetchHistory()).events!;
   const attempts = events.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
   expect(attempts).toContain(2); // the draft activity's second attempt succeeded
@@ -81,14 +72,14 @@ test('a 429 waits for Retry-After, then succeeds', async () => {
 });
 
 test('a 401 fails the run at once with a clear, non-retryable error', async () => {
-  const before = llm.requests.length;
-  llm.enqueue({ status: 401, error: 'Incorrect API key provided' });
+  const before = rig.llm.requests.length;
+  rig.llm.enqueue({ status: 401, error: 'Incorrect API key provided' });
   const handle = await start();
   const failure = await failureOf(handle);
   expect(failure.type).toBe('LLM_UNAUTHORIZED');
   expect(failure.nonRetryable).toBe(true);
   expect(failure.message).toMatch(/401.*check OPENAI_API_KEY/);
-  expect(llm.requests.length - before).toBe(1);
+  expect(rig.llm.requests.length - before).toBe(1);
   const state = await handle.query(stateQuery);
   expect(state.status).toBe('failed');
   // The key the worker holds never reaches history.
@@ -96,12 +87,12 @@ test('a 401 fails the run at once with a clear, non-retryable error', async () =
 });
 
 test('malformed JSON is repaired with one follow-up request quoting the problem', async () => {
-  const before = llm.requests.length;
-  llm.enqueue({ content: 'Sure! Here is the design: {"title": "half' }, draftReply('repaired'));
+  const before = rig.llm.requests.length;
+  rig.llm.enqueue({ content: 'Sure! Here is the design: {"title": "half' }, draftReply('repaired'));
   const handle = await start(jsonWorker.taskQueue); // the non-streaming JSON path
   await reachesGate(handle);
-  expect(llm.requests.length - before).toBe(2);
-  const repair = llm.requests.at(-1)!;
+  expect(rig.llm.requests.length - before).toBe(2);
+  const repair = rig.llm.requests.at(-1)!;
   expect(repair.stream).toBeFalsy();
   expect(repair.messages.at(-1)!.content).toMatch(/not valid for the required JSON schema/);
   expect((await handle.query(stateQuery)).details.title).toBe('Support assistant architecture repaired');
@@ -109,11 +100,11 @@ test('malformed JSON is repaired with one follow-up request quoting the problem'
 });
 
 test('malformed twice fails the run with LLM_MALFORMED_OUTPUT, no crash loop', async () => {
-  const before = llm.requests.length;
-  llm.enqueue({ content: '{"title": "x"}' }, { content: 'still not the schema' });
+  const before = rig.llm.requests.length;
+  rig.llm.enqueue({ content: '{"title": "x"}' }, { content: 'still not the schema' });
   const handle = await start();
   const failure = await failureOf(handle);
   expect(failure.type).toBe('LLM_MALFORMED_OUTPUT');
   expect(failure.message).toMatch(/overview|not valid JSON/);
-  expect(llm.requests.length - before).toBe(2);
+  expect(rig.llm.requests.length - before).toBe(2);
 });

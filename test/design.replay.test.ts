@@ -6,8 +6,8 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { approveSignal, decideUpdate, rejectSignal, stateQuery } from '../src/contracts';
 import { draftReply } from './support/fixtures';
-import { startScriptedLlm, type ScriptedLlm } from './support/scripted-llm';
-import { startWorker, temporalAddress, testClient, tmpDir, uniqueId, type TestWorker } from './support/env';
+import { temporalAddress, tmpDir, uniqueId } from './support/env';
+import { useRig } from './support/rig';
 
 /**
  * Workflow code must replay the histories that earlier versions recorded: a change that breaks
@@ -18,27 +18,13 @@ import { startWorker, temporalAddress, testClient, tmpDir, uniqueId, type TestWo
 const HISTORIES = path.join(__dirname, 'histories');
 const replayOptions = () => ({ workflowBundle: { codePath: process.env.AIML_TEST_WORKFLOW_BUNDLE! } });
 
-let llm: ScriptedLlm;
-let worker: TestWorker;
-let client: Client;
-let closeClient: () => Promise<void>;
-
-beforeAll(async () => {
-  llm = await startScriptedLlm();
-  worker = await startWorker({ llmUrl: llm.url });
-  ({ client, close: closeClient } = await testClient());
-});
-afterAll(async () => {
-  await worker?.stop();
-  await closeClient?.();
-  await llm?.close();
-});
+const rig = useRig();
 
 /** A design run through every kind of event: ignored signal, rejection, update approval, reminder timer. */
 async function recordDesignRun(): Promise<{ workflowId: string; history: Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>> }> {
-  llm.enqueue(draftReply('replay-1'), draftReply('replay-2'));
-  const handle = await client.workflow.start('design', {
-    taskQueue: worker.taskQueue,
+  rig.llm.enqueue(draftReply('replay-1'), draftReply('replay-2'));
+  const handle = await rig.client.workflow.start('design', {
+    taskQueue: rig.worker.taskQueue,
     workflowId: uniqueId('design-replay'),
     args: [{ brief: 'Replayable design brief', workspace: tmpDir(), approval: { reminderIntervalMs: 3_600_000 } }],
   });

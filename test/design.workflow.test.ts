@@ -1,29 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import { DESIGN_GATE, decideUpdate, rejectSignal, stateQuery, approveSignal, type DesignResult } from '../src/contracts';
 import { SECTION_TITLES } from '../src/design/architecture';
 import { draftReply } from './support/fixtures';
-import { startScriptedLlm, type ScriptedLlm } from './support/scripted-llm';
-import { startWorker, testClient, tmpDir, uniqueId, waitFor, type TestWorker } from './support/env';
+import { tmpDir, uniqueId, waitFor } from './support/env';
+import { useRig } from './support/rig';
 
-let llm: ScriptedLlm;
-let worker: TestWorker;
-let client: Client;
-let closeClient: () => Promise<void>;
-
-beforeAll(async () => {
-  llm = await startScriptedLlm();
-  worker = await startWorker({ llmUrl: llm.url });
-  ({ client, close: closeClient } = await testClient());
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await closeClient?.();
-  await llm?.close();
-});
+const rig = useRig();
 
 /** The validator's message of a refused update. */
 async function refusal(p: Promise<unknown>): Promise<string> {
@@ -36,8 +20,8 @@ async function refusal(p: Promise<unknown>): Promise<string> {
 }
 
 function startDesign(workspace: string, extra: Record<string, unknown> = {}) {
-  return client.workflow.start('design', {
-    taskQueue: worker.taskQueue,
+  return rig.client.workflow.start('design', {
+    taskQueue: rig.worker.taskQueue,
     workflowId: uniqueId('design'),
     args: [{ brief: 'A support chatbot that answers from our product docs', workspace, ...extra }],
   });
@@ -54,17 +38,17 @@ async function awaitingRound(handle: Awaited<ReturnType<typeof startDesign>>, ro
 test('reject with feedback redrafts with it, approve writes SPECS.md with all six sections', async () => {
   const workspace = tmpDir();
   fs.writeFileSync(path.join(workspace, 'README.md'), '# Docs bot\nA chatbot answering support questions from docs.\n');
-  llm.enqueue(draftReply('first'), draftReply('second'));
+  rig.llm.enqueue(draftReply('first'), draftReply('second'));
   const handle = await startDesign(workspace);
 
   const s1 = await awaitingRound(handle, 1);
   expect(s1.pendingGate).toBe(DESIGN_GATE);
   expect(s1.details.title).toBe('Support assistant architecture first');
-  expect(llm.requests.at(-1)!.messages[1]!.content).toContain('Docs bot'); // workspace context reached the prompt
+  expect(rig.llm.requests.at(-1)!.messages[1]!.content).toContain('Docs bot'); // workspace context reached the prompt
 
   await handle.signal(rejectSignal, { by: 'ana', feedback: 'Use pgvector instead of a managed vector DB' });
   await awaitingRound(handle, 2);
-  const redraftPrompt = llm.requests.at(-1)!.messages.map((m) => m.content).join('\n');
+  const redraftPrompt = rig.llm.requests.at(-1)!.messages.map((m) => m.content).join('\n');
   expect(redraftPrompt).toContain('Use pgvector instead of a managed vector DB');
   expect(redraftPrompt).toContain('Support assistant architecture first'); // previous draft included
 
@@ -96,7 +80,7 @@ test('reject with feedback redrafts with it, approve writes SPECS.md with all si
 });
 
 test('the decide update refuses an unknown gate, an empty rejection and an already-decided gate', async () => {
-  llm.enqueue(draftReply('u1'));
+  rig.llm.enqueue(draftReply('u1'));
   const handle = await startDesign(tmpDir());
   await awaitingRound(handle, 1);
   expect(await refusal(handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', gate: 'build/plan' }] }))).toMatch(/unknown gate "build\/plan"/);
@@ -109,7 +93,7 @@ test('the decide update refuses an unknown gate, an empty rejection and an alrea
 });
 
 test('an invalid decision signal is recorded as ignored, not applied', async () => {
-  llm.enqueue(draftReply('s1'));
+  rig.llm.enqueue(draftReply('s1'));
   const handle = await startDesign(tmpDir());
   await awaitingRound(handle, 1);
   await handle.signal(rejectSignal, { by: 'dee', feedback: '' });
@@ -126,11 +110,11 @@ test('an invalid decision signal is recorded as ignored, not applied', async () 
 });
 
 test('an approval timeout fails the run with APPROVAL_TIMEOUT after sending reminders', async () => {
-  llm.enqueue(draftReply('t1'));
+  rig.llm.enqueue(draftReply('t1'));
   const handle = await startDesign(tmpDir(), { approval: { timeoutMs: 3500, reminderIntervalMs: 1000 } });
   const err = await handle.result().catch((e) => e);
   expect(err).toBeInstanceOf(WorkflowFailedError);
   expect(String((err as WorkflowFailedError).cause?.message)).toMatch(/No decision on design\/spec within 3500 ms/);
-  const reminders = fs.readFileSync(path.join(worker.stateDir, 'reminders.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const reminders = fs.readFileSync(path.join(rig.worker.stateDir, 'reminders.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   expect(reminders.filter((r) => r.workflowId === handle.workflowId).length).toBeGreaterThanOrEqual(2);
 });

@@ -1,37 +1,25 @@
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
 import { ingestProgressQuery, type IngestResult } from '../../src/contracts';
 import { ensureLocalModel } from '../../src/rag/embed/model-install';
 import { LocalOnnxEmbedder } from '../../src/rag/embed/local-onnx';
 import { KbRegistry } from '../../src/rag/registry';
-import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
-import { testClient, tmpDir, uniqueId } from '../support/env';
+import { tmpDir, uniqueId } from '../support/env';
+import { useRig } from '../support/rig';
 import { aimlEnv, spawnWorker } from '../support/processes';
 import { writeTree } from './support';
 
-let llm: ScriptedLlm;
-let client: Client;
-let closeClient: () => Promise<void>;
-
-beforeAll(async () => {
-  llm = await startScriptedLlm();
-  ({ client, close: closeClient } = await testClient());
-});
-afterAll(async () => {
-  await closeClient?.();
-  await llm?.close();
-});
+const rig = useRig({ worker: false });
 
 test('SIGKILL of the worker mid-ingest: a new worker finishes the sync, every chunk stored once', async () => {
   const home = tmpDir('aiml-home-');
-  const env = aimlEnv({ AIML_TASK_QUEUE: uniqueId('tq-kb'), AIML_HOME: home, OPENAI_BASE_URL: llm.url, AIML_EMBED_MODEL_DIR: path.dirname(ensureLocalModel().onnx) });
+  const env = aimlEnv({ AIML_TASK_QUEUE: uniqueId('tq-kb'), AIML_HOME: home, OPENAI_BASE_URL: rig.llm.url, AIML_EMBED_MODEL_DIR: path.dirname(ensureLocalModel().onnx) });
   const dir = tmpDir('aiml-corpus-');
   const section = (f: number, s: number) => `## Part ${s}\nFile ${f} section ${s} explains topic ${f * 10 + s} in a few plain words.\n`;
   writeTree(dir, Object.fromEntries(Array.from({ length: 24 }, (_, f) => [`doc${f}.md`, [0, 1, 2, 3].map((s) => section(f, s)).join('\n')])));
   const kb = uniqueId('kb');
 
   const first = await spawnWorker(env);
-  const handle = await client.workflow.start('ingest', { taskQueue: env.AIML_TASK_QUEUE!, workflowId: uniqueId('kb-ingest'), args: [{ kb, dir, batchFiles: 4 }] });
+  const handle = await rig.client.workflow.start('ingest', { taskQueue: env.AIML_TASK_QUEUE!, workflowId: uniqueId('kb-ingest'), args: [{ kb, dir, batchFiles: 4 }] });
   for (;;) {
     const p = await handle.query(ingestProgressQuery);
     if (p.batchesDone >= 2) break;

@@ -1,36 +1,15 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import type { RagConfig } from '../../src/rag/config';
-import { buildDeps, createWorker } from '../../src/worker-factory';
-import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
-import { temporalAddress, testClient, tmpDir, uniqueId } from '../support/env';
+import { startWorker, tmpDir } from '../support/env';
+import { useRig } from '../support/rig';
+
+const LOCAL_RAG: RagConfig = { embeddings: { kind: 'local' }, store: { kind: 'embedded' } };
 
 /** A worker on its own task queue with the given retrieval settings (default: the local ONNX model). */
-export async function startRagWorker(opts: { llmUrl: string; stateDir?: string; rag?: RagConfig }) {
-  const taskQueue = uniqueId('tq-kb');
-  const stateDir = opts.stateDir ?? tmpDir('aiml-kb-state-');
-  const connection = await NativeConnection.connect({ address: temporalAddress() });
-  const deps = buildDeps(
-    { baseURL: opts.llmUrl, apiKey: 'sk-test-not-a-secret', model: 'scripted-model', timeoutMs: 30_000, stream: false },
-    stateDir,
-    opts.rag ?? { embeddings: { kind: 'local' }, store: { kind: 'embedded' } },
-  );
-  const worker = await createWorker({ connection, namespace: 'default', taskQueue, deps, workflowBundle: { codePath: process.env.AIML_TEST_WORKFLOW_BUNDLE! } });
-  const running = worker.run();
-  return {
-    taskQueue,
-    stateDir,
-    deps,
-    async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-      await deps.kbs?.closeAll();
-      await connection.close();
-    },
-  };
+export function startRagWorker(opts: { llmUrl: string; stateDir?: string; rag?: RagConfig }) {
+  return startWorker({ llmUrl: opts.llmUrl, stateDir: opts.stateDir ?? tmpDir('aiml-kb-state-'), stream: false, rag: opts.rag ?? LOCAL_RAG });
 }
 
 export function writeTree(root: string, files: Record<string, string>): void {
@@ -72,20 +51,6 @@ export async function closedPort(): Promise<number> {
 export type RagWorker = Awaited<ReturnType<typeof startRagWorker>>;
 
 /** For a test file: a scripted LLM, a worker with the local model, and a client, for all its tests. */
-export function useRagRig(): { llm: ScriptedLlm; worker: RagWorker; client: Client } {
-  const rig = {} as { llm: ScriptedLlm; worker: RagWorker; client: Client };
-  let closeClient: (() => Promise<void>) | undefined;
-  beforeAll(async () => {
-    rig.llm = await startScriptedLlm();
-    rig.worker = await startRagWorker({ llmUrl: rig.llm.url });
-    const c = await testClient();
-    rig.client = c.client;
-    closeClient = c.close;
-  });
-  afterAll(async () => {
-    await rig.worker?.stop();
-    await closeClient?.();
-    await rig.llm?.close();
-  });
-  return rig;
+export function useRagRig() {
+  return useRig({ stream: false, rag: LOCAL_RAG, stateDir: tmpDir('aiml-kb-state-') });
 }

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { installRuntimeLogger } from '../../src/temporal/runtime';
+import type { ActivityDeps } from '../../src/activities';
+import type { RagConfig } from '../../src/rag/config';
 import { buildDeps, createWorker } from '../../src/worker-factory';
 
 /** Shared helpers for tests that run workflows on the suite's real dev server. */
@@ -42,30 +44,38 @@ export interface TestWorker {
   worker: Worker;
   taskQueue: string;
   stateDir: string;
+  deps: ActivityDeps;
   stop(): Promise<void>;
 }
 
+export interface TestWorkerOptions {
+  llmUrl: string;
+  taskQueue?: string;
+  stateDir?: string;
+  stream?: boolean;
+  /** Retrieval settings (default: from the environment, i.e. the local ONNX model and the embedded store). */
+  rag?: RagConfig;
+}
+
 /** An in-process worker on its own task queue, talking to the scripted LLM at `llmUrl`. */
-export async function startWorker(opts: { llmUrl: string; taskQueue?: string; stateDir?: string; stream?: boolean }): Promise<TestWorker> {
+export async function startWorker(opts: TestWorkerOptions): Promise<TestWorker> {
   installRuntimeLogger({ AIML_LOG_LEVEL: 'ERROR' });
   const taskQueue = opts.taskQueue ?? uniqueId('tq');
   const stateDir = opts.stateDir ?? tmpDir('aiml-state-');
   const connection = await NativeConnection.connect({ address: temporalAddress() });
-  const worker = await createWorker({
-    connection,
-    namespace: 'default',
-    taskQueue,
-    deps: buildDeps({ baseURL: opts.llmUrl, apiKey: 'sk-test-not-a-secret', model: 'scripted-model', timeoutMs: 30_000, stream: opts.stream ?? true }, stateDir),
-    workflowBundle: { codePath: process.env.AIML_TEST_WORKFLOW_BUNDLE! },
-  });
+  const llm = { baseURL: opts.llmUrl, apiKey: 'sk-test-not-a-secret', model: 'scripted-model', timeoutMs: 30_000, stream: opts.stream ?? true };
+  const deps = opts.rag ? buildDeps(llm, stateDir, opts.rag) : buildDeps(llm, stateDir);
+  const worker = await createWorker({ connection, namespace: 'default', taskQueue, deps, workflowBundle: { codePath: process.env.AIML_TEST_WORKFLOW_BUNDLE! } });
   const running = worker.run();
   return {
     worker,
     taskQueue,
     stateDir,
+    deps,
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
+      await deps.kbs?.closeAll();
       await connection.close();
     },
   };
