@@ -1,0 +1,19 @@
+import { errorMessage } from './errors';
+import { ensureLocalModel } from './rag/embed/model-install';
+import { ensureTemporalBinary } from './temporal/install';
+
+/** `npm run setup`: installs what aiml fetches on first use (Temporal CLI, local embedding model) now. */
+function setup(): void {
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  const temporal = ensureTemporalBinary(process.env, log);
+  process.stdout.write(`Temporal CLI: ${temporal}\n`);
+  const model = ensureLocalModel(process.env, log);
+  process.stdout.write(`Embedding model: ${model.onnx}\n`);
+}
+
+try {
+  setup();
+} catch (err) {
+  process.stderr.write(`aiml setup: ${errorMessage(err)}\n`);
+  process.exitCode = 1;
+}
