@@ -6,6 +6,7 @@ import { ingestWorkflowId, type IngestResult } from '../src/contracts';
 import { PROJECT_ROOT } from '../src/paths';
 import { FlatStore } from '../src/rag/store/flat-store';
 import { HybridRetriever, type SearchMode } from '../src/rag/retriever';
+import { installRuntimeLogger } from '../src/temporal/runtime';
 import { buildDeps, createWorker } from '../src/worker-factory';
 import { buildEvalSet, isRelevant, scoreRanking } from './rag-eval';
 import { benchServer, percentile, verdict } from './support';
@@ -109,6 +110,7 @@ async function latency(n: number, dims = 384, queries = 200) {
 }
 
 async function main(): Promise<void> {
+  installRuntimeLogger({ AIML_LOG_LEVEL: 'ERROR' }); // figures, not worker chatter
   const started = Date.now();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'aiml-bench-rag-'));
   const corpus = path.join(work, 'corpus');
