@@ -5,6 +5,7 @@ import type { LlmConfig } from './config';
 import { LlmGateway } from './llm/gateway';
 import { loadRagConfig, type RagConfig } from './rag/config';
 import { createEmbedder, KbRegistry } from './rag/registry';
+import { createLlmReranker } from './rag/rerank';
 import { HybridRetriever } from './rag/retriever';
 import { BlobStore } from './storage/blob-store';
 import { prebuiltBundle } from './temporal/bundle';
@@ -12,12 +13,13 @@ import { prebuiltBundle } from './temporal/bundle';
 /** Builds activity dependencies once: the LLM client, the blob store, the retriever. */
 export function buildDeps(llm: LlmConfig, stateDir: string, rag: RagConfig = loadRagConfig(process.env)): ActivityDeps {
   const kbs = new KbRegistry(stateDir, createEmbedder(rag.embeddings), rag.store);
+  const gateway = new LlmGateway(llm);
   return {
-    llm: new LlmGateway(llm),
+    llm: gateway,
     blobs: new BlobStore(path.join(stateDir, 'blobs')),
     stateDir,
     kbs,
-    retriever: new HybridRetriever(kbs),
+    retriever: new HybridRetriever(kbs, rag.rerank === 'llm' ? { rerank: createLlmReranker(gateway) } : {}),
     faults: faultsFromEnv(process.env),
   };
 }

@@ -15,11 +15,14 @@ const RagEnv = z.object({
   AIML_VECTOR_STORE: z.enum(['embedded', 'qdrant']).default('embedded'),
   QDRANT_URL: z.string().url().optional(),
   QDRANT_API_KEY: z.string().trim().min(1).optional(),
+  AIML_RERANK: z.enum(['llm', 'none'], { error: 'expected "llm" or "none"' }).default('none'),
 });
 
 export interface RagConfig {
   embeddings: { kind: 'local' } | { kind: 'openai'; model: string; baseURL?: string; apiKey: string };
   store: { kind: 'embedded' } | { kind: 'qdrant'; url: string; apiKey?: string };
+  /** Reorder the worker's fused hits with the chat model (AIML_RERANK=llm); absent means none. */
+  rerank?: 'llm' | 'none';
 }
 
 export function loadRagConfig(env: NodeJS.ProcessEnv = process.env): RagConfig {
@@ -48,5 +51,5 @@ export function loadRagConfig(env: NodeJS.ProcessEnv = process.env): RagConfig {
     throw new AimlError('CONFIG_MISSING', 'AIML_VECTOR_STORE=qdrant needs QDRANT_URL (for example http://localhost:6333)', { variable: 'QDRANT_URL' });
   }
   const store: RagConfig['store'] = e.AIML_VECTOR_STORE === 'qdrant' ? { kind: 'qdrant', url: e.QDRANT_URL!, apiKey: e.QDRANT_API_KEY } : { kind: 'embedded' };
-  return { embeddings, store };
+  return { embeddings, store, rerank: e.AIML_RERANK };
 }

@@ -38,7 +38,11 @@ export interface SearchHit extends RetrievedSnippet {
  * then a per-file cap so one file does not fill the top k.
  */
 export class HybridRetriever {
-  constructor(private readonly registry: KbRegistry) {}
+  /** `defaults.rerank` is what `search` (the activities' view) reranks with. */
+  constructor(
+    private readonly registry: KbRegistry,
+    private readonly defaults: Pick<SearchOptions, 'rerank'> = {},
+  ) {}
 
   async query(kbName: string, query: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
     if (!query.trim()) throw new AimlError('INPUT_INVALID', 'The search query is empty');
@@ -67,6 +71,6 @@ export class HybridRetriever {
 
   /** The design and build activities' view (deps.Retriever). */
   async search(kb: string, query: string, k: number): Promise<RetrievedSnippet[]> {
-    return this.query(kb, query, { k });
+    return this.query(kb, query, { k, rerank: this.defaults.rerank });
   }
 }

@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
+import { loadLlmConfig } from '../../config';
 import type { IngestProgress } from '../../contracts';
 import { AimlError } from '../../errors';
+import { LlmGateway } from '../../llm/gateway';
 import type { ChunkFilter, SymbolKind } from '../../rag/types';
 import { loadRagConfig } from '../../rag/config';
+import { createLlmReranker } from '../../rag/rerank';
 import { HybridRetriever, type SearchMode } from '../../rag/retriever';
 import { QdrantStore } from '../../rag/store/qdrant-store';
 import { type CliContext, printJson } from '../context';
@@ -54,9 +57,11 @@ export function registerKb(program: Command, ctx: CliContext): void {
     .option('--lang <language>', 'only this language (typescript, python, markdown, …)')
     .option('--kind <kind>', 'only this symbol kind (function, class, section, lines, …)')
     .option('--per-file <n>', 'at most n results per file (default 2; 0: no limit)')
+    .option('--rerank', 'reorder the top 20 fused candidates with the chat model (needs OPENAI_API_KEY or OPENAI_BASE_URL)')
     .option('--json', 'machine-readable output')
-    .action(async (query: string, flags: { kb?: string; top: string; mode?: string; path?: string; lang?: string; kind?: string; perFile?: string; json?: boolean }) => {
+    .action(async (query: string, flags: { kb?: string; top: string; mode?: string; path?: string; lang?: string; kind?: string; perFile?: string; rerank?: boolean; json?: boolean }) => {
       if (flags.mode && !['hybrid', 'dense', 'lexical'].includes(flags.mode)) throw new AimlError('USAGE', `--mode must be hybrid, dense or lexical, got "${flags.mode}"`);
+      const rerank = flags.rerank ? createLlmReranker(new LlmGateway(loadLlmConfig(ctx.env))) : undefined; // no endpoint: LLM_NOT_CONFIGURED, exit 2
       const reg = kbRegistry(ctx);
       try {
         const name = resolveKbName(reg, flags.kb);
@@ -69,6 +74,7 @@ export function registerKb(program: Command, ctx: CliContext): void {
           mode: flags.mode as SearchMode | undefined,
           filter,
           perFile: flags.perFile === undefined ? undefined : Number(flags.perFile),
+          rerank,
         });
         if (flags.json) {
           printJson(ctx, hits.map(({ id: _id, ...h }) => h));
