@@ -38,6 +38,8 @@ test('aiml run drafts, waits for a decision made elsewhere, writes SPECS.md and 
     const workflowId = await waitFor(async () => /waiting for your decision/.test(stderr) ? /(design-[a-z0-9]+)/.exec(stderr)?.[1] : undefined, 'the gate', 90_000);
     expect(stderr).toContain('Support assistant architecture main-job'); // the digest is shown at the gate
     expect(stderr).toContain(`aiml approve ${workflowId} --gate design/spec`);
+    const runId = (await client.workflow.getHandle(workflowId).describe()).runId;
+    expect(stderr).toContain(`/namespaces/default/workflows/${workflowId}/${runId}/history`); // a UI link that opens the run
     await client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'elsewhere' }] });
     expect(await exited).toBe(0);
     const final = JSON.parse(stdout);

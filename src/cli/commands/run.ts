@@ -111,8 +111,10 @@ export function registerRun(program: Command, ctx: CliContext): void {
     const running = worker.run();
     try {
       const workflowId = designWorkflowId(shortId());
-      await client.workflow.start(WORKFLOW_TYPES.design, { taskQueue: temporal.taskQueue, workflowId, args: [input] });
-      ctx.err(`Design run ${workflowId} started — follow it in the Temporal UI: ${ui}/namespaces/${temporal.namespace}/workflows/${workflowId}`);
+      const handle = await client.workflow.start(WORKFLOW_TYPES.design, { taskQueue: temporal.taskQueue, workflowId, args: [input] });
+      // The UI's workflow page wants the run id too.
+      const page = `${ui}/namespaces/${temporal.namespace}/workflows/${workflowId}/${handle.firstExecutionRunId}/history`;
+      ctx.err(`Design run ${workflowId} started — follow it in the Temporal UI: ${page}`);
       let interactive = true;
       for (;;) {
         const view = await followRun(client, workflowId, { onStep: (v) => ctx.err(stepLine(v)), throughGates: !interactive });
