@@ -32,18 +32,26 @@ test('a run waiting for approval survives a dev-server restart on the same db fi
   const workspace = tmpDir();
 
   let server = await startDevServer(plan, { logFile: path.join(state, 'server.log') });
-  const workerConnection = await NativeConnection.connect({ address: plan.address });
-  const worker = await createWorker({
-    connection: workerConnection,
-    namespace: 'default',
-    taskQueue: 'restart',
-    deps: buildDeps({ baseURL: llm.url, apiKey: 'k', model: 'm', timeoutMs: 10_000, stream: true }, state),
-    workflowBundle: { codePath: process.env.AIML_TEST_WORKFLOW_BUNDLE! },
-  });
-  const running = worker.run();
-  let connection = await Connection.connect({ address: plan.address });
-  let client = new Client({ connection });
+  const cleanups: (() => Promise<unknown>)[] = [async () => server.child.kill('SIGTERM'), () => llm.close()];
   try {
+    // startDevServer returns only once the frontend serves the namespace: connecting right away works.
+    const workerConnection = await NativeConnection.connect({ address: plan.address });
+    cleanups.unshift(() => workerConnection.close());
+    const worker = await createWorker({
+      connection: workerConnection,
+      namespace: 'default',
+      taskQueue: 'restart',
+      deps: buildDeps({ baseURL: llm.url, apiKey: 'k', model: 'm', timeoutMs: 10_000, stream: true }, state),
+      workflowBundle: { codePath: process.env.AIML_TEST_WORKFLOW_BUNDLE! },
+    });
+    const running = worker.run();
+    cleanups.unshift(async () => {
+      worker.shutdown();
+      await running.catch(() => undefined);
+    });
+    let connection = await Connection.connect({ address: plan.address });
+    let client = new Client({ connection });
+
     const workflowId = uniqueId('design-restart');
     const handle = await client.workflow.start('design', { taskQueue: 'restart', workflowId, args: [{ brief: 'Survive a restart', workspace }] });
     for (let s = await handle.query(stateQuery); s.status !== 'awaiting_approval'; s = await handle.query(stateQuery)) {
@@ -56,6 +64,7 @@ test('a run waiting for approval survives a dev-server restart on the same db fi
     expect(fs.statSync(plan.dbFile).size).toBeGreaterThan(0);
     server = await startDevServer(plan, { logFile: path.join(state, 'server.log') });
     connection = await Connection.connect({ address: plan.address });
+    cleanups.unshift(() => connection.close());
     client = new Client({ connection });
 
     const again = client.workflow.getHandle(workflowId);
@@ -67,11 +76,6 @@ test('a run waiting for approval survives a dev-server restart on the same db fi
     expect(result.specPath).toBe(path.join(workspace, 'SPECS.md'));
     expect(llm.requests).toHaveLength(1);
   } finally {
-    worker.shutdown();
-    await running.catch(() => undefined);
-    await workerConnection.close();
-    await connection.close();
-    server.child.kill('SIGTERM');
-    await llm.close();
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
   }
 });

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { Connection } from '@temporalio/client';
 import type { DevServerConfig } from '../config';
 import { searchAttributeFlags } from '../contracts/search-attributes';
 import { AimlError } from '../errors';
@@ -52,6 +53,20 @@ export function portOpen(address: string, timeoutMs = 500): Promise<boolean> {
   });
 }
 
+/** True when the frontend at `address` is healthy and serves the `default` namespace. */
+export async function namespaceReady(address: string): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 1000 });
+    await connection.workflowService.describeNamespace({ namespace: 'default' });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
+
 export interface StartedDevServer {
   plan: DevServerPlan;
   child: ChildProcess;
@@ -77,7 +92,8 @@ export async function startDevServer(plan: DevServerPlan, opts: { detached?: boo
     exited = code ?? -1;
   });
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
-  while (!(await portOpen(plan.address))) {
+  // Ready means the frontend answers for the namespace, not merely that the port is open.
+  while (!(await portOpen(plan.address)) || !(await namespaceReady(plan.address))) {
     if (exited !== null) {
       throw new AimlError('DEV_SERVER_FAILED', `temporal server start-dev exited with code ${exited}${opts.logFile ? `; see ${opts.logFile}` : ''}`);
     }
