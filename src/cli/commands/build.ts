@@ -69,6 +69,19 @@ async function specFromDesign(ctx: CliContext, id: string): Promise<{ specPath: 
   return { specPath: result.specPath, workspace: path.dirname(result.specPath) };
 }
 
+/** The settings `build` and `ship` share, from their common flags (only those given). */
+export function buildSettings(flags: BuildFlags): Pick<BuildInput, 'gatePolicy' | 'checkCommand' | 'limits' | 'model' | 'kb'> {
+  const settings: Pick<BuildInput, 'gatePolicy' | 'checkCommand' | 'limits' | 'model' | 'kb'> = {};
+  const { mode: _mode, ...gatePolicy } = approvalPolicy({ ...flags, autoApprove: false });
+  if (Object.keys(gatePolicy).length) settings.gatePolicy = gatePolicy;
+  if (flags.check !== undefined) settings.checkCommand = flags.check;
+  const limits = parseLimits(flags);
+  if (limits) settings.limits = limits;
+  if (flags.model) settings.model = flags.model;
+  if (flags.kb) settings.kb = flags.kb;
+  return settings;
+}
+
 export function registerBuild(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('build')
@@ -90,15 +103,8 @@ export function registerBuild(program: Command, ctx: CliContext): void {
       workspace = parseWorkspace(flags.workspace);
       specPath = path.resolve(flags.spec!);
     }
-    const input: BuildInput = { specPath, workspace, approval: parseApproval(flags.approve, flags.autoApprove) };
-    const { mode: _mode, ...gatePolicy } = approvalPolicy({ ...flags, autoApprove: false });
-    if (Object.keys(gatePolicy).length) input.gatePolicy = gatePolicy;
+    const input: BuildInput = { specPath, workspace, approval: parseApproval(flags.approve, flags.autoApprove), ...buildSettings(flags) };
     if (designRunId) input.designRunId = designRunId;
-    if (flags.check !== undefined) input.checkCommand = flags.check;
-    const limits = parseLimits(flags);
-    if (limits) input.limits = limits;
-    if (flags.model) input.model = flags.model;
-    if (flags.kb) input.kb = flags.kb;
 
     await startRun(ctx, WORKFLOW_TYPES.build, flags.id ?? buildWorkflowId(shortId()), input, flags);
   });

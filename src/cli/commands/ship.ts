@@ -4,8 +4,7 @@ import { AimlError } from '../../errors';
 import type { CliContext } from '../context';
 import { parseWorkspace, shortId } from '../options';
 import { startRun } from '../start-run';
-import { approvalPolicy } from './design';
-import { addBuildOptions, parseApproval, parseLimits, type BuildFlags } from './build';
+import { addBuildOptions, buildSettings, parseApproval, type BuildFlags } from './build';
 
 export function registerShip(program: Command, ctx: CliContext): void {
   const cmd = program
@@ -16,19 +15,14 @@ export function registerShip(program: Command, ctx: CliContext): void {
   addBuildOptions(cmd).action(async (brief: string, flags: BuildFlags) => {
     if (!brief.trim()) throw new AimlError('USAGE', 'The brief is empty');
     const approval = parseApproval(flags.approve, flags.autoApprove);
-    const { mode: _mode, ...gatePolicy } = approvalPolicy({ ...flags, autoApprove: false });
+    const settings = buildSettings(flags);
     const input: ShipInput = {
       brief,
       workspace: parseWorkspace(flags.workspace),
-      designApproval: { ...gatePolicy, mode: approval === 'none' ? 'auto' : 'manual' },
+      designApproval: { ...settings.gatePolicy, mode: approval === 'none' ? 'auto' : 'manual' },
       buildApproval: approval,
+      ...settings,
     };
-    if (Object.keys(gatePolicy).length) input.gatePolicy = gatePolicy;
-    if (flags.check !== undefined) input.checkCommand = flags.check;
-    const limits = parseLimits(flags);
-    if (limits) input.limits = limits;
-    if (flags.model) input.model = flags.model;
-    if (flags.kb) input.kb = flags.kb;
     await startRun(ctx, WORKFLOW_TYPES.ship, flags.id ?? shipWorkflowId(shortId()), input, flags);
   });
 }
