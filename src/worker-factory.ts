@@ -26,8 +26,10 @@ export function buildDeps(llm: LlmConfig, stateDir: string, rag: RagConfig = loa
 
 /** Fault injection for crash tests only; unset in normal runs. */
 function faultsFromEnv(env: NodeJS.ProcessEnv): ActivityDeps['faults'] {
-  const pause = Number(env.AIML_FAULT_APPLY_PAUSE_MS ?? 0);
-  return pause > 0 ? { applyPauseMs: pause } : undefined;
+  const applyPauseMs = Number(env.AIML_FAULT_APPLY_PAUSE_MS ?? 0);
+  const indexPauseMs = Number(env.AIML_FAULT_INDEX_PAUSE_MS ?? 0);
+  if (!(applyPauseMs > 0) && !(indexPauseMs > 0)) return undefined;
+  return { ...(applyPauseMs > 0 ? { applyPauseMs } : {}), ...(indexPauseMs > 0 ? { indexPauseMs } : {}) };
 }
 
 export interface CreateWorkerOptions {

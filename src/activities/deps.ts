@@ -17,5 +17,5 @@ export interface ActivityDeps {
   /** Knowledge bases (ingest activities); the retriever reads the same ones. */
   kbs?: KbRegistry;
   /** Fault injection for crash tests (AIML_FAULT_APPLY_PAUSE_MS): pause after each file a build step writes. */
-  faults?: { applyPauseMs?: number };
+  faults?: { applyPauseMs?: number; indexPauseMs?: number };
 }

@@ -127,6 +127,8 @@ export function kbActivities(deps: ActivityDeps) {
           for (const key of Object.keys(total) as (keyof IndexReport)[]) total[key] += r[key];
           done += step.length;
           report({ done, report: total });
+          // Crash tests only: hold the batch open so a worker can be killed while it is in flight.
+          if (deps.faults?.indexPauseMs) await new Promise((r) => setTimeout(r, deps.faults!.indexPauseMs));
         }
         return total;
       });

@@ -18,13 +18,15 @@ test('SIGKILL of the worker mid-ingest: a new worker finishes the sync, every ch
   writeTree(dir, Object.fromEntries(Array.from({ length: 24 }, (_, f) => [`doc${f}.md`, [0, 1, 2, 3].map((s) => section(f, s)).join('\n')])));
   const kb = uniqueId('kb');
 
-  const first = await spawnWorker(env);
+  // The first worker holds each batch open for 3 s after indexing it, so the kill lands mid-batch.
+  const first = await spawnWorker({ ...env, AIML_FAULT_INDEX_PAUSE_MS: '3000' });
   const handle = await rig.client.workflow.start('ingest', { taskQueue: env.AIML_TASK_QUEUE!, workflowId: uniqueId('kb-ingest'), args: [{ kb, dir, batchFiles: 4 }] });
   for (;;) {
     const p = await handle.query(ingestProgressQuery);
     if (p.batchesDone >= 2) break;
     await new Promise((r) => setTimeout(r, 50));
   }
+  await new Promise((r) => setTimeout(r, 800)); // batch 3 has started and is in its pause
   await first.kill();
 
   const second = await spawnWorker(env);
