@@ -11,13 +11,13 @@ import { chatStructured } from '../llm/structured';
 import { currentHash } from '../workspace/apply';
 import { detectCheckCommand, truncateMiddle } from '../workspace/check';
 import { diffStat, renderDiff } from '../workspace/diff';
-import { hashOf } from '../workspace/edits';
 import { Journal } from '../workspace/journal';
 import { normaliseEditPath } from '../workspace/paths';
 import { buildStepActivities, kbSnippets, readJson, type Proposal } from './build-step';
 import type { ActivityDeps } from './deps';
 import { guarded } from './failures';
-import { resolveInside, writeFileAtomic } from './fs-util';
+import { writeFileIfChanged } from '../storage/files';
+import { resolveInside } from './fs-util';
 
 /**
  * BUILD activities: read the spec, plan, write the report (this file); generate and apply a step
@@ -154,7 +154,7 @@ export function buildActivities(deps: ActivityDeps) {
           detectedDependencies: net.flatMap((f) => addedDependencies(f.path, f.before, f.after)),
         });
         const target = resolveInside(input.workspace, input.reportFile);
-        if (!fs.existsSync(target) || hashOf(fs.readFileSync(target, 'utf8')) !== hashOf(report)) writeFileAtomic(target, report);
+        writeFileIfChanged(target, report);
         return { path: target, report: truncateMiddle(report, 60_000), filesChanged: files.map((f) => f.path).sort() };
       });
     },

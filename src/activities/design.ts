@@ -12,7 +12,8 @@ import { chatStructured } from '../llm/structured';
 import { sha256 } from '../storage/blob-store';
 import type { ActivityDeps } from './deps';
 import { guarded } from './failures';
-import { writeFileAtomic, resolveInside } from './fs-util';
+import { writeFileIfChanged } from '../storage/files';
+import { resolveInside } from './fs-util';
 
 export interface GatherContextInput {
   brief: string;
@@ -116,10 +117,8 @@ export function designActivities(deps: ActivityDeps) {
       return guarded(async () => {
         const target = resolveInside(input.workspace, input.specFile);
         const text = renderSpec(input.draft, { brief: input.brief, decisions: input.decisions });
-        const hash = sha256(text);
-        const unchanged = fs.existsSync(target) && sha256(fs.readFileSync(target)) === hash;
-        if (!unchanged) writeFileAtomic(target, text);
-        return { path: target, sha256: hash, bytes: Buffer.byteLength(text), unchanged };
+        const { unchanged } = writeFileIfChanged(target, text);
+        return { path: target, sha256: sha256(text), bytes: Buffer.byteLength(text), unchanged };
       });
     },
 

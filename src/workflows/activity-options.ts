@@ -7,12 +7,10 @@ export const LLM_ACTIVITY: ActivityOptions = {
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 6 },
 };
 
+const IO_RETRY = { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 } as const;
+
 /** Local file and store work: short, retried a few times. */
-export const IO_ACTIVITY: ActivityOptions = {
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
-};
+export const IO_ACTIVITY: ActivityOptions = { startToCloseTimeout: '2 minutes', heartbeatTimeout: '30 seconds', retry: IO_RETRY };
 
 /**
  * Applying a build step, then running its check: heartbeats every second, so a killed worker is
@@ -28,8 +26,4 @@ export const BUILD_APPLY_ACTIVITY: ActivityOptions = {
  * Short local work (reading a few files, writing one) as local activities: the worker runs them
  * inside the workflow task, with no extra server round trip; results are still recorded.
  */
-export const LOCAL_IO: LocalActivityOptions = {
-  startToCloseTimeout: '1 minute',
-  localRetryThreshold: '10 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
-};
+export const LOCAL_IO: LocalActivityOptions = { startToCloseTimeout: '1 minute', localRetryThreshold: '10 seconds', retry: IO_RETRY };

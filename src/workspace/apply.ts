@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AimlError } from '../errors';
-import { writeFileAtomic } from '../activities/fs-util';
+import { writeFileAtomic } from '../storage/files';
 import type { BlobStore } from '../storage/blob-store';
 import { hashOf, readText } from './edits';
 import type { Journal, JournalEntry, JournalFile } from './journal';

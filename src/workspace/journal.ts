@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../activities/fs-util';
+import { writeFileAtomic } from '../storage/files';
 
 /**
  * The undo journal of one build run: for every applied step attempt, each file's path, its hash
