@@ -17,7 +17,7 @@ import { buildStepActivities, kbSnippets, readJson, type Proposal } from './buil
 import type { ActivityDeps } from './deps';
 import { guarded } from './failures';
 import { writeFileIfChanged } from '../storage/files';
-import { resolveInside } from './fs-util';
+import { safeTarget } from './fs-util';
 
 /**
  * BUILD activities: read the spec, plan, write the report (this file); generate and apply a step
@@ -153,7 +153,7 @@ export function buildActivities(deps: ActivityDeps) {
           steps,
           detectedDependencies: net.flatMap((f) => addedDependencies(f.path, f.before, f.after)),
         });
-        const target = resolveInside(input.workspace, input.reportFile);
+        const target = safeTarget(input.workspace, input.reportFile);
         writeFileIfChanged(target, report);
         return { path: target, report: truncateMiddle(report, 60_000), filesChanged: files.map((f) => f.path).sort() };
       });

@@ -13,7 +13,7 @@ import { sha256 } from '../storage/blob-store';
 import type { ActivityDeps } from './deps';
 import { guarded } from './failures';
 import { writeFileIfChanged } from '../storage/files';
-import { resolveInside } from './fs-util';
+import { safeTarget } from './fs-util';
 
 export interface GatherContextInput {
   brief: string;
@@ -115,7 +115,7 @@ export function designActivities(deps: ActivityDeps) {
 
     async writeSpec(input: WriteSpecInput): Promise<WriteSpecOutput> {
       return guarded(async () => {
-        const target = resolveInside(input.workspace, input.specFile);
+        const target = safeTarget(input.workspace, input.specFile);
         const text = renderSpec(input.draft, { brief: input.brief, decisions: input.decisions });
         const { unchanged } = writeFileIfChanged(target, text);
         return { path: target, sha256: sha256(text), bytes: Buffer.byteLength(text), unchanged };

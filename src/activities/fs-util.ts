@@ -1,13 +1,10 @@
 import path from 'node:path';
-import { AimlError } from '../errors';
+import { resolveEditPath } from '../workspace/paths';
 
-/** Resolves `rel` inside `root`, refusing anything that escapes it. */
-export function resolveInside(root: string, rel: string): string {
-  if (path.isAbsolute(rel)) throw new AimlError('PATH_OUTSIDE_WORKSPACE', `Absolute paths are not allowed: ${rel}`);
-  const base = path.resolve(root);
-  const target = path.resolve(base, rel);
-  if (target !== base && !target.startsWith(base + path.sep)) {
-    throw new AimlError('PATH_OUTSIDE_WORKSPACE', `${rel} resolves outside the workspace ${base}`);
-  }
-  return target;
+/**
+ * Where aiml's own files (SPECS.md, the build report) may go: the same rules as generated edits
+ * (inside the workspace, no symlink escape, no secret stores), returned under the workspace path given.
+ */
+export function safeTarget(workspace: string, rel: string): string {
+  return path.join(path.resolve(workspace), resolveEditPath(workspace, rel).rel);
 }
