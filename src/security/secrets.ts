@@ -4,15 +4,11 @@
  * each credential with a marker naming what was removed; `scanSecrets` reports them (used to
  * refuse generated edits). Values never leave this module: findings carry a masked form only.
  */
+import type { Redaction } from '../contracts/security';
 import { scanWithOwnRules } from './own-rules';
 import { scanWithPreset, type RawFinding } from './rule-set';
 
-/** One credential removed from a text: which rule found it, in which source, on which line. */
-export interface Redaction {
-  rule: string;
-  source: string;
-  line: number;
-}
+export type { Redaction };
 
 /** A credential found in a text, safe to show and log. */
 export interface SecretFinding {
@@ -76,7 +72,7 @@ export function scanSecrets(text: string, name = ''): SecretFinding[] {
 }
 
 /**
- * Replaces every credential in `text` with `[REDACTED: <rule>]`. `source` names where the text
+ * Replaces every credential in `text` with `[REDACTED: <rule>]` (keeping its line breaks). `source` names where the text
  * came from (a workspace path, "command output", …); it is copied into each redaction and lets
  * file-aware rules (package.json, .npmrc, service-account JSON) see the file name.
  */
@@ -87,7 +83,9 @@ export function redactSecrets(text: string, source: string): { text: string; red
   const parts: string[] = [];
   let at = 0;
   for (const f of found) {
-    parts.push(text.slice(at, f.start), redactionMarker(f.rule));
+    // The removed span's line breaks stay, so line numbers after it still hold.
+    const breaks = text.slice(f.start, f.end).replace(/[^\n]/g, '');
+    parts.push(text.slice(at, f.start), redactionMarker(f.rule), breaks);
     at = f.end;
   }
   parts.push(text.slice(at));

@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Redaction } from '../contracts/security';
+import { redactSecrets } from '../security/secrets';
 
 /**
  * Runs the project's check command (tests, lint) in the workspace with a timeout and a scrubbed
  * environment: nothing that looks like a credential, nor aiml's own settings, reaches it. Output
- * is kept whole up to a cap, and cut to head and tail for the model.
+ * is kept whole up to a cap, credentials in it redacted, and cut to head and tail for the model.
  */
 
 export interface CheckResult {
@@ -15,8 +17,10 @@ export interface CheckResult {
   signal: string | null;
   timedOut: boolean;
   durationMs: number;
+  /** Combined stdout and stderr, credentials replaced by `[REDACTED: …]` markers. */
   output: string;
   truncated: boolean;
+  redactions: Redaction[];
 }
 
 const SECRET_ENV = /(KEY|TOKEN|SECRET|PASSW(OR)?D|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE)/i;
@@ -84,9 +88,10 @@ export function runCheck(opts: { workspace: string; command: string; timeoutMs: 
     child.on('close', (code, sig) => {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
-      let output = Buffer.concat(chunks).toString('utf8');
+      const { text, redactions } = redactSecrets(Buffer.concat(chunks).toString('utf8'), 'check command output');
+      let output = text;
       if (timedOut) output += `\n[aiml: the check command timed out after ${opts.timeoutMs} ms and was killed]`;
-      resolve({ command: opts.command, passed: code === 0 && !timedOut, exitCode: code, signal: sig, timedOut, durationMs: Date.now() - started, output, truncated });
+      resolve({ command: opts.command, passed: code === 0 && !timedOut, exitCode: code, signal: sig, timedOut, durationMs: Date.now() - started, output, truncated, redactions });
     });
   });
 }
