@@ -1,4 +1,5 @@
 import * as wf from '@temporalio/workflow';
+import type { RedactionSummary } from '../contracts/security';
 import { SA_AWAITING_APPROVAL, SA_PHASE, SA_STATUS, SA_TOTAL_TOKENS } from '../contracts/search-attributes';
 import { RUN_MEMO_KEY, ZERO_USAGE, type Phase, type RunMemo, type RunState } from '../contracts/run';
 import { stateQuery } from '../contracts/messages';
@@ -48,6 +49,8 @@ export class RunTracker {
       lines.push(`Reject: \`${open.approveCommand.replace(' approve ', ' reject ').replace(/ --gate .*$/, '')} --gate ${open.gate} --feedback "<what to change>"\``);
     }
     lines.push('', `Tokens so far: ${s.usage.totalTokens}`);
+    const redacted = s.details.redactions as RedactionSummary | undefined;
+    if (redacted) lines.push(`Credentials redacted from what the model saw: ${redacted.count} (${Object.keys(redacted.byRule).join(', ')})`);
     wf.setCurrentDetails(lines.join('\n'));
     // The memo lets `aiml status` answer from describe() alone, with no worker running.
     const memo: RunMemo = {

@@ -69,6 +69,9 @@ test('a key in config/settings.json reaches no LLM request, blob, knowledge-base
   // The workspace excerpt; the knowledge-base chunk was already stored redacted at ingest.
   expect(redactions).toEqual({ count: 1, byRule: { 'OpenAI API key': 1 }, items: [{ rule: 'OpenAI API key', source: 'config/settings.json', line: 4 }] });
 
+  const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+  expect(metadata.currentDetails).toContain('Credentials redacted from what the model saw: 1 (OpenAI API key)');
+
   await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'ana' }] });
   const result: DesignResult = await handle.result();
 
