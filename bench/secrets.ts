@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../src/paths';
@@ -69,6 +70,18 @@ function main(): void {
   measure('this repository', repo);
   // Ingest redacts each file once before chunking: compare the total with bench:rag's ingest time.
   measure('bench:rag corpus', textFiles(RAG_CORPUS));
+  // Inputs that make a careless pattern backtrack: every figure should stay near the MB/s above.
+  const worst: Record<string, string> = {
+    'random base64, one line': crypto.randomBytes(750_000).toString('base64'),
+    'one long name run (keykeykey…)': 'key'.repeat(300_000),
+    'a_key=a_key=…': 'a_key='.repeat(150_000),
+    'PEM headers without bodies': '-----BEGIN PRIVATE KEY-----\n'.repeat(30_000),
+    '"token": "…': '"token": "'.repeat(100_000),
+  };
+  for (const [label, text] of Object.entries(worst)) {
+    const ms = best(1, () => redactSecrets(text, 'worst case'));
+    line(`worst case: ${label}`, `${(text.length / 1e6 / (ms / 1000)).toFixed(1)} MB/s (${(text.length / 1e6).toFixed(1)} MB)`);
+  }
 }
 
 main();

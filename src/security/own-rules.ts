@@ -23,13 +23,16 @@ const PATTERNS: PatternRule[] = [
   // A private key cut short (a chunk, a truncated log) has no END line for the preset to see.
   {
     rule: 'private key',
-    re: /-----BEGIN[A-Z0-9 ]{0,20}PRIVATE KEY(?: BLOCK)?-----(?:(?:\r?\n|\\n)(?:[A-Za-z0-9+/=]+|[A-Za-z-]+: [^\r\n]*))*(?:(?:\r?\n|\\n)?-----END[A-Z0-9 ]{0,20}PRIVATE KEY(?: BLOCK)?-----)?/g,
+    // The lookahead wants a body line (after any `Proc-Type:`-style headers): a lone header line is no key.
+    re: /-----BEGIN[A-Z0-9 ]{0,20}PRIVATE KEY(?: BLOCK)?-----(?=(?:(?:\r?\n|\\n)[A-Za-z-]+: [^\r\n]*)*(?:\r?\n|\\n)[A-Za-z0-9+/=])(?:(?:\r?\n|\\n)(?:[A-Za-z0-9+/=]+|[A-Za-z-]+: [^\r\n]*))*(?:(?:\r?\n|\\n)?-----END[A-Z0-9 ]{0,20}PRIVATE KEY(?: BLOCK)?-----)?/g,
   },
 ];
 
 /** `name = "value"`, `"name": "value"`, `NAME=value`, `name: value` where the name suggests a credential. */
+/** The name is bounded and checked for a credential word afterwards: no backtracking over long runs. */
 const ASSIGNMENT =
-  /(?<![A-Za-z0-9_])(["'`]?)([A-Za-z0-9_.-]*(?:key|token|secret|passw(?:or)?d|pwd|credential)[A-Za-z0-9_.-]*)\1[ \t]*(?::=|=>|[:=])[ \t]*(?:(["'`])([^"'`\r\n]{1,512})\3|([^\s"'`,;(){}[\]]{1,512}))/gi;
+  /(?<![A-Za-z0-9_.-])(["'`]?)([A-Za-z0-9_.-]{1,80})\1[ \t]*(?::=|=>|[:=])[ \t]*(?:(["'`])([^"'`\r\n]{1,512})\3|([^\s"'`,;(){}[\]]{1,512}))/g;
+const CREDENTIAL_NAME = /key|token|secret|passw(?:or)?d|pwd|credential/i;
 /** Values that stand for a credential instead of being one. */
 const PLACEHOLDER = [
   /^(?:your|example|placeholder|change[_-]?me|dummy|sample|redacted|fake|test)/i,
@@ -70,6 +73,7 @@ function looksLikeCredential(name: string, value: string, quoted: boolean): bool
 
 function scanAssignments(text: string, found: RawFinding[]): void {
   for (const m of text.matchAll(ASSIGNMENT)) {
+    if (!CREDENTIAL_NAME.test(m[2]!)) continue;
     const quoted = m[4] !== undefined;
     const value = (quoted ? m[4] : m[5])!;
     if (!looksLikeCredential(m[2]!, value, quoted)) continue;

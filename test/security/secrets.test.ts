@@ -126,6 +126,8 @@ describe('no false positives', () => {
       'cache_key = "sha256:" + digest',
       'AWS_ACCESS_KEY_ID=AKIAXXXXXXXXXXXXXXXX',
       '-----BEGIN PUBLIC KEY-----',
+      '-----BEGIN PRIVATE KEY-----', // a header alone, as in code that looks for keys
+      '-----BEGIN RSA PRIVATE KEY-----\\n-----END RSA PRIVATE KEY-----',
       'postgres://localhost:5432/features',
     ].join('\n');
     expect(scanSecrets(ordinary)).toEqual([]);
