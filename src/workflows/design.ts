@@ -83,7 +83,7 @@ export async function design(raw: DesignInput): Promise<DesignResult> {
     run.state.artifacts.push(spec.path);
     run.state.status = 'completed';
     run.step(`wrote ${spec.path}`);
-    return { specPath: spec.path, draft, rounds: run.state.details.round as number, decisions: gates.decisions(), usage: run.state.usage };
+    return { specPath: spec.path, draft, rounds: run.state.details.round, decisions: gates.decisions(), usage: run.state.usage };
   } catch (err) {
     throw run.fail(err);
   }

@@ -3,7 +3,7 @@ import { checkDecision, decisionCommands } from '../contracts/decision';
 import type { ApprovalPolicy } from '../contracts/design';
 import { approveSignal, decideUpdate, rejectSignal, type DecideInput } from '../contracts/messages';
 import { parseApprove, parseDecide, parseReject, type Parsed } from '../contracts/parse';
-import type { GateDecision, GateRound } from '../contracts/run';
+import type { GateDecision, GateRound, Phase } from '../contracts/run';
 import type { RunTracker } from './run-state';
 
 export interface GateWaitOptions {
@@ -23,8 +23,8 @@ const nowIso = (): string => new Date(Date.now()).toISOString();
  * the update's synchronous validator refuses the same cases before anything enters history.
  * Nothing a sender types can throw inside the workflow.
  */
-export class GateKeeper {
-  constructor(private readonly run: RunTracker) {
+export class GateKeeper<P extends Phase = Phase> {
+  constructor(private readonly run: RunTracker<P>) {
     wf.setHandler(approveSignal, (raw: unknown) => this.fromSignal('approve', parseApprove(raw)), {
       description: 'Approve the pending gate. Payload: {"by": "name", "comment": "...", "gate": "optional gate id"}',
     });

@@ -14,13 +14,13 @@ const MEMO_GATES_PATCH = 'memo-gates';
  * Owns a workflow's RunState: answers the `state` query, keeps the UI's current-details panel
  * and the search attributes in step with it (upserting only what changed).
  */
-export class RunTracker {
-  readonly state: RunState;
+export class RunTracker<P extends Phase = Phase> {
+  readonly state: RunState<P>;
   private lastAttrs = '';
   private lastMemo = '';
   private lastToParent = '';
 
-  constructor(phase: Phase, initial?: Partial<RunState>) {
+  constructor(phase: P, initial: Partial<RunState<P>> & Pick<RunState<P>, 'details'>) {
     this.state = {
       phase,
       status: 'running',
@@ -33,10 +33,10 @@ export class RunTracker {
       usage: { ...ZERO_USAGE },
       artifacts: [],
       error: null,
-      details: {},
       ...initial,
     };
-    wf.setHandler(stateQuery, () => this.state, { description: 'The run: status, step, pending gate, decisions, token usage, artifacts.' });
+    // The query answers any phase's state; callers narrow by `phase`.
+    wf.setHandler(stateQuery, () => this.state as unknown as RunState, { description: 'The run: status, step, pending gate, decisions, token usage, artifacts.' });
   }
 
   /** Sets the step (what the run is doing now) and publishes. */
@@ -65,7 +65,7 @@ export class RunTracker {
       usage: s.usage,
       artifacts: s.artifacts,
       error: s.error,
-      children: (s.details.children as RunMemo['children']) ?? undefined,
+      children: (s.details as RunState['details']).children,
     };
     if (wf.patched(MEMO_GATES_PATCH)) {
       memo.gates = s.gates.map((g) => ({
