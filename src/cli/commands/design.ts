@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { designWorkflowId, WORKFLOW_TYPES, type ApprovalPolicy, type DesignInput } from '../../contracts';
+import { designWorkflowId, type ApprovalPolicy, type DesignInput } from '../../contracts';
 import { AimlError } from '../../errors';
 import type { CliContext } from '../context';
 import { parseDuration, parsePositiveInt, parseWorkspace, shortId } from '../options';
@@ -60,6 +60,6 @@ export function registerDesign(program: Command, ctx: CliContext): void {
     if (flags.kb) input.kb = flags.kb;
     if (flags.model) input.model = flags.model;
     if (flags.maxRevisions) input.maxRevisions = parsePositiveInt('--max-revisions', flags.maxRevisions);
-    await startRun(ctx, WORKFLOW_TYPES.design, flags.id ?? designWorkflowId(shortId()), input, flags);
+    await startRun(ctx, 'design', flags.id ?? designWorkflowId(shortId()), input, flags);
   });
 }

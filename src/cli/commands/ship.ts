@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { shipWorkflowId, WORKFLOW_TYPES, type ShipInput } from '../../contracts';
+import { shipWorkflowId, type ShipInput } from '../../contracts';
 import { AimlError } from '../../errors';
 import type { CliContext } from '../context';
 import { parseWorkspace, shortId } from '../options';
@@ -23,6 +23,6 @@ export function registerShip(program: Command, ctx: CliContext): void {
       buildApproval: approval,
       ...settings,
     };
-    await startRun(ctx, WORKFLOW_TYPES.ship, flags.id ?? shipWorkflowId(shortId()), input, flags);
+    await startRun(ctx, 'ship', flags.id ?? shipWorkflowId(shortId()), input, flags);
   });
 }
