@@ -38,6 +38,8 @@ export interface BuildInput {
   kb?: string;
   /** Report file inside the workspace. Default BUILD_REPORT.md. */
   reportFile?: string;
+  /** Overwrite the report file even when it was not written by aiml or was changed since (CLI: --force). */
+  force?: boolean;
 }
 
 export type BuildStepStatus =
@@ -105,6 +107,8 @@ export interface ShipInput {
   limits?: BuildLimits;
   model?: string;
   kb?: string;
+  /** Overwrite SPECS.md and the build report even when the user changed them (CLI: --force). */
+  force?: boolean;
 }
 
 export interface ShipResult {

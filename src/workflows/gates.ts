@@ -71,7 +71,7 @@ export class GateKeeper {
     } catch (err) {
       const reason = (err as Error).message;
       wf.log.warn('decision signal ignored', { reason, gate: input.gate, by: input.by });
-      this.run.state.ignoredDecisions.push({ at: nowIso(), decision: input.decision, gate: input.gate, by: input.by, reason });
+      this.run.state.ignoredDecisions.push({ at: nowIso(), signal: input.decision, decision: input.decision, gate: input.gate, by: input.by, reason });
       this.run.publish();
       return;
     }

@@ -23,6 +23,7 @@ export class RunTracker {
       pendingGateWorkflowId: null,
       gates: [],
       ignoredDecisions: [],
+      ignoredTotal: 0,
       usage: { ...ZERO_USAGE },
       artifacts: [],
       error: null,

@@ -37,7 +37,7 @@ export async function ship(input: ShipInput): Promise<ShipResult> {
       (p) => {
         const target = run.state.pendingGateWorkflowId;
         if (!target) {
-          run.state.ignoredDecisions.push({ at: new Date(Date.now()).toISOString(), decision, gate: p.gate, by: p.by, reason: 'no child gate is waiting' });
+          run.state.ignoredDecisions.push({ at: new Date(Date.now()).toISOString(), signal: decision, decision, gate: p.gate, by: p.by, reason: 'no child gate is waiting' });
           return;
         }
         void wf.getExternalWorkflowHandle(target).signal(signal as typeof rejectSignal, p).catch((err: unknown) => wf.log.warn(`could not forward ${decision}`, { error: String(err) }));
