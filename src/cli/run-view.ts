@@ -1,14 +1,7 @@
 import type { RunView } from '../client/run-view';
+import { decisionCommands } from '../contracts';
 
 export { toRunStatus, type RunView } from '../client/run-view';
-
-/** The approve and reject commands for a pending gate: the one place they are rendered. */
-export function decisionCommands(workflowId: string, gate: string): { approve: string; reject: string } {
-  return {
-    approve: `aiml approve ${workflowId} --gate ${gate}`,
-    reject: `aiml reject ${workflowId} --gate ${gate} --feedback "<what to change>"`,
-  };
-}
 
 /** Status label: a run whose workflow task keeps failing is stuck, whatever its memo says. */
 export function statusLabel(v: RunView): string {

@@ -88,11 +88,10 @@ export class AimlClient {
     const view = await this.describe(workflowId);
     const target = view.pendingGateWorkflowId && view.pendingGateWorkflowId !== workflowId ? await this.describe(view.pendingGateWorkflowId) : view;
     const desc = await this.client.workflow.getHandle(target.workflowId).describe();
-    return sendDecision(this.client, target, input, {
-      waitMs: opts.waitMs ?? 10_000,
-      workerMayBeLive: !target.closeTime && (await this.workerMayBeLive(target.taskQueue)),
-      workflowTaskAttempt: workflowTaskAttempt(desc),
-    });
+    const live = !target.closeTime && (await this.workerMayBeLive(target.taskQueue));
+    // Gate rounds come from the memo; a run that does not publish them there is asked, if a worker may answer.
+    const gates = target.gates ?? (live ? await this.query(target.workflowId, 3000).then((s) => s.gates, () => null) : null);
+    return sendDecision(this.client, target, input, { waitMs: opts.waitMs ?? 10_000, workerMayBeLive: live, workflowTaskAttempt: workflowTaskAttempt(desc), gates });
   }
 
   /** Follows a run by polling describe(), reporting each change, until it ends (or waits at a gate). */

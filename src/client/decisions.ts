@@ -1,5 +1,18 @@
 import type { Client } from '@temporalio/client';
-import { approveSignal, rejectSignal, stateQuery, type ApprovePayload, type DecideInput, type GateDecision, type RejectPayload, type RunState } from '../contracts';
+import {
+  approveSignal,
+  checkDecision,
+  parseApprove,
+  parseReject,
+  rejectSignal,
+  stateQuery,
+  type ApprovePayload,
+  type DecideInput,
+  type GateDecision,
+  type GateSummary,
+  type RejectPayload,
+  type RunState,
+} from '../contracts';
 import { AimlError } from '../errors';
 import { fetchEvents, lastEventId, processedAfter, signalsAfter, unprocessedSignals, type SignalEvent } from './history';
 import type { RunView } from './run-view';
@@ -22,27 +35,38 @@ export interface DecideOptions {
   workerMayBeLive: boolean;
   /** Attempt of the run's pending workflow task (> 1: it is failing). */
   workflowTaskAttempt: number;
+  /** The run's gate rounds, when known (the memo, or the state from a live worker). */
+  gates: readonly GateSummary[] | null;
 }
 
 export const DECISION_SIGNALS = { approve: approveSignal.name, reject: rejectSignal.name } as const;
 
-/** A decision signal from history, if its payload is one the run would apply. */
+/** A decision signal from history, if the run's own parser would take its payload as a decision. */
 export function queuedDecision(s: SignalEvent): { kind: 'approve' | 'reject'; gate?: string; by?: string } | undefined {
-  const kind = s.name === DECISION_SIGNALS.approve ? 'approve' : s.name === DECISION_SIGNALS.reject ? 'reject' : undefined;
-  const p = s.payload as Partial<RejectPayload> | undefined;
-  if (!kind || !p || typeof p !== 'object' || Array.isArray(p)) return undefined;
-  if (p.gate !== undefined && typeof p.gate !== 'string') return undefined;
-  if (p.by !== undefined && typeof p.by !== 'string') return undefined;
-  if (kind === 'reject' && (typeof p.feedback !== 'string' || !p.feedback.trim())) return undefined;
-  return { kind, gate: p.gate, by: p.by };
+  if (s.name === DECISION_SIGNALS.approve) {
+    const p = parseApprove(s.payload);
+    return p.ok ? { kind: 'approve', gate: p.value.gate, by: p.value.by } : undefined;
+  }
+  if (s.name === DECISION_SIGNALS.reject) {
+    const p = parseReject(s.payload);
+    return p.ok && p.value.feedback.trim() ? { kind: 'reject', gate: p.value.gate, by: p.value.by } : undefined;
+  }
+  return undefined;
 }
 
 /** Why a decision cannot apply to the run as published, or undefined if it can. */
-export function refusal(view: RunView, input: DecideInput, queued: SignalEvent[]): string | undefined {
+export function refusal(view: RunView, input: DecideInput, queued: SignalEvent[], gates: readonly GateSummary[] | null): string | undefined {
   if (view.closeTime) return `Run "${view.workflowId}" already ended (${view.status}); no gate is waiting for a decision`;
+  if (gates) {
+    const checked = checkDecision({ pendingGate: view.pendingGate, gates }, input);
+    if (!checked.ok) return checked.reason === 'no gate is waiting for a decision' ? `Run "${view.workflowId}" is not waiting for a decision (${view.step})` : checked.reason;
+  } else {
+    // Only the pending gate is known: the same checks, in less detail.
+    if (!view.pendingGate) return `Run "${view.workflowId}" is not waiting for a decision (${view.step})`;
+    if (input.gate && input.gate !== view.pendingGate) return `gate "${input.gate}" is not pending; the pending gate is "${view.pendingGate}"`;
+    if (input.decision === 'reject' && !input.feedback?.trim()) return 'a rejection needs feedback saying what to change';
+  }
   if (!view.pendingGate) return `Run "${view.workflowId}" is not waiting for a decision (${view.step})`;
-  if (input.gate && input.gate !== view.pendingGate) return `Gate "${input.gate}" is not pending; the pending gate is "${view.pendingGate}"`;
-  if (input.decision === 'reject' && !input.feedback?.trim()) return 'A rejection needs --feedback saying what to change';
   for (const s of queued) {
     const q = queuedDecision(s);
     if (q && (q.gate === undefined || q.gate === view.pendingGate)) {
@@ -55,22 +79,25 @@ export function refusal(view: RunView, input: DecideInput, queued: SignalEvent[]
   return undefined;
 }
 
-function payloadOf(input: DecideInput, gate: string): ApprovePayload | RejectPayload {
-  const p: RejectPayload = { gate, by: input.by, feedback: input.feedback ?? '', comment: input.comment };
-  if (input.decision === 'approve') delete (p as Partial<RejectPayload>).feedback;
-  if (p.comment === undefined) delete p.comment;
-  if (p.by === undefined) delete p.by;
-  return p;
+/** The signal payload, through the run's own parser: what it would refuse is refused here, with its reason. */
+function payloadOf(input: DecideInput, gate: string | undefined): ApprovePayload | RejectPayload {
+  const raw: Record<string, string> = gate ? { gate } : {};
+  if (input.by !== undefined) raw.by = input.by;
+  if (input.comment !== undefined) raw.comment = input.comment;
+  if (input.decision === 'reject') raw.feedback = input.feedback ?? '';
+  const parsed = input.decision === 'approve' ? parseApprove(raw) : parseReject(raw);
+  if (!parsed.ok) throw new AimlError('USAGE', parsed.reason);
+  return parsed.value;
 }
 
 /** Sends the decision to `target` (the workflow that owns the gate) and finds out what became of it. */
 export async function sendDecision(client: Client, view: RunView, input: DecideInput, opts: DecideOptions): Promise<DecisionOutcome> {
   const target = view.workflowId;
   const before = await fetchEvents(client, target);
-  const why = refusal(view, input, unprocessedSignals(before));
+  const payload = payloadOf(input, input.gate ?? view.pendingGate ?? undefined);
+  const why = refusal(view, input, unprocessedSignals(before), opts.gates);
   if (why) throw new AimlError(view.closeTime ? 'RUN_CLOSED' : 'DECISION_REFUSED', why);
   const gate = view.pendingGate!;
-  const payload = payloadOf(input, gate);
   const handle = client.workflow.getHandle(target);
   const sentAt = Date.now();
   if (input.decision === 'approve') await handle.signal(approveSignal, payload);

@@ -1,6 +1,6 @@
 import type { Client, WorkflowExecutionDescription, WorkflowExecutionInfo } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { RUN_MEMO_KEY, SA_PHASE, SA_STATUS, ZERO_USAGE, type RunMemo, type RunStatus } from '../contracts';
+import { RUN_MEMO_KEY, SA_PHASE, SA_STATUS, ZERO_USAGE, type GateSummary, type RunMemo, type RunStatus } from '../contracts';
 import { AimlError } from '../errors';
 import { closingFailure, fetchEvents, lastWorkflowTaskFailure } from './history';
 import { activityTrouble, failedTrouble, workflowTaskAttempt, workflowTaskTrouble, type Trouble } from './trouble';
@@ -22,6 +22,8 @@ export interface RunView {
   /** What is going wrong now (retries, a stuck workflow task) or why the run failed, in one line. */
   trouble: Trouble | null;
   children?: Record<string, string>;
+  /** Every gate round so far, as the run publishes them in its memo (absent from older runs). */
+  gates?: GateSummary[];
   startTime: string;
   closeTime: string | null;
   historyLength: number;
@@ -61,6 +63,7 @@ export function toRunView(info: Omit<WorkflowExecutionInfo, 'raw'>): RunView {
     error: memo.error ?? (status === 'failed' && !memo.error ? `run ${info.status.name.toLowerCase()}` : null),
     trouble: null,
     children: memo.children,
+    gates: memo.gates,
     startTime: info.startTime.toISOString(),
     closeTime: info.closeTime ? info.closeTime.toISOString() : null,
     historyLength: info.historyLength,
