@@ -3,6 +3,7 @@ import type { RunView } from '../client/run-view';
 import { isAimlError } from '../errors';
 import type { CliContext } from './context';
 import { decideAndReport } from './commands/decide';
+import { cleanText } from './inputs';
 import { formatRun } from './run-view';
 
 /**
@@ -34,7 +35,7 @@ export async function askAtGate(ctx: CliContext, view: RunView, say: (text: stri
       const answer = (await rl.question('[a]pprove, [r]eject with feedback, or [q]uit and leave it waiting? ')).trim().toLowerCase();
       if (answer === 'a' || answer === 'approve') return await decide('approve');
       if (answer === 'r' || answer === 'reject') {
-        const feedback = (await rl.question('What should change? ')).trim();
+        const feedback = cleanText(await rl.question('What should change? ')).trim();
         if (!feedback) {
           ctx.err('Feedback is needed for a rejection.');
           continue;

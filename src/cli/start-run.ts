@@ -1,5 +1,6 @@
 import type { WorkflowInputs, WorkflowType } from '../client/aiml-client';
 import type { CliContext } from './context';
+import { checkedInput } from './inputs';
 import { printJson } from './context';
 import { formatRun } from './run-view';
 import { stepLine } from './watch';
@@ -9,8 +10,9 @@ import { stepLine } from './watch';
  * `{workflowId}`), or with `--wait` its progress until it ends or waits for a decision.
  */
 export async function startRun<T extends WorkflowType>(ctx: CliContext, type: T, workflowId: string, input: WorkflowInputs[T], flags: { wait?: boolean; json?: boolean }): Promise<void> {
+  const checked = checkedInput(type, input);
   const aiml = await ctx.aiml();
-  await aiml.start(type, workflowId, input);
+  await aiml.start(type, workflowId, checked);
   if (!flags.wait) {
     if (flags.json) printJson(ctx, { workflowId });
     else ctx.out(workflowId);

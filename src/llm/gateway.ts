@@ -99,7 +99,7 @@ export class LlmGateway implements ChatModel {
       }
       return { content, model: served, finishReason, usage, latencyMs: performance.now() - started };
     } catch (err) {
-      throw classifyLlmError(err);
+      throw classifyLlmError(err, this.config.baseURL);
     }
   }
 }

@@ -21,6 +21,7 @@ export interface BuildFlags extends ApprovalFlags {
   id?: string;
   wait?: boolean;
   json?: boolean;
+  force?: boolean;
 }
 
 export function parseApproval(value: string | undefined, autoApprove?: boolean): BuildApproval {
@@ -53,6 +54,7 @@ export function addBuildOptions(cmd: Command): Command {
       .option('--model <model>', "LLM model for this run (default: the worker's AIML_MODEL)")
       .option('--kb <name>', 'knowledge base to retrieve context from')
       .option('--id <workflowId>', 'workflow id to use')
+      .option('--force', 'overwrite SPECS.md and the build report even if they were changed by hand')
       .option('--wait', 'follow progress until the run ends or waits for approval')
       .option('--json', 'machine-readable output'),
   );
@@ -104,6 +106,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
     }
     const input: BuildInput = { specPath, workspace, approval: parseApproval(flags.approve, flags.autoApprove), ...buildSettings(flags) };
     if (designRunId) input.designRunId = designRunId;
+    if (flags.force) input.force = true;
 
     await startRun(ctx, 'build', flags.id ?? buildWorkflowId(shortId()), input, flags);
   });

@@ -3,6 +3,7 @@ import type { DecisionOutcome } from '../../client/decisions';
 import type { DecideInput } from '../../contracts';
 import { AimlError } from '../../errors';
 import { type CliContext, printJson, whoAmI } from '../context';
+import { cleanText } from '../inputs';
 import { parseDuration } from '../options';
 
 /** How long `approve`/`reject` wait for a live worker to apply the decision before answering "queued". */
@@ -26,6 +27,8 @@ export function describeOutcome(o: DecisionOutcome): string {
   return `applied: ${d.decision === 'approve' ? 'Approved' : 'Rejected'} ${d.gate} (round ${d.round}) of ${o.workflowId} as ${d.by}`;
 }
 
+const clean = (text: string | undefined): string | undefined => (text === undefined ? undefined : cleanText(text));
+
 export function registerDecide(program: Command, ctx: CliContext): void {
   program
     .command('approve')
@@ -36,7 +39,7 @@ export function registerDecide(program: Command, ctx: CliContext): void {
     .option('--by <name>', 'who decides (default: AIML_USER or the OS user)')
     .option('--json', 'machine-readable output')
     .action(async (id: string, f: { gate?: string; comment?: string; by?: string; json?: boolean }) => {
-      await decideAndReport(ctx, id, { decision: 'approve', gate: f.gate, comment: f.comment, by: whoAmI(ctx.env, f.by) }, f.json);
+      await decideAndReport(ctx, id, { decision: 'approve', gate: f.gate, comment: clean(f.comment), by: whoAmI(ctx.env, f.by) }, f.json);
     });
   program
     .command('reject')
@@ -49,6 +52,6 @@ export function registerDecide(program: Command, ctx: CliContext): void {
     .option('--json', 'machine-readable output')
     .action(async (id: string, f: { gate?: string; comment?: string; by?: string; feedback: string; json?: boolean }) => {
       if (!f.feedback.trim()) throw new AimlError('USAGE', '--feedback must say what to change');
-      await decideAndReport(ctx, id, { decision: 'reject', gate: f.gate, comment: f.comment, feedback: f.feedback, by: whoAmI(ctx.env, f.by) }, f.json);
+      await decideAndReport(ctx, id, { decision: 'reject', gate: f.gate, comment: clean(f.comment), feedback: cleanText(f.feedback), by: whoAmI(ctx.env, f.by) }, f.json);
     });
 }

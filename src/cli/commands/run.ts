@@ -8,6 +8,7 @@ import { installRuntimeLogger, workerLogFile } from '../../temporal/runtime';
 import { buildDeps, createWorker } from '../../worker-factory';
 import { type CliContext, printJson } from '../context';
 import { askAtGate } from '../gate-prompt';
+import { checkedInput, cleanText } from '../inputs';
 import { connectWithRetry, ensureServer } from '../local-server';
 import { parseWorkspace, shortId } from '../options';
 import { addApprovalOptions, approvalPolicy, type ApprovalFlags } from './design';
@@ -18,6 +19,7 @@ interface RunFlags extends ApprovalFlags {
   workspace?: string;
   kb?: string;
   json?: boolean;
+  force?: boolean;
 }
 
 export function registerRun(program: Command, ctx: CliContext): void {
@@ -27,13 +29,16 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .argument('<brief>', 'what to design, in words')
     .option('--workspace <dir>', 'target repository (default: current directory)')
     .option('--kb <name>', 'knowledge base to retrieve context from')
+    .option('--force', 'overwrite SPECS.md even if it was changed by hand since aiml wrote it')
     .option('--json', 'print the final state of the run as JSON (progress stays on stderr)');
   addApprovalOptions(cmd).action(async (brief: string, flags: RunFlags) => {
     if (!llmConfigured(ctx.env)) throw new AimlError('CONFIG_MISSING', LLM_NOT_CONFIGURED);
     const llm = loadLlmConfig(ctx.env);
     if (!brief.trim()) throw new AimlError('USAGE', 'The brief is empty');
-    const input: DesignInput = { brief, workspace: parseWorkspace(flags.workspace, ctx.env.INIT_CWD ?? process.cwd()), approval: approvalPolicy(flags) };
-    if (flags.kb) input.kb = flags.kb;
+    const raw: DesignInput = { brief: cleanText(brief), workspace: parseWorkspace(flags.workspace, ctx.env.INIT_CWD ?? process.cwd()), approval: approvalPolicy(flags) };
+    if (flags.kb) raw.kb = flags.kb;
+    if (flags.force) raw.force = true;
+    const input = checkedInput('design', raw); // before a server or a worker is started
 
     const ui = (await ensureServer(ctx)) ?? `http://127.0.0.1:${loadDevServerConfig(ctx.env).uiPort}`;
     await connectWithRetry(ctx);
