@@ -94,6 +94,8 @@ export async function describeRun(client: Client, workflowId: string): Promise<R
     if (cause) {
       view.trouble = failedTrouble(cause);
       view.error = view.trouble.line;
+      // The workflow's own step line only knows the outermost failure ("Activity task failed").
+      view.step = cause.activity ? `failed in ${cause.activity}` : 'failed';
     }
   } else if (wftAttempt > 1) {
     view.trouble = workflowTaskTrouble(wftAttempt, lastWorkflowTaskFailure(await fetchEvents(client, workflowId)));
