@@ -7,6 +7,14 @@ import { sendDecision, type DecisionOutcome } from './decisions';
 import { describeRun, listRuns, type RunView } from './run-view';
 import { workflowTaskAttempt } from './trouble';
 
+/** Whether a failure (or one of its causes) is a gRPC deadline: nobody answered in time. */
+function isDeadline(err: unknown): boolean {
+  for (let e = err as { code?: number; message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.code === 4 || /deadline/i.test(String(e.message))) return true;
+  }
+  return false;
+}
+
 /** Each workflow type with the input it starts with. */
 export interface WorkflowInputs {
   design: DesignInput;
@@ -61,8 +69,7 @@ export class AimlClient {
     try {
       return await this.client.withDeadline(Date.now() + deadlineMs, () => this.client.workflow.getHandle(workflowId).query(stateQuery));
     } catch (err) {
-      const e = err as { code?: number; message?: string };
-      if (e?.code === 4 || /deadline/i.test(String(e?.message))) {
+      if (isDeadline(err)) {
         throw new AimlError('NO_WORKER_ANSWER', `No worker answered the state query for "${workflowId}" within ${Math.round(deadlineMs / 1000)}s: is "aiml worker" running?`);
       }
       throw err;

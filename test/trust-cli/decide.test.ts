@@ -54,6 +54,10 @@ test('no worker: approve is queued (exit 0), a reject after it is refused (exit 
   expect(twice.code).toBe(1);
   expect(twice.stdout).toBe('');
 
+  const full = await cli(['status', id, '--full'], env); // the state query needs a worker: said, with a deadline
+  expect(full.code).toBe(1);
+  expect(full.stderr.trim()).toBe(`aiml: No worker answered the state query for "${id}" within 5s: is "aiml worker" running?`);
+
   const waiting = await aiml.describe(id);
   expect(waiting).toMatchObject({ status: 'awaiting_approval', pendingGate: 'design/spec' }); // nothing applied yet
 
