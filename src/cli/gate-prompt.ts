@@ -1,7 +1,7 @@
 import readline from 'node:readline/promises';
 import type { RunView } from '../client/run-view';
 import { isAimlError } from '../errors';
-import type { CliContext } from './context';
+import { type CliContext, whoAmI } from './context';
 import { decideAndReport } from './commands/decide';
 import { cleanText } from './inputs';
 import { formatRun } from './run-view';
@@ -23,7 +23,7 @@ export async function askAtGate(ctx: CliContext, view: RunView, say: (text: stri
   const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
   const decide = async (decision: 'approve' | 'reject', feedback?: string): Promise<'decided'> => {
     try {
-      await decideAndReport(ctx, view.workflowId, { decision, gate: view.pendingGate ?? undefined, feedback, by: ctx.env.AIML_USER ?? undefined });
+      await decideAndReport(ctx, view.workflowId, { decision, gate: view.pendingGate ?? undefined, feedback, by: whoAmI(ctx.env) });
     } catch (err) {
       if (!isAimlError(err)) throw err;
       ctx.err(`Not applied: ${err.message}`); // decided elsewhere meanwhile, say: the run is followed again
