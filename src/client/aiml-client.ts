@@ -5,7 +5,6 @@ import { stateQuery, WORKFLOW_TYPES, type BuildInput, type DecideInput, type Des
 import { AimlError } from '../errors';
 import { sendDecision, type DecisionOutcome } from './decisions';
 import { describeRun, listRuns, type RunView } from './run-view';
-import { workflowTaskAttempt } from './trouble';
 
 /** Whether a failure (or one of its causes) is a gRPC deadline: nobody answered in time. */
 function isDeadline(err: unknown): boolean {
@@ -94,11 +93,10 @@ export class AimlClient {
   async decide(workflowId: string, input: DecideInput, opts: { waitMs?: number } = {}): Promise<DecisionOutcome> {
     const view = await this.describe(workflowId);
     const target = view.pendingGateWorkflowId && view.pendingGateWorkflowId !== workflowId ? await this.describe(view.pendingGateWorkflowId) : view;
-    const desc = await this.client.workflow.getHandle(target.workflowId).describe();
     const live = !target.closeTime && (await this.workerMayBeLive(target.taskQueue));
     // Gate rounds come from the memo; a run that does not publish them there is asked, if a worker may answer.
     const gates = target.gates ?? (live ? await this.query(target.workflowId, 3000).then((s) => s.gates, () => null) : null);
-    return sendDecision(this.client, target, input, { waitMs: opts.waitMs ?? 10_000, workerMayBeLive: live, workflowTaskAttempt: workflowTaskAttempt(desc), gates });
+    return sendDecision(this.client, target, input, { waitMs: opts.waitMs ?? 10_000, workerMayBeLive: live, workflowTaskAttempt: target.trouble?.kind === 'workflow_task_failing' ? (target.trouble.attempt ?? 2) : 0, gates });
   }
 
   /** Follows a run by polling describe(), reporting each change, until it ends (or waits at a gate). */

@@ -119,7 +119,10 @@ export async function sendDecision(client: Client, view: RunView, input: DecideI
     const events = await fetchEvents(client, target);
     const mine = signalsAfter(events, since).find((s) => s.name === DECISION_SIGNALS[input.decision] && JSON.stringify(s.payload) === wanted);
     if (mine) {
-      const earlier = signalsAfter(events, since).filter((s) => s.eventId < mine.eventId && queuedDecision(s));
+      const earlier = signalsAfter(events, since).filter((s) => {
+        const q = s.eventId < mine.eventId ? queuedDecision(s) : undefined;
+        return q && (q.gate === undefined || q.gate === gate);
+      });
       if (earlier.length) {
         const q = queuedDecision(earlier[0]!)!;
         throw new AimlError('DECISION_REFUSED', `Another decision reached gate "${gate}" first (${q.kind} by ${q.by ?? 'unknown'}); yours will be dropped`);
