@@ -1,5 +1,6 @@
 /** The one place for contracts shared by workflows, activities, the CLI and tests. */
 export * from './run';
+export * from './run-details';
 export * from './messages';
 export * from './design';
 export * from './build';

@@ -1,5 +1,6 @@
 /** Run state shared by every aiml workflow, the CLI and the tests. Plain data only. */
 import type { GateSummary } from './decision';
+import type { AnyRunDetails, RunDetailsByPhase } from './run-details';
 
 export type Phase = 'design' | 'build' | 'ship' | 'ingest';
 export type RunStatus = 'running' | 'awaiting_approval' | 'completed' | 'failed' | 'cancelled';
@@ -70,8 +71,9 @@ export interface IgnoredDecision {
   reason: string;
 }
 
-export interface RunState {
-  phase: Phase;
+/** A run's state; `RunState<'build'>` has the build's details typed, plain `RunState` any phase's. */
+export interface RunState<P extends Phase = Phase> {
+  phase: P;
   status: RunStatus;
   /** What the run is doing or waiting for, in words. */
   step: string;
@@ -87,8 +89,8 @@ export interface RunState {
   /** Files written into the workspace (absolute paths). */
   artifacts: string[];
   error: string | null;
-  /** Phase-specific detail (design round, build steps, ingest progress, child ids...). */
-  details: Record<string, unknown>;
+  /** Phase-specific detail (design round, build steps, child ids...), typed per phase. */
+  details: Phase extends P ? AnyRunDetails : RunDetailsByPhase[P];
 }
 
 /** Memo key under which every aiml workflow keeps a summary readable without a worker. */
