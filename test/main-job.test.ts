@@ -37,7 +37,7 @@ test('aiml run drafts, waits for a decision made elsewhere, writes SPECS.md and 
 
   const { client, close } = await testClient();
   try {
-    const workflowId = await waitFor(async () => /waiting for your decision/.test(stderr) ? /(design-[a-z0-9]+)/.exec(stderr)?.[1] : undefined, 'the gate', 90_000);
+    const workflowId = await waitFor(async () => /No terminal to ask on/.test(stderr) ? /(design-[a-z0-9]+)/.exec(stderr)?.[1] : undefined, 'the gate', 90_000); // the last line printed at the gate
     expect(stderr).toContain('Support assistant architecture main-job'); // the digest is shown at the gate
     expect(stderr).toContain(`aiml approve ${workflowId} --gate design/spec`);
     const runId = (await client.workflow.getHandle(workflowId).describe()).runId;
