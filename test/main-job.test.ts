@@ -20,7 +20,9 @@ afterAll(async () => {
 test('aiml run drafts, waits for a decision made elsewhere, writes SPECS.md and prints the final state', async () => {
   llm.enqueue(draftReply('main-job'));
   const workspace = tmpDir();
-  const env = aimlEnv({ AIML_TASK_QUEUE: uniqueId('main'), OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: 'sk-test', AIML_HOME: tmpDir('aiml-home-') });
+  const home = tmpDir('aiml-home-');
+  // INFO, so the worker surely logs: every line must land in the log file, none on the terminal.
+  const env = aimlEnv({ AIML_TASK_QUEUE: uniqueId('main'), OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: 'sk-test', AIML_HOME: home, AIML_LOG_LEVEL: 'INFO' });
   const root = path.resolve(__dirname, '..');
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'client.ts'), 'run', 'A helpdesk copilot', '--workspace', workspace, '--json'], {
     cwd: root,
@@ -35,7 +37,7 @@ test('aiml run drafts, waits for a decision made elsewhere, writes SPECS.md and 
 
   const { client, close } = await testClient();
   try {
-    const workflowId = await waitFor(async () => /waiting for your decision/.test(stderr) ? /(design-[a-z0-9]+)/.exec(stderr)?.[1] : undefined, 'the gate', 90_000);
+    const workflowId = await waitFor(async () => /No terminal to ask on/.test(stderr) ? /(design-[a-z0-9]+)/.exec(stderr)?.[1] : undefined, 'the gate', 90_000); // the last line printed at the gate
     expect(stderr).toContain('Support assistant architecture main-job'); // the digest is shown at the gate
     expect(stderr).toContain(`aiml approve ${workflowId} --gate design/spec`);
     const runId = (await client.workflow.getHandle(workflowId).describe()).runId;
@@ -45,6 +47,11 @@ test('aiml run drafts, waits for a decision made elsewhere, writes SPECS.md and 
     const final = JSON.parse(stdout);
     expect(final).toMatchObject({ workflowId, status: 'completed', artifacts: [path.join(workspace, 'SPECS.md')] });
     expect(fs.readFileSync(path.join(workspace, 'SPECS.md'), 'utf8')).toContain('AI/ML ARCHITECTURE DESIGN:');
+    const logs = fs.readdirSync(path.join(home, 'logs')).map((f) => path.join(home, 'logs', f));
+    expect(logs).toHaveLength(1);
+    expect(stderr).toContain(`Starting a worker (its logs: ${logs[0]})`);
+    expect(fs.readFileSync(logs[0]!, 'utf8')).toMatch(/\[INFO\] Worker state changed/);
+    expect(stderr).not.toMatch(/\[(INFO|WARN|ERROR)\]/);
   } finally {
     child.kill('SIGKILL');
     await close();

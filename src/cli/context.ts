@@ -2,6 +2,8 @@ import os from 'node:os';
 import type { Client } from '@temporalio/client';
 import { loadTemporalConfig, type TemporalConfig } from '../config';
 import { connectClient } from '../temporal/connection';
+import { AimlClient } from '../client/aiml-client';
+import { forTerminal } from './terminal';
 
 /** What every command gets: its environment, its output streams, and a lazily connected client. */
 export interface CliContext {
@@ -10,6 +12,8 @@ export interface CliContext {
   err: (text: string) => void;
   temporal(): TemporalConfig;
   client(): Promise<Client>;
+  /** The typed client facade over client(), on this environment's namespace and task queue. */
+  aiml(): Promise<AimlClient>;
   close(): Promise<void>;
   /** Exit code the command asks for (0 unless it sets one). */
   exitCode: number;
@@ -20,14 +24,19 @@ export function createContext(env: NodeJS.ProcessEnv = process.env, io?: { out?:
   let clientPromise: Promise<Client> | undefined;
   const ctx: CliContext = {
     env,
-    out: io?.out ?? ((t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`)),
-    err: io?.err ?? ((t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`)),
+    // Everything printed goes through forTerminal: no escape sequence from a brief or a model reaches the terminal.
+    out: (t) => (io?.out ?? ((s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`)))(forTerminal(t)),
+    err: (t) => (io?.err ?? ((s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`)))(forTerminal(t)),
     temporal: () => (config ??= loadTemporalConfig(env)),
     client: () =>
       (clientPromise ??= connectClient(ctx.temporal()).catch((err) => {
         clientPromise = undefined; // a later call may try again
         throw err;
       })),
+    async aiml() {
+      const { namespace, taskQueue } = ctx.temporal();
+      return new AimlClient(await ctx.client(), { namespace, taskQueue });
+    },
     async close() {
       if (clientPromise) {
         const c = await clientPromise.catch(() => undefined);

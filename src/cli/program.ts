@@ -15,6 +15,7 @@ import { registerWatch } from './commands/watch';
 import { registerWorker } from './commands/worker';
 import { createContext, type CliContext } from './context';
 import { describeError } from './handle-error';
+import { refuseEmptyOptions } from './inputs';
 
 type Register = (program: Command, ctx: CliContext) => void;
 
@@ -42,6 +43,7 @@ export function buildProgram(ctx: CliContext): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.out(s.trimEnd()), writeErr: (s) => ctx.err(s.trimEnd()), outputError: () => {} });
   for (const register of COMMANDS) register(program, ctx);
+  program.hook('preAction', (_program, action) => refuseEmptyOptions(action));
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ outputError: () => {} });
   return program;
 }

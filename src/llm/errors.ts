@@ -43,19 +43,30 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   429: 'LLM_RATE_LIMITED',
 };
 
-/** Converts whatever the openai SDK threw into an LlmError. Never includes the API key. */
-export function classifyLlmError(err: unknown): LlmError {
+/** The endpoint as it may be shown: no user info, query or fragment (they can carry credentials). */
+export function shownEndpoint(baseURL: string | undefined): string {
+  if (!baseURL) return 'https://api.openai.com/v1 (the default)';
+  try {
+    const u = new URL(baseURL);
+    return `${u.protocol}//${u.host}${u.pathname.replace(/\/$/, '')}`;
+  } catch {
+    return '(an invalid OPENAI_BASE_URL)';
+  }
+}
+
+/** Converts whatever the openai SDK threw into an LlmError, naming the endpoint. Never includes the API key. */
+export function classifyLlmError(err: unknown, baseURL?: string): LlmError {
   if (err instanceof LlmError) return err;
   const e = err as { status?: unknown; headers?: { get(name: string): string | null }; message?: unknown; name?: unknown };
   const message = typeof e?.message === 'string' ? e.message : String(err);
   if (typeof e?.status === 'number') {
     const status = e.status;
     const code = STATUS_CODES[status] ?? (status >= 500 ? 'LLM_SERVER_ERROR' : (`LLM_HTTP_${status}` as const));
-    const hint = status === 401 ? ' (check OPENAI_API_KEY)' : status === 404 ? ' (check OPENAI_BASE_URL and AIML_MODEL)' : '';
-    return new LlmError(code, `LLM endpoint answered ${status}: ${message}${hint}`, isRetryableStatus(status), status, parseRetryAfter(e.headers));
+    const hint = status === 401 ? ': check OPENAI_API_KEY' : status === 404 ? ': check OPENAI_BASE_URL and AIML_MODEL' : '';
+    return new LlmError(code, `LLM endpoint answered ${status} at ${shownEndpoint(baseURL)}${hint} (${message})`, isRetryableStatus(status), status, parseRetryAfter(e.headers));
   }
   const name = typeof e?.name === 'string' ? e.name : '';
   if (name === 'APIConnectionTimeoutError') return new LlmError('LLM_TIMEOUT', `LLM request timed out: ${message}`, true);
   if (name === 'APIUserAbortError' || name === 'AbortError') return new LlmError('LLM_ABORTED', 'LLM request was cancelled', true);
-  return new LlmError('LLM_CONNECTION', `LLM endpoint unreachable: ${message}`, true);
+  return new LlmError('LLM_CONNECTION', `LLM endpoint ${shownEndpoint(baseURL)} unreachable: ${message}: check OPENAI_BASE_URL`, true);
 }

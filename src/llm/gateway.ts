@@ -129,7 +129,7 @@ export class LlmGateway implements ChatModel {
       }
       return { content, toolCalls: calls.done(), model: served, finishReason, usage, latencyMs: performance.now() - started };
     } catch (err) {
-      throw classifyLlmError(err);
+      throw classifyLlmError(err, this.config.baseURL);
     }
   }
 }

@@ -1,10 +1,9 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { BUILD_APPROVALS, buildWorkflowId, WORKFLOW_TYPES, type BuildApproval, type BuildInput, type BuildLimits, type DesignResult } from '../../contracts';
+import { BUILD_APPROVALS, buildWorkflowId, type BuildApproval, type BuildInput, type BuildLimits, type DesignResult } from '../../contracts';
 import { AimlError } from '../../errors';
 import type { CliContext } from '../context';
 import { parsePositiveInt, parseWorkspace, shortId } from '../options';
-import { describeRun } from '../run-view';
 import { startRun } from '../start-run';
 import { addApprovalOptions, approvalPolicy, type ApprovalFlags } from './design';
 
@@ -22,6 +21,7 @@ export interface BuildFlags extends ApprovalFlags {
   id?: string;
   wait?: boolean;
   json?: boolean;
+  force?: boolean;
 }
 
 export function parseApproval(value: string | undefined, autoApprove?: boolean): BuildApproval {
@@ -54,6 +54,7 @@ export function addBuildOptions(cmd: Command): Command {
       .option('--model <model>', "LLM model for this run (default: the worker's AIML_MODEL)")
       .option('--kb <name>', 'knowledge base to retrieve context from')
       .option('--id <workflowId>', 'workflow id to use')
+      .option('--force', 'overwrite SPECS.md and the build report even if they were changed by hand')
       .option('--wait', 'follow progress until the run ends or waits for approval')
       .option('--json', 'machine-readable output'),
   );
@@ -61,11 +62,11 @@ export function addBuildOptions(cmd: Command): Command {
 
 /** The spec of a completed design run, and its workspace. */
 async function specFromDesign(ctx: CliContext, id: string): Promise<{ specPath: string; workspace: string }> {
-  const client = await ctx.client();
-  const view = await describeRun(client, id);
+  const aiml = await ctx.aiml();
+  const view = await aiml.describe(id);
   if (view.type !== 'design') throw new AimlError('USAGE', `--from ${id} is a ${view.type} run, not a design run`);
   if (view.status !== 'completed') throw new AimlError('USAGE', `--from ${id}: the design run is ${view.status}, not completed; approve its spec first`);
-  const result = (await client.workflow.getHandle(id).result()) as DesignResult;
+  const result = await aiml.result<DesignResult>(id);
   return { specPath: result.specPath, workspace: path.dirname(result.specPath) };
 }
 
@@ -105,7 +106,8 @@ export function registerBuild(program: Command, ctx: CliContext): void {
     }
     const input: BuildInput = { specPath, workspace, approval: parseApproval(flags.approve, flags.autoApprove), ...buildSettings(flags) };
     if (designRunId) input.designRunId = designRunId;
+    if (flags.force) input.force = true;
 
-    await startRun(ctx, WORKFLOW_TYPES.build, flags.id ?? buildWorkflowId(shortId()), input, flags);
+    await startRun(ctx, 'build', flags.id ?? buildWorkflowId(shortId()), input, flags);
   });
 }

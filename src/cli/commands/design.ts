@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { designWorkflowId, WORKFLOW_TYPES, type ApprovalPolicy, type DesignInput } from '../../contracts';
+import { designWorkflowId, type ApprovalPolicy, type DesignInput } from '../../contracts';
 import { AimlError } from '../../errors';
 import type { CliContext } from '../context';
 import { parseDuration, parsePositiveInt, parseWorkspace, shortId } from '../options';
+import { cleanText } from '../inputs';
 import { startRun } from '../start-run';
 
 export interface ApprovalFlags {
@@ -40,6 +41,7 @@ interface DesignFlags extends ApprovalFlags {
   model?: string;
   id?: string;
   maxRevisions?: string;
+  force?: boolean;
 }
 
 export function registerDesign(program: Command, ctx: CliContext): void {
@@ -52,14 +54,16 @@ export function registerDesign(program: Command, ctx: CliContext): void {
     .option('--model <model>', 'LLM model for this run (default: the worker\'s AIML_MODEL)')
     .option('--max-revisions <n>', 'rejections allowed before the run fails (default 5)')
     .option('--id <workflowId>', 'workflow id to use (default: design-<random>)')
+    .option('--force', 'overwrite SPECS.md even if it was changed by hand since aiml wrote it')
     .option('--wait', 'follow progress until the run ends or waits for approval')
     .option('--json', 'machine-readable output');
   addApprovalOptions(cmd).action(async (brief: string, flags: DesignFlags) => {
     if (!brief.trim()) throw new AimlError('USAGE', 'The brief is empty');
-    const input: DesignInput = { brief, workspace: parseWorkspace(flags.workspace), approval: approvalPolicy(flags) };
+    const input: DesignInput = { brief: cleanText(brief), workspace: parseWorkspace(flags.workspace), approval: approvalPolicy(flags) };
+    if (flags.force) input.force = true;
     if (flags.kb) input.kb = flags.kb;
     if (flags.model) input.model = flags.model;
     if (flags.maxRevisions) input.maxRevisions = parsePositiveInt('--max-revisions', flags.maxRevisions);
-    await startRun(ctx, WORKFLOW_TYPES.design, flags.id ?? designWorkflowId(shortId()), input, flags);
+    await startRun(ctx, 'design', flags.id ?? designWorkflowId(shortId()), input, flags);
   });
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { stateQuery, type BuildStepState, type RunState } from '../../contracts';
+import { type BuildStepState, type RunState } from '../../contracts';
 import { netChanges } from '../../build/net-changes';
 import { AimlError } from '../../errors';
 import { stateDir } from '../../paths';
@@ -9,8 +9,6 @@ import { renderDiff } from '../../workspace/diff';
 import { Journal } from '../../workspace/journal';
 import { type CliContext, printJson } from '../context';
 import { parsePositiveInt } from '../options';
-import { describeRun } from '../run-view';
-import { hasWorker } from './decide';
 
 export interface StepDiff {
   n: number;
@@ -59,13 +57,10 @@ export function registerDiff(program: Command, ctx: CliContext): void {
       const step = flags.step ? parsePositiveInt('--step', flags.step) : undefined;
       const home = stateDir(ctx.env);
       const blobs = new BlobStore(path.join(home, 'blobs'));
-      const client = await ctx.client();
-      const view = await describeRun(client, id);
+      const aiml = await ctx.aiml();
+      const view = await aiml.describe(id);
       if (view.type !== 'build') throw new AimlError('USAGE', `${id} is a ${view.type} run; diff works on build runs${view.children?.build ? ` (its build is ${view.children.build})` : ''}`);
-      const handle = client.workflow.getHandle(id);
-      const state = (await hasWorker(client, ctx.temporal().namespace, (await handle.describe()).taskQueue))
-        ? await client.withDeadline(Date.now() + 3000, () => handle.query(stateQuery)).catch(() => undefined)
-        : undefined;
+      const state = (await aiml.workerMayBeLive(view.taskQueue)) ? await aiml.query(id, 3000).catch(() => undefined) : undefined;
       // With no worker to answer, what was applied is still in the local journal.
       const source: 'state' | 'journal' = state ? 'state' : 'journal';
       const diffs = state ? fromState(state, blobs, step) : fromJournal(home, blobs, id, step);

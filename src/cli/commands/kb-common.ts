@@ -1,12 +1,11 @@
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
-import { ingestProgressQuery, ingestWorkflowId, WORKFLOW_TYPES, type IngestInput, type IngestProgress } from '../../contracts';
+import { ingestProgressQuery, ingestWorkflowId, type IngestInput, type IngestProgress } from '../../contracts';
 import { AimlError, toErrorCode } from '../../errors';
 import { stateDir } from '../../paths';
 import { loadRagConfig } from '../../rag/config';
 import { createEmbedder, KbRegistry } from '../../rag/registry';
 import type { CliContext } from '../context';
-import { hasWorker } from './decide';
 
 /** The knowledge bases of this state folder, with this environment's embedding model and store. */
 export function kbRegistry(ctx: CliContext): KbRegistry {
@@ -43,14 +42,10 @@ function bar(p: IngestProgress, width = 24): string {
  * until it ends. A failed sync becomes one clear error line: the root cause's message.
  */
 export async function runIngest(ctx: CliContext, input: IngestInput, opts: { quiet: boolean }): Promise<IngestProgress> {
-  const client = await ctx.client();
-  const handle = await client.workflow.start(WORKFLOW_TYPES.ingest, {
-    taskQueue: ctx.temporal().taskQueue,
-    workflowId: ingestWorkflowId(input.kb),
-    args: [input],
-    workflowIdConflictPolicy: 'USE_EXISTING', // a sync already running for this knowledge base is joined
-  });
-  if (!(await hasWorker(client, ctx.temporal().namespace, ctx.temporal().taskQueue))) {
+  const aiml = await ctx.aiml();
+  // A sync already running for this knowledge base is joined.
+  const handle = await aiml.start('ingest', ingestWorkflowId(input.kb), input, { joinExisting: true });
+  if (!(await aiml.workerMayBeLive(ctx.temporal().taskQueue))) {
     ctx.err(`No worker is polling task queue "${ctx.temporal().taskQueue}" yet: the sync runs once one does (start it with "aiml worker").`);
   }
   const tty = !opts.quiet && process.stderr.isTTY;

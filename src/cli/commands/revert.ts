@@ -6,7 +6,6 @@ import { stateDir } from '../../paths';
 import { BlobStore } from '../../storage/blob-store';
 import { type CliContext, printJson } from '../context';
 import { parsePositiveInt } from '../options';
-import { describeRun } from '../run-view';
 
 export function registerRevert(program: Command, ctx: CliContext): void {
   program
@@ -18,7 +17,7 @@ export function registerRevert(program: Command, ctx: CliContext): void {
     .option('--json', 'machine-readable output')
     .action(async (id: string, flags: { step?: string; force?: boolean; json?: boolean }) => {
       const step = flags.step ? parsePositiveInt('--step', flags.step) : undefined;
-      const view = await describeRun(await ctx.client(), id);
+      const view = await (await ctx.aiml()).describe(id);
       if (view.type !== 'build') throw new AimlError('USAGE', `${id} is a ${view.type} run; revert works on build runs${view.children?.build ? ` (its build is ${view.children.build})` : ''}`);
       if (view.status === 'running') {
         throw new AimlError('RUN_ACTIVE', `${id} is still working (${view.step}); wait until it waits for approval or ends, or cancel it (aiml cancel ${id})`);

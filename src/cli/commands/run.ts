@@ -1,89 +1,25 @@
-import readline from 'node:readline/promises';
 import type { Command } from 'commander';
-import type { Client } from '@temporalio/client';
 import { llmConfigured, LLM_NOT_CONFIGURED, loadDevServerConfig, loadLlmConfig } from '../../config';
-import { designWorkflowId, stateQuery, WORKFLOW_TYPES, type DesignInput } from '../../contracts';
+import { designWorkflowId, type DesignInput } from '../../contracts';
 import { AimlError, errorMessage } from '../../errors';
 import { stateDir } from '../../paths';
 import { connectWorker } from '../../temporal/connection';
-import { planDevServer, portOpen, startDevServer } from '../../temporal/dev-server';
-import { ensureTemporalBinary } from '../../temporal/install';
-import { installRuntimeLogger } from '../../temporal/runtime';
+import { installRuntimeLogger, workerLogFile } from '../../temporal/runtime';
 import { buildDeps, createWorker } from '../../worker-factory';
 import { type CliContext, printJson } from '../context';
+import { askAtGate } from '../gate-prompt';
+import { checkedInput, cleanText } from '../inputs';
+import { connectWithRetry, ensureServer } from '../local-server';
 import { parseWorkspace, shortId } from '../options';
-import { decide } from './decide';
 import { addApprovalOptions, approvalPolicy, type ApprovalFlags } from './design';
-import { formatRun, type RunView } from '../run-view';
-import { followRun, stepLine } from '../watch';
-
-const LOCAL = /^(127\.0\.0\.1|localhost|\[::1\]):\d+$/;
-
-/** Makes sure a Temporal server answers: starts the local dev server (detached, persistent) if none does. */
-async function ensureServer(ctx: CliContext): Promise<string | undefined> {
-  const { address } = ctx.temporal();
-  if (await portOpen(address)) return undefined;
-  if (!LOCAL.test(address)) throw new AimlError('TEMPORAL_UNREACHABLE', `Cannot reach Temporal at ${address}; check TEMPORAL_ADDRESS`);
-  const dev = loadDevServerConfig(ctx.env);
-  dev.port = Number(address.slice(address.lastIndexOf(':') + 1));
-  const plan = planDevServer(ensureTemporalBinary(ctx.env, ctx.err), dev);
-  const logFile = `${dev.stateDir}/dev-server.log`;
-  await startDevServer(plan, { detached: true, logFile });
-  ctx.err(`Started the Temporal dev server in the background: gRPC ${plan.address}, UI ${plan.uiUrl} (log: ${logFile}; db: ${plan.dbFile})`);
-  return plan.uiUrl;
-}
-
-async function connectWithRetry(ctx: CliContext): Promise<Client> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      const client = await ctx.client();
-      await client.workflowService.getSystemInfo({});
-      return client;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  }
-}
-
-async function askAtGate(ctx: CliContext, client: Client, view: RunView, say: (text: string) => void): Promise<'decided' | 'leave'> {
-  const state = await client.workflow.getHandle(view.pendingGateWorkflowId ?? view.workflowId).query(stateQuery);
-  const digest = typeof state.details.digest === 'string' ? state.details.digest : '';
-  say(`\n--- ${view.pendingGate} is waiting for your decision ---\n${digest}\n`);
-  if (!process.stdin.isTTY) {
-    say(formatRun(view));
-    say('(No terminal to ask on: decide from another shell with the commands above; this process keeps the worker running.)');
-    return 'leave';
-  }
-  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    for (;;) {
-      const answer = (await rl.question('[a]pprove, [r]eject with feedback, or [q]uit and leave it waiting? ')).trim().toLowerCase();
-      if (answer === 'a' || answer === 'approve') {
-        await decide(ctx, view.workflowId, { decision: 'approve', gate: view.pendingGate ?? undefined, by: ctx.env.AIML_USER ?? undefined });
-        return 'decided';
-      }
-      if (answer === 'r' || answer === 'reject') {
-        const feedback = (await rl.question('What should change? ')).trim();
-        if (!feedback) {
-          ctx.err('Feedback is needed for a rejection.');
-          continue;
-        }
-        await decide(ctx, view.workflowId, { decision: 'reject', gate: view.pendingGate ?? undefined, feedback, by: ctx.env.AIML_USER ?? undefined });
-        return 'decided';
-      }
-      if (answer === 'q' || answer === 'quit') return 'leave';
-    }
-  } finally {
-    rl.close();
-  }
-}
+import { formatRun } from '../run-view';
+import { stepLine } from '../watch';
 
 interface RunFlags extends ApprovalFlags {
   workspace?: string;
   kb?: string;
   json?: boolean;
+  force?: boolean;
 }
 
 export function registerRun(program: Command, ctx: CliContext): void {
@@ -93,32 +29,37 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .argument('<brief>', 'what to design, in words')
     .option('--workspace <dir>', 'target repository (default: current directory)')
     .option('--kb <name>', 'knowledge base to retrieve context from')
+    .option('--force', 'overwrite SPECS.md even if it was changed by hand since aiml wrote it')
     .option('--json', 'print the final state of the run as JSON (progress stays on stderr)');
   addApprovalOptions(cmd).action(async (brief: string, flags: RunFlags) => {
     if (!llmConfigured(ctx.env)) throw new AimlError('CONFIG_MISSING', LLM_NOT_CONFIGURED);
     const llm = loadLlmConfig(ctx.env);
     if (!brief.trim()) throw new AimlError('USAGE', 'The brief is empty');
-    const input: DesignInput = { brief, workspace: parseWorkspace(flags.workspace, ctx.env.INIT_CWD ?? process.cwd()), approval: approvalPolicy(flags) };
-    if (flags.kb) input.kb = flags.kb;
+    const raw: DesignInput = { brief: cleanText(brief), workspace: parseWorkspace(flags.workspace, ctx.env.INIT_CWD ?? process.cwd()), approval: approvalPolicy(flags) };
+    if (flags.kb) raw.kb = flags.kb;
+    if (flags.force) raw.force = true;
+    const input = checkedInput('design', raw); // before a server or a worker is started
 
     const ui = (await ensureServer(ctx)) ?? `http://127.0.0.1:${loadDevServerConfig(ctx.env).uiPort}`;
-    const client = await connectWithRetry(ctx);
+    await connectWithRetry(ctx);
+    const aiml = await ctx.aiml();
     const temporal = ctx.temporal();
-    ctx.err('Starting a worker...');
-    installRuntimeLogger(ctx.env);
+    // The worker shares this terminal with the prompt: its logs go to a file, named here once.
+    const logs = installRuntimeLogger(ctx.env, { file: workerLogFile(stateDir(ctx.env)) });
+    ctx.err(`Starting a worker${logs ? ` (its logs: ${logs})` : ''}...`);
     const connection = await connectWorker(temporal);
     const worker = await createWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, deps: buildDeps(llm, stateDir(ctx.env)) });
     const running = worker.run();
     try {
       const workflowId = designWorkflowId(shortId());
-      const handle = await client.workflow.start(WORKFLOW_TYPES.design, { taskQueue: temporal.taskQueue, workflowId, args: [input] });
+      const handle = await aiml.start('design', workflowId, input);
       // The UI's workflow page wants the run id too.
       const page = `${ui}/namespaces/${temporal.namespace}/workflows/${workflowId}/${handle.firstExecutionRunId}/history`;
       ctx.err(`Design run ${workflowId} started — follow it in the Temporal UI: ${page}`);
       let interactive = true;
       for (;;) {
-        const view = await followRun(client, workflowId, { onStep: (v) => ctx.err(stepLine(v)), throughGates: !interactive });
-        if (view.status !== 'awaiting_approval') {
+        const view = await aiml.watch(workflowId, { onChange: (v) => ctx.err(stepLine(v)), throughGates: !interactive });
+        if (view.status !== 'awaiting_approval' || view.trouble?.kind === 'workflow_task_failing') {
           if (view.status !== 'completed') ctx.exitCode = 1;
           if (flags.json) {
             printJson(ctx, view);
@@ -128,7 +69,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
           if (view.status === 'completed') ctx.out(`\nNext: build it with "aiml build --from ${workflowId}" (with a worker running: "aiml worker").`);
           break;
         }
-        if ((await askAtGate(ctx, client, view, flags.json ? ctx.err : ctx.out)) === 'leave') {
+        if ((await askAtGate(ctx, view, flags.json ? ctx.err : ctx.out)) === 'leave') {
           if (process.stdin.isTTY) {
             if (flags.json) printJson(ctx, view);
             else ctx.out(`Left ${workflowId} waiting. Decide later with "aiml approve ${workflowId}" (run "aiml worker" to keep it moving).`);

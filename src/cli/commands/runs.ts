@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { type CliContext, printJson } from '../context';
 import { parsePositiveInt, parseRunStatus } from '../options';
-import { listRuns } from '../run-view';
 
 export function registerRuns(program: Command, ctx: CliContext): void {
   program
@@ -13,7 +12,7 @@ export function registerRuns(program: Command, ctx: CliContext): void {
     .action(async (flags: { status?: string; limit?: string; json?: boolean }) => {
       const status = flags.status ? parseRunStatus(flags.status) : undefined;
       const limit = flags.limit ? parsePositiveInt('--limit', flags.limit) : 50;
-      const runs = await listRuns(await ctx.client(), { status, limit });
+      const runs = await (await ctx.aiml()).list({ status, limit });
       if (flags.json) return printJson(ctx, runs);
       if (!runs.length) return ctx.out('No runs.');
       for (const r of runs) ctx.out(`${r.workflowId.padEnd(28)} ${r.phase.padEnd(7)} ${r.status.padEnd(18)} ${r.pendingGate ?? ''}`);

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { shipWorkflowId, WORKFLOW_TYPES, type ShipInput } from '../../contracts';
+import { shipWorkflowId, type ShipInput } from '../../contracts';
 import { AimlError } from '../../errors';
 import type { CliContext } from '../context';
 import { parseWorkspace, shortId } from '../options';
+import { cleanText } from '../inputs';
 import { startRun } from '../start-run';
 import { addBuildOptions, buildSettings, parseApproval, type BuildFlags } from './build';
 
@@ -17,12 +18,13 @@ export function registerShip(program: Command, ctx: CliContext): void {
     const approval = parseApproval(flags.approve, flags.autoApprove);
     const settings = buildSettings(flags);
     const input: ShipInput = {
-      brief,
+      brief: cleanText(brief),
       workspace: parseWorkspace(flags.workspace),
       designApproval: { ...settings.gatePolicy, mode: approval === 'none' ? 'auto' : 'manual' },
       buildApproval: approval,
       ...settings,
     };
-    await startRun(ctx, WORKFLOW_TYPES.ship, flags.id ?? shipWorkflowId(shortId()), input, flags);
+    if (flags.force) input.force = true;
+    await startRun(ctx, 'ship', flags.id ?? shipWorkflowId(shortId()), input, flags);
   });
 }

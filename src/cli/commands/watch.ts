@@ -1,18 +1,18 @@
 import type { Command } from 'commander';
 import { type CliContext, printJson } from '../context';
 import { formatRun } from '../run-view';
-import { followRun, stepLine } from '../watch';
+import { stepLine } from '../watch';
 
 export function registerWatch(program: Command, ctx: CliContext): void {
   program
     .command('watch')
-    .description('Follow a run\'s progress until it ends or waits for a decision')
+    .description("Follow a run's progress (with retries and their causes) until it ends, waits for a decision or is stuck")
     .argument('<id>', 'workflow id')
     .option('--json', 'print the final state as JSON')
     .action(async (id: string, flags: { json?: boolean }) => {
-      const view = await followRun(await ctx.client(), id, { onStep: flags.json ? undefined : (v) => ctx.out(stepLine(v)) });
+      const view = await (await ctx.aiml()).watch(id, { onChange: flags.json ? undefined : (v) => ctx.out(stepLine(v)) });
       if (flags.json) printJson(ctx, view);
       else ctx.out(formatRun(view));
-      if (view.status === 'failed' || view.status === 'cancelled') ctx.exitCode = 1;
+      if (view.status === 'failed' || view.status === 'cancelled' || view.trouble?.kind === 'workflow_task_failing') ctx.exitCode = 1;
     });
 }

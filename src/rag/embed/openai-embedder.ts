@@ -52,7 +52,7 @@ export class OpenAiEmbedder implements EmbeddingProvider {
         );
         data = res.data as { embedding: number[]; index: number }[];
       } catch (err) {
-        throw classifyLlmError(err);
+        throw classifyLlmError(err, this.config.baseURL);
       }
       for (const d of [...data].sort((a, b) => a.index - b.index)) {
         const v = l2normalize(Float32Array.from(d.embedding));

@@ -1,0 +1,129 @@
+import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
+import { stateQuery, WORKFLOW_TYPES, type BuildInput, type DecideInput, type DesignInput, type IngestInput, type RunState, type RunStatus, type ShipInput } from '../contracts';
+import { AimlError } from '../errors';
+import { sendDecision, type DecisionOutcome } from './decisions';
+import { describeRun, listRuns, type RunView } from './run-view';
+
+/** Whether a failure (or one of its causes) is a gRPC deadline: nobody answered in time. */
+function isDeadline(err: unknown): boolean {
+  for (let e = err as { code?: number; message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.code === 4 || /deadline/i.test(String(e.message))) return true;
+  }
+  return false;
+}
+
+/** Each workflow type with the input it starts with. */
+export interface WorkflowInputs {
+  design: DesignInput;
+  build: BuildInput;
+  ship: ShipInput;
+  ingest: IngestInput;
+}
+export type WorkflowType = keyof WorkflowInputs;
+
+const FINAL = new Set<RunStatus>(['completed', 'failed', 'cancelled']);
+/** A poller seen this recently may still be there (long polls last about a minute). */
+const POLLER_FRESH_MS = 90_000;
+
+export interface WatchOptions {
+  onChange?: (view: RunView) => void;
+  /** Keep following while the run waits at a gate (default: return there). */
+  throughGates?: boolean;
+  intervalMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * The typed client every CLI command and test uses: start (typed by workflow), describe, decide,
+ * query with a deadline, list, watch, cancel. Reads need no worker: they come from describe(),
+ * the memo and the history.
+ */
+export class AimlClient {
+  constructor(
+    readonly client: Client,
+    readonly opts: { namespace: string; taskQueue: string },
+  ) {}
+
+  async start<T extends WorkflowType>(type: T, workflowId: string, input: WorkflowInputs[T], extra: { joinExisting?: boolean } = {}): Promise<WorkflowHandleWithFirstExecutionRunId> {
+    return this.client.workflow.start(WORKFLOW_TYPES[type], {
+      taskQueue: this.opts.taskQueue,
+      workflowId,
+      args: [input],
+      ...(extra.joinExisting ? { workflowIdConflictPolicy: 'USE_EXISTING' as const } : {}),
+    });
+  }
+
+  describe(workflowId: string): Promise<RunView> {
+    return describeRun(this.client, workflowId);
+  }
+
+  list(opts: { status?: RunStatus; limit?: number } = {}): Promise<RunView[]> {
+    return listRuns(this.client, opts);
+  }
+
+  /** The run's full state from its worker; fails with a clear message when none answers by the deadline. */
+  async query(workflowId: string, deadlineMs = 5000): Promise<RunState> {
+    try {
+      return await this.client.withDeadline(Date.now() + deadlineMs, () => this.client.workflow.getHandle(workflowId).query(stateQuery));
+    } catch (err) {
+      if (isDeadline(err)) {
+        throw new AimlError('NO_WORKER_ANSWER', `No worker answered the state query for "${workflowId}" within ${Math.round(deadlineMs / 1000)}s: is "aiml worker" running?`);
+      }
+      throw err;
+    }
+  }
+
+  /** Whether a worker may be polling `taskQueue` now (a poller seen in the last ~90 s). */
+  async workerMayBeLive(taskQueue: string): Promise<boolean> {
+    const res = await this.client.workflowService.describeTaskQueue({
+      namespace: this.opts.namespace,
+      taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    });
+    const now = Date.now();
+    return (res.pollers ?? []).some((p) => now - (optionalTsToMs(p.lastAccessTime) ?? 0) < POLLER_FRESH_MS);
+  }
+
+  /**
+   * Decides the pending gate of `workflowId` (routed to the child that owns it, for `ship`). Answers
+   * "applied" or "queued"; throws when the decision would be dropped.
+   */
+  async decide(workflowId: string, input: DecideInput, opts: { waitMs?: number } = {}): Promise<DecisionOutcome> {
+    const view = await this.describe(workflowId);
+    const target = view.pendingGateWorkflowId && view.pendingGateWorkflowId !== workflowId ? await this.describe(view.pendingGateWorkflowId) : view;
+    const live = !target.closeTime && (await this.workerMayBeLive(target.taskQueue));
+    // Gate rounds come from the memo; a run that does not publish them there is asked, if a worker may answer.
+    const gates = target.gates ?? (live ? await this.query(target.workflowId, 3000).then((s) => s.gates, () => null) : null);
+    return sendDecision(this.client, target, input, { waitMs: opts.waitMs ?? 10_000, workerMayBeLive: live, workflowTaskAttempt: target.trouble?.kind === 'workflow_task_failing' ? (target.trouble.attempt ?? 2) : 0, gates });
+  }
+
+  /** Follows a run by polling describe(), reporting each change, until it ends (or waits at a gate). */
+  async watch(workflowId: string, opts: WatchOptions = {}): Promise<RunView> {
+    let last = '';
+    for (;;) {
+      const view = await this.describe(workflowId);
+      const key = `${view.status}|${view.step}|${view.pendingGate}|${view.trouble?.line ?? ''}`;
+      if (key !== last) {
+        last = key;
+        opts.onChange?.(view);
+      }
+      if (FINAL.has(view.status)) return view;
+      if (view.status === 'awaiting_approval' && !opts.throughGates) return view;
+      if (view.trouble?.kind === 'workflow_task_failing' && !opts.throughGates) return view; // it cannot move by itself
+      if (opts.signal?.aborted) return view;
+      await new Promise((r) => setTimeout(r, opts.intervalMs ?? 400));
+    }
+  }
+
+  async cancel(workflowId: string): Promise<void> {
+    const view = await this.describe(workflowId);
+    if (view.closeTime) throw new AimlError('RUN_CLOSED', `Run "${workflowId}" already ended (${view.status}); nothing to cancel`);
+    await this.client.workflow.getHandle(workflowId).cancel();
+  }
+
+  result<R>(workflowId: string): Promise<R> {
+    return this.client.workflow.getHandle(workflowId).result() as Promise<R>;
+  }
+}

@@ -1,0 +1,47 @@
+import fs from 'node:fs';
+import { LIMITS } from '../../src/contracts';
+import { forTerminal } from '../../src/cli/terminal';
+import { tmpDir } from '../support/env';
+import { aimlEnv } from '../support/processes';
+import { cli } from './cli';
+
+/** Bad input at the CLI's edge: refused with a specific message before anything starts; nothing raw reaches the terminal. */
+
+const unreachable = (): NodeJS.ProcessEnv => aimlEnv({ TEMPORAL_ADDRESS: '127.0.0.1:1', AIML_HOME: tmpDir('aiml-home-'), OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: 'http://127.0.0.1:1/v1' });
+
+test.each([
+  [['design', 'x', '--workspace', ''], '--workspace must not be empty'],
+  [['design', 'x', '--kb', ''], '--kb must not be empty'],
+  [['ship', 'x', '--model', ' '], '--model must not be empty'],
+  [['run', 'x', '--workspace', ''], '--workspace must not be empty'],
+  [['approve', 'design-x', '--by', ''], '--by must not be empty'],
+  [['reject', 'design-x', '--feedback', ''], '--feedback must not be empty'],
+  [['runs', '--status', ''], '--status must not be empty'],
+])('%j is refused: %s', async (args, message) => {
+  const r = await cli(args, unreachable());
+  expect(r.code).toBe(2);
+  expect(r.stderr.trim()).toBe(`aiml: ${message}`);
+});
+
+test('--check "" still means "no check" (the one option whose empty value means something)', async () => {
+  const r = await cli(['build', '--spec', 'SPECS.md', '--check', '', '--workspace', '/nonexistent/dir'], unreachable());
+  expect(r.stderr).toMatch(/--workspace \/nonexistent\/dir does not exist/); // got past the empty-option check
+});
+
+test('a brief over the limit is refused before a server or worker is touched', async () => {
+  const env = unreachable();
+  const brief = 'x'.repeat(LIMITS.briefChars + 1);
+  for (const cmd of ['design', 'run', 'ship']) {
+    const r = await cli([cmd, brief, '--workspace', tmpDir()], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`aiml: Refused before starting: ${cmd === 'ship' ? 'ship' : 'design'} input: "brief" is too long: ${LIMITS.briefChars + 1} characters, at most ${LIMITS.briefChars}`);
+  }
+  expect(fs.readdirSync(env.AIML_HOME!)).toEqual([]); // no server started, no tools installed
+});
+
+test('terminal output carries no control characters or escape sequences, whatever was typed', async () => {
+  expect(forTerminal('a\u001b[2J\u001b]0;owned\u0007b\u0000c\u0007\td\r\ne\u009b31m')).toBe('ab' + 'c\td\ne');
+  const r = await cli(['status', 'design-\u001b[31mred\u001b[0m\u0007'], aimlEnv({ AIML_HOME: tmpDir('aiml-home-') }));
+  expect(r.code).toBe(1);
+  expect(r.stderr).toBe('aiml: No run with id "design-red"\n');
+});
