@@ -9,6 +9,7 @@ import { AimlError, isAimlError } from '../errors';
 import { chatStructured } from '../llm/structured';
 import { applyChanges, conflictMessage, currentHash, type Conflict, type PlannedChange } from '../workspace/apply';
 import { runCheck, truncateMiddle } from '../workspace/check';
+import { summarizeRedactions, type RedactionSummary } from '../contracts/security';
 import { diffStat, renderDiff } from '../workspace/diff';
 import { formatProblems, prepareEdits } from '../workspace/edits';
 import { Journal } from '../workspace/journal';
@@ -46,10 +47,14 @@ export interface Proposal {
   files: ProposalFile[];
 }
 
-export type GenerateStepOutput =
+export type GenerateStepOutput = (
   | { kind: 'proposal'; proposalRef: string; diffRef: string; files: { path: string; change: ProposalFile['change'] }[]; stat: { added: number; removed: number }; summary: string; usage: Usage }
   | { kind: 'refused'; problems: string; usage: Usage }
-  | { kind: 'conflict'; conflicts: Conflict[]; message: string; usage: Usage };
+  | { kind: 'conflict'; conflicts: Conflict[]; message: string; usage: Usage }
+) & {
+  /** Credentials removed from the step's context (rules and places, never values). */
+  redactions?: RedactionSummary;
+};
 
 export interface ApplyStepInput {
   workflowId: string;
@@ -89,6 +94,7 @@ export function buildStepActivities(deps: ActivityDeps) {
   /** Runs the check command; the whole output goes to the blob store, a short excerpt to history. */
   const check = async (workspace: string, command: string, timeoutMs: number, signal: AbortSignal): Promise<StepCheck> => {
     const res = await runCheck({ workspace, command, timeoutMs, signal });
+    const redactions = summarizeRedactions(res.redactions);
     const header = `$ ${command}\n[exit ${res.exitCode ?? res.signal}${res.timedOut ? ', timed out' : ''}${res.truncated ? ', output truncated' : ''}, ${res.durationMs} ms]\n`;
     return {
       passed: res.passed,
@@ -96,6 +102,7 @@ export function buildStepActivities(deps: ActivityDeps) {
       timedOut: res.timedOut,
       excerpt: truncateMiddle(res.output.trim(), 1500),
       outputRef: deps.blobs.put(header + res.output),
+      ...(redactions ? { redactions } : {}),
     };
   };
 
@@ -121,6 +128,8 @@ export function buildStepActivities(deps: ActivityDeps) {
 
         const kb = await kbSnippets(deps, input.kb, `${step.title} ${step.description}`);
         const ctx = stepContext(input.workspace, plan, input.step, kb);
+        const redactions = summarizeRedactions(ctx.redactions);
+        const noted = <T extends object>(out: T): T & { redactions?: RedactionSummary } => (redactions ? { ...out, redactions } : out);
         const spec = deps.blobs.get(input.specRef);
         let result;
         try {
@@ -149,15 +158,15 @@ export function buildStepActivities(deps: ActivityDeps) {
         } catch (err) {
           // A malformed answer (after its repair request) is one failed attempt of the step, not the end of the run.
           if (!isAimlError(err, 'LLM_MALFORMED_OUTPUT')) throw err;
-          return { kind: 'refused', problems: `- the answer was not valid step_edits JSON: ${err.message.slice(0, 1500)}`, usage: { ...ZERO, llmCalls: 2 } };
+          return noted({ kind: 'refused', problems: `- the answer was not valid step_edits JSON: ${err.message.slice(0, 1500)}`, usage: { ...ZERO, llmCalls: 2 } } as const);
         }
         const usage: Usage = { ...result.usage, llmCalls: result.calls };
         const { edits, ...meta } = result.value;
         const prepared = prepareEdits(input.workspace, toFileEdits(result.value));
-        if (prepared.problems.length) return { kind: 'refused', problems: truncateMiddle(formatProblems(prepared.problems), 6000), usage };
-        if (prepared.files.length === 0) return { kind: 'refused', problems: `- the ${edits.length} edit(s) change nothing: every file would keep its current content`, usage };
+        if (prepared.problems.length) return noted({ kind: 'refused', problems: truncateMiddle(formatProblems(prepared.problems), 6000), usage } as const);
+        if (prepared.files.length === 0) return noted({ kind: 'refused', problems: `- the ${edits.length} edit(s) change nothing: every file would keep its current content`, usage } as const);
         const late = conflictsOf(prepared.files.map((f) => ({ path: f.path, hash: f.beforeHash })));
-        if (late.length) return { kind: 'conflict', conflicts: late, message: conflictMessage(late), usage };
+        if (late.length) return noted({ kind: 'conflict', conflicts: late, message: conflictMessage(late), usage } as const);
 
         const files: ProposalFile[] = prepared.files.map((f) => ({
           path: f.path,
@@ -165,12 +174,12 @@ export function buildStepActivities(deps: ActivityDeps) {
           why: f.why,
           beforeHash: f.beforeHash,
           afterHash: f.afterHash,
-          beforeRef: f.before === null ? null : deps.blobs.put(f.before),
-          afterRef: f.after === null ? null : deps.blobs.put(f.after),
+          beforeRef: f.before === null ? null : deps.blobs.putExact(f.before),
+          afterRef: f.after === null ? null : deps.blobs.putExact(f.after),
         }));
         const proposal: Proposal = { step: input.step, attempt: input.attempt, meta, files };
         const diff = renderDiff(prepared.files);
-        return {
+        return noted({
           kind: 'proposal',
           proposalRef: deps.blobs.put(JSON.stringify(proposal)),
           diffRef: deps.blobs.put(diff),
@@ -178,7 +187,7 @@ export function buildStepActivities(deps: ActivityDeps) {
           stat: diffStat(diff),
           summary: meta.summary.slice(0, 300),
           usage,
-        };
+        } as const);
       });
     },
 

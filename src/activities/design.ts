@@ -4,7 +4,8 @@ import { log } from '@temporalio/activity';
 import type { ArchitectureDraft } from '../contracts/design';
 import type { GateDecision, Usage } from '../contracts/run';
 import { architectureJsonSchema, ArchitectureDraftSchema, semanticProblems } from '../design/architecture';
-import { gatherWorkspaceContext, renderContext, type DesignContext } from '../design/context';
+import { summarizeRedactions, type RedactionSummary } from '../contracts/security';
+import { contextRedactions, gatherWorkspaceContext, renderContext, type DesignContext } from '../design/context';
 import { draftMessages } from '../design/prompts';
 import { draftDigest, renderSpec } from '../design/render';
 import { AimlError } from '../errors';
@@ -26,6 +27,8 @@ export interface GatherContextOutput {
   files: string[];
   kbHits: number;
   chars: number;
+  /** Credentials removed from the gathered text (rules and places, never values). */
+  redactions?: RedactionSummary;
 }
 
 export interface DraftInput {
@@ -74,7 +77,8 @@ async function gatherContext(deps: ActivityDeps, input: GatherContextInput): Pro
     ctx.kb = await deps.retriever.search(input.kb, input.brief, 8);
   }
   const text = renderContext(ctx);
-  return { contextRef: deps.blobs.put(text), files: ctx.files.map((f) => f.path), kbHits: ctx.kb.length, chars: text.length };
+  const redactions = summarizeRedactions(contextRedactions(ctx));
+  return { contextRef: deps.blobs.put(text), files: ctx.files.map((f) => f.path), kbHits: ctx.kb.length, chars: text.length, ...(redactions ? { redactions } : {}) };
 }
 
 export function designActivities(deps: ActivityDeps) {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Context, log } from '@temporalio/activity';
 import type { IngestPlanSummary } from '../contracts/kb';
 import { AimlError } from '../errors';
+import { mergeRedactionSummaries } from '../contracts/security';
 import type { IndexReport } from '../rag/knowledge-base';
 import type { KbRegistry } from '../rag/registry';
 import { scanDirectory } from '../rag/walker';
@@ -123,8 +124,10 @@ export function kbActivities(deps: ActivityDeps) {
         if (resumeFrom) log.info('resuming a batch after a retry', { batch: input.batch, done: resumeFrom.done });
         for (let done = resumeFrom?.done ?? 0; done < files.length; ) {
           const step = files.slice(done, done + 4);
-          const r = await kb.indexFiles(step, signal);
-          for (const key of Object.keys(total) as (keyof IndexReport)[]) total[key] += r[key];
+          const { redactions, ...counts } = await kb.indexFiles(step, signal);
+          for (const key of Object.keys(counts) as (keyof typeof counts)[]) total[key] += counts[key];
+          const merged = mergeRedactionSummaries(total.redactions, redactions);
+          if (merged) total.redactions = merged;
           done += step.length;
           report({ done, report: total });
           // Crash tests only: hold the batch open so a worker can be killed while it is in flight.

@@ -4,16 +4,26 @@ import type { RetrievedSnippet } from '../design/context';
 import { gatherWorkspaceContext } from '../design/context';
 import { readText } from '../workspace/edits';
 import { normaliseEditPath } from '../workspace/paths';
+import type { Redaction } from '../contracts/security';
+import { redactSecrets } from '../security/secrets';
 import type { BuildPlan } from './schemas';
 
 /**
  * The code a step needs to see: every planned file that exists, in full (within a budget), then
  * the workspace files sharing the most terms with the step, then knowledge-base snippets.
+ * Credentials are replaced by `[REDACTED: …]` markers; `redactions` says which and where.
  */
-export function stepContext(root: string, plan: BuildPlan, step: number, kb: RetrievedSnippet[] = [], budgetChars = 120_000): { text: string; files: string[] } {
+export function stepContext(
+  root: string,
+  plan: BuildPlan,
+  step: number,
+  kb: RetrievedSnippet[] = [],
+  budgetChars = 120_000,
+): { text: string; files: string[]; redactions: Redaction[] } {
   const s = plan.steps[step - 1]!;
   const parts: string[] = [];
   const shown: string[] = [];
+  const redactions: Redaction[] = [];
   let used = 0;
   const add = (block: string, rel: string): boolean => {
     if (used + block.length > budgetChars) return false;
@@ -36,16 +46,18 @@ export function stepContext(root: string, plan: BuildPlan, step: number, kb: Ret
     }
     const read = readText(abs, 512 * 1024);
     if (read.text === null) continue;
-    if (!add(`### ${rel}\n\`\`\`\n${read.text}\n\`\`\`\n`, rel)) add(`### ${rel}\n(${read.text.length} characters; too large to show in full)\n`, rel);
+    const clean = redactSecrets(read.text, rel);
+    if (!add(`### ${rel}\n\`\`\`\n${clean.text}\n\`\`\`\n`, rel)) add(`### ${rel}\n(${read.text.length} characters; too large to show in full)\n`, rel);
+    else redactions.push(...clean.redactions);
   }
   const query = `${s.title} ${s.description} ${s.files.map((f) => f.path).join(' ')}`;
   for (const f of gatherWorkspaceContext(root, query, { maxFiles: 6, excerptBytes: 6000 })) {
     if (shown.includes(f.path)) continue;
-    add(`### ${f.path} (excerpt)\n\`\`\`\n${f.excerpt}\n\`\`\`\n`, f.path);
+    if (add(`### ${f.path} (excerpt)\n\`\`\`\n${f.excerpt}\n\`\`\`\n`, f.path)) redactions.push(...(f.redactions ?? []));
   }
   for (const k of kb) {
     const lines = k.startLine ? `:${k.startLine}-${k.endLine ?? k.startLine}` : '';
-    add(`### knowledge base: ${k.path}${lines}\n\`\`\`\n${k.text}\n\`\`\`\n`, `kb:${k.path}`);
+    if (add(`### knowledge base: ${k.path}${lines}\n\`\`\`\n${k.text}\n\`\`\`\n`, `kb:${k.path}`)) redactions.push(...(k.redactions ?? []));
   }
-  return { text: parts.join('\n') || '(no files yet)', files: shown };
+  return { text: parts.join('\n') || '(no files yet)', files: shown, redactions };
 }

@@ -1,3 +1,4 @@
+import type { RedactionSummary } from './security';
 import { defineSignal } from '@temporalio/workflow';
 import type { ApprovalPolicy } from './design';
 import type { GateDecision, RunStatus, Usage } from './run';
@@ -57,6 +58,8 @@ export interface StepCheck {
   /** Head and tail of the output (short). */
   excerpt: string;
   outputRef: string;
+  /** Credentials removed from the output (rules and places, never values). */
+  redactions?: RedactionSummary;
 }
 
 /** One plan step as the run's state shows it (in `details.steps`). */

@@ -5,6 +5,7 @@ export * from './design';
 export * from './build';
 export * from './search-attributes';
 export * from './kb';
+export * from './security';
 
 /** Workflow type names, as registered by the worker. */
 export const WORKFLOW_TYPES = { design: 'design', build: 'build', ship: 'ship', ingest: 'ingest' } as const;

@@ -34,6 +34,8 @@ export interface IngestProgress {
   chunksIndexed: number;
   chunksEmbedded: number;
   chunksCached: number;
+  /** Credentials removed from indexed files before chunking (the batches' results say which rules, where). */
+  secretsRedacted?: number;
   chunksRemoved: number;
   skipped: IngestPlanSummary['skipped'];
   /** The first unreadable paths, so a person can fix their permissions. */

@@ -1,13 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { listWorkspace } from '../workspace/lister';
+import type { Redaction } from '../contracts/security';
+import { redactSecrets } from '../security/secrets';
 
 /** Workspace files that a brief touches, found by term overlap; plus the project's own manifest. */
 
 export interface ContextFile {
   path: string; // relative to the workspace
   score: number;
+  /** The start of the file, credentials replaced by `[REDACTED: …]` markers. */
   excerpt: string;
+  redactions?: Redaction[];
 }
 
 export interface RetrievedSnippet {
@@ -16,6 +20,8 @@ export interface RetrievedSnippet {
   endLine?: number;
   score: number;
   text: string;
+  /** Credentials removed from `text` when it was retrieved. */
+  redactions?: Redaction[];
 }
 
 export interface DesignContext {
@@ -36,20 +42,28 @@ export function terms(text: string): Set<string> {
   );
 }
 
+/**
+ * Limits of one context gathering (documented in README "Limits"): files looked at, files kept,
+ * bytes read from the start of each kept file, characters of rendered context.
+ */
+export const CONTEXT_LIMITS = { scanFiles: 5000, maxFiles: 8, excerptBytes: 2000, renderedChars: 64_000 } as const;
+/** Read past the excerpt so a credential that straddles its end is still seen whole, then removed. */
+const SECRET_SLACK_BYTES = 1024;
+
 export function gatherWorkspaceContext(root: string, brief: string, opts: { maxFiles?: number; excerptBytes?: number } = {}): ContextFile[] {
-  const maxFiles = opts.maxFiles ?? 8;
-  const excerptBytes = opts.excerptBytes ?? 2000;
+  const maxFiles = opts.maxFiles ?? CONTEXT_LIMITS.maxFiles;
+  const excerptBytes = opts.excerptBytes ?? CONTEXT_LIMITS.excerptBytes;
   if (!fs.existsSync(root)) return [];
   const wanted = terms(brief);
   const scored: ContextFile[] = [];
-  for (const rel of listWorkspace(root, { limit: 5000 }).files) {
+  for (const rel of listWorkspace(root, { limit: CONTEXT_LIMITS.scanFiles }).files) {
     const base = path.basename(rel);
     if (!TEXT_EXT.test(base) && !ALWAYS.test(base)) continue;
     let text: string;
     try {
       const fd = fs.openSync(path.join(root, rel), 'r');
-      const buf = Buffer.alloc(excerptBytes);
-      const n = fs.readSync(fd, buf, 0, excerptBytes, 0);
+      const buf = Buffer.alloc(excerptBytes + SECRET_SLACK_BYTES);
+      const n = fs.readSync(fd, buf, 0, buf.length, 0);
       fs.closeSync(fd);
       if (buf.subarray(0, n).includes(0)) continue; // binary
       text = buf.subarray(0, n).toString('utf8');
@@ -63,10 +77,19 @@ export function gatherWorkspaceContext(root: string, brief: string, opts: { maxF
     if (score > 0) scored.push({ path: rel, score, excerpt: text });
   }
   scored.sort((a, b) => b.score - a.score || a.path.localeCompare(b.path));
-  return scored.slice(0, maxFiles);
+  return scored.slice(0, maxFiles).map((f) => {
+    const { text, redactions } = redactSecrets(f.excerpt, f.path);
+    return { ...f, excerpt: text.slice(0, excerptBytes), ...(redactions.length ? { redactions } : {}) };
+  });
 }
 
-export function renderContext(ctx: DesignContext): string {
+/** Every credential removed while gathering `ctx`. */
+export function contextRedactions(ctx: DesignContext): Redaction[] {
+  return [...ctx.files, ...ctx.kb].flatMap((x) => x.redactions ?? []);
+}
+
+/** The context as prompt text, at most `CONTEXT_LIMITS.renderedChars` characters. */
+export function renderContext(ctx: DesignContext, maxChars: number = CONTEXT_LIMITS.renderedChars): string {
   const parts: string[] = [];
   if (ctx.files.length) {
     parts.push('## Workspace files');
@@ -79,5 +102,7 @@ export function renderContext(ctx: DesignContext): string {
       parts.push(`### ${k.path}${lines}\n\`\`\`\n${k.text}\n\`\`\``);
     }
   }
-  return parts.length ? parts.join('\n\n') : '(The workspace is empty and no knowledge base was given.)';
+  if (!parts.length) return '(The workspace is empty and no knowledge base was given.)';
+  const text = parts.join('\n\n');
+  return text.length <= maxChars ? text : `${text.slice(0, maxChars)}\n… [context cut at ${maxChars} characters]`;
 }

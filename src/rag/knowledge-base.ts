@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { summarizeRedactions, type RedactionSummary } from '../contracts/security';
 import { AimlError } from '../errors';
 import { writeFileAtomic } from '../storage/files';
+import { redactSecrets } from '../security/secrets';
 import { Bm25Index } from './bm25';
 import { chunkFile } from './chunk';
 import { EmbeddingCache, embedCached } from './embed/cache';
@@ -35,6 +37,8 @@ export interface IndexReport {
   embedded: number; // chunks sent to the model
   cached: number; // chunks whose vectors came from the cache
   unchangedChunks: number; // already stored under the same id
+  /** Credentials removed before chunking (rules and places, never values). */
+  redactions?: RedactionSummary;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -144,7 +148,10 @@ export class KnowledgeBase {
       } catch {
         continue; // gone or unreadable since the scan: the next sync deals with it
       }
-      chunksByFile.set(f.path, chunkFile(f.path, text));
+      // Redacted before chunking: a credential split across two chunks is still seen whole.
+      const clean = redactSecrets(text, f.path);
+      report.redactions = summarizeRedactions(clean.redactions, report.redactions);
+      chunksByFile.set(f.path, chunkFile(f.path, clean.text));
     }
     const fresh: Chunk[] = [];
     for (const [file, chunks] of chunksByFile) {

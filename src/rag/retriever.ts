@@ -1,5 +1,6 @@
 import type { RetrievedSnippet } from '../design/context';
 import { AimlError } from '../errors';
+import { redactSecrets } from '../security/secrets';
 import { diversify, reciprocalRankFusion } from './fusion';
 import type { KbRegistry } from './registry';
 import type { ChunkFilter, ScoredId, SymbolKind } from './types';
@@ -30,6 +31,14 @@ export interface SearchHit extends RetrievedSnippet {
   kind: SymbolKind;
   startLine: number;
   endLine: number;
+}
+
+/** Ingest stores chunks redacted; this also covers knowledge bases indexed before it did. */
+function redactHit(hit: SearchHit): SearchHit {
+  const { text, redactions } = redactSecrets(hit.text, hit.path);
+  if (!redactions.length) return hit;
+  const offset = hit.startLine - 1;
+  return { ...hit, text, redactions: redactions.map((r) => ({ ...r, line: r.line + offset })) };
 }
 
 /**
@@ -66,7 +75,7 @@ export class HybridRetriever {
     });
     if (opts.rerank) hits = await opts.rerank(query, hits);
     const perFile = opts.perFile ?? 2;
-    return perFile > 0 ? diversify(hits, k, (h) => h.path, perFile) : hits.slice(0, k);
+    return (perFile > 0 ? diversify(hits, k, (h) => h.path, perFile) : hits.slice(0, k)).map(redactHit);
   }
 
   /** The design and build activities' view (deps.Retriever). */

@@ -3,11 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AimlError } from '../errors';
 import { writeFileAtomic } from './files';
+import { redactSecrets } from '../security/secrets';
 
 /**
  * Content-addressed text storage under the state folder. Workflows pass `sha256:<hex>` refs
  * instead of large texts, so histories stay small. Writes are atomic (temp file + rename) and
- * idempotent (the same text is the same file).
+ * idempotent (the same text is the same file). Text is stored with credentials redacted (the
+ * last line of defence: callers redact what they gather first); only snapshots of workspace
+ * files, which a revert must restore byte for byte, are stored exactly (`putExact`).
  */
 export type BlobRef = `sha256:${string}`;
 
@@ -25,7 +28,13 @@ export class BlobStore {
     return path.join(this.root, hex.slice(0, 2), hex.slice(2));
   }
 
+  /** Stores text with credentials redacted (JSON stays valid JSON); a Buffer is stored as it is. */
   put(text: string | Buffer): BlobRef {
+    return this.putExact(typeof text === 'string' ? redactText(text) : text);
+  }
+
+  /** Stores exactly these bytes: workspace file snapshots for apply and revert. */
+  putExact(text: string | Buffer): BlobRef {
     const ref: BlobRef = `sha256:${sha256(text)}`;
     const file = this.file(ref);
     if (fs.existsSync(file)) return ref;
@@ -49,4 +58,20 @@ export class BlobStore {
   has(ref: string): boolean {
     return fs.existsSync(this.file(ref));
   }
+}
+
+function parses(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Redacts a text; a JSON document whose redaction would no longer parse is redacted string by string. */
+function redactText(text: string): string {
+  const whole = redactSecrets(text, 'blob');
+  if (!whole.redactions.length || !/^\s*[[{]/.test(text) || parses(whole.text) || !parses(text)) return whole.text;
+  return JSON.stringify(JSON.parse(text), (_key, value: unknown) => (typeof value === 'string' ? redactSecrets(value, 'blob').text : value));
 }

@@ -12,6 +12,7 @@ import {
 } from '../contracts/build';
 import type { ApprovalPolicy } from '../contracts/design';
 import { addUsage, type GateDecision } from '../contracts/run';
+import { mergeRedactionSummaries, type RedactionSummary } from '../contracts/security';
 import { BUILD_APPLY_ACTIVITY, IO_ACTIVITY, LLM_ACTIVITY } from './activity-options';
 import { GateKeeper } from './gates';
 import { RunTracker } from './run-state';
@@ -38,6 +39,11 @@ export async function build(input: BuildInput): Promise<BuildResult> {
   const steps: BuildStepState[] = [];
   const run = new RunTracker('build', { details: { workspace: input.workspace, approval, steps, designRunId: input.designRunId ?? null } });
   const gates = new GateKeeper(run);
+  /** Credentials removed from step context and check output, summed in the run's details. */
+  const noteRedactions = (r: RedactionSummary | undefined): void => {
+    const merged = mergeRedactionSummaries(run.state.details.redactions as RedactionSummary | undefined, r);
+    if (merged) run.state.details.redactions = merged;
+  };
   const workflowId = wf.workflowInfo().workflowId;
   const manual: ApprovalPolicy = { ...input.gatePolicy, mode: 'manual' };
   const auto: ApprovalPolicy = { mode: 'auto' };
@@ -171,6 +177,7 @@ export async function build(input: BuildInput): Promise<BuildResult> {
           ],
         );
         run.state.usage = addUsage(run.state.usage, gen.usage);
+        noteRedactions(gen.redactions);
         problems = undefined;
 
         if (gen.kind === 'conflict') {
@@ -244,6 +251,7 @@ export async function build(input: BuildInput): Promise<BuildResult> {
         state.stat = applied.stat;
 
         const check = applied.check;
+        noteRedactions(check?.redactions);
         if (!check) {
           set('passed', 'applied (no check command)');
           return record;

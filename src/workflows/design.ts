@@ -47,6 +47,7 @@ export async function design(input: DesignInput): Promise<DesignResult> {
         contextRef = out.context.contextRef;
         run.state.details.contextFiles = out.context.files;
         run.state.details.kbHits = out.context.kbHits;
+        if (out.context.redactions) run.state.details.redactions = out.context.redactions;
       }
       draft = out.draft;
       run.state.usage = addUsage(run.state.usage, out.usage);

@@ -69,6 +69,7 @@ export async function ingest(input: IngestInput): Promise<IngestResult> {
     progress.chunksIndexed += r.chunks;
     progress.chunksEmbedded += r.embedded;
     progress.chunksCached += r.cached;
+    if (r.redactions) progress.secretsRedacted = (progress.secretsRedacted ?? 0) + r.redactions.count;
   }
 
   if (plan.toDelete > 0) {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Redaction } from '../contracts/security';
 import { runSandboxed } from './sandbox';
 
 /**
@@ -15,8 +16,10 @@ export interface CheckResult {
   signal: string | null;
   timedOut: boolean;
   durationMs: number;
+  /** Combined stdout and stderr, credentials replaced by `[REDACTED: …]` markers. */
   output: string;
   truncated: boolean;
+  redactions: Redaction[];
 }
 
 /** Head and tail of `text` within `max` characters, with a marker saying what was cut. */
@@ -29,9 +32,9 @@ export function truncateMiddle(text: string, max: number): string {
 }
 
 export async function runCheck(opts: { workspace: string; command: string; timeoutMs: number; maxOutputBytes?: number; signal?: AbortSignal }): Promise<CheckResult> {
-  const r = await runSandboxed({ workspace: opts.workspace, command: opts.command, timeoutMs: opts.timeoutMs, maxOutputChars: opts.maxOutputBytes ?? 1024 * 1024, signal: opts.signal });
+  const r = await runSandboxed({ workspace: opts.workspace, command: opts.command, timeoutMs: opts.timeoutMs, maxOutputChars: opts.maxOutputBytes ?? 1024 * 1024, signal: opts.signal, outputSource: 'check command output' });
   const timedOut = r.status === 'timed_out';
-  return { command: opts.command, passed: r.status === 'exited' && r.exitCode === 0, exitCode: r.exitCode, signal: r.signal, timedOut, durationMs: r.durationMs, output: r.output, truncated: r.truncated };
+  return { command: opts.command, passed: r.status === 'exited' && r.exitCode === 0, exitCode: r.exitCode, signal: r.signal, timedOut, durationMs: r.durationMs, output: r.output, truncated: r.truncated, redactions: r.redactions };
 }
 
 /** The check command a workspace most likely uses, or undefined. */

@@ -150,7 +150,7 @@ function spawnAndWait(opts: SandboxOptions, isolation: NetworkIsolation): Promis
       let text = capture.text();
       if (stopped === 'timed_out') text += `\n[aiml: the command timed out after ${opts.timeoutMs} ms and was killed]`;
       if (stopped === 'cancelled') text += '\n[aiml: the command was cancelled and killed]';
-      const redacted = redactSecrets(text, 'command output');
+      const redacted = redactSecrets(text, opts.outputSource ?? 'command output');
       const base = { command: opts.command, status: stopped ?? ('exited' as const), exitCode: code, durationMs: Date.now() - started };
       resolve({
         ...base,

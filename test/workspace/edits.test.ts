@@ -93,7 +93,7 @@ describe('edits that apply', () => {
 
   test('placeholders and env lookups are not secrets; real-looking keys are', () => {
     expect(scanSecrets('const apiKey = process.env.OPENAI_API_KEY;\nAPI_KEY="your-api-key-here-xxxxxxxxxx"\n')).toEqual([]);
-    expect(scanSecrets('aws_key = "AKIAIOSFODNN7EXAMPLF"')[0]!.kind).toBe('AWS access key id');
+    expect(scanSecrets('aws_key = "AKIAIOSFODNN7EXAMPLF"')[0]!.kind).toBe('AWS Access Key ID');
     expect(scanSecrets('db_password: "h7Gk2PqX9zLmW4vRt8Yc"')[0]!.kind).toMatch(/hard-coded credential/);
   });
 

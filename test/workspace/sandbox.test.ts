@@ -83,7 +83,7 @@ test('cancel through the abort signal', async () => {
 
 test('output is capped with head and tail kept, and credentials in it are redacted', async () => {
   const ws = tmpDir('aiml-sbx-');
-  const key = `sk-${'Ab3'.repeat(14)}`;
+  const key = 'sk-proj-Xq7Lm2Rt9Vb4Nc8Kd1Wz6Hs3Jf5Gp0Ta2Ue7Yi4Oo9Pl3Mk6';
   const r = await runSandboxed({ workspace: ws, command: `echo first; seq 1 100000; echo "key ${key}"; echo last`, timeoutMs: 20_000, maxOutputChars: 2000 });
   expect(r.truncated).toBe(true);
   expect(r.outputBytes).toBeGreaterThan(500_000);

@@ -178,6 +178,8 @@ export interface SandboxOptions {
   state?: { dir: string; callId: string };
   /** Called as output arrives (for heartbeats), with the bytes seen so far. */
   onOutput?: (bytes: number) => void;
+  /** Names the output in redaction records; default `command output`. */
+  outputSource?: string;
 }
 
 export type CommandStatus = 'exited' | 'timed_out' | 'cancelled' | 'interrupted';

@@ -75,7 +75,7 @@ test('write_file creates or replaces; the path guards and secret scan of prepare
   expect((await callEdit(ws, 'write_file', { path: 'src/math.js', content: SRC })) as { error: string }).toEqual({ ok: false, error: 'write_file changes nothing: the file already has exactly that content' });
   expect(((await callEdit(ws, 'write_file', { path: '.git/config', content: 'x' })) as { error: string }).error).toMatch(/\[PATH_REFUSED\].*inside \.git\//);
   expect(((await callEdit(ws, 'write_file', { path: '../out.js', content: 'x' })) as { error: string }).error).toMatch(/\[PATH_REFUSED\]/);
-  const key = `sk-${'Qw7'.repeat(14)}`;
+  const key = 'sk-proj-Xq7Lm2Rt9Vb4Nc8Kd1Wz6Hs3Jf5Gp0Ta2Ue7Yi4Oo9Pl3Mk6';
   expect(((await callEdit(ws, 'write_file', { path: 'src/k.js', content: `const k = "${key}";\n` })) as { error: string }).error).toMatch(/\[SECRET\]/);
   expect(((await callEdit(ws, 'edit_file', { path: 'src/math.js', old_text: '', new_text: 'x' })) as { error: string }).error).toMatch(/old_text: Too small/);
 });

@@ -4,7 +4,7 @@ import { tmpDir } from '../../support/env';
 import { writeAt } from '../../support/files';
 import { callRead, ctxFor } from './helpers';
 
-const KEY = `sk-${'Zx9'.repeat(14)}`;
+const KEY = 'sk-proj-Xq7Lm2Rt9Vb4Nc8Kd1Wz6Hs3Jf5Gp0Ta2Ue7Yi4Oo9Pl3Mk6';
 
 function workspace(): string {
   const ws = tmpDir('aiml-tools-');
@@ -78,7 +78,7 @@ test('grep: regex hits as path:line, gitignored files skipped, capped, secrets r
   expect(capped.output).toMatch(/\(more than 3 hits: only the first 3 are shown/);
   expect((await callRead('grep', { pattern: 'embeddingprovider', glob: 'src/p*.ts', case_insensitive: true }, ctx)).output).toBe('src/provider.ts:1: export interface EmbeddingProvider {');
   const secret = await callRead('grep', { pattern: 'apiKey' }, ctx);
-  expect(secret.output).toBe('src/config.ts:1: [REDACTED: OpenAI API key]');
+  expect(secret.output).toBe('src/config.ts:1: export const apiKey = "[REDACTED: OpenAI API key]";');
   expect(secret.redactions).toHaveLength(1);
   expect((await callRead('grep', { pattern: 'a(b' }, ctx)).error).toMatch(/not a valid JavaScript regular expression/);
   expect((await callRead('grep', { pattern: 'SECRET=' }, ctx)).output).toMatch(/^no matches/); // .env is never searched
@@ -106,7 +106,7 @@ test('kb_search answers through the context, redacted; without a knowledge base 
   const out = await callRead('kb_search', { query: 'embedding api' }, ctx);
   expect(seen).toEqual([['embedding api', 5]]);
   expect(out).toMatchObject({ ok: true, summary: 'kb_search "embedding api" · 2 hits' });
-  expect(out.output).toBe('[1] docs/a.md:1-3\n[REDACTED: OpenAI API key]\n\n[2] src/b.py\ndef embed(): ...');
+  expect(out.output).toBe('[1] docs/a.md:1-3\ntoken: [REDACTED: OpenAI API key]\n\n[2] src/b.py\ndef embed(): ...');
   expect((await callRead('kb_search', { query: 'x' }, ctxFor(ws))).error).toBe('this run has no knowledge base');
   expect((await callRead('kb_search', { query: 'x', k: 50 }, ctx)).error).toMatch(/k: Too big/);
 });

@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { decideUpdate, ingestWorkflowId, stateQuery, type DesignResult, type IngestResult, type RedactionSummary } from '../../src/contracts';
+import { draftReply } from '../support/fixtures';
+import { tmpDir, uniqueId, waitFor } from '../support/env';
+import { useRagRig, writeTree } from '../rag/support';
+
+const rig = useRagRig();
+
+/** Every file under `dir`, recursively. */
+function filesUnder(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+}
+
+/** History with every payload's base64 `data` decoded, as one text. */
+function decodedPayloads(history: unknown): string {
+  const out: string[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (k === 'data' && typeof x === 'string') out.push(Buffer.from(x, 'base64').toString('utf8'));
+        else if (x instanceof Uint8Array) out.push(Buffer.from(x).toString('utf8'));
+        else walk(x);
+      }
+    }
+  };
+  walk(history);
+  return out.join('\n');
+}
+
+/** A realistic-looking OpenAI project key, built at run time (never a real one). */
+function fakeOpenAiKey(): string {
+  const body = (n: number, salt: number) => Array.from({ length: n }, (_, i) => 'aB3dE6gH9jK2mN5pQ8sT1vW4yZ7cF0hL'[(i * 7 + salt) % 32]).join('');
+  return `sk-proj-${body(74, 3)}T3BlbkFJ${body(74, 11)}`;
+}
+
+test('a key in config/settings.json reaches no LLM request, blob, knowledge-base file or history; the run says it was redacted', async () => {
+  const key = fakeOpenAiKey();
+  const workspace = tmpDir('aiml-leak-ws-');
+  writeTree(workspace, {
+    'README.md': '# Support chatbot\nAnswers customer questions from the product docs with an OpenAI model.\n',
+    'config/settings.json': JSON.stringify({ openai: { model: 'gpt-4o-mini', apiKey: key }, chatbot: { maxTurns: 12 } }, null, 2),
+    'docs/faq.md': '# FAQ\nThe chatbot reads its OpenAI settings from config/settings.json.\n',
+  });
+
+  // Knowledge base over the same folder: chunks are redacted before embedding and storing.
+  const kb = uniqueId('kb');
+  const ingest: IngestResult = await rig.client.workflow.execute('ingest', {
+    taskQueue: rig.worker.taskQueue,
+    workflowId: ingestWorkflowId(`${kb}-${uniqueId('t')}`),
+    args: [{ kb, dir: workspace }],
+  });
+  expect(ingest.filesIndexed).toBe(3);
+  expect(ingest.secretsRedacted).toBe(1);
+
+  rig.llm.enqueue(draftReply('safe'));
+  const handle = await rig.client.workflow.start('design', {
+    taskQueue: rig.worker.taskQueue,
+    workflowId: uniqueId('design'),
+    args: [{ brief: 'A support chatbot using the OpenAI model and settings in config/settings.json', workspace, kb }],
+  });
+  const waiting = await waitFor(async () => {
+    const s = await handle.query(stateQuery);
+    return s.status === 'awaiting_approval' ? s : undefined;
+  }, 'the design gate');
+  expect(waiting.details.contextFiles).toContain('config/settings.json');
+  const redactions = waiting.details.redactions as RedactionSummary;
+  // The workspace excerpt; the knowledge-base chunk was already stored redacted at ingest.
+  expect(redactions).toEqual({ count: 1, byRule: { 'OpenAI API key': 1 }, items: [{ rule: 'OpenAI API key', source: 'config/settings.json', line: 4 }] });
+
+  await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'ana' }] });
+  const result: DesignResult = await handle.result();
+
+  const prompts = JSON.stringify(rig.llm.requests);
+  // Both the workspace excerpt and the retrieved chunk of config/settings.json carry the marker.
+  expect(prompts.split('[REDACTED: OpenAI API key]').length - 1).toBeGreaterThanOrEqual(2);
+  expect(prompts).toContain('gpt-4o-mini'); // the rest of the file still reached the model
+  expect(prompts).not.toContain(key);
+  expect(prompts).not.toContain(key.slice(8, 40));
+
+  const stored = filesUnder(rig.worker.stateDir);
+  expect(stored.some((f) => f.includes(`${path.sep}blobs${path.sep}`))).toBe(true);
+  expect(stored.some((f) => f.includes(kb))).toBe(true);
+  for (const f of stored) expect(fs.readFileSync(f).includes(key.slice(8, 40))).toBe(false);
+
+  const history = decodedPayloads(await handle.fetchHistory());
+  expect(history.includes(key.slice(8, 40))).toBe(false);
+  expect(history.includes('"byRule":{"OpenAI API key":1}')).toBe(true); // the activity result: rule and place, no value
+  expect(fs.readFileSync(result.specPath, 'utf8')).not.toContain(key.slice(8, 40));
+});
