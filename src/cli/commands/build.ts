@@ -60,7 +60,7 @@ export function addBuildOptions(cmd: Command): Command {
 }
 
 /** The spec of a completed design run, and its workspace. */
-async function specFromDesign(ctx: CliContext, id: string): Promise<{ specPath: string; workspace: string }> {
+export async function specFromDesign(ctx: CliContext, id: string): Promise<{ specPath: string; workspace: string }> {
   const client = await ctx.client();
   const view = await describeRun(client, id);
   if (view.type !== 'design') throw new AimlError('USAGE', `--from ${id} is a ${view.type} run, not a design run`);
