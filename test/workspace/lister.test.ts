@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { gatherWorkspaceContext } from '../../src/design/context';
 import { listWorkspace } from '../../src/workspace/lister';
 import { tmpDir } from '../support/env';
 import { writeAt } from '../support/files';
@@ -37,4 +38,13 @@ test('under= lists one folder with the ignore files above it; limit cuts and say
   expect(() => listWorkspace(root, { under: '../x' })).toThrow(/".." segments are not allowed/);
   expect(() => listWorkspace(root, { under: 'nope' })).toThrow(/Folder "nope" does not exist/);
   expect(listWorkspace(root, { under: 'node_modules' }).files).toEqual([]);
+});
+
+test('context gathering sees a source folder named build; build output is left out only where a gitignore says so', () => {
+  const root = tmpDir('aiml-list-');
+  writeAt(root, '.gitignore', '/dist/\n');
+  writeAt(root, 'src/build/plan.ts', 'export function planEmbeddingSteps() {}\n');
+  writeAt(root, 'dist/build/plan.js', 'function planEmbeddingSteps() {}\n');
+  const found = gatherWorkspaceContext(root, 'plan embedding steps').map((f) => f.path);
+  expect(found).toEqual(['src/build/plan.ts']);
 });
