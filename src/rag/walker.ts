@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { AimlError } from '../errors';
+import { AimlError, isAimlError } from '../errors';
 import { sha256hex } from './chunk/ids';
-import { listWorkspace } from '../workspace/lister';
+import { listWorkspace, type WorkspaceListing } from '../workspace/lister';
 
 export interface ScannedFile {
   path: string; // relative, `/`-separated
@@ -30,14 +30,14 @@ export function looksBinary(buf: Buffer): boolean {
 /** Reads and hashes the text files the workspace lister finds under `root` (gitignore-aware). */
 export function scanDirectory(root: string, opts: ScanOptions = {}): ScanResult {
   const maxBytes = opts.maxFileBytes ?? 1_000_000;
-  let stat: fs.Stats;
+  let listing: WorkspaceListing;
   try {
-    stat = fs.statSync(root);
-  } catch {
-    throw new AimlError('KB_DIR_MISSING', `Directory ${root} does not exist`);
+    listing = listWorkspace(root, { onProgress: opts.onProgress });
+  } catch (err) {
+    // The knowledge base's own code for a missing folder (the ingest workflow fails on it at once).
+    if (isAimlError(err, 'DIR_MISSING')) throw new AimlError('KB_DIR_MISSING', err.message);
+    throw err;
   }
-  if (!stat.isDirectory()) throw new AimlError('KB_DIR_MISSING', `${root} is not a directory`);
-  const listing = listWorkspace(root, { onProgress: opts.onProgress });
   const result: ScanResult = {
     files: [],
     skipped: { binary: 0, oversized: 0, unreadable: listing.unreadable.length, ignored: listing.ignored },
