@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAsk } from './commands/ask';
 import { registerBuild } from './commands/build';
 import { registerCancel } from './commands/cancel';
 import { registerDecide } from './commands/decide';
@@ -35,6 +36,7 @@ export const COMMANDS: Register[] = [
   registerWatch,
   registerCancel,
   registerKb,
+  registerAsk,
 ];
 
 export function buildProgram(ctx: CliContext): Command {

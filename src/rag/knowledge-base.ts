@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { summarizeRedactions, type RedactionSummary } from '../contracts/security';
 import { AimlError } from '../errors';
+import { writeFileAtomic } from '../storage/files';
 import { redactSecrets } from '../security/secrets';
 import { Bm25Index } from './bm25';
 import { chunkFile } from './chunk';
@@ -60,9 +61,7 @@ function stampOf(file: string): string {
 }
 
 function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify(value));
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, JSON.stringify(value));
 }
 
 export class KnowledgeBase {

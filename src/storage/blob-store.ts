@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AimlError } from '../errors';
+import { writeFileAtomic } from './files';
 import { redactSecrets } from '../security/secrets';
 
 /**
@@ -37,10 +38,7 @@ export class BlobStore {
     const ref: BlobRef = `sha256:${sha256(text)}`;
     const file = this.file(ref);
     if (fs.existsSync(file)) return ref;
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
+    writeFileAtomic(file, text);
     return ref;
   }
 

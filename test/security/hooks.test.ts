@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { stepContext } from '../../src/build/retrieve';
+import { stepContext } from '../../src/builder/retrieve';
 import { CONTEXT_LIMITS, gatherWorkspaceContext, renderContext } from '../../src/design/context';
 import { BlobStore } from '../../src/storage/blob-store';
 import { runCheck } from '../../src/workspace/check';

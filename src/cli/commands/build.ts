@@ -61,7 +61,7 @@ export function addBuildOptions(cmd: Command): Command {
 }
 
 /** The spec of a completed design run, and its workspace. */
-async function specFromDesign(ctx: CliContext, id: string): Promise<{ specPath: string; workspace: string }> {
+export async function specFromDesign(ctx: CliContext, id: string): Promise<{ specPath: string; workspace: string }> {
   const aiml = await ctx.aiml();
   const view = await aiml.describe(id);
   if (view.type !== 'design') throw new AimlError('USAGE', `--from ${id} is a ${view.type} run, not a design run`);
