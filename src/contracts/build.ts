@@ -1,4 +1,5 @@
 import { defineSignal } from '@temporalio/workflow';
+import type { AgentBudget, AgentPolicy, StepMode } from './agent';
 import type { ApprovalPolicy } from './design';
 import type { GateDecision, RunStatus, Usage } from './run';
 
@@ -38,6 +39,14 @@ export interface BuildInput {
   kb?: string;
   /** Report file inside the workspace. Default BUILD_REPORT.md. */
   reportFile?: string;
+  /** Default `agent`: each step is a tool-using loop. `oneshot`: one structured answer per attempt. */
+  stepMode?: StepMode;
+  /** Which commands the agent runs without a gate (edits follow `approval`). */
+  policy?: AgentPolicy;
+  /** Per-step budget of the agent loop. */
+  budget?: AgentBudget;
+  /** `shadow`: a step's edits go to a throwaway copy first; only a step whose check passes reaches the workspace. */
+  verify?: 'shadow';
 }
 
 export type BuildStepStatus =
@@ -48,6 +57,7 @@ export type BuildStepStatus =
   | 'passed'
   | 'accepted_failing'
   | 'skipped'
+  | 'stopped'
   | 'stuck';
 
 export interface StepCheck {
@@ -105,6 +115,8 @@ export interface ShipInput {
   limits?: BuildLimits;
   model?: string;
   kb?: string;
+  policy?: AgentPolicy;
+  budget?: AgentBudget;
 }
 
 export interface ShipResult {

@@ -3,6 +3,7 @@ export * from './run';
 export * from './messages';
 export * from './design';
 export * from './build';
+export * from './agent';
 export * from './search-attributes';
 export * from './kb';
 

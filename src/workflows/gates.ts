@@ -60,7 +60,9 @@ export class GateKeeper {
       }
     }
     if (!open) throw new Error('no gate is waiting for a decision');
-    if (input.decision === 'reject' && !input.feedback?.trim()) {
+    if (input.remember !== undefined && (input.remember !== 'pattern' || input.decision !== 'approve')) throw new Error('remember: "pattern" goes with an approval only');
+    if (input.stop !== undefined && (typeof input.stop !== 'boolean' || input.decision !== 'reject')) throw new Error('stop: true goes with a rejection only');
+    if (input.decision === 'reject' && !input.stop && !input.feedback?.trim()) {
       throw new Error('a rejection needs feedback saying what to change');
     }
   }
@@ -91,6 +93,8 @@ export class GateKeeper {
     };
     if (input.comment?.trim()) decision.comment = input.comment.trim();
     if (input.feedback?.trim()) decision.feedback = input.feedback.trim();
+    if (input.remember === 'pattern') decision.remember = 'pattern';
+    if (input.stop === true) decision.stop = true;
     open.decision = decision;
     open.status = input.decision === 'approve' ? 'approved' : 'rejected';
     this.run.state.pendingGate = null;
