@@ -10,7 +10,10 @@ export type CallKind = 'read' | 'edit' | 'command' | 'finish' | 'invalid';
 
 /** A tool call the model asked for, validated by the turn activity. */
 export interface AgentCall {
+  /** The model's id for the call (tool results answer it). */
   id: string;
+  /** Unique in the run (`s<step>t<turn>c<index>`): names the call's command markers. */
+  key: string;
   name: string;
   kind: CallKind;
   /** The call in short, for the UI (`grep "X"`, `run_command npm test`). */
@@ -38,7 +41,9 @@ export interface ToolResult {
 export interface AgentTurnInput {
   /** The conversation so far; absent for a step's first turn, which starts it from `start`. */
   conversationRef?: string;
-  start?: { workspace: string; specRef: string; planRef: string; step: number; checkCommand: string | null; policy: string; kb?: string };
+  start?: { specRef: string; planRef: string; step: number; checkCommand: string | null; policy: string };
+  step: number;
+  turn: number;
   /** Results of the previous turn's calls, in call order. */
   results: ToolResult[];
   /** Messages from the loop or a person (feedback, check output), appended as user messages. */
@@ -76,6 +81,8 @@ export interface AgentEditInput {
   workflowId: string;
   workspace: string;
   step: number;
+  /** Order of this edit within the step (journal order, for revert). */
+  seq: number;
   call: { id: string; name: string; argsRef: string };
   /** Hashes aiml expects files to have; a different hash is a conflict. */
   expected: Record<string, string | null>;
@@ -95,12 +102,15 @@ export type AgentEditOutput =
       afterHashes: Record<string, string | null>;
       appliedDiffRef?: string;
     }
-  | { kind: 'refused' | 'conflict'; result: ToolResult; summary: string; actualHashes?: Record<string, string | null> };
+  | { kind: 'refused'; result: ToolResult; summary: string }
+  | { kind: 'conflict'; result: ToolResult; summary: string; actualHashes: Record<string, string | null> };
 
 export interface AgentApplyInput {
   workflowId: string;
   workspace: string;
   step: number;
+  seq: number;
+  /** The call the result answers. */
   callId: string;
   proposalRef: string;
 }
@@ -113,7 +123,7 @@ export interface AgentCommandInput {
   workflowId: string;
   workspace: string;
   step: number;
-  call: { id: string; name: string; argsRef: string };
+  call: { id: string; key: string; name: string; argsRef: string };
   timeoutMs: number;
 }
 
@@ -139,7 +149,7 @@ export interface PromoteInput {
   workspace: string;
   shadowDir: string;
   step: number;
-  round: number;
+  seq: number;
   paths: string[];
   expected: Record<string, string | null>;
 }

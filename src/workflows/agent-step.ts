@@ -42,7 +42,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState): Promise<St
   let turn = 0;
   let used = { turns: 0, tokens: 0, since: Date.now() };
   let fixes = 0;
-  let promoteRound = 0;
+  let seq = 0; // edits of this step, in order (journal order)
 
   const gate = async (name: string, summary: string): Promise<GateDecision> => {
     const paused = Date.now();
@@ -67,6 +67,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState): Promise<St
     return result;
   };
   const text = (toolCallId: string, t: string): ToolResult => ({ toolCallId, text: t });
+  const ref = (c: AgentCall) => ({ id: c.id, key: c.key, name: c.name, argsRef: c.argsRef });
 
   /** An edit: prepared, gated with its diff under `--approve each` (not in a shadow), applied through the journal. */
   const edit = async (call: AgentCall): Promise<ToolResult> => {
@@ -74,7 +75,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState): Promise<St
     const gated = env.approval === 'each' && !shadow;
     show(call, {});
     const out: AgentEditOutput = await local.agentEdit.executeWithOptions({ ...AGENT_LOCAL, summary: call.summary.slice(0, 200) }, [
-      { workflowId: shadow ? `${workflowId}.shadow` : workflowId, workspace, step: n, call, expected: shadow ? shadowExpected : expected, apply: !gated },
+      { workflowId: shadow ? `${workflowId}.shadow` : workflowId, workspace, step: n, seq: ++seq, call: ref(call), expected: shadow ? shadowExpected : expected, apply: !gated },
     ]);
     if (out.kind === 'refused') return finished(call, started, false, out.summary, out.result);
     if (out.kind === 'conflict') {
@@ -90,7 +91,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState): Promise<St
       const d = await gate(buildStepGate(n), `step ${n} "${state.title}": ${call.summary} — ${out.files.map((f) => `${f.change} ${f.path}`).join(', ')} (+${out.stat.added} -${out.stat.removed}); see aiml diff ${workflowId} --step ${n}`);
       if (d.decision === 'reject') return finished(call, started, false, `rejected by ${d.by}`, text(call.id, `A reviewer rejected this edit; nothing was written. Their feedback:\n${d.feedback ?? ''}`), 'rejected');
       const applied = await local.agentApplyEdit.executeWithOptions({ ...AGENT_LOCAL, summary: `apply ${call.summary}`.slice(0, 200) }, [
-        { workflowId, workspace, step: n, callId: call.id, proposalRef: out.proposalRef },
+        { workflowId, workspace, step: n, seq, callId: call.id, proposalRef: out.proposalRef },
       ]);
       set('generating', `turn ${turn}`);
       if (applied.kind === 'conflict') {
@@ -133,7 +134,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState): Promise<St
     show(call, { status: 'running' });
     const out = await commands.agentCommand.executeWithOptions(
       { ...AGENT_COMMAND_ACTIVITY, startToCloseTimeout: limits.checkTimeoutMs + 60_000, summary: call.summary.slice(0, 200) },
-      [{ workflowId, workspace, step: n, call, timeoutMs: limits.checkTimeoutMs }],
+      [{ workflowId, workspace, step: n, call: ref(call), timeoutMs: limits.checkTimeoutMs }],
     );
     return finished(call, started, out.ok, out.summary, out.result, out.summary.startsWith('interrupted') ? 'interrupted' : undefined);
   };
@@ -161,15 +162,14 @@ export async function agentStep(env: StepEnv, state: BuildStepState): Promise<St
           fixes = 0;
           if (d.decision === 'approve') {
             if (!shadow || (await promote(d.by))) {
-              finished(call, started, false, `accepted failing by ${d.by}`, res.result);
+              finished(call, started, false, `accepted failing by ${d.by}`, { ...res.result, toolCallId: call.id });
               set('accepted_failing', `accepted by ${d.by} with a failing check`);
               return 'accepted';
             }
           } else notes.push(`A reviewer looked at the failing check and says:\n${d.feedback ?? ''}`);
         }
         set('generating', `fixing the check (attempt ${fixes})`);
-        finished(call, started, false, `check failed · exit ${res.check.exitCode ?? 'killed'}`, res.result);
-        return res.result;
+        return finished(call, started, false, `check failed · exit ${res.check.exitCode ?? 'killed'}`, { ...res.result, toolCallId: call.id });
       }
     }
     state.problem = undefined;
@@ -181,9 +181,9 @@ export async function agentStep(env: StepEnv, state: BuildStepState): Promise<St
   /** Shadow mode: the step's net change goes to the real workspace (gated with its diff under `each`). */
   const promote = async (acceptedBy?: string): Promise<boolean> => {
     if (!shadow || shadowPaths.size === 0) return true;
-    promoteRound += 1;
+    seq += 1;
     const out = await local.agentPromote.executeWithOptions({ ...AGENT_LOCAL, summary: `step ${n}: diff of the verified step` }, [
-      { workflowId, workspace: input.workspace, shadowDir: shadow.dir, step: n, round: promoteRound, paths: [...shadowPaths].sort(), expected },
+      { workflowId, workspace: input.workspace, shadowDir: shadow.dir, step: n, seq, paths: [...shadowPaths].sort(), expected },
     ]);
     if (out.kind !== 'proposed' && out.kind !== 'applied') {
       notes.push(out.result.text ?? 'The verified step could not be applied.');
@@ -200,7 +200,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState): Promise<St
       }
     }
     const applied = await local.agentApplyEdit.executeWithOptions({ ...AGENT_LOCAL, summary: `step ${n}: apply the verified step` }, [
-      { workflowId, workspace: input.workspace, step: n, callId: `promote-${promoteRound}`, proposalRef: out.proposalRef },
+      { workflowId, workspace: input.workspace, step: n, seq, callId: `promote-${seq}`, proposalRef: out.proposalRef },
     ]);
     if (applied.kind === 'conflict') {
       Object.assign(expected, applied.actualHashes);
@@ -230,7 +230,9 @@ export async function agentStep(env: StepEnv, state: BuildStepState): Promise<St
       const t = await llm.agentTurn.executeWithOptions({ ...LLM_ACTIVITY, summary: `step ${n}: turn ${turn}` }, [
         {
           conversationRef,
-          start: conversationRef ? undefined : { workspace, specRef: env.specRef, planRef: env.planRef, step: n, checkCommand: env.checkCommand, policy: policyLine(env), kb: input.kb },
+          start: conversationRef ? undefined : { specRef: env.specRef, planRef: env.planRef, step: n, checkCommand: env.checkCommand, policy: policyLine(env) },
+          step: n,
+          turn,
           results,
           notes,
           allowCommands: env.allowCommands,
@@ -254,7 +256,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState): Promise<St
         reads.map(async (call) => {
           const started = Date.now();
           show(call, {});
-          const out = await local.agentRead.executeWithOptions({ ...AGENT_LOCAL, summary: call.summary.slice(0, 200) }, [{ workspace, call, kb: input.kb }]);
+          const out = await local.agentRead.executeWithOptions({ ...AGENT_LOCAL, summary: call.summary.slice(0, 200) }, [{ workspace, call: ref(call), kb: input.kb }]);
           byId.set(call.id, finished(call, started, out.ok, out.summary, out.result));
         }),
       );
@@ -289,6 +291,12 @@ export async function agentStep(env: StepEnv, state: BuildStepState): Promise<St
       return record;
     }
     throw err;
+  } finally {
+    if (shadow) {
+      await wf.CancellationScope.nonCancellable(() =>
+        io.agentShadowDispose.executeWithOptions({ ...IO_ACTIVITY, summary: `step ${n}: remove the shadow copy` }, [{ workspace: input.workspace, dir: shadow.dir }]),
+      );
+    }
   }
 }
 
