@@ -3,6 +3,7 @@ import { SA_AWAITING_APPROVAL, SA_PHASE, SA_STATUS, SA_TOTAL_TOKENS } from '../c
 import { RUN_MEMO_KEY, ZERO_USAGE, type Phase, type RunMemo, type RunState } from '../contracts/run';
 import { stateQuery } from '../contracts/messages';
 import { childStateSignal, type ChildStatePayload } from '../contracts/build';
+import type { ToolCallView } from '../contracts/agent';
 
 /**
  * Owns a workflow's RunState: answers the `state` query, keeps the UI's current-details panel
@@ -47,6 +48,8 @@ export class RunTracker {
       lines.push('', `Approve: \`${open.approveCommand}\``);
       lines.push(`Reject: \`${open.approveCommand.replace(' approve ', ' reject ').replace(/ --gate .*$/, '')} --gate ${open.gate} --feedback "<what to change>"\``);
     }
+    const calls = (s.details.toolCalls as ToolCallView[] | undefined)?.slice(-5) ?? [];
+    if (calls.length) lines.push('', 'Latest tool calls:', ...calls.map((c) => `- step ${c.step}: ${c.args} — ${c.status}${c.result ? `: ${c.result}` : ''}${c.ms !== undefined ? ` (${c.ms} ms)` : ''}`));
     lines.push('', `Tokens so far: ${s.usage.totalTokens}`);
     wf.setCurrentDetails(lines.join('\n'));
     // The memo lets `aiml status` answer from describe() alone, with no worker running.

@@ -82,6 +82,8 @@ export async function ship(input: ShipInput): Promise<ShipResult> {
       limits: input.limits,
       model: input.model,
       kb: input.kb,
+      policy: input.policy,
+      budget: input.budget,
     };
     const build: BuildResult = await wf.executeChild('build', { workflowId: children.build, args: [buildInput], staticSummary: `build from ${design.specPath}` });
     run.state.usage = addUsage(run.state.usage, build.usage);

@@ -38,10 +38,10 @@ export async function decide(ctx: CliContext, id: string, input: DecideInput): P
   if (input.gate && input.gate !== view.pendingGate) {
     throw new AimlError('GATE_MISMATCH', `Gate "${input.gate}" is not pending; the pending gate is "${view.pendingGate}"`);
   }
-  if (input.decision === 'reject' && !input.feedback?.trim()) throw new AimlError('USAGE', 'A rejection needs --feedback saying what to change');
+  if (input.decision === 'reject' && !input.stop && !input.feedback?.trim()) throw new AimlError('USAGE', 'A rejection needs --feedback saying what to change');
   const payload = { gate: input.gate ?? view.pendingGate, by: input.by, comment: input.comment };
-  if (input.decision === 'approve') await handle.signal(approveSignal, payload);
-  else await handle.signal(rejectSignal, { ...payload, feedback: input.feedback! });
+  if (input.decision === 'approve') await handle.signal(approveSignal, { ...payload, ...(input.remember ? { remember: input.remember } : {}) });
+  else await handle.signal(rejectSignal, { ...payload, feedback: input.feedback ?? '', ...(input.stop ? { stop: true } : {}) });
   return { queued: true, workflowId: target };
 }
 
@@ -58,22 +58,25 @@ export function registerDecide(program: Command, ctx: CliContext): void {
     .argument('<id>', 'workflow id')
     .option('--gate <gate>', 'gate to approve (default: the pending one)')
     .option('--comment <text>', 'a comment kept with the decision')
+    .option('--remember-pattern', "at a build command gate: also allow the command's pattern (e.g. `npm test*`) for the rest of the run")
     .option('--by <name>', 'who decides (default: AIML_USER or the OS user)')
     .option('--json', 'machine-readable output')
-    .action(async (id: string, f: { gate?: string; comment?: string; by?: string; json?: boolean }) => {
-      report(ctx, f.json, await decide(ctx, id, { decision: 'approve', gate: f.gate, comment: f.comment, by: whoAmI(ctx.env, f.by) }));
+    .action(async (id: string, f: { gate?: string; comment?: string; by?: string; json?: boolean; rememberPattern?: boolean }) => {
+      const remember = f.rememberPattern ? { remember: 'pattern' as const } : {};
+      report(ctx, f.json, await decide(ctx, id, { decision: 'approve', gate: f.gate, comment: f.comment, by: whoAmI(ctx.env, f.by), ...remember }));
     });
   program
     .command('reject')
     .description('Reject the pending gate with feedback; the run redoes it with the feedback')
     .argument('<id>', 'workflow id')
-    .requiredOption('--feedback <text>', 'what should change')
+    .option('--feedback <text>', 'what should change (required unless --stop)')
+    .option('--stop', "at a build step's tool or budget gate: end the step instead")
     .option('--gate <gate>', 'gate to reject (default: the pending one)')
     .option('--comment <text>', 'a comment kept with the decision')
     .option('--by <name>', 'who decides (default: AIML_USER or the OS user)')
     .option('--json', 'machine-readable output')
-    .action(async (id: string, f: { gate?: string; comment?: string; by?: string; feedback: string; json?: boolean }) => {
-      if (!f.feedback.trim()) throw new AimlError('USAGE', '--feedback must say what to change');
-      report(ctx, f.json, await decide(ctx, id, { decision: 'reject', gate: f.gate, comment: f.comment, feedback: f.feedback, by: whoAmI(ctx.env, f.by) }));
+    .action(async (id: string, f: { gate?: string; comment?: string; by?: string; feedback?: string; json?: boolean; stop?: boolean }) => {
+      if (!f.stop && !f.feedback?.trim()) throw new AimlError('USAGE', '--feedback must say what to change (or use --stop)');
+      report(ctx, f.json, await decide(ctx, id, { decision: 'reject', gate: f.gate, comment: f.comment, feedback: f.feedback, by: whoAmI(ctx.env, f.by), ...(f.stop ? { stop: true } : {}) }));
     });
 }
