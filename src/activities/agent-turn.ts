@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { contextWindow, fitConversation } from '../agent/conversation';
 import { agentStartMessages } from '../agent/prompt';
 import { agentTools } from '../agent/tools/registry';
-import { matchesAllowList } from '../workspace/sandbox';
+import { matchesAllowList } from '../agent/tools/allow-list';
 import type { BuildPlan } from '../build/schemas';
 import type { ChatMessage, ToolCall } from '../llm/gateway';
 import type { Proposal } from './build-step';

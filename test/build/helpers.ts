@@ -5,11 +5,15 @@ import { uniqueId, waitFor } from '../support/env';
 export { waitFor };
 export { useRig, type Rig } from '../support/rig';
 
+/**
+ * Starts a build. Steps are one-shot unless `stepMode: 'agent'` is given: the tests in test/build/
+ * script one structured answer per step attempt; the agent loop's tests are in test/agent/.
+ */
 export function startBuild(client: Client, taskQueue: string, input: Partial<BuildInput> & { workspace: string }): Promise<WorkflowHandle> {
   return client.workflow.start('build', {
     taskQueue,
     workflowId: uniqueId('build'),
-    args: [{ specPath: 'SPECS.md', ...input }],
+    args: [{ specPath: 'SPECS.md', stepMode: 'oneshot', ...input }],
   });
 }
 
