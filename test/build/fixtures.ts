@@ -93,7 +93,7 @@ export function agentReplies(edits: Edit[], summary = 'Done: the edits are in pl
   const calls = edits.map((e) => {
     if (e.action === 'write') return { name: 'write_file', arguments: { path: e.path, content: e.content } };
     if (e.action !== 'patch') throw new Error(`no agent tool for a ${e.action} edit`);
-    const blocks = e.blocks.map((b) => ({ old_text: b.search, new_text: b.replace }));
+    const blocks = (e.blocks ?? []).map((b) => ({ old_text: b.search, new_text: b.replace }));
     return blocks.length === 1 ? { name: 'edit_file', arguments: { path: e.path, ...blocks[0]! } } : { name: 'multi_edit', arguments: { path: e.path, edits: blocks } };
   });
   return [
