@@ -117,6 +117,7 @@ export interface ShipInput {
   kb?: string;
   policy?: AgentPolicy;
   budget?: AgentBudget;
+  verify?: 'shadow';
 }
 
 export interface ShipResult {

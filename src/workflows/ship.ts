@@ -84,6 +84,7 @@ export async function ship(input: ShipInput): Promise<ShipResult> {
       kb: input.kb,
       policy: input.policy,
       budget: input.budget,
+      verify: input.verify,
     };
     const build: BuildResult = await wf.executeChild('build', { workflowId: children.build, args: [buildInput], staticSummary: `build from ${design.specPath}` });
     run.state.usage = addUsage(run.state.usage, build.usage);
