@@ -5,13 +5,14 @@ import { netChanges } from '../build/net-changes';
 import { planMessages } from '../build/prompts';
 import { addedDependencies, renderBuildReport, type ReportFile, type ReportStep } from '../build/report';
 import { buildPlanJsonSchema, BuildPlanSchema, planProblems, type BuildPlan } from '../build/schemas';
-import { gatherWorkspaceContext, listFiles, renderContext } from '../design/context';
+import { gatherWorkspaceContext, renderContext } from '../design/context';
 import { AimlError } from '../errors';
 import { chatStructured } from '../llm/structured';
 import { currentHash } from '../workspace/apply';
 import { detectCheckCommand, truncateMiddle } from '../workspace/check';
 import { diffStat, renderDiff } from '../workspace/diff';
 import { Journal } from '../workspace/journal';
+import { listWorkspace } from '../workspace/lister';
 import { normaliseEditPath } from '../workspace/paths';
 import { agentShadowActivities } from './agent-shadow';
 import { agentToolActivities } from './agent-tools';
@@ -94,7 +95,7 @@ export function buildActivities(deps: ActivityDeps) {
     async planBuild(input: PlanBuildInput): Promise<PlanBuildOutput> {
       return guarded(async (signal) => {
         const spec = deps.blobs.get(input.specRef);
-        const files = listFiles(input.workspace, 400);
+        const files = fs.existsSync(input.workspace) ? listWorkspace(input.workspace, { limit: 400 }).files : [];
         const kb = await kbSnippets(deps, input.kb, spec.slice(0, 2000));
         const context = renderContext({ files: gatherWorkspaceContext(input.workspace, spec.slice(0, 4000), { maxFiles: 8, excerptBytes: 3000 }), kb });
         const previousPlan = input.previousPlanRef ? json<BuildPlan>(input.previousPlanRef) : undefined;

@@ -1,6 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { listWorkspace } from '../workspace/lister';
 
 /** Workspace files that a brief touches, found by term overlap; plus the project's own manifest. */
 
@@ -23,7 +23,6 @@ export interface DesignContext {
   kb: RetrievedSnippet[];
 }
 
-const SKIP_DIRS = new Set(['.git', 'node_modules', 'dist', 'build', '.aiml', '.venv', 'venv', '__pycache__', 'target', 'coverage', '.next']);
 const TEXT_EXT = /\.(md|mdx|txt|ts|tsx|js|jsx|mjs|cjs|py|go|rs|java|kt|rb|json|ya?ml|toml|sql|sh|css|html|proto|graphql)$/i;
 const ALWAYS = /^(readme(\.\w+)?|package\.json|pyproject\.toml|go\.mod|cargo\.toml|requirements\.txt)$/i;
 const STOP = new Set('the a an and or of to for in on with from by is are be as at that this it we our us use using build design system'.split(' '));
@@ -37,45 +36,13 @@ export function terms(text: string): Set<string> {
   );
 }
 
-/** Files of a workspace, relative paths; `git ls-files` when it is a repository (respects .gitignore). */
-export function listFiles(root: string, limit = 5000): string[] {
-  const git = !fs.existsSync(path.join(root, '.git'))
-    ? undefined
-    : spawnSync('git', ['-C', root, 'ls-files', '--cached', '--others', '--exclude-standard'], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (git && git.status === 0 && git.stdout.trim()) {
-    return git.stdout
-      .split('\n')
-      .filter((f) => f && !f.split('/').some((p) => SKIP_DIRS.has(p)))
-      .slice(0, limit);
-  }
-  const out: string[] = [];
-  const walk = (dir: string): void => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (out.length >= limit) return;
-      if (e.isDirectory()) {
-        if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) walk(path.join(dir, e.name));
-      } else if (e.isFile()) {
-        out.push(path.relative(root, path.join(dir, e.name)));
-      }
-    }
-  };
-  walk(root);
-  return out;
-}
-
 export function gatherWorkspaceContext(root: string, brief: string, opts: { maxFiles?: number; excerptBytes?: number } = {}): ContextFile[] {
   const maxFiles = opts.maxFiles ?? 8;
   const excerptBytes = opts.excerptBytes ?? 2000;
   if (!fs.existsSync(root)) return [];
   const wanted = terms(brief);
   const scored: ContextFile[] = [];
-  for (const rel of listFiles(root)) {
+  for (const rel of listWorkspace(root, { limit: 5000 }).files) {
     const base = path.basename(rel);
     if (!TEXT_EXT.test(base) && !ALWAYS.test(base)) continue;
     let text: string;

@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { runSandboxed } from './sandbox';
 
 /**
- * Runs the project's check command (tests, lint) in the workspace with a timeout and a scrubbed
- * environment: nothing that looks like a credential, nor aiml's own settings, reaches it. Output
- * is kept whole up to a cap, and cut to head and tail for the model.
+ * Runs the project's check command (tests, lint) in the workspace through the sandbox (allow-listed
+ * environment, no network where the OS allows it, timeout, process-group kill). Output is kept
+ * up to a cap (head and tail), and cut again for the model.
  */
 
 export interface CheckResult {
@@ -19,19 +19,6 @@ export interface CheckResult {
   truncated: boolean;
 }
 
-const SECRET_ENV = /(KEY|TOKEN|SECRET|PASSW(OR)?D|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE)/i;
-const DROP_PREFIX = /^(AIML_|OPENAI_|ANTHROPIC_|AZURE_OPENAI|TEMPORAL_|AWS_|GOOGLE_APPLICATION|HF_|HUGGING)/i;
-
-export function scrubbedEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(env)) {
-    if (v === undefined || SECRET_ENV.test(k) || DROP_PREFIX.test(k)) continue;
-    out[k] = v;
-  }
-  out.CI = out.CI ?? '1';
-  return out;
-}
-
 /** Head and tail of `text` within `max` characters, with a marker saying what was cut. */
 export function truncateMiddle(text: string, max: number): string {
   if (text.length <= max) return text;
@@ -41,54 +28,10 @@ export function truncateMiddle(text: string, max: number): string {
   return `${text.slice(0, head)}\n… [${cut} characters cut] …\n${text.slice(text.length - tail)}`;
 }
 
-export function runCheck(opts: { workspace: string; command: string; timeoutMs: number; maxOutputBytes?: number; signal?: AbortSignal }): Promise<CheckResult> {
-  const maxBytes = opts.maxOutputBytes ?? 1024 * 1024;
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', opts.command], {
-      cwd: opts.workspace,
-      env: scrubbedEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true, // its own process group, so a timeout kills the whole tree
-    });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let truncated = false;
-    const collect = (b: Buffer): void => {
-      const room = maxBytes - size;
-      if (b.length > room) truncated = true;
-      if (room <= 0) return;
-      chunks.push(b.subarray(0, room));
-      size += Math.min(b.length, room);
-    };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    let timedOut = false;
-    const killTree = (): void => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killTree();
-    }, opts.timeoutMs);
-    const onAbort = (): void => killTree();
-    opts.signal?.addEventListener('abort', onAbort);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code, sig) => {
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      let output = Buffer.concat(chunks).toString('utf8');
-      if (timedOut) output += `\n[aiml: the check command timed out after ${opts.timeoutMs} ms and was killed]`;
-      resolve({ command: opts.command, passed: code === 0 && !timedOut, exitCode: code, signal: sig, timedOut, durationMs: Date.now() - started, output, truncated });
-    });
-  });
+export async function runCheck(opts: { workspace: string; command: string; timeoutMs: number; maxOutputBytes?: number; signal?: AbortSignal }): Promise<CheckResult> {
+  const r = await runSandboxed({ workspace: opts.workspace, command: opts.command, timeoutMs: opts.timeoutMs, maxOutputChars: opts.maxOutputBytes ?? 1024 * 1024, signal: opts.signal });
+  const timedOut = r.status === 'timed_out';
+  return { command: opts.command, passed: r.status === 'exited' && r.exitCode === 0, exitCode: r.exitCode, signal: r.signal, timedOut, durationMs: r.durationMs, output: r.output, truncated: r.truncated };
 }
 
 /** The check command a workspace most likely uses, or undefined. */

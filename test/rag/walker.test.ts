@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { isIgnored, parseGitignore } from '../../src/rag/gitignore';
 import { scanDirectory } from '../../src/rag/walker';
 import { tmpDir } from '../support/env';
 
@@ -8,19 +7,6 @@ function write(root: string, rel: string, content: string | Buffer): void {
   fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
   fs.writeFileSync(path.join(root, rel), content);
 }
-
-test('gitignore rules: globs, anchoring, folder-only, ** and negation (last rule wins)', () => {
-  const rules = parseGitignore('# comment\n*.log\n/build\ncache/\ndocs/**/*.tmp\n!keep.log\n');
-  expect(isIgnored(rules, 'a/b/debug.log', false)).toBe(true);
-  expect(isIgnored(rules, 'keep.log', false)).toBe(false);
-  expect(isIgnored(rules, 'build', true)).toBe(true);
-  expect(isIgnored(rules, 'src/build', true)).toBe(false); // anchored to the root
-  expect(isIgnored(rules, 'x/cache', true)).toBe(true);
-  expect(isIgnored(rules, 'x/cache', false)).toBe(false); // folder-only rule, a file of that name
-  expect(isIgnored(rules, 'docs/a/b/c.tmp', false)).toBe(true);
-  expect(isIgnored(rules, 'docs/c.tmp', false)).toBe(true);
-  expect(isIgnored(rules, 'src/c.tmp', false)).toBe(false);
-});
 
 test('scan honours nested .gitignore files, skips binary and oversized files with counts, hashes the rest', () => {
   const root = tmpDir('aiml-scan-');
