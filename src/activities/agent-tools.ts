@@ -142,9 +142,9 @@ export function agentToolActivities(deps: ActivityDeps) {
         });
         const head =
           res.status === 'interrupted'
-            ? 'interrupted: the command was started and the worker stopped; it was not run again. Run it again if you need its result.'
+            ? 'Run it again if you need its result.'
             : `exit ${res.exitCode ?? res.signal}${res.status === 'timed_out' ? ' (timed out)' : ''} · ${(res.durationMs / 1000).toFixed(1)} s${res.truncated ? ' · output shortened (head and tail kept)' : ''}`;
-        const text = wrapToolOutput('run_command', `$ ${req.command}`, `${head}\n${res.output}`);
+        const text = wrapToolOutput('run_command', `$ ${req.command}`, res.status === 'interrupted' ? `${res.output}. ${head}` : `${head}\n${res.output}`);
         return { ok: res.status === 'exited' && res.exitCode === 0, result: toolResult(deps, input.call.id, text), summary: res.status === 'interrupted' ? 'interrupted' : res.summary.replace(/^run_command\s+.*?·\s*/, ''), chars: text.length };
       }, 2000);
     },

@@ -1,5 +1,6 @@
 import * as wf from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { matchesAllowList } from '../agent/tools/allow-list';
 import type { AgentCall, AgentEditOutput, ToolResult } from '../activities/agent-types';
 import { budgetGate, commandGate, commandPattern, DEFAULT_AGENT_BUDGET, TOOL_CALLS_SHOWN, type ToolCallView } from '../contracts/agent';
 import { buildStepGate, type BuildStepState } from '../contracts/build';
@@ -119,7 +120,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState): Promise<St
   const command = async (call: AgentCall): Promise<ToolResult> => {
     const started = Date.now();
     const cmd = call.command ?? '';
-    if (!call.allowListed && !env.allowCommands.includes(cmd)) {
+    if (!call.allowListed && !matchesAllowList(cmd, env.allowCommands)) {
       show(call, { status: 'awaiting_approval' });
       set('awaiting_approval', `command "${cmd.slice(0, 80)}" waits for approval`);
       const pattern = commandPattern(cmd);
