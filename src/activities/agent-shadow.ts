@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AimlError } from '../errors';
@@ -25,9 +26,9 @@ export function agentShadowActivities(deps: ActivityDeps) {
 
     async agentShadowDispose(input: { workspace: string; dir: string }): Promise<void> {
       return guarded(async () => {
-        const shadow = await createShadow.reopen?.(input.workspace, input.dir);
-        if (shadow) await shadow.dispose();
-        else fs.rmSync(input.dir, { recursive: true, force: true });
+        // Another worker may have made it: remove the folder, and forget it if it was a git worktree.
+        fs.rmSync(input.dir, { recursive: true, force: true });
+        spawnSync('git', ['-C', input.workspace, 'worktree', 'prune'], { stdio: 'ignore' });
       });
     },
 

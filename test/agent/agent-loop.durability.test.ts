@@ -4,8 +4,8 @@ import type { BuildResult } from '../../src/contracts';
 import { tmpDir, uniqueId } from '../support/env';
 import { aimlEnv, spawnWorker, type WorkerProcess } from '../support/processes';
 import { fixtureRepo, git, planReply } from '../build/fixtures';
-import { startBuild, useRig, waitFor } from '../build/helpers';
-import { finish, latestResults, runCommand, turn } from './helpers';
+import { useRig, waitFor } from '../build/helpers';
+import { finish, latestResults, runCommand, startAgentBuild, turn } from './helpers';
 
 const rig = useRig({ worker: false });
 
@@ -46,7 +46,7 @@ test('SIGKILL between two tool calls and again during a command: no completed to
   };
   try {
     const first = await spawn();
-    const handle = await startBuild(rig.client, taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js', policy: { allowCommands: ['node mark.js*', 'node slow.js'] } });
+    const handle = await startAgentBuild(rig.client, taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js', policy: { allowCommands: ['node mark.js*', 'node slow.js'] } });
     // Killed between the two commands: the first ran, the model's next turn is in flight.
     await waitFor(async () => (rig.llm.requests.length >= before + 3 ? true : undefined), 'the second turn to be asked for', 90_000);
     expect(marks()).toEqual(['one']);

@@ -5,8 +5,8 @@ import { BlobStore } from '../../src/storage/blob-store';
 import { revertBuild } from '../../src/build/revert';
 import { Journal } from '../../src/workspace/journal';
 import { fixtureRepo, git, gitChanged, planReply } from '../build/fixtures';
-import { awaitingGate, startBuild, useRig } from '../build/helpers';
-import { editFile, finish, grep, latestResults, promptText, readFile, runCommand, toolResults, turn } from './helpers';
+import { awaitingGate, useRig } from '../build/helpers';
+import { editFile, finish, grep, latestResults, promptText, readFile, runCommand, startAgentBuild, toolResults, turn } from './helpers';
 
 const rig = useRig();
 
@@ -40,7 +40,7 @@ test('a multi-turn step: grep, read, edit, a failing check run, a fix, a passing
     turn(finish('Added whisper() and its test.')),
   );
   const before = rig.llm.requests.length;
-  const handle = await startBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js' });
+  const handle = await startAgentBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js' });
   const result: BuildResult = await handle.result();
   const reqs = rig.llm.requests.slice(before);
 
@@ -92,22 +92,23 @@ test('a multi-turn step: grep, read, edit, a failing check run, a fix, a passing
 
 test('an edit whose search text matches nowhere is refused with the nearest lines, and corrected on the next turn', async () => {
   const ws = fixtureRepo();
+  const addWhisper = '  return s.toUpperCase();\n}\n\nfunction whisper(s) {\n  return s.toLowerCase();\n}';
   rig.llm.enqueue(
     planReply(STEP),
-    turn(editFile('src/text.js', 'module.exports = {shout}', WITH_WHISPER('return s.toLowerCase();'))),
-    turn(editFile('src/text.js', EXPORTS, WITH_WHISPER('return s.toLowerCase();')), editFile('test.js', TEST_LINE, TEST_WHISPER)),
+    turn(editFile('src/text.js', '  return s.toUpperCase()\n}', addWhisper)), // no semicolon: matches nowhere
+    turn(editFile('src/text.js', '  return s.toUpperCase();\n}', addWhisper), editFile('src/text.js', EXPORTS, 'module.exports = { shout, whisper };'), editFile('test.js', TEST_LINE, TEST_WHISPER)),
     turn(finish()),
   );
   const before = rig.llm.requests.length;
-  const handle = await startBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js' });
+  const handle = await startAgentBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js' });
   const result: BuildResult = await handle.result();
   const reqs = rig.llm.requests.slice(before);
   const refusal = latestResults(reqs[2]!)[0]!;
-  expect(refusal).toMatch(/^Error: /);
-  expect(refusal).toContain('module.exports = { shout };'); // the closest line, so the model can copy it
-  expect(refusal).toMatch(/\b5\b/); // with its line number
+  expect(refusal).toMatch(/^Error: [\s\S]*NO_MATCH/);
+  expect(refusal).toMatch(/\b2 \|   return s\.toUpperCase\(\);/); // the closest line with its number, so the model can copy it
   expect(result.steps[0]!.status).toBe('passed');
-  expect(new Journal(rig.worker.stateDir, handle.workflowId).read().entries).toHaveLength(2); // the refused edit wrote nothing
+  expect(new Journal(rig.worker.stateDir, handle.workflowId).read().entries).toHaveLength(3); // the refused edit wrote nothing
+  expect(fs.readFileSync(path.join(ws, 'src/text.js'), 'utf8')).toBe('function shout(s) {\n' + addWhisper + '\n\nmodule.exports = { shout, whisper };\n');
 });
 
 test('a command outside the allow-list waits at a gate: rejected, the feedback is its result; approved for its pattern, the next match runs without a gate', async () => {
@@ -122,7 +123,7 @@ test('a command outside the allow-list waits at a gate: rejected, the feedback i
     turn(finish()),
   );
   const before = rig.llm.requests.length;
-  const handle = await startBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'plan', checkCommand: 'node test.js' });
+  const handle = await startAgentBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'plan', checkCommand: 'node test.js' });
   await awaitingGate(handle, 'build/plan');
   await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'ana' }] });
 
@@ -134,7 +135,9 @@ test('a command outside the allow-list waits at a gate: rejected, the feedback i
   await awaitingGate(handle, commandGate(1), 2);
   expect(latestResults(rig.llm.requests.at(-1)!)[0]).toContain('Do not run scripts; read the code instead.');
   expect(marks(marker)).toEqual([]);
-  await expect(handle.executeUpdate(decideUpdate, { args: [{ decision: 'reject', by: 'ana', feedback: 'x', remember: 'pattern' }] })).rejects.toThrow(/remember/);
+  await expect(handle.executeUpdate(decideUpdate, { args: [{ decision: 'reject', by: 'ana', feedback: 'x', remember: 'pattern' }] })).rejects.toMatchObject({
+    cause: { message: expect.stringMatching(/remember: "pattern" goes with an approval only/) },
+  });
   await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'ana', remember: 'pattern' }] });
 
   const result: BuildResult = await handle.result();
@@ -163,7 +166,7 @@ test('a file that tells the agent to approve all gates and run curl changes noth
     turn(finish()),
   );
   const before = rig.llm.requests.length;
-  const handle = await startBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'each', checkCommand: 'node test.js' });
+  const handle = await startAgentBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'each', checkCommand: 'node test.js' });
   await awaitingGate(handle, 'build/plan');
   await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'ana' }] });
 
@@ -207,7 +210,7 @@ test('the step budget runs out: the step waits at its gate, and extending it con
     turn(finish()),
   );
   const before = rig.llm.requests.length;
-  const handle = await startBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js', budget: { maxTurns: 2 } });
+  const handle = await startAgentBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js', budget: { maxTurns: 2 } });
   const s = await awaitingGate(handle, budgetGate(1));
   expect(s.gates.at(-1)!.summary).toMatch(/spent its budget \(2 turns/);
   expect((s.details.steps as BuildStepState[])[0]!.status).toBe('stuck');
@@ -232,7 +235,7 @@ test('--verify shadow: a red step never touches the workspace; once green it doe
     turn(finish()),
   );
   const before = rig.llm.requests.length;
-  const handle = await startBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'each', checkCommand: 'node test.js', verify: 'shadow', limits: { maxFixAttempts: 0 } });
+  const handle = await startAgentBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'each', checkCommand: 'node test.js', verify: 'shadow', limits: { maxFixAttempts: 0 } });
   await awaitingGate(handle, 'build/plan');
   await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'ana' }] });
   // Red: the step stops at its gate (no fix attempts left); the workspace is as it was.

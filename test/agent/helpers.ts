@@ -1,3 +1,6 @@
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { BuildInput } from '../../src/contracts';
+import { startBuild } from '../build/helpers';
 import type { ChatRequestBody, ScriptedToolCall } from '../support/scripted-llm';
 
 /** Scripted agent turns: each reply asks for the given tool calls. */
@@ -24,3 +27,8 @@ export function latestResults(req: ChatRequestBody): string[] {
 
 /** Whole text of a request, for "does the model see X" assertions. */
 export const promptText = (req: ChatRequestBody): string => req.messages.map((m) => m.content ?? '').join('\n');
+
+/** Starts a build whose steps are agent loops. */
+export function startAgentBuild(client: Client, taskQueue: string, input: Partial<BuildInput> & { workspace: string }): Promise<WorkflowHandle> {
+  return startBuild(client, taskQueue, { ...input, stepMode: 'agent' });
+}

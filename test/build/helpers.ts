@@ -21,9 +21,22 @@ export function startBuild(client: Client, taskQueue: string, input: Partial<Bui
 export function awaitingGate(handle: WorkflowHandle, gate: string, round?: number): Promise<RunState> {
   return waitFor(async () => {
     const s = await handle.query(stateQuery);
-    if (s.status === 'failed') throw new Error(`run failed: ${s.error}`);
+    if (s.status === 'failed') throw new Error(`run failed: ${s.error}: ${await failureOf(handle)}`);
     const g = s.gates.find((x) => x.status === 'pending');
     return g && g.gate === gate && (round === undefined || g.round === round) ? s : undefined;
   }, `gate ${gate}${round ? ` round ${round}` : ''}`);
 }
 
+
+/** The first activity failure in a run's history, with its cause (for test failure messages). */
+async function failureOf(handle: WorkflowHandle): Promise<string> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const failed = events.find((e) => e.activityTaskFailedEventAttributes)?.activityTaskFailedEventAttributes?.failure;
+  let f = failed;
+  const parts: string[] = [];
+  while (f) {
+    parts.push(f.message ?? '');
+    f = f.cause ?? undefined;
+  }
+  return parts.join(' <- ') || 'no activity failure in history';
+}
