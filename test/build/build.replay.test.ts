@@ -93,6 +93,12 @@ test('recorded build and ship histories replay against the current workflow code
   }
   for (const file of Object.values(FILES)) {
     const history = historyFromJSON(JSON.parse(fs.readFileSync(path.join(HISTORIES, file), 'utf8')));
+    if (file === FILES.agent) {
+      // It is an agent step: model turns, local-activity tool calls, a gated command, edit gates.
+      const types = history.events!.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
+      expect(types.filter((t) => t === 'agentTurn').length).toBeGreaterThanOrEqual(6);
+      expect(history.events!.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toBe(true);
+    }
     // Ship names its children after its own id: replay under the id it was recorded with.
     const child = history.events?.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)?.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
     await expect(Worker.runReplayHistory(replayOptions(), history, child ? child.replace(/-design$/, '') : file)).resolves.toBeUndefined();
