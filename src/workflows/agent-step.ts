@@ -68,6 +68,9 @@ export async function agentStep(env: StepEnv, state: BuildStepState): Promise<St
     return result;
   };
   const text = (toolCallId: string, t: string): ToolResult => ({ toolCallId, text: t });
+  // The step line (memo, `aiml status`) changes with the phase of the step, not every turn: each
+  // change is a history event. Turns and tool calls show in the query state and the UI details.
+  const working = (): string => (fixes ? `working on a fix (attempt ${fixes})` : 'working: model turns and tool calls');
   const ref = (c: AgentCall) => ({ id: c.id, key: c.key, name: c.name, argsRef: c.argsRef });
 
   /** An edit: prepared, gated with its diff under `--approve each` (not in a shadow), applied through the journal. */
@@ -94,7 +97,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState): Promise<St
       const applied = await local.agentApplyEdit.executeWithOptions({ ...AGENT_LOCAL, summary: `apply ${call.summary}`.slice(0, 200) }, [
         { workflowId, workspace, step: n, seq, callId: call.id, proposalRef: out.proposalRef },
       ]);
-      set('generating', `turn ${turn}`);
+      set('generating', working());
       if (applied.kind === 'conflict') {
         Object.assign(expected, applied.actualHashes);
         return finished(call, started, false, applied.summary, applied.result);
@@ -128,7 +131,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState): Promise<St
         commandGate(n),
         `step ${n} wants to run \`${cmd.slice(0, 200)}\` (outside the allow-list). Approve once, approve with --remember-pattern to allow "${pattern}" for the rest of the run, reject with feedback, or reject --stop`,
       );
-      set('generating', `turn ${turn}`);
+      set('generating', working());
       if (d.decision === 'reject') return finished(call, started, false, `rejected by ${d.by}`, text(call.id, `A reviewer did not allow this command; it was not run. Their feedback:\n${d.feedback ?? ''}`), 'rejected');
       if (d.remember === 'pattern' && !env.allowCommands.includes(pattern)) env.allowCommands.push(pattern);
     }
@@ -227,7 +230,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState): Promise<St
       }
       env.budget(`step ${n}`);
       turn += 1;
-      set('generating', `turn ${turn}${fixes ? ` (fix attempt ${fixes})` : ''}`);
+      set('generating', working());
       const t = await llm.agentTurn.executeWithOptions({ ...LLM_ACTIVITY, summary: `step ${n}: turn ${turn}` }, [
         {
           conversationRef,
