@@ -1,9 +1,9 @@
 import type { StepCheck } from '../contracts/build';
 import type { Usage } from '../contracts/run';
-import { netChanges } from '../build/net-changes';
-import { stepMessages } from '../build/prompts';
-import { stepContext } from '../build/retrieve';
-import { stepEditsJsonSchema, StepEditsSchema, toFileEdits, type BuildPlan, type StepEdits } from '../build/schemas';
+import { netChanges } from '../builder/net-changes';
+import { stepMessages } from '../builder/prompts';
+import { stepContext } from '../builder/retrieve';
+import { stepEditsJsonSchema, StepEditsSchema, toFileEdits, type BuildPlan, type StepEdits } from '../builder/schemas';
 import type { RetrievedSnippet } from '../design/context';
 import { AimlError, isAimlError } from '../errors';
 import { chatStructured } from '../llm/structured';

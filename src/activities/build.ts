@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Usage } from '../contracts/run';
-import { netChanges } from '../build/net-changes';
-import { planMessages } from '../build/prompts';
-import { addedDependencies, renderBuildReport, type ReportFile, type ReportStep } from '../build/report';
-import { buildPlanJsonSchema, BuildPlanSchema, planProblems, type BuildPlan } from '../build/schemas';
+import { netChanges } from '../builder/net-changes';
+import { planMessages } from '../builder/prompts';
+import { addedDependencies, renderBuildReport, type ReportFile, type ReportStep } from '../builder/report';
+import { buildPlanJsonSchema, BuildPlanSchema, planProblems, type BuildPlan } from '../builder/schemas';
 import { gatherWorkspaceContext, renderContext } from '../design/context';
 import { AimlError } from '../errors';
 import { chatStructured } from '../llm/structured';

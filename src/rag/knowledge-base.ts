@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AimlError } from '../errors';
+import { writeFileAtomic } from '../storage/files';
 import { Bm25Index } from './bm25';
 import { chunkFile } from './chunk';
 import { EmbeddingCache, embedCached } from './embed/cache';
@@ -56,9 +57,7 @@ function stampOf(file: string): string {
 }
 
 function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify(value));
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, JSON.stringify(value));
 }
 
 export class KnowledgeBase {

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AimlError } from '../errors';
+import { writeFileAtomic } from './files';
 
 /**
  * Content-addressed text storage under the state folder. Workflows pass `sha256:<hex>` refs
@@ -28,10 +29,7 @@ export class BlobStore {
     const ref: BlobRef = `sha256:${sha256(text)}`;
     const file = this.file(ref);
     if (fs.existsSync(file)) return ref;
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
+    writeFileAtomic(file, text);
     return ref;
   }
 

@@ -2,12 +2,28 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** Writes via a temp file in the same folder and a rename, so readers never see half a file. */
-export function writeFileAtomic(file: string, content: string | Buffer): void {
+/**
+ * The one atomic write: content goes to a temp file in the same folder, then a rename, so readers
+ * never see half a file. `content` may be a writer that streams into the open file (large files);
+ * `fsync` flushes it to disk before the rename. A failed write leaves no temp file behind.
+ */
+export function writeFileAtomic(file: string, content: string | Buffer | ((fd: number) => void), opts: { fsync?: boolean } = {}): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.aiml-${crypto.randomBytes(4).toString('hex')}.tmp`);
-  fs.writeFileSync(tmp, content);
-  fs.renameSync(tmp, file);
+  try {
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      if (typeof content === 'function') content(fd);
+      else fs.writeFileSync(fd, content);
+      if (opts.fsync) fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
 }
 
 /** Writes `content` atomically unless the file already holds exactly it (a retried activity writes nothing). */

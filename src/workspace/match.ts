@@ -58,7 +58,23 @@ export function nearestLines(fileLines: string[], want: string[]): string {
     .slice(from, to)
     .map((l, k) => `${String(from + k + 1).padStart(5)} | ${l}`)
     .join('\n');
-  return `nearest lines (${from + 1}-${to}):\n${excerpt}`;
+  return `nearest lines (${from + 1}-${to}):\n${excerpt}${howTheyDiffer(fileLines, want, from)}`;
+}
+
+const clip = (s: string): string => (s.length > 120 ? `${s.slice(0, 117)}…` : s);
+
+/** Line by line, how the searched lines differ from the file's lines at `from`. */
+function howTheyDiffer(fileLines: string[], want: string[], from: number): string {
+  const notes: string[] = [];
+  for (let j = 0; j < want.length && notes.length < 8; j++) {
+    const have = fileLines[from + j];
+    const n = from + j + 1;
+    if (have === undefined) notes.push(`- your line ${j + 1} (\`${clip(want[j]!.trim())}\`) runs past the end of the file`);
+    else if (have === want[j]) continue;
+    else if (norm(have) === norm(want[j]!)) notes.push(`- line ${n}: differs only in whitespace`);
+    else notes.push(`- line ${n}: you have \`${clip(want[j]!.trim())}\`, the file has \`${clip(have.trim())}\``);
+  }
+  return notes.length ? `\nhow your search text differs from these lines:\n${notes.join('\n')}` : '';
 }
 
 export function applyBlock(content: string, block: SearchReplace): BlockOutcome {

@@ -79,3 +79,24 @@ export function resolveEditPath(root: string, rel: string): { rel: string; abs: 
   }
   return { rel: clean, abs };
 }
+
+/**
+ * Validates `rel` for reading inside `root`: the same refusals as writing (no `..`, no absolute
+ * path, no repository internals or secret stores), and a symbolic link may be read only when
+ * it resolves inside the workspace to a path that is not protected either.
+ */
+export function resolveReadPath(root: string, rel: string): { rel: string; abs: string } {
+  const clean = normaliseEditPath(rel);
+  const realRoot = fs.realpathSync(root);
+  let real: string;
+  try {
+    real = fs.realpathSync(path.join(realRoot, clean));
+  } catch {
+    throw new AimlError('NOT_FOUND', `"${clean}" does not exist in the workspace`);
+  }
+  if (real !== realRoot && !real.startsWith(realRoot + path.sep)) throw new AimlError('PATH_REFUSED', `Refused path "${rel}": it leads outside the workspace`);
+  const target = path.relative(realRoot, real).split(path.sep).join('/');
+  const why = target ? protectedReason(target) : undefined;
+  if (why) throw new AimlError('PATH_REFUSED', `Refused path "${rel}": it leads to ${target}, which ${why}`);
+  return { rel: clean, abs: real };
+}

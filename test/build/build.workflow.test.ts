@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BUILD_PLAN_GATE, buildStepGate, decideUpdate, stateQuery, type BuildResult, type BuildStepState } from '../../src/contracts';
 import { BlobStore } from '../../src/storage/blob-store';
-import { revertBuild } from '../../src/build/revert';
+import { revertBuild } from '../../src/builder/revert';
 import { fixtureRepo, git, gitChanged, patch, planReply, stepReply, whisperEdits, wordsEdits, write } from './fixtures';
 import { awaitingGate, startBuild, useRig } from './helpers';
 

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BuildPlan, StepEdits } from '../../src/build/schemas';
+import type { BuildPlan, StepEdits } from '../../src/builder/schemas';
 import { tmpDir } from '../support/env';
 
 /** A small git repository with a passing check (`node test.js`), committed. */

@@ -99,6 +99,8 @@ export interface GrepArgs {
   pattern: string;
   /** Only files matching this glob. */
   glob?: string;
+  /** Only under this folder. */
+  path?: string;
   case_insensitive?: boolean;
 }
 export interface KbSearchArgs {

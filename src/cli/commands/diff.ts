@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { stateQuery, type BuildStepState, type RunState } from '../../contracts';
-import { netChanges } from '../../build/net-changes';
+import { netChanges } from '../../builder/net-changes';
 import { AimlError } from '../../errors';
 import { stateDir } from '../../paths';
 import { BlobStore } from '../../storage/blob-store';

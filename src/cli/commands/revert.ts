@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { revertBuild } from '../../build/revert';
+import { revertBuild } from '../../builder/revert';
 import { AimlError } from '../../errors';
 import { stateDir } from '../../paths';
 import { BlobStore } from '../../storage/blob-store';

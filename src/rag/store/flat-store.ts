@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AimlError } from '../../errors';
+import { writeFileAtomic } from '../../storage/files';
 import { matchesFilter, type ChunkFilter, type ScoredId } from '../types';
 import { TopK } from './topk';
 import type { StoredDoc, StoredPoint, VectorStore } from './types';
@@ -255,21 +256,19 @@ export class FlatStore implements VectorStore {
   /** Rewrites the log with live points only, when dead records outnumber them. */
   private maybeCompact(): void {
     if (this.dead < 1000 || this.dead < this.slotOf.size) return;
-    const tmp = `${this.file}.compact-${process.pid}`;
-    const fd = fs.openSync(tmp, 'w');
-    try {
-      const header = Buffer.alloc(HEADER);
-      header.write(MAGIC, 0, 'ascii');
-      header.writeUInt32LE(this.dims, 8);
-      fs.writeSync(fd, header);
-      for (const slot of this.slotOf.values()) {
-        fs.writeSync(fd, this.encodeUpsert(this.docs[slot]!, this.vectors.subarray(slot * this.dims, (slot + 1) * this.dims)));
-      }
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, this.file);
+    writeFileAtomic(
+      this.file,
+      (fd) => {
+        const header = Buffer.alloc(HEADER);
+        header.write(MAGIC, 0, 'ascii');
+        header.writeUInt32LE(this.dims, 8);
+        fs.writeSync(fd, header);
+        for (const slot of this.slotOf.values()) {
+          fs.writeSync(fd, this.encodeUpsert(this.docs[slot]!, this.vectors.subarray(slot * this.dims, (slot + 1) * this.dims)));
+        }
+      },
+      { fsync: true },
+    );
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = fs.openSync(this.file, 'a');
     const st = fs.fstatSync(this.fd);

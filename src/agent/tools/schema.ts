@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import type { ParseResult } from './types';
+
+/**
+ * A tool's argument schema: the JSON schema the model sees and the parser for what it sends,
+ * from one zod object. Parse failures are messages the model can act on, never throws.
+ */
+export function toolArgs<S extends z.ZodType>(schema: S): { parameters: Record<string, unknown>; parse(raw: string): ParseResult<z.infer<S>> } {
+  const { $schema: _dropped, ...parameters } = z.toJSONSchema(schema) as Record<string, unknown>;
+  return {
+    parameters,
+    parse(raw: string): ParseResult<z.infer<S>> {
+      let value: unknown;
+      try {
+        value = raw.trim() === '' ? {} : JSON.parse(raw);
+      } catch (err) {
+        return { ok: false, error: `the arguments are not valid JSON (${(err as Error).message}); send one JSON object` };
+      }
+      const out = schema.safeParse(value);
+      if (out.success) return { ok: true, args: out.data };
+      const problems = out.error.issues.slice(0, 8).map((i) => `${i.path.length ? i.path.join('.') : 'arguments'}: ${i.message}`);
+      return { ok: false, error: `invalid arguments: ${problems.join('; ')}` };
+    },
+  };
+}
+
+/** Shortens `s` for one-line summaries. */
+export function short(s: string, max = 60): string {
+  const one = s.replace(/\s+/g, ' ').trim();
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+}
+
+export const workspacePath = (what: string): z.ZodString => z.string().min(1).max(1000).describe(what);
