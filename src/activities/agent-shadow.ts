@@ -19,8 +19,9 @@ export function agentShadowActivities(deps: ActivityDeps) {
   return {
     async agentShadow(input: ShadowInput): Promise<{ dir: string }> {
       return guarded(async () => {
-        const shadow = await createShadow(input.workspace);
-        return { dir: shadow.dir };
+        const parent = path.join(deps.stateDir, 'shadows');
+        fs.mkdirSync(parent, { recursive: true });
+        return { dir: createShadow(input.workspace, { parent }).dir };
       });
     },
 

@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import { wrapCheckOutput, wrapToolOutput } from '../agent/prompt';
 import { agentTools } from '../agent/tools/registry';
 import type { AgentTool, ToolContext } from '../agent/tools/types';
-import { netChanges } from '../build/net-changes';
+import { netChanges } from '../builder/net-changes';
 import { AimlError, isAimlError } from '../errors';
 import { applyChanges, conflictMessage, type Conflict } from '../workspace/apply';
 import { runCheck, truncateMiddle } from '../workspace/check';

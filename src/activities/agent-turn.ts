@@ -3,7 +3,7 @@ import { contextWindow, fitConversation } from '../agent/conversation';
 import { agentStartMessages } from '../agent/prompt';
 import { agentTools } from '../agent/tools/registry';
 import { matchesAllowList } from '../agent/tools/allow-list';
-import type { BuildPlan } from '../build/schemas';
+import type { BuildPlan } from '../builder/schemas';
 import type { ChatMessage, ToolCall } from '../llm/gateway';
 import type { Proposal } from './build-step';
 import type { AgentCall, AgentTurnInput, AgentTurnOutput } from './agent-types';

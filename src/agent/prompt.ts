@@ -1,4 +1,4 @@
-import type { BuildPlan } from '../build/schemas';
+import type { BuildPlan } from '../builder/schemas';
 import type { ChatMessage } from '../llm/gateway';
 
 /**

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { buildStepGate, budgetGate, commandGate, decideUpdate, stateQuery, type BuildResult, type BuildStepState, type ToolCallView } from '../../src/contracts';
 import { BlobStore } from '../../src/storage/blob-store';
-import { revertBuild } from '../../src/build/revert';
+import { revertBuild } from '../../src/builder/revert';
 import { Journal } from '../../src/workspace/journal';
 import { fixtureRepo, git, gitChanged, planReply } from '../build/fixtures';
 import { awaitingGate, useRig } from '../build/helpers';

@@ -1,6 +1,6 @@
 import { contextWindow, conversationTokens, fitConversation } from '../../src/agent/conversation';
 import { agentStartMessages, wrapToolOutput } from '../../src/agent/prompt';
-import type { BuildPlan } from '../../src/build/schemas';
+import type { BuildPlan } from '../../src/builder/schemas';
 import type { ChatMessage } from '../../src/llm/gateway';
 
 const big = (tag: string) => wrapToolOutput('read_file', `read_file ${tag}`, `${tag}:`.padEnd(8000, 'x'));
