@@ -1,10 +1,85 @@
 /**
+ * Every error code aiml uses: AimlError codes and the failure types workflows throw. Stable,
+ * checkable without `instanceof`, and the same string as the Temporal failure's `type`.
+ */
+export const ERROR_CODES = [
+  'APPROVAL_TIMEOUT',
+  'BLOB_MISSING',
+  'BLOB_MISSING_TRANSIENT',
+  'BLOB_REF_INVALID',
+  'CANCELLED',
+  'CHECK_TIMEOUT_TRANSIENT',
+  'CONFIG_INVALID',
+  'CONFIG_MISSING',
+  'DECISION_REFUSED',
+  'DEV_SERVER_FAILED',
+  'DIR_MISSING',
+  'EMBED_DIMS_UNKNOWN',
+  'EMBED_MODEL_INSTALL_FAILED',
+  'EMBED_MODEL_INVALID',
+  'EMBED_MODEL_MISSING',
+  'FILE_CONFLICT',
+  'GATE_MISMATCH',
+  'INPUT_INVALID',
+  'KB_DIR_MISSING',
+  'KB_MODEL_MISMATCH',
+  'KB_NOT_FOUND',
+  'KB_ROOT_MISMATCH',
+  'KB_STORE_CLOSED',
+  'KB_STORE_CORRUPT',
+  'KB_SYNC_FAILED',
+  'KB_UNAVAILABLE',
+  'LLM_ABORTED',
+  'LLM_BAD_REQUEST',
+  'LLM_CONNECTION',
+  'LLM_FORBIDDEN',
+  'LLM_MALFORMED_OUTPUT',
+  'LLM_NOT_FOUND',
+  'LLM_RATE_LIMITED',
+  'LLM_SERVER_ERROR',
+  'LLM_TIMEOUT',
+  'LLM_UNAUTHORIZED',
+  'LLM_UNPROCESSABLE',
+  'NOTHING_TO_REVERT',
+  'NOT_FOUND',
+  'NO_PENDING_GATE',
+  'NO_WORKER_ANSWER',
+  'OUTPUT_EXISTS',
+  'PATH_REFUSED',
+  'PORT_IN_USE',
+  'PYTHON_MISSING',
+  'QDRANT_REQUEST_FAILED',
+  'QDRANT_UNAVAILABLE',
+  'REVERT_REFUSED',
+  'SHADOW_FAILED',
+  'RUN_ACTIVE',
+  'RUN_CLOSED',
+  'RUN_FAILED',
+  'RUN_NOT_FOUND',
+  'TEMPORAL_BIN_MISSING',
+  'TEMPORAL_INSTALL_FAILED',
+  'TEMPORAL_UNREACHABLE',
+  'TOKENIZER_INVALID',
+  'TOKEN_BUDGET_EXCEEDED',
+  'TOO_MANY_REVISIONS',
+  'USAGE',
+] as const;
+
+/** A listed code, or the LLM endpoint's HTTP status for statuses without a name of their own. */
+export type ErrorCode = (typeof ERROR_CODES)[number] | `LLM_HTTP_${number}`;
+
+/** A failure type that crossed a process boundary as a string, as an ErrorCode (or `fallback`). */
+export function toErrorCode(type: string | undefined | null, fallback: ErrorCode): ErrorCode {
+  return (ERROR_CODES as readonly string[]).includes(type ?? '') ? (type as ErrorCode) : fallback;
+}
+
+/**
  * Errors with a stable `code`, checkable without `instanceof` (workflow code runs in another V8
  * context, and failures cross process boundaries as plain data).
  */
 export class AimlError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly details?: Record<string, unknown>,
   ) {
@@ -13,7 +88,7 @@ export class AimlError extends Error {
   }
 }
 
-export function isAimlError(err: unknown, code?: string): err is AimlError {
+export function isAimlError(err: unknown, code?: ErrorCode): err is AimlError {
   return (
     typeof err === 'object' &&
     err !== null &&

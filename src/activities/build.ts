@@ -20,8 +20,7 @@ import { agentTurnActivities } from './agent-turn';
 import { buildStepActivities, kbSnippets, readJson, type Proposal } from './build-step';
 import type { ActivityDeps } from './deps';
 import { guarded } from './failures';
-import { writeFileIfChanged } from '../storage/files';
-import { safeTarget } from './fs-util';
+import { writeOutputFile } from '../workspace/output-file';
 
 /**
  * BUILD activities: read the spec, plan, write the report (this file); generate and apply a step
@@ -64,6 +63,8 @@ export interface BuildReportInput {
   specPath: string;
   checkCommand: string | null;
   reportFile: string;
+  /** Replace a report file the user wrote or changed. */
+  force?: boolean;
   steps: { n: number; title: string; status: ReportStep['status']; attempts: number; checkPassed: boolean | null; proposalRefs: string[] }[];
 }
 export interface BuildReportOutput {
@@ -160,9 +161,8 @@ export function buildActivities(deps: ActivityDeps) {
           steps,
           detectedDependencies: net.flatMap((f) => addedDependencies(f.path, f.before, f.after)),
         });
-        const target = safeTarget(input.workspace, input.reportFile);
-        writeFileIfChanged(target, report);
-        return { path: target, report: truncateMiddle(report, 60_000), filesChanged: files.map((f) => f.path).sort() };
+        const written = writeOutputFile(input.workspace, input.reportFile, report, input.force);
+        return { path: written.path, report: truncateMiddle(written.text, 60_000), filesChanged: files.map((f) => f.path).sort() };
       });
     },
   };

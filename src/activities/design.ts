@@ -9,11 +9,9 @@ import { draftMessages } from '../design/prompts';
 import { draftDigest, renderSpec } from '../design/render';
 import { AimlError } from '../errors';
 import { chatStructured } from '../llm/structured';
-import { sha256 } from '../storage/blob-store';
 import type { ActivityDeps } from './deps';
 import { guarded } from './failures';
-import { writeFileIfChanged } from '../storage/files';
-import { safeTarget } from './fs-util';
+import { writeOutputFile } from '../workspace/output-file';
 
 export interface GatherContextInput {
   brief: string;
@@ -56,6 +54,8 @@ export interface WriteSpecInput {
   brief: string;
   draft: ArchitectureDraft;
   decisions: GateDecision[];
+  /** Replace a spec file the user wrote or changed. */
+  force?: boolean;
 }
 
 export interface WriteSpecOutput {
@@ -115,10 +115,9 @@ export function designActivities(deps: ActivityDeps) {
 
     async writeSpec(input: WriteSpecInput): Promise<WriteSpecOutput> {
       return guarded(async () => {
-        const target = safeTarget(input.workspace, input.specFile);
         const text = renderSpec(input.draft, { brief: input.brief, decisions: input.decisions });
-        const { unchanged } = writeFileIfChanged(target, text);
-        return { path: target, sha256: sha256(text), bytes: Buffer.byteLength(text), unchanged };
+        const out = writeOutputFile(input.workspace, input.specFile, text, input.force);
+        return { path: out.path, sha256: out.sha256, bytes: out.bytes, unchanged: out.unchanged };
       });
     },
 

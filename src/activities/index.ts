@@ -2,6 +2,7 @@ import type { ActivityDeps } from './deps';
 import { buildActivities } from './build';
 import { designActivities } from './design';
 import { kbActivities } from './kb';
+import { outputActivities } from './outputs';
 
 export type { ActivityDeps } from './deps';
 
@@ -11,6 +12,7 @@ export function createActivities(deps: ActivityDeps) {
     ...designActivities(deps),
     ...buildActivities(deps),
     ...kbActivities(deps),
+    ...outputActivities(),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import {
+  decisionCommands,
   RUN_MEMO_KEY,
   SA_PHASE,
   SA_STATUS,
@@ -108,8 +109,9 @@ export function formatRun(v: RunView): string {
   if (v.pendingGate) {
     const target = v.pendingGateWorkflowId ?? v.workflowId;
     lines.push(`  waiting: gate ${v.pendingGate}${target !== v.workflowId ? ` (in ${target})` : ''}`);
-    lines.push(`  approve: aiml approve ${v.workflowId} --gate ${v.pendingGate}`);
-    lines.push(`  reject:  aiml reject ${v.workflowId} --gate ${v.pendingGate} --feedback "<what to change>"`);
+    const commands = decisionCommands(v.workflowId, v.pendingGate);
+    lines.push(`  approve: ${commands.approve}`);
+    lines.push(`  reject:  ${commands.reject}`);
   }
   if (v.children) for (const [k, id] of Object.entries(v.children)) lines.push(`  ${k}: ${id}`);
   for (const a of v.artifacts) lines.push(`  wrote:   ${a}`);

@@ -47,6 +47,8 @@ export interface BuildInput {
   budget?: AgentBudget;
   /** `shadow`: a step's edits go to a throwaway copy first; only a step whose check passes reaches the workspace. */
   verify?: 'shadow';
+  /** Overwrite the report file even when it was not written by aiml or was changed since (CLI: --force). */
+  force?: boolean;
 }
 
 export type BuildStepStatus =
@@ -118,6 +120,8 @@ export interface ShipInput {
   policy?: AgentPolicy;
   budget?: AgentBudget;
   verify?: 'shadow';
+  /** Overwrite SPECS.md and the build report even when the user changed them (CLI: --force). */
+  force?: boolean;
 }
 
 export interface ShipResult {

@@ -28,6 +28,8 @@ export interface DesignInput {
   model?: string;
   /** File name of the spec inside the workspace. Default SPECS.md. */
   specFile?: string;
+  /** Overwrite the spec file even when it was not written by aiml or was changed since (CLI: --force). */
+  force?: boolean;
 }
 
 export interface DesignResult {

@@ -1,4 +1,6 @@
 /** Run state shared by every aiml workflow, the CLI and the tests. Plain data only. */
+import type { GateSummary } from './decision';
+import type { AnyRunDetails, RunDetailsByPhase } from './run-details';
 
 export type Phase = 'design' | 'build' | 'ship' | 'ingest';
 export type RunStatus = 'running' | 'awaiting_approval' | 'completed' | 'failed' | 'cancelled';
@@ -58,17 +60,24 @@ export interface GateRound {
   reminders: number;
 }
 
-/** A decision that arrived by signal but could not be applied (signals cannot be refused). */
+/**
+ * A signal that changed nothing and was recorded instead (signals cannot be refused): a decision
+ * that could not apply, a malformed payload, or a signal name the run does not know.
+ */
 export interface IgnoredDecision {
   at: string;
-  decision: DecisionKind;
+  /** The signal's name (`approve`, `reject`, `childState`, or an unknown one). */
+  signal: string;
+  /** Set when the payload parsed as a decision. */
+  decision?: DecisionKind;
   gate?: string;
   by?: string;
   reason: string;
 }
 
-export interface RunState {
-  phase: Phase;
+/** A run's state; `RunState<'build'>` has the build's details typed, plain `RunState` any phase's. */
+export interface RunState<P extends Phase = Phase> {
+  phase: P;
   status: RunStatus;
   /** What the run is doing or waiting for, in words. */
   step: string;
@@ -76,13 +85,16 @@ export interface RunState {
   /** Workflow id that owns the pending gate (a child, for `ship`). */
   pendingGateWorkflowId: string | null;
   gates: GateRound[];
+  /** The latest refused signals (at most LIMITS.ignoredKept). */
   ignoredDecisions: IgnoredDecision[];
+  /** How many signals were refused in all, including those no longer kept. */
+  ignoredTotal: number;
   usage: Usage;
   /** Files written into the workspace (absolute paths). */
   artifacts: string[];
   error: string | null;
-  /** Phase-specific detail (design round, build steps, ingest progress, child ids...). */
-  details: Record<string, unknown>;
+  /** Phase-specific detail (design round, build steps, child ids...), typed per phase. */
+  details: Phase extends P ? AnyRunDetails : RunDetailsByPhase[P];
 }
 
 /** Memo key under which every aiml workflow keeps a summary readable without a worker. */
@@ -97,4 +109,6 @@ export interface RunMemo {
   error: string | null;
   /** Child workflow ids by phase (for `ship`). */
   children?: Record<string, string>;
+  /** Every gate round so far, without summaries: enough for `checkDecision` with no worker running. */
+  gates?: GateSummary[];
 }

@@ -1,4 +1,4 @@
-import { AimlError } from '../errors';
+import { AimlError, type ErrorCode } from '../errors';
 
 /**
  * LLM failures, classified once so the activity layer can map them onto Temporal's retry policy.
@@ -6,7 +6,7 @@ import { AimlError } from '../errors';
  */
 export class LlmError extends AimlError {
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     readonly retryable: boolean,
     readonly status?: number,
@@ -34,7 +34,7 @@ export function parseRetryAfter(headers: { get(name: string): string | null } | 
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-const STATUS_CODES: Record<number, string> = {
+const STATUS_CODES: Record<number, ErrorCode> = {
   400: 'LLM_BAD_REQUEST',
   401: 'LLM_UNAUTHORIZED',
   403: 'LLM_FORBIDDEN',
@@ -50,7 +50,7 @@ export function classifyLlmError(err: unknown): LlmError {
   const message = typeof e?.message === 'string' ? e.message : String(err);
   if (typeof e?.status === 'number') {
     const status = e.status;
-    const code = STATUS_CODES[status] ?? (status >= 500 ? 'LLM_SERVER_ERROR' : `LLM_HTTP_${status}`);
+    const code = STATUS_CODES[status] ?? (status >= 500 ? 'LLM_SERVER_ERROR' : (`LLM_HTTP_${status}` as const));
     const hint = status === 401 ? ' (check OPENAI_API_KEY)' : status === 404 ? ' (check OPENAI_BASE_URL and AIML_MODEL)' : '';
     return new LlmError(code, `LLM endpoint answered ${status}: ${message}${hint}`, isRetryableStatus(status), status, parseRetryAfter(e.headers));
   }

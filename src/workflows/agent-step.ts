@@ -31,7 +31,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState): Promise<St
   const budget = { ...DEFAULT_AGENT_BUDGET, ...input.budget };
   const record: StepRecord = { proposalRefs: [], checkPassed: null };
   const set = (status: BuildStepState['status'], what: string): void => setStep(env, state, status, what);
-  const views = ((env.run.state.details.toolCalls as ToolCallView[] | undefined) ??= []);
+  const views = (env.run.state.details.toolCalls ??= []);
   const shadow = input.verify === 'shadow' ? await io.agentShadow.executeWithOptions({ ...IO_ACTIVITY, summary: `step ${n}: shadow copy` }, [{ workflowId, workspace: input.workspace, step: n }]) : undefined;
   const workspace = shadow?.dir ?? input.workspace;
   const shadowPaths = new Set<string>();

@@ -3,9 +3,11 @@ import type { Activities } from '../activities';
 import { DEFAULT_AGENT_BUDGET } from '../contracts/agent';
 import { BUILD_PLAN_GATE, DEFAULT_BUILD_LIMITS, type BuildInput, type BuildResult, type BuildStepState } from '../contracts/build';
 import type { ApprovalPolicy } from '../contracts/design';
+import { parseBuildInput } from '../contracts/parse-inputs';
 import { addUsage } from '../contracts/run';
 import { IO_ACTIVITY, LLM_ACTIVITY } from './activity-options';
 import { agentStep } from './agent-step';
+import { OUTPUT_CHECK_PATCH, validInput } from './boundary';
 import { oneShotStep } from './build-oneshot';
 import { GateKeeper } from './gates';
 import { RunTracker } from './run-state';
@@ -20,7 +22,8 @@ const llm = wf.proxyActivities<Activities>(LLM_ACTIVITY);
  * output back, a bounded number of times; a step that never passes, or whose files the user
  * changed, stops at its gate with the reason shown → report in the seed's BUILD format.
  */
-export async function build(input: BuildInput): Promise<BuildResult> {
+export async function build(raw: BuildInput): Promise<BuildResult> {
+  const input = validInput(parseBuildInput(raw));
   const limits = { ...DEFAULT_BUILD_LIMITS, ...input.limits };
   const approval = input.approval ?? 'each';
   const steps: BuildStepState[] = [];
@@ -43,6 +46,10 @@ export async function build(input: BuildInput): Promise<BuildResult> {
   };
 
   try {
+    if (wf.patched(OUTPUT_CHECK_PATCH)) {
+      const file = input.reportFile ?? 'BUILD_REPORT.md';
+      await io.checkOutputTarget.executeWithOptions({ ...IO_ACTIVITY, summary: `check ${file} can be written` }, [{ workspace: input.workspace, file, force: input.force }]);
+    }
     run.step('reading the spec');
     const prep = await io.prepareBuild.executeWithOptions({ ...IO_ACTIVITY, summary: 'read spec, detect check command' }, [
       { workspace: input.workspace, specPath: input.specPath, checkCommand: input.checkCommand },
@@ -118,6 +125,7 @@ export async function build(input: BuildInput): Promise<BuildResult> {
         specPath: prep.specPath,
         checkCommand: prep.checkCommand,
         reportFile,
+        force: input.force,
         steps: steps.map((s, i) => ({ n: s.n, title: s.title, status: s.status, attempts: s.attempts, checkPassed: records[i]!.checkPassed, proposalRefs: records[i]!.proposalRefs })),
       },
     ]);

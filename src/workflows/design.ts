@@ -1,8 +1,10 @@
 import * as wf from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { DESIGN_GATE, type ArchitectureDraft, type DesignInput, type DesignResult } from '../contracts/design';
+import { parseDesignInput } from '../contracts/parse-inputs';
 import { addUsage } from '../contracts/run';
 import { IO_ACTIVITY, LLM_ACTIVITY, LOCAL_IO } from './activity-options';
+import { OUTPUT_CHECK_PATCH, validInput } from './boundary';
 import { GateKeeper } from './gates';
 import { RunTracker } from './run-state';
 
@@ -14,11 +16,19 @@ const local = wf.proxyLocalActivities<Activities>(LOCAL_IO);
  * DESIGN: gather context → draft the architecture (structured, validated) → gate `design/spec`
  * → on rejection, redraft with the feedback and the previous draft → on approval, write SPECS.md.
  */
-export async function design(input: DesignInput): Promise<DesignResult> {
+export async function design(raw: DesignInput): Promise<DesignResult> {
+  const input = validInput(parseDesignInput(raw));
+  const specFile = input.specFile ?? 'SPECS.md';
   const run = new RunTracker('design', { details: { round: 0, brief: input.brief.slice(0, 200) } });
   const gates = new GateKeeper(run);
   const maxRevisions = input.maxRevisions ?? 5;
   try {
+    if (wf.patched(OUTPUT_CHECK_PATCH)) {
+      // Before any drafting or gate: nobody should approve a spec that cannot be written.
+      await local.checkOutputTarget.executeWithOptions({ ...LOCAL_IO, summary: `check ${specFile} can be written` }, [
+        { workspace: input.workspace, file: specFile, force: input.force },
+      ]);
+    }
     let draft: ArchitectureDraft | undefined;
     let feedback: string | undefined;
     let contextRef: string | undefined;
@@ -67,13 +77,13 @@ export async function design(input: DesignInput): Promise<DesignResult> {
     }
 
     run.step('writing SPECS.md');
-    const spec = await local.writeSpec.executeWithOptions({ ...LOCAL_IO, summary: `write ${input.specFile ?? 'SPECS.md'}` }, [
-      { workspace: input.workspace, specFile: input.specFile ?? 'SPECS.md', brief: input.brief, draft, decisions: gates.decisions() },
+    const spec = await local.writeSpec.executeWithOptions({ ...LOCAL_IO, summary: `write ${specFile}` }, [
+      { workspace: input.workspace, specFile, brief: input.brief, draft, decisions: gates.decisions(), force: input.force },
     ]);
     run.state.artifacts.push(spec.path);
     run.state.status = 'completed';
     run.step(`wrote ${spec.path}`);
-    return { specPath: spec.path, draft, rounds: run.state.details.round as number, decisions: gates.decisions(), usage: run.state.usage };
+    return { specPath: spec.path, draft, rounds: run.state.details.round, decisions: gates.decisions(), usage: run.state.usage };
   } catch (err) {
     throw run.fail(err);
   }

@@ -1,7 +1,9 @@
 import * as wf from '@temporalio/workflow';
+import { checkDecision, decisionCommands } from '../contracts/decision';
 import type { ApprovalPolicy } from '../contracts/design';
 import { approveSignal, decideUpdate, rejectSignal, type DecideInput } from '../contracts/messages';
-import type { GateDecision, GateRound } from '../contracts/run';
+import { parseApprove, parseDecide, parseReject, type Parsed } from '../contracts/parse';
+import type { GateDecision, GateRound, Phase } from '../contracts/run';
 import type { RunTracker } from './run-state';
 
 export interface GateWaitOptions {
@@ -16,65 +18,48 @@ const nowIso = (): string => new Date(Date.now()).toISOString();
 
 /**
  * Human approval gates. Decisions arrive as signals (`approve`, `reject`: can be sent from the
- * Temporal UI; a signal that cannot apply is recorded as ignored, with the reason) or as the
- * `decide` update, whose synchronous validator refuses an unknown gate, an already-decided gate
- * and a rejection without feedback before anything is written to history.
+ * Temporal UI) or as the `decide` update. Every payload goes through its parser first: a signal
+ * that is malformed or cannot apply is recorded as ignored, with the reason, and changes nothing;
+ * the update's synchronous validator refuses the same cases before anything enters history.
+ * Nothing a sender types can throw inside the workflow.
  */
-export class GateKeeper {
-  constructor(private readonly run: RunTracker) {
-    wf.setHandler(approveSignal, (p) => this.fromSignal({ ...p, decision: 'approve' }), {
+export class GateKeeper<P extends Phase = Phase> {
+  constructor(private readonly run: RunTracker<P>) {
+    wf.setHandler(approveSignal, (raw: unknown) => this.fromSignal('approve', parseApprove(raw)), {
       description: 'Approve the pending gate. Payload: {"by": "name", "comment": "...", "gate": "optional gate id"}',
     });
-    wf.setHandler(rejectSignal, (p) => this.fromSignal({ ...p, decision: 'reject' }), {
+    wf.setHandler(rejectSignal, (raw: unknown) => this.fromSignal('reject', parseReject(raw)), {
       description: 'Reject the pending gate with feedback; it is redone with the feedback. Payload: {"by": "name", "feedback": "what to change"}',
     });
-    wf.setHandler(decideUpdate, (input) => this.apply(input, 'update'), {
-      validator: (input) => this.validate(input),
-      description: 'Approve or reject the pending gate; refused at once if the gate is unknown or already decided.',
+    wf.setHandler(decideUpdate, (raw: unknown) => this.apply(this.validate(raw), 'update'), {
+      validator: (raw: unknown) => void this.validate(raw),
+      description: 'Approve or reject the pending gate; refused at once if the payload is malformed, the gate unknown or already decided.',
     });
+    run.recordUnknownSignals();
   }
 
   private pending(): GateRound | undefined {
     return this.run.state.gates.find((g) => g.status === 'pending');
   }
 
-  /** Throws (refusing the update) when the decision cannot apply now. Synchronous by design. */
-  validate(input: DecideInput): void {
-    if (!input || (input.decision !== 'approve' && input.decision !== 'reject')) {
-      throw new Error(`decision must be "approve" or "reject"`);
-    }
-    const open = this.pending();
-    if (input.gate) {
-      const rounds = this.run.state.gates.filter((g) => g.gate === input.gate);
-      if (rounds.length === 0) {
-        const known = [...new Set(this.run.state.gates.map((g) => g.gate))];
-        throw new Error(`unknown gate "${input.gate}"${open ? `; the pending gate is "${open.gate}"` : known.length ? `; gates so far: ${known.join(', ')}` : ''}`);
-      }
-      if (!open || open.gate !== input.gate) {
-        const last = rounds[rounds.length - 1]!;
-        const d = last.decision;
-        throw new Error(
-          `gate "${input.gate}" is already decided: ${d ? `${d.decision} by ${d.by} at ${d.at}` : last.status}` +
-            (open ? `; the pending gate is "${open.gate}"` : ''),
-        );
-      }
-    }
-    if (!open) throw new Error('no gate is waiting for a decision');
-    if (input.remember !== undefined && (input.remember !== 'pattern' || input.decision !== 'approve')) throw new Error('remember: "pattern" goes with an approval only');
-    if (input.stop !== undefined && (typeof input.stop !== 'boolean' || input.decision !== 'reject')) throw new Error('stop: true goes with a rejection only');
-    if (input.decision === 'reject' && !input.stop && !input.feedback?.trim()) {
-      throw new Error('a rejection needs feedback saying what to change');
-    }
+  /** The decision, or throws (refusing the update) when it is malformed or cannot apply now. Synchronous by design. */
+  validate(raw: unknown): DecideInput {
+    const parsed = parseDecide(raw);
+    if (!parsed.ok) throw wf.ApplicationFailure.nonRetryable(parsed.reason, 'DECISION_REFUSED');
+    const check = checkDecision(this.run.state, parsed.value);
+    if (!check.ok) throw wf.ApplicationFailure.nonRetryable(check.reason, 'DECISION_REFUSED');
+    return parsed.value;
   }
 
-  private fromSignal(input: DecideInput): void {
-    try {
-      this.validate(input);
-    } catch (err) {
-      const reason = (err as Error).message;
-      wf.log.warn('decision signal ignored', { reason, gate: input.gate, by: input.by });
-      this.run.state.ignoredDecisions.push({ at: nowIso(), decision: input.decision, gate: input.gate, by: input.by, reason });
-      this.run.publish();
+  private fromSignal(kind: DecideInput['decision'], parsed: Parsed<Omit<DecideInput, 'decision'>>): void {
+    if (!parsed.ok) {
+      this.run.ignore({ signal: kind, decision: kind, reason: parsed.reason });
+      return;
+    }
+    const input: DecideInput = { ...parsed.value, decision: kind };
+    const check = checkDecision(this.run.state, input);
+    if (!check.ok) {
+      this.run.ignore({ signal: kind, decision: kind, gate: input.gate, by: input.by, reason: check.reason });
       return;
     }
     this.apply(input, 'signal');
@@ -82,17 +67,17 @@ export class GateKeeper {
 
   private apply(input: DecideInput, via: GateDecision['via']): GateDecision {
     const open = this.pending();
-    if (!open) throw new Error('no gate is waiting for a decision'); // validated already; defensive
+    if (!open) throw wf.ApplicationFailure.nonRetryable('no gate is waiting for a decision', 'DECISION_REFUSED'); // checked already; defensive
     const decision: GateDecision = {
       gate: open.gate,
       round: open.round,
       decision: input.decision,
-      by: input.by?.trim() || 'unknown',
+      by: input.by || 'unknown',
       at: nowIso(),
       via,
     };
-    if (input.comment?.trim()) decision.comment = input.comment.trim();
-    if (input.feedback?.trim()) decision.feedback = input.feedback.trim();
+    if (input.comment) decision.comment = input.comment;
+    if (input.feedback) decision.feedback = input.feedback;
     if (input.remember === 'pattern') decision.remember = 'pattern';
     if (input.stop === true) decision.stop = true;
     open.decision = decision;
@@ -119,7 +104,7 @@ export class GateKeeper {
       status: 'pending',
       openedAt: nowIso(),
       summary: opts.summary,
-      approveCommand: `aiml approve ${info.workflowId} --gate ${opts.gate}`,
+      approveCommand: decisionCommands(info.workflowId, opts.gate).approve,
       reminders: 0,
     };
     this.run.state.gates.push(round);

@@ -1,5 +1,7 @@
 import * as wf from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { parseIngestInput } from '../contracts/parse-inputs';
+import { validInput } from './boundary';
 import { ingestProgressQuery, type IngestInput, type IngestProgress, type IngestResult } from '../contracts/kb';
 
 /** Scanning and removal: local file work, a few retries. */
@@ -34,7 +36,8 @@ function emptyProgress(kb: string): IngestProgress {
  * changed files in batches (embedding only chunks not already stored) → remove deleted
  * files' chunks. Only counts and a plan reference enter history, never file contents.
  */
-export async function ingest(input: IngestInput): Promise<IngestResult> {
+export async function ingest(raw: IngestInput): Promise<IngestResult> {
+  const input = validInput(parseIngestInput(raw));
   const batchFiles = input.batchFiles ?? 32;
   const progress: IngestProgress = input.resume?.progress ?? emptyProgress(input.kb);
   wf.setHandler(ingestProgressQuery, () => progress, { description: 'How far the sync has got: batches, files and chunks' });

@@ -1,21 +1,27 @@
 import * as wf from '@temporalio/workflow';
 import { SA_AWAITING_APPROVAL, SA_PHASE, SA_STATUS, SA_TOTAL_TOKENS } from '../contracts/search-attributes';
-import { RUN_MEMO_KEY, ZERO_USAGE, type Phase, type RunMemo, type RunState } from '../contracts/run';
+import { RUN_MEMO_KEY, ZERO_USAGE, type IgnoredDecision, type Phase, type RunMemo, type RunState } from '../contracts/run';
+import { decisionCommands } from '../contracts/decision';
+import { LIMITS } from '../contracts/limits';
+import { shown } from '../contracts/schema';
 import { stateQuery } from '../contracts/messages';
 import { childStateSignal, type ChildStatePayload } from '../contracts/build';
 import type { ToolCallView } from '../contracts/agent';
+
+/** Since this patch the memo carries the gate rounds, so a decision can be checked with no worker. */
+const MEMO_GATES_PATCH = 'memo-gates';
 
 /**
  * Owns a workflow's RunState: answers the `state` query, keeps the UI's current-details panel
  * and the search attributes in step with it (upserting only what changed).
  */
-export class RunTracker {
-  readonly state: RunState;
+export class RunTracker<P extends Phase = Phase> {
+  readonly state: RunState<P>;
   private lastAttrs = '';
   private lastMemo = '';
   private lastToParent = '';
 
-  constructor(phase: Phase, initial?: Partial<RunState>) {
+  constructor(phase: P, initial: Partial<RunState<P>> & Pick<RunState<P>, 'details'>) {
     this.state = {
       phase,
       status: 'running',
@@ -24,13 +30,14 @@ export class RunTracker {
       pendingGateWorkflowId: null,
       gates: [],
       ignoredDecisions: [],
+      ignoredTotal: 0,
       usage: { ...ZERO_USAGE },
       artifacts: [],
       error: null,
-      details: {},
       ...initial,
     };
-    wf.setHandler(stateQuery, () => this.state, { description: 'The run: status, step, pending gate, decisions, token usage, artifacts.' });
+    // The query answers any phase's state; callers narrow by `phase`.
+    wf.setHandler(stateQuery, () => this.state as unknown as RunState, { description: 'The run: status, step, pending gate, decisions, token usage, artifacts.' });
   }
 
   /** Sets the step (what the run is doing now) and publishes. */
@@ -45,10 +52,11 @@ export class RunTracker {
     const open = s.gates.find((g) => g.status === 'pending');
     if (open) {
       lines.push('', `Waiting for a decision on gate \`${open.gate}\` (round ${open.round}): ${open.summary}`);
-      lines.push('', `Approve: \`${open.approveCommand}\``);
-      lines.push(`Reject: \`${open.approveCommand.replace(' approve ', ' reject ').replace(/ --gate .*$/, '')} --gate ${open.gate} --feedback "<what to change>"\``);
+      const commands = decisionCommands(wf.workflowInfo().workflowId, open.gate);
+      lines.push('', `Approve: \`${commands.approve}\``);
+      lines.push(`Reject: \`${commands.reject}\``);
     }
-    const calls = (s.details.toolCalls as ToolCallView[] | undefined)?.slice(-5) ?? [];
+    const calls = ((s.details as { toolCalls?: ToolCallView[] }).toolCalls ?? []).slice(-5);
     if (calls.length) lines.push('', 'Latest tool calls:', ...calls.map((c) => `- step ${c.step}: ${c.args} — ${c.status}${c.result ? `: ${c.result}` : ''}${c.ms !== undefined ? ` (${c.ms} ms)` : ''}`));
     lines.push('', `Tokens so far: ${s.usage.totalTokens}`);
     wf.setCurrentDetails(lines.join('\n'));
@@ -60,8 +68,16 @@ export class RunTracker {
       usage: s.usage,
       artifacts: s.artifacts,
       error: s.error,
-      children: (s.details.children as RunMemo['children']) ?? undefined,
+      children: (s.details as RunState['details']).children,
     };
+    if (wf.patched(MEMO_GATES_PATCH)) {
+      memo.gates = s.gates.map((g) => ({
+        gate: g.gate,
+        round: g.round,
+        status: g.status,
+        ...(g.decision ? { decision: { decision: g.decision.decision, by: g.decision.by, at: g.decision.at } } : {}),
+      }));
+    }
     const memoJson = JSON.stringify(memo);
     if (memoJson !== this.lastMemo) {
       this.lastMemo = memoJson;
@@ -104,13 +120,42 @@ export class RunTracker {
       .catch((err: unknown) => wf.log.warn('could not tell the parent run about a state change', { error: String(err) }));
   }
 
+  /**
+   * Records a signal that changed nothing (malformed, not applicable, or of an unknown name).
+   * Keeps the latest LIMITS.ignoredKept and counts the rest, so a flood of junk cannot grow
+   * the run's state without bound.
+   */
+  ignore(entry: Omit<IgnoredDecision, 'at'>): void {
+    const s = this.state;
+    wf.log.warn('signal ignored', { signal: entry.signal, reason: entry.reason });
+    s.ignoredDecisions.push({ at: new Date(Date.now()).toISOString(), ...entry });
+    if (s.ignoredDecisions.length > LIMITS.ignoredKept) s.ignoredDecisions.splice(0, s.ignoredDecisions.length - LIMITS.ignoredKept);
+    s.ignoredTotal += 1;
+    this.publish();
+  }
+
+  /** Signals with no handler are recorded as ignored instead of vanishing. Call after every handler is set. */
+  recordUnknownSignals(): void {
+    wf.setDefaultSignalHandler((name: string) => this.ignore({ signal: shown(name, 100), reason: `unknown signal "${shown(name, 100)}": this run accepts approve, reject and the decide update` }));
+  }
+
   /** Marks the run failed (for the search attribute) and returns the error to rethrow. */
   fail(err: unknown): unknown {
     this.state.status = wf.isCancellation(err) ? 'cancelled' : 'failed';
-    this.state.error = err instanceof Error ? err.message : String(err);
+    this.state.error = failureMessage(err);
     this.state.pendingGate = null;
     this.state.step = this.state.status === 'cancelled' ? 'cancelled' : `failed: ${this.state.error}`;
     this.publish();
     return err;
   }
+}
+
+/**
+ * The message that says why: an activity's or child run's failure wraps the cause ("Activity task
+ * failed"), so the innermost cause's message is the one a person needs.
+ */
+export function failureMessage(err: unknown): string {
+  let e: unknown = err;
+  while ((e instanceof wf.ActivityFailure || e instanceof wf.ChildWorkflowFailure) && e.cause) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
 }

@@ -1,8 +1,12 @@
 import * as wf from '@temporalio/workflow';
 import { childStateSignal, type BuildInput, type BuildResult, type ChildStatePayload, type ShipInput, type ShipResult } from '../contracts/build';
 import type { DesignInput, DesignResult } from '../contracts/design';
-import { approveSignal, decideUpdate, rejectSignal, type DecideInput } from '../contracts/messages';
+import { approveSignal, decideUpdate, rejectSignal, type RejectPayload } from '../contracts/messages';
+import { parseApprove, parseChildState, parseReject } from '../contracts/parse';
+import { parseShipInput } from '../contracts/parse-inputs';
+import { shown } from '../contracts/schema';
 import { addUsage, ZERO_USAGE, type GateDecision } from '../contracts/run';
+import { validInput } from './boundary';
 import { RunTracker } from './run-state';
 
 /**
@@ -10,7 +14,8 @@ import { RunTracker } from './run-state';
  * the children's gates stay theirs, and this run's state names the pending gate and the child
  * that owns it, so `aiml approve <ship id>` (and signals sent here from the UI) reach the child.
  */
-export async function ship(input: ShipInput): Promise<ShipResult> {
+export async function ship(raw: ShipInput): Promise<ShipResult> {
+  const input = validInput(parseShipInput(raw));
   const id = wf.workflowInfo().workflowId;
   const children: Record<string, string> = { design: `${id}-design` };
   const childStates: Record<string, ChildStatePayload> = {};
@@ -18,7 +23,14 @@ export async function ship(input: ShipInput): Promise<ShipResult> {
 
   wf.setHandler(
     childStateSignal,
-    (p) => {
+    (raw: unknown) => {
+      const parsed = parseChildState(raw);
+      const known = parsed.ok && Object.values(children).includes(parsed.value.workflowId);
+      if (!parsed.ok || !known) {
+        run.ignore({ signal: 'childState', reason: parsed.ok ? `childState from "${shown(parsed.value.workflowId)}", which is not a child of this run` : parsed.reason });
+        return;
+      }
+      const p = parsed.value;
       childStates[p.phase] = p;
       run.state.pendingGate = p.pendingGate;
       run.state.pendingGateWorkflowId = p.pendingGate ? p.workflowId : null;
@@ -34,21 +46,22 @@ export async function ship(input: ShipInput): Promise<ShipResult> {
   ] as const) {
     wf.setHandler(
       signal as typeof rejectSignal,
-      (p) => {
+      (raw: unknown) => {
+        const parsed = decision === 'approve' ? parseApprove(raw) : parseReject(raw);
         const target = run.state.pendingGateWorkflowId;
-        if (!target) {
-          run.state.ignoredDecisions.push({ at: new Date(Date.now()).toISOString(), decision, gate: p.gate, by: p.by, reason: 'no child gate is waiting' });
+        if (!parsed.ok || !target) {
+          run.ignore({ signal: decision, decision, ...(parsed.ok ? { gate: parsed.value.gate, by: parsed.value.by } : {}), reason: parsed.ok ? 'no child gate is waiting' : parsed.reason });
           return;
         }
-        void wf.getExternalWorkflowHandle(target).signal(signal as typeof rejectSignal, p).catch((err: unknown) => wf.log.warn(`could not forward ${decision}`, { error: String(err) }));
+        void wf.getExternalWorkflowHandle(target).signal(signal as typeof rejectSignal, parsed.value as RejectPayload).catch((err: unknown) => wf.log.warn(`could not forward ${decision}`, { error: String(err) }));
       },
       { description: `${decision === 'approve' ? 'Approve' : 'Reject (with feedback)'} the pending gate of the child that waits; forwarded to it.` },
     );
   }
-  wf.setHandler(decideUpdate, (_input: DecideInput): GateDecision => {
-    throw new Error('unreachable: refused by the validator');
+  wf.setHandler(decideUpdate, (_raw: unknown): GateDecision => {
+    throw wf.ApplicationFailure.nonRetryable('unreachable: refused by the validator', 'DECISION_REFUSED');
   }, {
-    validator: (_input: DecideInput) => {
+    validator: (_raw: unknown) => {
       const target = run.state.pendingGateWorkflowId;
       throw new Error(
         target
@@ -58,10 +71,11 @@ export async function ship(input: ShipInput): Promise<ShipResult> {
     },
     description: 'Refused with the child that owns the pending gate: decisions go to the child workflow.',
   });
+  run.recordUnknownSignals();
 
   try {
     run.step('design: starting');
-    const designInput: DesignInput = { brief: input.brief, workspace: input.workspace, approval: input.designApproval, model: input.model, kb: input.kb };
+    const designInput: DesignInput = { brief: input.brief, workspace: input.workspace, approval: input.designApproval, model: input.model, kb: input.kb, force: input.force };
     const design: DesignResult = await wf.executeChild('design', {
       workflowId: children.design!,
       args: [designInput],
@@ -85,6 +99,7 @@ export async function ship(input: ShipInput): Promise<ShipResult> {
       policy: input.policy,
       budget: input.budget,
       verify: input.verify,
+      force: input.force,
     };
     const build: BuildResult = await wf.executeChild('build', { workflowId: children.build, args: [buildInput], staticSummary: `build from ${design.specPath}` });
     run.state.usage = addUsage(run.state.usage, build.usage);

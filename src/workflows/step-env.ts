@@ -11,8 +11,8 @@ export interface StepRecord {
 
 /** What a step's state machine (agent loop or the one-shot path) gets from the build run. */
 export interface StepEnv {
-  run: RunTracker;
-  gates: GateKeeper;
+  run: RunTracker<'build'>;
+  gates: GateKeeper<'build'>;
   input: BuildInput;
   workflowId: string;
   specRef: string;

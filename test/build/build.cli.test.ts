@@ -59,6 +59,7 @@ test('aiml build → approve → diff (pending, then applied) → revert refuses
 test('aiml build --from <design run> builds from that run\'s spec in its workspace', async () => {
   const env = aimlEnv({ AIML_TASK_QUEUE: rig.worker.taskQueue, AIML_HOME: home });
   const ws = fixtureRepo();
+  fs.rmSync(path.join(ws, 'SPECS.md')); // the design run writes the spec; aiml never replaces a hand-written one
   rig.llm.enqueue(draftReply('from'), planReply([{ title: 'Add whisper', files: [{ path: 'src/text.js' }, { path: 'test.js' }] }]), ...agentReplies(whisperEdits()));
   const design = await rig.client.workflow.start('design', {
     taskQueue: rig.worker.taskQueue,

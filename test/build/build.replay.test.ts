@@ -40,6 +40,7 @@ async function recordBuild(): Promise<WorkflowHandle> {
 
 async function recordShip(): Promise<WorkflowHandle> {
   const ws = fixtureRepo();
+  fs.rmSync(path.join(ws, 'SPECS.md')); // the design child writes the spec; aiml never replaces a hand-written one
   rig.llm.enqueue(draftReply('replay'), planReply([{ title: 'Add whisper', files: [{ path: 'src/text.js' }, { path: 'test.js' }] }]), ...agentReplies(whisperEdits()));
   const handle = await rig.client.workflow.start('ship', {
     taskQueue: rig.worker.taskQueue,

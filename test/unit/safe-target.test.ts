@@ -1,7 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { safeTarget } from '../../src/activities/fs-util';
+import { checkOutputTarget } from '../../src/workspace/output-file';
+
+/** Where SPECS.md and the build report may go: the check both writers (and the pre-gate check) use. */
+const safeTarget = (ws: string, rel: string): string => checkOutputTarget(ws, rel).path;
 
 test('SPECS.md and the build report go inside the workspace only, never through a link, never into a secret store', () => {
   const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'aiml-ws-'));

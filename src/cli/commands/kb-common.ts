@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ingestProgressQuery, ingestWorkflowId, WORKFLOW_TYPES, type IngestInput, type IngestProgress } from '../../contracts';
-import { AimlError } from '../../errors';
+import { AimlError, toErrorCode } from '../../errors';
 import { stateDir } from '../../paths';
 import { loadRagConfig } from '../../rag/config';
 import { createEmbedder, KbRegistry } from '../../rag/registry';
@@ -76,7 +76,7 @@ export async function runIngest(ctx: CliContext, input: IngestInput, opts: { qui
       let cause: unknown = err.cause;
       while ((cause as { cause?: unknown })?.cause) cause = (cause as { cause: unknown }).cause;
       const c = cause as { type?: string; message?: string } | undefined;
-      throw new AimlError(c?.type ?? 'KB_SYNC_FAILED', `Sync of "${input.kb}" failed: ${c?.message ?? err.message}`);
+      throw new AimlError(toErrorCode(c?.type, 'KB_SYNC_FAILED'), `Sync of "${input.kb}" failed: ${c?.message ?? err.message}`);
     }
     throw err;
   } finally {

@@ -1,0 +1,63 @@
+import type { DecideInput } from './messages';
+import type { DecisionKind, GateStatus } from './run';
+import type { Parsed } from './schema';
+
+/** What `checkDecision` needs of a gate round: the run state's `gates` and the memo's both fit. */
+export interface GateSummary {
+  gate: string;
+  round: number;
+  status: GateStatus;
+  decision?: { decision: DecisionKind; by: string; at: string };
+}
+
+/** The part of a published run state a decision is checked against. */
+export interface DecisionTarget {
+  pendingGate: string | null;
+  gates: readonly GateSummary[];
+}
+
+/**
+ * Whether a parsed decision can apply to a run as published: refuses an unknown gate, a gate
+ * already decided, a run with no gate waiting, and a rejection without feedback. Answers the
+ * round the decision would decide. Used by the `decide` update's validator, by the signal
+ * handlers (a refused signal is recorded) and by the CLI when no worker answers.
+ */
+export function checkDecision(state: DecisionTarget, d: DecideInput): Parsed<GateSummary> {
+  const open = state.gates.find((g) => g.status === 'pending');
+  if (d.gate) {
+    const rounds = state.gates.filter((g) => g.gate === d.gate);
+    if (rounds.length === 0) {
+      const known = [...new Set(state.gates.map((g) => g.gate))];
+      return {
+        ok: false,
+        reason: `unknown gate "${d.gate}"${open ? `; the pending gate is "${open.gate}"` : known.length ? `; gates so far: ${known.join(', ')}` : ''}`,
+      };
+    }
+    if (!open || open.gate !== d.gate) {
+      const last = rounds[rounds.length - 1]!;
+      const prior = last.decision;
+      return {
+        ok: false,
+        reason:
+          `gate "${d.gate}" is already decided: ${prior ? `${prior.decision} by ${prior.by} at ${prior.at}` : last.status}` +
+          (open ? `; the pending gate is "${open.gate}"` : ''),
+      };
+    }
+  }
+  if (!open) return { ok: false, reason: 'no gate is waiting for a decision' };
+  if (d.remember && d.decision !== 'approve') return { ok: false, reason: 'remember: "pattern" goes with an approval only' };
+  if (d.stop && d.decision !== 'reject') return { ok: false, reason: 'stop: true goes with a rejection only' };
+  if (d.decision === 'reject' && !d.stop && !d.feedback?.trim()) return { ok: false, reason: 'a rejection needs feedback saying what to change' };
+  return { ok: true, value: open };
+}
+
+/**
+ * The CLI commands that decide a gate, rendered in one place (the UI's current details, the gate
+ * round's `approveCommand`, reminders and the CLI's status view all use these).
+ */
+export function decisionCommands(workflowId: string, gate: string): { approve: string; reject: string } {
+  return {
+    approve: `aiml approve ${workflowId} --gate ${gate}`,
+    reject: `aiml reject ${workflowId} --gate ${gate} --feedback "<what to change>"`,
+  };
+}

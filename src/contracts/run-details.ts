@@ -1,0 +1,60 @@
+import type { AgentBudget, StepMode, ToolCallView } from './agent';
+import type { BuildApproval, BuildStepState, ChildStatePayload } from './build';
+
+/** `details` of a design run's state. */
+export interface DesignDetails {
+  /** The drafting round (1 for the first draft, +1 per rejection). */
+  round: number;
+  /** The brief, cut to 200 characters. */
+  brief: string;
+  /** Workspace files the first round gathered as context. */
+  contextFiles?: string[];
+  kbHits?: number;
+  /** Title of the latest draft. */
+  title?: string;
+  /** What the gate asks a person to approve, in a few lines. */
+  digest?: string;
+}
+
+/** `details` of a build run's state. */
+export interface BuildDetails {
+  workspace: string;
+  approval: BuildApproval;
+  steps: BuildStepState[];
+  designRunId: string | null;
+  specPath?: string;
+  /** The check command in use; null: none. */
+  checkCommand?: string | null;
+  plan?: { title: string; planRef: string; steps: string[] };
+  /** The agent's tool policy, shown from the start; `allowCommands` grows only by a person's decision. */
+  policy?: {
+    steps: StepMode;
+    reads: string;
+    edits: string;
+    allowCommands: string[];
+    otherCommands: string;
+    budget: Required<AgentBudget>;
+    verify: 'shadow' | 'none';
+  };
+  /** The latest agent tool calls (TOOL_CALLS_SHOWN at most), for `aiml watch` and the UI. */
+  toolCalls?: ToolCallView[];
+}
+
+/** `details` of a ship run's state. */
+export interface ShipDetails {
+  /** Child workflow ids by phase. */
+  children: Record<string, string>;
+  /** The latest state each child reported, by phase. */
+  childStates: Record<string, ChildStatePayload>;
+  brief: string;
+}
+
+export interface RunDetailsByPhase {
+  design: DesignDetails;
+  build: BuildDetails;
+  ship: ShipDetails;
+  ingest: Record<string, never>;
+}
+
+/** `details` when the phase is not known statically (the CLI reading any run): every field optional. */
+export type AnyRunDetails = Partial<DesignDetails> & Partial<BuildDetails> & Partial<ShipDetails>;
