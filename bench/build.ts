@@ -1,5 +1,5 @@
 /**
- * npm run bench:build — BUILD orchestration figures on a real dev server, for a 10-step build,
+ * npm run bench:build — BUILD orchestration figures on a real dev server, for a 10-step one-shot build,
  * auto-approved (approval none), scripted LLM answering in a fixed LLM_MS, check `node test.js`:
  *  1. overhead ratio = wall time of the build workflow ÷ wall time of the very same activity
  *     functions called in sequence without Temporal (same LLM, same checks), median over
@@ -19,6 +19,7 @@ import { installRuntimeLogger } from '../src/temporal/runtime';
 import { buildDeps, createWorker } from '../src/worker-factory';
 import { startScriptedLlm, type ChatRequestBody } from '../test/support/scripted-llm';
 import { fixtureRepo, patch, planReply, stepReply, write } from '../test/build/fixtures';
+import { payloadSizes } from './payloads';
 import { benchServer, percentile, verdict } from './support';
 
 const LLM_MS = Number(process.env.BENCH_LLM_MS ?? 500);
@@ -61,19 +62,6 @@ async function direct(acts: ReturnType<typeof createActivities>, workspace: stri
   await acts.writeBuildReport({ workflowId: id, workspace, planRef: plan.planRef, specPath: prep.specPath, checkCommand: prep.checkCommand, reportFile: 'BUILD_REPORT.md', steps: records });
 }
 
-/** Every payload's data size in a decoded history (any object with metadata + data bytes). */
-function payloadSizes(node: unknown, out: number[] = []): number[] {
-  if (!node || typeof node !== 'object') return out;
-  if (node instanceof Uint8Array) return out;
-  const o = node as Record<string, unknown>;
-  if (o.data instanceof Uint8Array && o.metadata && typeof o.metadata === 'object') {
-    out.push(o.data.length);
-    return out;
-  }
-  for (const v of Object.values(o)) payloadSizes(v, out);
-  return out;
-}
-
 async function main(): Promise<void> {
   installRuntimeLogger({ AIML_LOG_LEVEL: 'ERROR' });
   const env = await benchServer();
@@ -92,7 +80,7 @@ async function main(): Promise<void> {
   const runWorkflow = async (tag: string) => {
     const ws = fixtureRepo();
     const t0 = performance.now();
-    const h = await client.workflow.start('build', { taskQueue, workflowId: `bench-build-${tag}-${Date.now()}`, args: [{ specPath: 'SPECS.md', workspace: ws, approval: 'none', checkCommand: 'node test.js' }] });
+    const h = await client.workflow.start('build', { taskQueue, workflowId: `bench-build-${tag}-${Date.now()}`, args: [{ specPath: 'SPECS.md', workspace: ws, approval: 'none', checkCommand: 'node test.js', stepMode: 'oneshot' }] });
     const result: BuildResult = await h.result();
     const wall = performance.now() - t0;
     if (result.filesChanged.length !== STEPS + 1) throw new Error(`expected ${STEPS + 1} files changed, got ${result.filesChanged.length}`);

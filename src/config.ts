@@ -42,6 +42,7 @@ const LlmEnv = z.object({
   AIML_MODEL: nonEmpty.default('gpt-4o-mini'),
   AIML_LLM_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
   AIML_LLM_STREAM: z.enum(['true', 'false']).default('true'),
+  AIML_CONTEXT_TOKENS: z.coerce.number().int().min(1024).optional(),
 });
 
 export interface LlmConfig {
@@ -50,6 +51,8 @@ export interface LlmConfig {
   model: string;
   timeoutMs: number;
   stream: boolean;
+  /** The model's context window (AIML_CONTEXT_TOKENS); default: known per model name. */
+  contextTokens?: number;
 }
 
 const DevEnv = z.object({
@@ -124,6 +127,7 @@ export function loadLlmConfig(env: NodeJS.ProcessEnv = process.env): LlmConfig {
     model: e.AIML_MODEL,
     timeoutMs: e.AIML_LLM_TIMEOUT_MS,
     stream: e.AIML_LLM_STREAM === 'true',
+    ...(e.AIML_CONTEXT_TOKENS ? { contextTokens: e.AIML_CONTEXT_TOKENS } : {}),
   };
 }
 

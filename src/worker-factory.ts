@@ -21,6 +21,7 @@ export function buildDeps(llm: LlmConfig, stateDir: string, rag: RagConfig = loa
     kbs,
     retriever: new HybridRetriever(kbs, rag.rerank === 'llm' ? { rerank: createLlmReranker(gateway) } : {}),
     faults: faultsFromEnv(process.env),
+    ...(llm.contextTokens ? { contextTokens: llm.contextTokens } : {}),
   };
 }
 

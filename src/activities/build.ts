@@ -14,6 +14,9 @@ import { diffStat, renderDiff } from '../workspace/diff';
 import { Journal } from '../workspace/journal';
 import { listWorkspace } from '../workspace/lister';
 import { normaliseEditPath } from '../workspace/paths';
+import { agentShadowActivities } from './agent-shadow';
+import { agentToolActivities } from './agent-tools';
+import { agentTurnActivities } from './agent-turn';
 import { buildStepActivities, kbSnippets, readJson, type Proposal } from './build-step';
 import type { ActivityDeps } from './deps';
 import { guarded } from './failures';
@@ -74,6 +77,9 @@ export function buildActivities(deps: ActivityDeps) {
   const json = <T>(ref: string): T => readJson<T>(deps, ref);
   return {
     ...buildStepActivities(deps),
+    ...agentTurnActivities(deps),
+    ...agentToolActivities(deps),
+    ...agentShadowActivities(deps),
     async prepareBuild(input: PrepareBuildInput): Promise<PrepareBuildOutput> {
       return guarded(async () => {
         if (!input.workspace || !path.isAbsolute(input.workspace)) throw new AimlError('INPUT_INVALID', `The workspace must be an absolute path: "${input.workspace}"`);

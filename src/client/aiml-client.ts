@@ -1,7 +1,7 @@
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
-import { stateQuery, WORKFLOW_TYPES, type BuildInput, type DecideInput, type DesignInput, type IngestInput, type RunState, type RunStatus, type ShipInput } from '../contracts';
+import { stateQuery, WORKFLOW_TYPES, type BuildInput, type DecideInput, type DesignInput, type IngestInput, type RunState, type RunStatus, type ShipInput, type ToolCallView } from '../contracts';
 import { AimlError } from '../errors';
 import { sendDecision, type DecisionOutcome } from './decisions';
 import { describeRun, listRuns, type RunView } from './run-view';
@@ -29,6 +29,8 @@ const POLLER_FRESH_MS = 90_000;
 
 export interface WatchOptions {
   onChange?: (view: RunView) => void;
+  /** Each BUILD agent tool call once it finished (from the run's state: needs a worker to answer queries). */
+  onToolCall?: (call: ToolCallView) => void;
   /** Keep following while the run waits at a gate (default: return there). */
   throughGates?: boolean;
   intervalMs?: number;
@@ -102,6 +104,7 @@ export class AimlClient {
   /** Follows a run by polling describe(), reporting each change, until it ends (or waits at a gate). */
   async watch(workflowId: string, opts: WatchOptions = {}): Promise<RunView> {
     let last = '';
+    const shown = new Set<string>();
     for (;;) {
       const view = await this.describe(workflowId);
       const key = `${view.status}|${view.step}|${view.pendingGate}|${view.trouble?.line ?? ''}`;
@@ -109,11 +112,26 @@ export class AimlClient {
         last = key;
         opts.onChange?.(view);
       }
+      if (opts.onToolCall && !FINAL.has(view.status)) await this.newToolCalls(view.pendingGateWorkflowId ?? workflowId, shown, opts.onToolCall);
       if (FINAL.has(view.status)) return view;
       if (view.status === 'awaiting_approval' && !opts.throughGates) return view;
       if (view.trouble?.kind === 'workflow_task_failing' && !opts.throughGates) return view; // it cannot move by itself
       if (opts.signal?.aborted) return view;
       await new Promise((r) => setTimeout(r, opts.intervalMs ?? 400));
+    }
+  }
+
+  /** Tool calls that finished since the last look; quiet when no worker answers queries. */
+  private async newToolCalls(workflowId: string, shown: Set<string>, report: (c: ToolCallView) => void): Promise<void> {
+    const calls = await this.query(workflowId, 3000).then(
+      (s) => (s.details.toolCalls as ToolCallView[] | undefined) ?? [],
+      () => [] as ToolCallView[],
+    );
+    for (const c of calls) {
+      const key = `${c.step}|${c.id}|${c.turn}|${c.status}`;
+      if (c.status === 'running' || shown.has(key)) continue;
+      shown.add(key);
+      report(c);
     }
   }
 

@@ -81,10 +81,13 @@ export function refusal(view: RunView, input: DecideInput, queued: SignalEvent[]
 
 /** The signal payload, through the run's own parser: what it would refuse is refused here, with its reason. */
 function payloadOf(input: DecideInput, gate: string | undefined): ApprovePayload | RejectPayload {
-  const raw: Record<string, string> = gate ? { gate } : {};
+  const raw: Record<string, string | boolean> = gate ? { gate } : {};
   if (input.by !== undefined) raw.by = input.by;
   if (input.comment !== undefined) raw.comment = input.comment;
   if (input.decision === 'reject') raw.feedback = input.feedback ?? '';
+  // BUILD tool gates: remember the command pattern (approve), stop the step (reject).
+  if (input.decision === 'approve' && input.remember) raw.remember = input.remember;
+  if (input.decision === 'reject' && input.stop) raw.stop = true;
   const parsed = input.decision === 'approve' ? parseApprove(raw) : parseReject(raw);
   if (!parsed.ok) throw new AimlError('USAGE', parsed.reason);
   return parsed.value;

@@ -1,5 +1,6 @@
 import type { RedactionSummary } from './security';
 import { defineSignal } from '@temporalio/workflow';
+import type { AgentBudget, AgentPolicy, StepMode } from './agent';
 import type { ApprovalPolicy } from './design';
 import type { GateDecision, RunStatus, Usage } from './run';
 
@@ -39,6 +40,14 @@ export interface BuildInput {
   kb?: string;
   /** Report file inside the workspace. Default BUILD_REPORT.md. */
   reportFile?: string;
+  /** Default `agent`: each step is a tool-using loop. `oneshot`: one structured answer per attempt. */
+  stepMode?: StepMode;
+  /** Which commands the agent runs without a gate (edits follow `approval`). */
+  policy?: AgentPolicy;
+  /** Per-step budget of the agent loop. */
+  budget?: AgentBudget;
+  /** `shadow`: a step's edits go to a throwaway copy first; only a step whose check passes reaches the workspace. */
+  verify?: 'shadow';
   /** Overwrite the report file even when it was not written by aiml or was changed since (CLI: --force). */
   force?: boolean;
 }
@@ -51,6 +60,7 @@ export type BuildStepStatus =
   | 'passed'
   | 'accepted_failing'
   | 'skipped'
+  | 'stopped'
   | 'stuck';
 
 export interface StepCheck {
@@ -110,6 +120,9 @@ export interface ShipInput {
   limits?: BuildLimits;
   model?: string;
   kb?: string;
+  policy?: AgentPolicy;
+  budget?: AgentBudget;
+  verify?: 'shadow';
   /** Overwrite SPECS.md and the build report even when the user changed them (CLI: --force). */
   force?: boolean;
 }

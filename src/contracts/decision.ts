@@ -45,7 +45,9 @@ export function checkDecision(state: DecisionTarget, d: DecideInput): Parsed<Gat
     }
   }
   if (!open) return { ok: false, reason: 'no gate is waiting for a decision' };
-  if (d.decision === 'reject' && !d.feedback?.trim()) return { ok: false, reason: 'a rejection needs feedback saying what to change' };
+  if (d.remember && d.decision !== 'approve') return { ok: false, reason: 'remember: "pattern" goes with an approval only' };
+  if (d.stop && d.decision !== 'reject') return { ok: false, reason: 'stop: true goes with a rejection only' };
+  if (d.decision === 'reject' && !d.stop && !d.feedback?.trim()) return { ok: false, reason: 'a rejection needs feedback saying what to change' };
   return { ok: true, value: open };
 }
 

@@ -4,6 +4,7 @@ export * from './run-details';
 export * from './messages';
 export * from './design';
 export * from './build';
+export * from './agent';
 export * from './search-attributes';
 export * from './kb';
 export * from './security';

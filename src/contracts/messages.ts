@@ -11,14 +11,18 @@ export interface ApprovePayload {
   gate?: string;
   by?: string;
   comment?: string;
+  /** At a BUILD command gate: also allow this command's pattern for the rest of the run. */
+  remember?: 'pattern';
 }
 
 export interface RejectPayload {
   gate?: string;
   by?: string;
-  /** Required: what should change. The next draft is made with it. */
+  /** Required (unless `stop`): what should change. The next draft is made with it. */
   feedback: string;
   comment?: string;
+  /** At a BUILD step's tool or budget gate: end the step instead of going on. */
+  stop?: boolean;
 }
 
 export interface DecideInput {
@@ -27,6 +31,10 @@ export interface DecideInput {
   by?: string;
   comment?: string;
   feedback?: string;
+  /** Approve only: remember the command pattern (BUILD command gates). */
+  remember?: 'pattern';
+  /** Reject only: stop the BUILD step (tool and budget gates); feedback is then optional. */
+  stop?: boolean;
 }
 
 export const approveSignal = defineSignal<[ApprovePayload]>('approve');

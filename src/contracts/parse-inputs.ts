@@ -37,6 +37,14 @@ const buildLimits = obj({
   checkTimeoutMs: optional(ms(1_000, DAY_MS)),
 });
 const checkCommand = str({ max: LIMITS.commandChars });
+// The BUILD agent's tool policy and per-step budget.
+const agentPolicy = obj({ allowCommands: optional(list(str({ max: LIMITS.commandChars, nonEmpty: true }), 100)) });
+const agentBudget = obj({
+  maxTurns: optional(num({ int: true, min: 1, max: 1_000 })),
+  maxTokens: optional(num({ int: true, min: 1_000, max: 1e9 })),
+  maxWallMs: optional(ms(1_000, 7 * DAY_MS)),
+});
+const agentShape = { policy: optional(agentPolicy), budget: optional(agentBudget), verify: optional(oneOf(['shadow'] as const)) };
 
 const designSchema = obj({
   brief,
@@ -62,6 +70,8 @@ const buildSchema = obj(
     kb: optional(name),
     reportFile: optional(relOrAbsPath),
     force: optional(bool),
+    stepMode: optional(oneOf(['agent', 'oneshot'] as const)),
+    ...agentShape,
   },
   { keepEmpty: ['checkCommand'] },
 );
@@ -78,6 +88,7 @@ const shipSchema = obj(
     model: optional(name),
     kb: optional(name),
     force: optional(bool),
+    ...agentShape,
   },
   { keepEmpty: ['checkCommand'] },
 );

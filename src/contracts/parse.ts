@@ -2,7 +2,7 @@ import type { ChildStatePayload } from './build';
 import { LIMITS } from './limits';
 import type { ApprovePayload, DecideInput, RejectPayload } from './messages';
 import { RUN_STATUSES, type Phase } from './run';
-import { fail, num, nullable, obj, oneOf, optional, str, type Parsed, type Schema } from './schema';
+import { bool, fail, num, nullable, obj, oneOf, optional, str, type Parsed, type Schema } from './schema';
 
 export type { Parsed } from './schema';
 
@@ -28,27 +28,32 @@ export function top<T>(schema: Schema<T>, raw: unknown, what: string, emptyMeans
   return r.ok ? r : fail(`${what}: ${r.reason}`);
 }
 
-const approveSchema = obj({ gate: optional(gate), by: optional(by), comment: optional(comment) });
-const rejectSchema = obj({ gate: optional(gate), by: optional(by), feedback, comment: optional(comment) }, { keepEmpty: ['feedback'] });
+// BUILD tool gates: `remember: "pattern"` on an approval allows the command's pattern for the rest
+// of the run; `stop: true` on a rejection ends the step (feedback may then be empty).
+const remember = oneOf(['pattern'] as const);
+const approveSchema = obj({ gate: optional(gate), by: optional(by), comment: optional(comment), remember: optional(remember) });
+const rejectSchema = obj({ gate: optional(gate), by: optional(by), feedback, comment: optional(comment), stop: optional(bool) }, { keepEmpty: ['feedback'] });
 const decideSchema = obj({
   decision: oneOf(['approve', 'reject'] as const),
   gate: optional(gate),
   by: optional(by),
   comment: optional(comment),
   feedback: optional(feedback),
+  remember: optional(remember),
+  stop: optional(bool),
 });
 
-/** `approve` signal: `{gate?, by?, comment?}`; no payload at all means `{}` (approve the pending gate). */
+/** `approve` signal: `{gate?, by?, comment?, remember?}`; no payload at all means `{}` (approve the pending gate). */
 export function parseApprove(raw: unknown): Parsed<ApprovePayload> {
   return top(approveSchema, raw, 'approve', true);
 }
 
-/** `reject` signal: `{gate?, by?, feedback, comment?}`. Empty feedback parses; `checkDecision` refuses it. */
+/** `reject` signal: `{gate?, by?, feedback, comment?, stop?}`. Empty feedback parses; `checkDecision` refuses it. */
 export function parseReject(raw: unknown): Parsed<RejectPayload> {
   return top(rejectSchema, raw, 'reject');
 }
 
-/** `decide` update: `{decision: "approve" | "reject", gate?, by?, comment?, feedback?}`. */
+/** `decide` update: `{decision: "approve" | "reject", gate?, by?, comment?, feedback?, remember?, stop?}`. */
 export function parseDecide(raw: unknown): Parsed<DecideInput> {
   return top(decideSchema, raw, 'decide');
 }

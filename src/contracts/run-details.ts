@@ -1,4 +1,6 @@
+import type { AgentBudget, StepMode, ToolCallView } from './agent';
 import type { BuildApproval, BuildStepState, ChildStatePayload } from './build';
+import type { RedactionSummary } from './security';
 
 /** `details` of a design run's state. */
 export interface DesignDetails {
@@ -13,6 +15,8 @@ export interface DesignDetails {
   title?: string;
   /** What the gate asks a person to approve, in a few lines. */
   digest?: string;
+  /** Credentials removed from what the run read (rules and places, never values). */
+  redactions?: RedactionSummary;
 }
 
 /** `details` of a build run's state. */
@@ -25,6 +29,20 @@ export interface BuildDetails {
   /** The check command in use; null: none. */
   checkCommand?: string | null;
   plan?: { title: string; planRef: string; steps: string[] };
+  /** The agent's tool policy, shown from the start; `allowCommands` grows only by a person's decision. */
+  policy?: {
+    steps: StepMode;
+    reads: string;
+    edits: string;
+    allowCommands: string[];
+    otherCommands: string;
+    budget: Required<AgentBudget>;
+    verify: 'shadow' | 'none';
+  };
+  /** The latest agent tool calls (TOOL_CALLS_SHOWN at most), for `aiml watch` and the UI. */
+  toolCalls?: ToolCallView[];
+  /** Credentials removed from what the run read (rules and places, never values). */
+  redactions?: RedactionSummary;
 }
 
 /** `details` of a ship run's state. */

@@ -39,6 +39,10 @@ export interface GateDecision {
   at: string; // ISO-8601, workflow time
   comment?: string;
   feedback?: string;
+  /** An approval that also allows the command's pattern for the rest of the run. */
+  remember?: 'pattern';
+  /** A rejection that stops the step. */
+  stop?: boolean;
   via: 'signal' | 'update' | 'policy';
 }
 

@@ -27,3 +27,20 @@ export const BUILD_APPLY_ACTIVITY: ActivityOptions = {
  * inside the workflow task, with no extra server round trip; results are still recorded.
  */
 export const LOCAL_IO: LocalActivityOptions = { startToCloseTimeout: '1 minute', localRetryThreshold: '10 seconds', retry: IO_RETRY };
+
+/**
+ * The agent's read tools and edits (prepare, apply): short local work, run inside the workflow
+ * task (one marker event each, no extra round trip). An apply is idempotent (hash-guarded).
+ */
+export const AGENT_LOCAL: LocalActivityOptions = { startToCloseTimeout: '1 minute', localRetryThreshold: '10 seconds', retry: IO_RETRY };
+
+/**
+ * An agent's run_command: heartbeats, so a killed worker is noticed in seconds. A retry finds the
+ * sandbox's `started` marker without `finished` and reports the command as interrupted instead
+ * of running it again. Callers stretch startToClose by the command timeout.
+ */
+export const AGENT_COMMAND_ACTIVITY: ActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '6 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 5 },
+};

@@ -1,33 +1,21 @@
 import * as wf from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { GenerateStepOutput } from '../activities/build-step';
-import {
-  BUILD_PLAN_GATE,
-  buildStepGate,
-  DEFAULT_BUILD_LIMITS,
-  type BuildInput,
-  type BuildResult,
-  type BuildStepState,
-  type BuildStepStatus,
-} from '../contracts/build';
+import { DEFAULT_AGENT_BUDGET } from '../contracts/agent';
+import { BUILD_PLAN_GATE, DEFAULT_BUILD_LIMITS, type BuildInput, type BuildResult, type BuildStepState } from '../contracts/build';
 import type { ApprovalPolicy } from '../contracts/design';
 import { parseBuildInput } from '../contracts/parse-inputs';
-import { addUsage, type GateDecision } from '../contracts/run';
+import { addUsage } from '../contracts/run';
 import { mergeRedactionSummaries, type RedactionSummary } from '../contracts/security';
-import { BUILD_APPLY_ACTIVITY, IO_ACTIVITY, LLM_ACTIVITY } from './activity-options';
+import { IO_ACTIVITY, LLM_ACTIVITY } from './activity-options';
+import { agentStep } from './agent-step';
 import { OUTPUT_CHECK_PATCH, validInput } from './boundary';
+import { oneShotStep } from './build-oneshot';
 import { GateKeeper } from './gates';
 import { RunTracker } from './run-state';
+import type { StepEnv, StepRecord } from './step-env';
 
 const io = wf.proxyActivities<Activities>(IO_ACTIVITY);
 const llm = wf.proxyActivities<Activities>(LLM_ACTIVITY);
-const apply = wf.proxyActivities<Activities>(BUILD_APPLY_ACTIVITY);
-
-/** Per step, the proposals that were applied (for the report). */
-interface StepRecord {
-  proposalRefs: string[];
-  checkPassed: boolean | null;
-}
 
 /**
  * BUILD: spec → plan (gate `build/plan`) → for each step: generate edits (validated, diffed) →
@@ -42,11 +30,6 @@ export async function build(raw: BuildInput): Promise<BuildResult> {
   const steps: BuildStepState[] = [];
   const run = new RunTracker('build', { details: { workspace: input.workspace, approval, steps, designRunId: input.designRunId ?? null } });
   const gates = new GateKeeper(run);
-  /** Credentials removed from step context and check output, summed in the run's details. */
-  const noteRedactions = (r: RedactionSummary | undefined): void => {
-    const merged = mergeRedactionSummaries(run.state.details.redactions as RedactionSummary | undefined, r);
-    if (merged) run.state.details.redactions = merged;
-  };
   const workflowId = wf.workflowInfo().workflowId;
   const manual: ApprovalPolicy = { ...input.gatePolicy, mode: 'manual' };
   const auto: ApprovalPolicy = { mode: 'auto' };
@@ -74,6 +57,17 @@ export async function build(raw: BuildInput): Promise<BuildResult> {
     ]);
     run.state.details.specPath = prep.specPath;
     run.state.details.checkCommand = prep.checkCommand;
+    // The tool policy, shown from the start; only a person's decision widens the allow-list.
+    const allowCommands = [...(prep.checkCommand ? [prep.checkCommand] : []), ...(input.policy?.allowCommands ?? [])];
+    run.state.details.policy = {
+      steps: input.stepMode ?? 'agent',
+      reads: 'free',
+      edits: approval === 'each' ? 'gated, with their diff' : `applied without a gate (--approve ${approval})`,
+      allowCommands,
+      otherCommands: 'gated',
+      budget: { ...DEFAULT_AGENT_BUDGET, ...input.budget },
+      verify: input.verify ?? 'none',
+    };
 
     // Plan, and its gate.
     let plan: Awaited<ReturnType<typeof llm.planBuild>> | undefined;
@@ -99,9 +93,31 @@ export async function build(raw: BuildInput): Promise<BuildResult> {
     const approvedPlan = plan!;
     const expected: Record<string, string | null> = { ...approvedPlan.baseline };
     const records: StepRecord[] = [];
-
+    const env: StepEnv = {
+      run,
+      gates,
+      input,
+      workflowId,
+      specRef: prep.specRef,
+      planRef: approvedPlan.planRef,
+      checkCommand: prep.checkCommand,
+      limits,
+      approval,
+      manual,
+      remind,
+      budget,
+      expected,
+      totalSteps: steps.length,
+      allowCommands,
+      noteRedactions: (r) => {
+        const merged = mergeRedactionSummaries(run.state.details.redactions as RedactionSummary | undefined, r);
+        if (merged) run.state.details.redactions = merged;
+      },
+    };
     for (const state of steps) {
-      records.push(await runStep(state));
+      // Runs recorded before the agent loop replay the one-shot path they were made with.
+      const agent = wf.patched('agent-loop') && (input.stepMode ?? 'agent') === 'agent';
+      records.push(await (agent ? agentStep(env, state) : oneShotStep(env, state)));
     }
 
     run.step('writing the build report');
@@ -130,158 +146,6 @@ export async function build(raw: BuildInput): Promise<BuildResult> {
       decisions: gates.decisions(),
       usage: run.state.usage,
     };
-
-    /** One plan step, until it passes (or a person accepts it failing). */
-    async function runStep(state: BuildStepState): Promise<StepRecord> {
-      const n = state.n;
-      const gate = buildStepGate(n);
-      const record: StepRecord = { proposalRefs: [], checkPassed: null };
-      const set = (status: BuildStepStatus, what: string): void => {
-        state.status = status;
-        run.step(`step ${n}/${steps.length} "${state.title}": ${what}`);
-      };
-      let reviewed = approval !== 'each';
-      let fixes = 0;
-      let stepFeedback: string | undefined;
-      let problems: string | undefined;
-      let checkOutputRef: string | undefined;
-
-      /**
-       * A step that cannot go on waits for a person whatever the policy. Approve: accept the step as
-       * it is (failing check, no valid edits) or, for a conflict, take the person's version as the
-       * new base and regenerate; reject: regenerate with the feedback.
-       */
-      const stuck = async (why: string): Promise<GateDecision> => {
-        state.problem = why.slice(0, 2000);
-        set('stuck', `stopped: ${why.split('\n')[0]!.slice(0, 200)}`);
-        const d = await gates.wait({ gate, summary: `step ${n} "${state.title}" stopped: ${why.slice(0, 400)}`, policy: manual, remind });
-        fixes = 0;
-        stepFeedback = d.feedback;
-        reviewed = approval !== 'each'; // whatever comes next is a new diff: under `each`, it is reviewed again
-        return d;
-      };
-
-      for (;;) {
-        budget(`step ${n}`);
-        state.attempts += 1;
-        set('generating', fixes === 0 ? 'generating edits' : `generating fix attempt ${fixes}`);
-        const gen: GenerateStepOutput = await llm.generateStep.executeWithOptions(
-          { ...LLM_ACTIVITY, summary: `step ${n}: generate edits (attempt ${state.attempts})` },
-          [
-            {
-              workspace: input.workspace,
-              specRef: prep.specRef,
-              planRef: approvedPlan.planRef,
-              step: n,
-              attempt: state.attempts,
-              checkCommand: prep.checkCommand,
-              expected,
-              feedback: stepFeedback,
-              problems,
-              checkOutputRef,
-              model: input.model,
-              kb: input.kb,
-            },
-          ],
-        );
-        run.state.usage = addUsage(run.state.usage, gen.usage);
-        noteRedactions(gen.redactions);
-        problems = undefined;
-
-        if (gen.kind === 'conflict') {
-          const d = await stuck(`conflict: ${gen.message}`);
-          for (const c of gen.conflicts) expected[c.path] = c.actualHash; // the person has seen it: their version is the new base
-          if (d.decision === 'approve') stepFeedback = undefined;
-          checkOutputRef = undefined;
-          continue;
-        }
-        if (gen.kind === 'refused') {
-          state.problem = gen.problems.slice(0, 2000);
-          fixes += 1;
-          if (fixes > limits.maxFixAttempts) {
-            const d = await stuck(`edits refused after ${limits.maxFixAttempts + 1} attempt(s):\n${gen.problems}`);
-            if (d.decision === 'approve') {
-              set(record.proposalRefs.length ? 'accepted_failing' : 'skipped', `accepted by ${d.by} without valid edits`);
-              return record;
-            }
-          }
-          problems = gen.problems;
-          continue;
-        }
-
-        state.files = gen.files;
-        state.diffRef = gen.diffRef;
-        state.stat = gen.stat;
-        if (!reviewed) {
-          set('awaiting_approval', `diff ready (${gen.files.length} file(s), +${gen.stat.added} -${gen.stat.removed})`);
-          const d = await gates.wait({
-            gate,
-            summary: `step ${n} "${state.title}": ${gen.files.map((f) => `${f.change} ${f.path}`).join(', ')} (+${gen.stat.added} -${gen.stat.removed}); see aiml diff ${workflowId} --step ${n}`.slice(0, 500),
-            policy: manual,
-            remind,
-          });
-          if (d.decision === 'reject') {
-            stepFeedback = d.feedback;
-            checkOutputRef = undefined;
-            fixes = 0;
-            continue;
-          }
-          reviewed = true;
-        }
-
-        set('applying', `applying ${gen.files.length} file(s)${prep.checkCommand ? `, then ${prep.checkCommand}` : ''}`);
-        const applied = await apply.applyStep.executeWithOptions(
-          {
-            ...BUILD_APPLY_ACTIVITY,
-            startToCloseTimeout: limits.checkTimeoutMs + 120_000,
-            summary: `step ${n}: apply ${gen.files.length} file(s)${prep.checkCommand ? ' and check' : ''} (attempt ${state.attempts})`,
-          },
-          [
-            {
-              workflowId,
-              workspace: input.workspace,
-              proposalRef: gen.proposalRef,
-              step: n,
-              attempt: state.attempts,
-              check: prep.checkCommand ? { command: prep.checkCommand, timeoutMs: limits.checkTimeoutMs } : undefined,
-            },
-          ],
-        );
-        if (applied.kind === 'conflict') {
-          const d = await stuck(`conflict: ${applied.message}; nothing was written`);
-          for (const c of applied.conflicts) expected[c.path] = c.actualHash;
-          if (d.decision === 'approve') stepFeedback = undefined;
-          continue;
-        }
-        record.proposalRefs.push(gen.proposalRef);
-        Object.assign(expected, applied.afterHashes);
-        state.appliedDiffRef = applied.appliedDiffRef;
-        state.stat = applied.stat;
-
-        const check = applied.check;
-        noteRedactions(check?.redactions);
-        if (!check) {
-          set('passed', 'applied (no check command)');
-          return record;
-        }
-        state.check = { passed: check.passed, exitCode: check.exitCode, timedOut: check.timedOut, excerpt: check.excerpt, outputRef: check.outputRef };
-        record.checkPassed = check.passed;
-        if (check.passed) {
-          state.problem = undefined;
-          set('passed', 'check passed');
-          return record;
-        }
-        fixes += 1;
-        checkOutputRef = check.outputRef;
-        if (fixes > limits.maxFixAttempts) {
-          const d = await stuck(`check failed after ${limits.maxFixAttempts + 1} attempt(s) (exit ${check.exitCode ?? 'killed'}${check.timedOut ? ', timed out' : ''}):\n${check.excerpt}`);
-          if (d.decision === 'approve') {
-            set('accepted_failing', `accepted by ${d.by} with a failing check`);
-            return record;
-          }
-        }
-      }
-    }
   } catch (err) {
     throw run.fail(err);
   }

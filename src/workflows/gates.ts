@@ -78,6 +78,8 @@ export class GateKeeper<P extends Phase = Phase> {
     };
     if (input.comment) decision.comment = input.comment;
     if (input.feedback) decision.feedback = input.feedback;
+    if (input.remember === 'pattern') decision.remember = 'pattern';
+    if (input.stop === true) decision.stop = true;
     open.decision = decision;
     open.status = input.decision === 'approve' ? 'approved' : 'rejected';
     this.run.state.pendingGate = null;

@@ -7,6 +7,7 @@ import { LIMITS } from '../contracts/limits';
 import { shown } from '../contracts/schema';
 import { stateQuery } from '../contracts/messages';
 import { childStateSignal, type ChildStatePayload } from '../contracts/build';
+import type { ToolCallView } from '../contracts/agent';
 
 /** Since this patch the memo carries the gate rounds, so a decision can be checked with no worker. */
 const MEMO_GATES_PATCH = 'memo-gates';
@@ -56,8 +57,10 @@ export class RunTracker<P extends Phase = Phase> {
       lines.push('', `Approve: \`${commands.approve}\``);
       lines.push(`Reject: \`${commands.reject}\``);
     }
+    const calls = ((s.details as { toolCalls?: ToolCallView[] }).toolCalls ?? []).slice(-5);
+    if (calls.length) lines.push('', 'Latest tool calls:', ...calls.map((c) => `- step ${c.step}: ${c.args} — ${c.status}${c.result ? `: ${c.result}` : ''}${c.ms !== undefined ? ` (${c.ms} ms)` : ''}`));
     lines.push('', `Tokens so far: ${s.usage.totalTokens}`);
-    const redacted = s.details.redactions as RedactionSummary | undefined;
+    const redacted = (s.details as { redactions?: RedactionSummary }).redactions;
     if (redacted) lines.push(`Credentials redacted from what the model saw: ${redacted.count} (${Object.keys(redacted.byRule).join(', ')})`);
     wf.setCurrentDetails(lines.join('\n'));
     // The memo lets `aiml status` answer from describe() alone, with no worker running.

@@ -96,6 +96,9 @@ export async function ship(raw: ShipInput): Promise<ShipResult> {
       limits: input.limits,
       model: input.model,
       kb: input.kb,
+      policy: input.policy,
+      budget: input.budget,
+      verify: input.verify,
       force: input.force,
     };
     const build: BuildResult = await wf.executeChild('build', { workflowId: children.build, args: [buildInput], staticSummary: `build from ${design.specPath}` });

@@ -4,7 +4,7 @@ import { draftReply } from '../support/fixtures';
 import { tmpDir, uniqueId } from '../support/env';
 import { aimlEnv, runCli } from '../support/processes';
 import { stateQuery, type RunState } from '../../src/contracts';
-import { fixtureRepo, gitChanged, planReply, stepReply, whisperEdits } from './fixtures';
+import { agentReplies, fixtureRepo, gitChanged, planReply, whisperEdits } from './fixtures';
 import { useRig, waitFor } from './helpers';
 
 const home = tmpDir('aiml-home-');
@@ -14,7 +14,7 @@ test('aiml build → approve → diff (pending, then applied) → revert refuses
   const env = aimlEnv({ AIML_TASK_QUEUE: rig.worker.taskQueue, AIML_HOME: home, AIML_USER: 'cli-user' });
   const ws = fixtureRepo();
   const original = fs.readFileSync(path.join(ws, 'src/text.js'));
-  rig.llm.enqueue(planReply([{ title: 'Add whisper', files: [{ path: 'src/text.js' }, { path: 'test.js' }] }]), stepReply(whisperEdits()));
+  rig.llm.enqueue(planReply([{ title: 'Add whisper', files: [{ path: 'src/text.js' }, { path: 'test.js' }] }]), ...agentReplies(whisperEdits()));
 
   const usage = await runCli(['build', '--workspace', ws, '--approve', 'sometimes'], env);
   expect(usage.code).toBe(2);
@@ -29,12 +29,17 @@ test('aiml build → approve → diff (pending, then applied) → revert refuses
 
   await gate('build/plan');
   expect((await runCli(['approve', workflowId], env)).code).toBe(0);
+  const round = (n: number) => waitFor(async () => ((await handle.query(stateQuery)) as RunState).gates.find((g) => g.status === 'pending' && g.round === n) ?? undefined, `build/step-1 round ${n}`);
   await gate('build/step-1');
   const pending = await runCli(['diff', workflowId, '--step', '1'], env);
   expect(pending.stdout).toContain('# step 1: Add whisper (pending approval)');
   expect(pending.stdout).toContain('+function whisper(s) {');
   expect(fs.readFileSync(path.join(ws, 'src/text.js')).equals(original)).toBe(true); // not applied before approval
 
+  // Each edit of the agent's step waits with its diff (--approve each): src/text.js, then test.js.
+  expect((await runCli(['approve', workflowId, '--gate', 'build/step-1'], env)).code).toBe(0);
+  await round(2);
+  expect((await runCli(['diff', workflowId, '--step', '1'], env)).stdout).toContain("+assert.strictEqual(require('./src/text').whisper('HI'), 'hi');");
   expect((await runCli(['approve', workflowId, '--gate', 'build/step-1'], env)).code).toBe(0);
   await handle.result();
   const applied = JSON.parse((await runCli(['diff', workflowId, '--json'], env)).stdout) as { steps: { kind: string; diff: string }[] };
@@ -55,7 +60,7 @@ test('aiml build --from <design run> builds from that run\'s spec in its workspa
   const env = aimlEnv({ AIML_TASK_QUEUE: rig.worker.taskQueue, AIML_HOME: home });
   const ws = fixtureRepo();
   fs.rmSync(path.join(ws, 'SPECS.md')); // the design run writes the spec; aiml never replaces a hand-written one
-  rig.llm.enqueue(draftReply('from'), planReply([{ title: 'Add whisper', files: [{ path: 'src/text.js' }, { path: 'test.js' }] }]), stepReply(whisperEdits()));
+  rig.llm.enqueue(draftReply('from'), planReply([{ title: 'Add whisper', files: [{ path: 'src/text.js' }, { path: 'test.js' }] }]), ...agentReplies(whisperEdits()));
   const design = await rig.client.workflow.start('design', {
     taskQueue: rig.worker.taskQueue,
     workflowId: uniqueId('design'),

@@ -4,10 +4,11 @@ import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import { BUILD_PLAN_GATE, buildStepGate, decideUpdate, rejectSignal } from '../../src/contracts';
+import { BUILD_PLAN_GATE, buildStepGate, commandGate, decideUpdate, rejectSignal } from '../../src/contracts';
 import { draftReply } from '../support/fixtures';
 import { temporalAddress, uniqueId } from '../support/env';
-import { fixtureRepo, patch, planReply, stepReply, whisperEdits } from './fixtures';
+import { agentReplies, fixtureRepo, patch, planReply, stepReply, whisperEdits } from './fixtures';
+import { finish, runCommand, turn } from '../agent/helpers';
 import { awaitingGate, startBuild, useRig } from './helpers';
 
 /**
@@ -16,7 +17,7 @@ import { awaitingGate, startBuild, useRig } from './helpers';
  * incompatible, shipped with a patch or a new workflow type).
  */
 const HISTORIES = path.join(__dirname, '..', 'histories', 'build');
-const FILES = { build: 'build-reject-fix-approve.json', ship: 'ship-design-then-build.json' };
+const FILES = { build: 'build-reject-fix-approve.json', ship: 'ship-design-then-build.json', agent: 'build-agent-gates-fix.json' };
 const replayOptions = () => ({ workflowBundle: { codePath: process.env.AIML_TEST_WORKFLOW_BUNDLE! } });
 
 const rig = useRig();
@@ -40,7 +41,7 @@ async function recordBuild(): Promise<WorkflowHandle> {
 async function recordShip(): Promise<WorkflowHandle> {
   const ws = fixtureRepo();
   fs.rmSync(path.join(ws, 'SPECS.md')); // the design child writes the spec; aiml never replaces a hand-written one
-  rig.llm.enqueue(draftReply('replay'), planReply([{ title: 'Add whisper', files: [{ path: 'src/text.js' }, { path: 'test.js' }] }]), stepReply(whisperEdits()));
+  rig.llm.enqueue(draftReply('replay'), planReply([{ title: 'Add whisper', files: [{ path: 'src/text.js' }, { path: 'test.js' }] }]), ...agentReplies(whisperEdits()));
   const handle = await rig.client.workflow.start('ship', {
     taskQueue: rig.worker.taskQueue,
     workflowId: uniqueId('ship-replay'),
@@ -50,9 +51,42 @@ async function recordShip(): Promise<WorkflowHandle> {
   return handle;
 }
 
+/**
+ * An agent step through its gates: a command outside the allow-list rejected with feedback, each
+ * edit approved with its diff, a failing check fed back, a fix, a passing check.
+ */
+async function recordAgentBuild(): Promise<WorkflowHandle> {
+  const ws = fixtureRepo();
+  const [edits] = agentReplies(whisperEdits());
+  const broken = agentReplies([patch('src/text.js', [['return s.toLowerCase();', 'return s;']])])[0]!;
+  const fixed = agentReplies([patch('src/text.js', [['return s;', 'return s.toLowerCase();']])])[0]!;
+  rig.llm.enqueue(
+    planReply([{ title: 'Add whisper', files: [{ path: 'src/text.js' }, { path: 'test.js' }] }]),
+    turn(runCommand('ls -la')),
+    edits!,
+    broken,
+    turn(finish()),
+    fixed,
+    turn(finish()),
+  );
+  const handle = await startBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'each', checkCommand: 'node test.js', stepMode: 'agent' });
+  await awaitingGate(handle, BUILD_PLAN_GATE, 1);
+  await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'rev' }] });
+  await awaitingGate(handle, commandGate(1), 1);
+  await handle.signal(rejectSignal, { by: 'rev', feedback: 'no need to list files' });
+  for (let round = 1; round <= 4; round++) {
+    await awaitingGate(handle, buildStepGate(1), round);
+    await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'rev' }] });
+  }
+  await handle.result();
+  return handle;
+}
+
 test('recorded build and ship histories replay against the current workflow code', async () => {
-  if (process.env.AIML_RECORD_HISTORIES === '1') {
-    for (const [kind, run] of [['build', recordBuild], ['ship', recordShip]] as const) {
+  const record = process.env.AIML_RECORD_HISTORIES;
+  if (record === '1' || record === 'agent') {
+    const runs = [['build', recordBuild], ['ship', recordShip], ['agent', recordAgentBuild]] as const;
+    for (const [kind, run] of runs.filter(([k]) => record === '1' || k === record)) {
       const { workflowId } = await run();
       const json = execFileSync(process.env.AIML_TEST_TEMPORAL_BIN!, ['workflow', 'show', '-w', workflowId, '--address', temporalAddress(), '-o', 'json'], { encoding: 'utf8' });
       fs.writeFileSync(path.join(HISTORIES, FILES[kind]), json);
@@ -60,13 +94,21 @@ test('recorded build and ship histories replay against the current workflow code
   }
   for (const file of Object.values(FILES)) {
     const history = historyFromJSON(JSON.parse(fs.readFileSync(path.join(HISTORIES, file), 'utf8')));
+    if (file === FILES.agent) {
+      // It is an agent step: model turns, local-activity tool calls, a gated command, edit gates.
+      const types = history.events!.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
+      expect(types.filter((t) => t === 'agentTurn').length).toBeGreaterThanOrEqual(6);
+      expect(history.events!.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toBe(true);
+    }
     // Ship names its children after its own id: replay under the id it was recorded with.
     const child = history.events?.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)?.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
     await expect(Worker.runReplayHistory(replayOptions(), history, child ? child.replace(/-design$/, '') : file)).resolves.toBeUndefined();
   }
 });
 
-test('a fresh build run of the current code replays cleanly', async () => {
-  const handle = await recordBuild();
-  await expect(Worker.runReplayHistory(replayOptions(), await handle.fetchHistory(), handle.workflowId)).resolves.toBeUndefined();
+test('a fresh build run of the current code replays cleanly, one-shot and agent steps', async () => {
+  for (const run of [recordBuild, recordAgentBuild]) {
+    const handle = await run();
+    await expect(Worker.runReplayHistory(replayOptions(), await handle.fetchHistory(), handle.workflowId)).resolves.toBeUndefined();
+  }
 });

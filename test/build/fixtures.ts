@@ -84,3 +84,20 @@ export const wordsEdits = (): Edit[] => [
   write('src/words.js', "function countWords(s) {\n  return s.split(/\\s+/).filter(Boolean).length;\n}\n\nmodule.exports = { countWords };\n", 'word counter'),
   patch('test.js', [["console.log('ok');", "assert.strictEqual(require('./src/words').countWords('a b  c'), 3);\nconsole.log('ok');"]]),
 ];
+
+/**
+ * The same edits as an agent step: one turn calling the edit tools (write_file, edit_file, or
+ * multi_edit for several blocks), then a turn calling finish_step.
+ */
+export function agentReplies(edits: Edit[], summary = 'Done: the edits are in place.'): { content: string; toolCalls: { name: string; arguments: Record<string, unknown> }[] }[] {
+  const calls = edits.map((e) => {
+    if (e.action === 'write') return { name: 'write_file', arguments: { path: e.path, content: e.content } };
+    if (e.action !== 'patch') throw new Error(`no agent tool for a ${e.action} edit`);
+    const blocks = (e.blocks ?? []).map((b) => ({ old_text: b.search, new_text: b.replace }));
+    return blocks.length === 1 ? { name: 'edit_file', arguments: { path: e.path, ...blocks[0]! } } : { name: 'multi_edit', arguments: { path: e.path, edits: blocks } };
+  });
+  return [
+    { content: '', toolCalls: calls },
+    { content: '', toolCalls: [{ name: 'finish_step', arguments: { summary } }] },
+  ];
+}

@@ -4,7 +4,7 @@ import { approveSignal, BUILD_PLAN_GATE, DESIGN_GATE, decideUpdate, stateQuery, 
 import { draftReply } from '../support/fixtures';
 import { uniqueId } from '../support/env';
 import { aimlEnv, runCli } from '../support/processes';
-import { fixtureRepo, planReply, stepReply, whisperEdits } from './fixtures';
+import { agentReplies, fixtureRepo, planReply, whisperEdits } from './fixtures';
 import { useRig, waitFor } from './helpers';
 
 const rig = useRig();
@@ -12,7 +12,7 @@ const rig = useRig();
 test('ship goes from brief to applied code through both phases\' gates, routed to the children', async () => {
   const ws = fixtureRepo();
   fs.rmSync(path.join(ws, 'SPECS.md')); // the design child writes the spec; aiml never replaces a hand-written one
-  rig.llm.enqueue(draftReply('ship'), planReply([{ title: 'Add whisper', files: [{ path: 'src/text.js' }, { path: 'test.js' }] }]), stepReply(whisperEdits()));
+  rig.llm.enqueue(draftReply('ship'), planReply([{ title: 'Add whisper', files: [{ path: 'src/text.js' }, { path: 'test.js' }] }]), ...agentReplies(whisperEdits()));
   const id = uniqueId('ship');
   const handle = await rig.client.workflow.start('ship', {
     taskQueue: rig.worker.taskQueue,

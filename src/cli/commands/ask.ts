@@ -8,7 +8,6 @@ import { LlmGateway } from '../../llm/gateway';
 import { detectPhase, type Phase, type PhaseDecision } from '../../phase/detect';
 import { type CliContext, printJson } from '../context';
 import { parseWorkspace, shortId } from '../options';
-import { listRuns } from '../run-view';
 import { startRun } from '../start-run';
 import { addBuildOptions, buildSettings, parseApproval, specFromDesign, type BuildFlags } from './build';
 import { approvalPolicy } from './design';
@@ -28,10 +27,10 @@ function parsePhase(value: string | undefined): Phase | undefined {
 async function findSpec(ctx: CliContext, flags: AskFlags, workspace: string): Promise<{ specPath: string; designRunId?: string; why: string }> {
   if (flags.spec) return { specPath: path.resolve(flags.spec), why: `--spec ${flags.spec}` };
   if (flags.from) return { ...(await specFromDesign(ctx, flags.from)), designRunId: flags.from, why: `--from ${flags.from}` };
-  const client = await ctx.client();
-  for (const run of await listRuns(client, { status: 'completed', limit: 50 })) {
+  const aiml = await ctx.aiml();
+  for (const run of await aiml.list({ status: 'completed', limit: 50 })) {
     if (run.type !== 'design') continue;
-    const result = (await client.workflow.getHandle(run.workflowId).result()) as DesignResult;
+    const result = await aiml.result<DesignResult>(run.workflowId);
     if (path.dirname(result.specPath) === workspace) return { specPath: result.specPath, designRunId: run.workflowId, why: `the latest completed design run, ${run.workflowId}` };
   }
   const specs = path.join(workspace, 'SPECS.md');

@@ -22,6 +22,11 @@ export interface BuildFlags extends ApprovalFlags {
   wait?: boolean;
   json?: boolean;
   force?: boolean;
+  allow?: string[];
+  verify?: string;
+  stepTurns?: string;
+  stepTokens?: string;
+  stepMinutes?: string;
 }
 
 export function parseApproval(value: string | undefined, autoApprove?: boolean): BuildApproval {
@@ -53,6 +58,11 @@ export function addBuildOptions(cmd: Command): Command {
       .option('--token-budget <n>', 'tokens the run may spend (default 2000000)')
       .option('--model <model>', "LLM model for this run (default: the worker's AIML_MODEL)")
       .option('--kb <name>', 'knowledge base to retrieve context from')
+      .option('--allow <command>', 'a command the agent may run without asking (exact, or a prefix pattern like "npm test*"); repeatable', (v: string, all: string[] = []) => [...all, v])
+      .option('--verify <mode>', 'shadow: try each step in a throwaway copy; only a step whose check passes reaches the workspace')
+      .option('--step-turns <n>', 'model turns per step before it asks you (default 30)')
+      .option('--step-tokens <n>', 'tokens per step before it asks you (default 300000)')
+      .option('--step-minutes <n>', 'minutes per step before it asks you (default 30)')
       .option('--id <workflowId>', 'workflow id to use')
       .option('--force', 'overwrite SPECS.md and the build report even if they were changed by hand')
       .option('--wait', 'follow progress until the run ends or waits for approval')
@@ -71,8 +81,8 @@ export async function specFromDesign(ctx: CliContext, id: string): Promise<{ spe
 }
 
 /** The settings `build` and `ship` share, from their common flags (only those given). */
-export function buildSettings(flags: BuildFlags): Pick<BuildInput, 'gatePolicy' | 'checkCommand' | 'limits' | 'model' | 'kb'> {
-  const settings: Pick<BuildInput, 'gatePolicy' | 'checkCommand' | 'limits' | 'model' | 'kb'> = {};
+export function buildSettings(flags: BuildFlags): Pick<BuildInput, 'gatePolicy' | 'checkCommand' | 'limits' | 'model' | 'kb' | 'policy' | 'budget' | 'verify'> {
+  const settings: ReturnType<typeof buildSettings> = {};
   const { mode: _mode, ...gatePolicy } = approvalPolicy({ ...flags, autoApprove: false });
   if (Object.keys(gatePolicy).length) settings.gatePolicy = gatePolicy;
   if (flags.check !== undefined) settings.checkCommand = flags.check;
@@ -80,6 +90,20 @@ export function buildSettings(flags: BuildFlags): Pick<BuildInput, 'gatePolicy' 
   if (limits) settings.limits = limits;
   if (flags.model) settings.model = flags.model;
   if (flags.kb) settings.kb = flags.kb;
+  if (flags.allow?.length) {
+    const empty = flags.allow.find((a) => !a.trim());
+    if (empty !== undefined) throw new AimlError('USAGE', '--allow needs a command or pattern, got an empty one');
+    settings.policy = { allowCommands: flags.allow.map((a) => a.trim()) };
+  }
+  if (flags.verify !== undefined) {
+    if (flags.verify !== 'shadow') throw new AimlError('USAGE', `--verify must be "shadow", got "${flags.verify}"`);
+    settings.verify = 'shadow';
+  }
+  const budget: NonNullable<BuildInput['budget']> = {};
+  if (flags.stepTurns) budget.maxTurns = parsePositiveInt('--step-turns', flags.stepTurns);
+  if (flags.stepTokens) budget.maxTokens = parsePositiveInt('--step-tokens', flags.stepTokens);
+  if (flags.stepMinutes) budget.maxWallMs = parsePositiveInt('--step-minutes', flags.stepMinutes) * 60_000;
+  if (Object.keys(budget).length) settings.budget = budget;
   return settings;
 }
 

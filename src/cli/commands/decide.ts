@@ -36,22 +36,26 @@ export function registerDecide(program: Command, ctx: CliContext): void {
     .argument('<id>', 'workflow id')
     .option('--gate <gate>', 'gate to approve (default: the pending one)')
     .option('--comment <text>', 'a comment kept with the decision')
+    .option('--remember-pattern', "at a build command gate: also allow the command's pattern (e.g. `npm test*`) for the rest of the run")
     .option('--by <name>', 'who decides (default: AIML_USER or the OS user)')
     .option('--json', 'machine-readable output')
-    .action(async (id: string, f: { gate?: string; comment?: string; by?: string; json?: boolean }) => {
-      await decideAndReport(ctx, id, { decision: 'approve', gate: f.gate, comment: clean(f.comment), by: whoAmI(ctx.env, f.by) }, f.json);
+    .action(async (id: string, f: { gate?: string; comment?: string; by?: string; json?: boolean; rememberPattern?: boolean }) => {
+      const remember = f.rememberPattern ? { remember: 'pattern' as const } : {};
+      await decideAndReport(ctx, id, { decision: 'approve', gate: f.gate, comment: clean(f.comment), by: whoAmI(ctx.env, f.by), ...remember }, f.json);
     });
   program
     .command('reject')
     .description('Reject the pending gate with feedback; the run redoes it with the feedback')
     .argument('<id>', 'workflow id')
-    .requiredOption('--feedback <text>', 'what should change')
+    .option('--feedback <text>', 'what should change (required unless --stop)')
+    .option('--stop', "at a build step's tool or budget gate: end the step instead")
     .option('--gate <gate>', 'gate to reject (default: the pending one)')
     .option('--comment <text>', 'a comment kept with the decision')
     .option('--by <name>', 'who decides (default: AIML_USER or the OS user)')
     .option('--json', 'machine-readable output')
-    .action(async (id: string, f: { gate?: string; comment?: string; by?: string; feedback: string; json?: boolean }) => {
-      if (!f.feedback.trim()) throw new AimlError('USAGE', '--feedback must say what to change');
-      await decideAndReport(ctx, id, { decision: 'reject', gate: f.gate, comment: clean(f.comment), feedback: cleanText(f.feedback), by: whoAmI(ctx.env, f.by) }, f.json);
+    .action(async (id: string, f: { gate?: string; comment?: string; by?: string; feedback?: string; json?: boolean; stop?: boolean }) => {
+      if (!f.stop && !f.feedback?.trim()) throw new AimlError('USAGE', '--feedback must say what to change (or use --stop)');
+      const feedback = f.feedback === undefined ? undefined : cleanText(f.feedback);
+      await decideAndReport(ctx, id, { decision: 'reject', gate: f.gate, comment: clean(f.comment), feedback, by: whoAmI(ctx.env, f.by), ...(f.stop ? { stop: true } : {}) }, f.json);
     });
 }

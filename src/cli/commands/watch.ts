@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { type CliContext, printJson } from '../context';
 import { formatRun } from '../run-view';
-import { stepLine } from '../watch';
+import { stepLine, toolCallLine } from '../watch';
 
 export function registerWatch(program: Command, ctx: CliContext): void {
   program
@@ -10,7 +10,10 @@ export function registerWatch(program: Command, ctx: CliContext): void {
     .argument('<id>', 'workflow id')
     .option('--json', 'print the final state as JSON')
     .action(async (id: string, flags: { json?: boolean }) => {
-      const view = await (await ctx.aiml()).watch(id, { onChange: flags.json ? undefined : (v) => ctx.out(stepLine(v)) });
+      const view = await (await ctx.aiml()).watch(id, {
+        onChange: flags.json ? undefined : (v) => ctx.out(stepLine(v)),
+        onToolCall: flags.json ? undefined : (c) => ctx.out(toolCallLine(c)),
+      });
       if (flags.json) printJson(ctx, view);
       else ctx.out(formatRun(view));
       if (view.status === 'failed' || view.status === 'cancelled' || view.trouble?.kind === 'workflow_task_failing') ctx.exitCode = 1;

@@ -1,0 +1,74 @@
+import type { ChatMessage } from '../llm/gateway';
+
+/**
+ * Fitting a conversation to the model's context window. Tokens are counted approximately (about
+ * four characters per token for English and code, plus a few per message), which is what the
+ * fitting needs: a margin, not an exact count. Older tool results are shortened first, each with
+ * a note saying it was; the system message, the step's brief and the latest turn stay whole.
+ */
+
+/** Context windows of common models, by name prefix (longest prefix wins); tokens. */
+const WINDOWS: [string, number][] = [
+  ['gpt-4.1', 1_000_000],
+  ['gpt-4o', 128_000],
+  ['gpt-4-turbo', 128_000],
+  ['gpt-4', 8_192],
+  ['gpt-3.5', 16_385],
+  ['o1', 200_000],
+  ['o3', 200_000],
+  ['o4', 200_000],
+  ['claude', 200_000],
+  ['llama-3', 128_000],
+  ['qwen2.5', 32_768],
+  ['mistral', 32_768],
+];
+const DEFAULT_WINDOW = 32_768;
+
+/** The context window of `model`, in tokens; `override` (configuration) wins. */
+export function contextWindow(model: string, override?: number): number {
+  if (override && override > 0) return override;
+  const name = model.toLowerCase().replace(/^.*\//, '');
+  let best: [string, number] | undefined;
+  for (const w of WINDOWS) if (name.startsWith(w[0]) && (!best || w[0].length > best[0].length)) best = w;
+  return best?.[1] ?? DEFAULT_WINDOW;
+}
+
+export const approxTokens = (text: string): number => Math.ceil(text.length / 4);
+
+export function conversationTokens(messages: ChatMessage[]): number {
+  let n = 0;
+  for (const m of messages) {
+    n += 4 + approxTokens(m.content);
+    if (m.role === 'assistant') for (const c of m.toolCalls ?? []) n += 8 + approxTokens(c.name) + approxTokens(c.arguments);
+  }
+  return n;
+}
+
+const KEEP_CHARS = 400;
+
+/**
+ * Returns the conversation shortened to fit `budgetTokens` (the window minus room for the answer):
+ * tool results oldest first, down to their first few hundred characters and a note. Messages of
+ * the latest turn (after the last assistant message) are never shortened.
+ */
+export function fitConversation(messages: ChatMessage[], budgetTokens: number): { messages: ChatMessage[]; shortened: number } {
+  let total = conversationTokens(messages);
+  if (total <= budgetTokens) return { messages, shortened: 0 };
+  const out = messages.slice();
+  let lastAssistant = -1;
+  out.forEach((m, i) => {
+    if (m.role === 'assistant') lastAssistant = i;
+  });
+  let shortened = 0;
+  for (let i = 0; i < lastAssistant && total > budgetTokens; i++) {
+    const m = out[i]!;
+    if (m.role !== 'tool' || m.content.length <= KEEP_CHARS * 2) continue;
+    const note = `\n… [shortened to fit the context window: ${m.content.length} characters → ${KEEP_CHARS}; call the tool again if you need the rest]`;
+    const closing = m.content.trimEnd().endsWith('</tool-output>') ? '\n</tool-output>' : '';
+    const content = m.content.slice(0, KEEP_CHARS) + note + closing;
+    total -= approxTokens(m.content) - approxTokens(content);
+    out[i] = { ...m, content };
+    shortened += 1;
+  }
+  return { messages: out, shortened };
+}

@@ -1,0 +1,313 @@
+import * as wf from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { matchesAllowList } from '../agent/tools/allow-list';
+import type { AgentCall, AgentEditOutput, ToolResult } from '../activities/agent-types';
+import { budgetGate, commandGate, commandPattern, DEFAULT_AGENT_BUDGET, TOOL_CALLS_SHOWN, type ToolCallView } from '../contracts/agent';
+import { buildStepGate, type BuildStepState } from '../contracts/build';
+import { addUsage, type GateDecision } from '../contracts/run';
+import { AGENT_COMMAND_ACTIVITY, AGENT_LOCAL, BUILD_APPLY_ACTIVITY, IO_ACTIVITY, LLM_ACTIVITY } from './activity-options';
+import { setStep, type StepEnv, type StepRecord } from './step-env';
+
+const llm = wf.proxyActivities<Activities>(LLM_ACTIVITY);
+const io = wf.proxyActivities<Activities>(IO_ACTIVITY);
+const local = wf.proxyLocalActivities<Activities>(AGENT_LOCAL);
+const checks = wf.proxyActivities<Activities>(BUILD_APPLY_ACTIVITY);
+const commands = wf.proxyActivities<Activities>(AGENT_COMMAND_ACTIVITY);
+
+/** Thrown inside a step when a person stops it at a tool or budget gate. */
+class StepStopped extends Error {}
+
+/**
+ * One plan step as an agent loop: a model turn (one activity, the conversation by reference) →
+ * its tool calls (reads at once and concurrently, edits and commands in order, each an activity)
+ * → their results go back in the next turn, until the model calls `finish_step` and the check
+ * passes. Edits are gated per `--approve`, commands outside the allow-list always; the step's
+ * budget running out is a gate too (extend, take over with feedback, or stop). With
+ * `--verify shadow` the loop works in a throwaway copy and only a green step reaches the workspace.
+ */
+export async function agentStep(env: StepEnv, state: BuildStepState): Promise<StepRecord> {
+  const { input, limits, workflowId, gates, manual, remind, expected } = env;
+  const n = state.n;
+  const budget = { ...DEFAULT_AGENT_BUDGET, ...input.budget };
+  const record: StepRecord = { proposalRefs: [], checkPassed: null };
+  const set = (status: BuildStepState['status'], what: string): void => setStep(env, state, status, what);
+  const views = (env.run.state.details.toolCalls ??= []);
+  const shadow = input.verify === 'shadow' ? await io.agentShadow.executeWithOptions({ ...IO_ACTIVITY, summary: `step ${n}: shadow copy` }, [{ workflowId, workspace: input.workspace, step: n }]) : undefined;
+  const workspace = shadow?.dir ?? input.workspace;
+  const shadowPaths = new Set<string>();
+  const shadowExpected: Record<string, string | null> = {};
+
+  let conversationRef: string | undefined;
+  let results: ToolResult[] = [];
+  let notes: string[] = [];
+  let turn = 0;
+  let used = { turns: 0, tokens: 0, since: Date.now() };
+  let fixes = 0;
+  let seq = 0; // edits of this step, in order (journal order)
+
+  const gate = async (name: string, summary: string): Promise<GateDecision> => {
+    const paused = Date.now();
+    const d = await gates.wait({ gate: name, summary: summary.slice(0, 500), policy: manual, remind });
+    used.since += Date.now() - paused; // time waiting for a person is not the step's time
+    if (d.decision === 'reject' && d.stop) throw new StepStopped(`stopped by ${d.by} at ${name}`);
+    return d;
+  };
+  const show = (call: AgentCall, patch: Partial<ToolCallView>): ToolCallView => {
+    let v = views.find((x) => x.id === call.id && x.step === n);
+    if (!v) {
+      v = { step: n, turn, id: call.id, tool: call.name, args: call.summary.slice(0, 160), status: 'running' };
+      views.push(v);
+      if (views.length > TOOL_CALLS_SHOWN) views.splice(0, views.length - TOOL_CALLS_SHOWN);
+    }
+    Object.assign(v, patch);
+    env.run.publish();
+    return v;
+  };
+  const finished = (call: AgentCall, started: number, ok: boolean, summary: string, result: ToolResult, status?: ToolCallView['status']): ToolResult => {
+    show(call, { status: status ?? (ok ? 'ok' : 'error'), result: summary.slice(0, 160), resultChars: result.text?.length, ms: Date.now() - started });
+    return result;
+  };
+  const text = (toolCallId: string, t: string): ToolResult => ({ toolCallId, text: t });
+  // The step line (memo, `aiml status`) changes with the phase of the step, not every turn: each
+  // change is a history event. Turns and tool calls show in the query state and the UI details.
+  const working = (): string => (fixes ? `working on a fix (attempt ${fixes})` : 'working: model turns and tool calls');
+  const ref = (c: AgentCall) => ({ id: c.id, key: c.key, name: c.name, argsRef: c.argsRef });
+
+  /** An edit: prepared, gated with its diff under `--approve each` (not in a shadow), applied through the journal. */
+  const edit = async (call: AgentCall): Promise<ToolResult> => {
+    const started = Date.now();
+    const gated = env.approval === 'each' && !shadow;
+    show(call, {});
+    const out: AgentEditOutput = await local.agentEdit.executeWithOptions({ ...AGENT_LOCAL, summary: call.summary.slice(0, 200) }, [
+      { workflowId: shadow ? `${workflowId}.shadow` : workflowId, workspace, step: n, seq: ++seq, call: ref(call), expected: shadow ? shadowExpected : expected, apply: !gated },
+    ]);
+    if (out.kind === 'refused') return finished(call, started, false, out.summary, out.result);
+    if (out.kind === 'conflict') {
+      Object.assign(shadow ? shadowExpected : expected, out.actualHashes); // the model re-reads; the person's version is the base
+      return finished(call, started, false, out.summary, out.result);
+    }
+    state.files = out.files;
+    state.diffRef = out.diffRef;
+    state.stat = out.stat;
+    if (out.kind === 'proposed') {
+      show(call, { status: 'awaiting_approval' });
+      set('awaiting_approval', `${call.summary} waits for approval`);
+      const d = await gate(buildStepGate(n), `step ${n} "${state.title}": ${call.summary} — ${out.files.map((f) => `${f.change} ${f.path}`).join(', ')} (+${out.stat.added} -${out.stat.removed}); see aiml diff ${workflowId} --step ${n}`);
+      if (d.decision === 'reject') return finished(call, started, false, `rejected by ${d.by}`, text(call.id, `A reviewer rejected this edit; nothing was written. Their feedback:\n${d.feedback ?? ''}`), 'rejected');
+      const applied = await local.agentApplyEdit.executeWithOptions({ ...AGENT_LOCAL, summary: `apply ${call.summary}`.slice(0, 200) }, [
+        { workflowId, workspace, step: n, seq, callId: call.id, proposalRef: out.proposalRef },
+      ]);
+      set('generating', working());
+      if (applied.kind === 'conflict') {
+        Object.assign(expected, applied.actualHashes);
+        return finished(call, started, false, applied.summary, applied.result);
+      }
+      Object.assign(expected, applied.afterHashes);
+      state.appliedDiffRef = applied.appliedDiffRef;
+      state.stat = applied.stat;
+      record.proposalRefs.push(out.proposalRef);
+      return finished(call, started, true, applied.summary, applied.result);
+    }
+    if (shadow) {
+      out.files.forEach((f) => shadowPaths.add(f.path));
+      Object.assign(shadowExpected, out.afterHashes);
+    } else {
+      Object.assign(expected, out.afterHashes);
+      state.appliedDiffRef = out.appliedDiffRef;
+      record.proposalRefs.push(out.proposalRef);
+    }
+    return finished(call, started, true, out.summary, out.result);
+  };
+
+  /** A command: allowed by the policy, or by a person at its gate (once, or for its pattern). */
+  const command = async (call: AgentCall): Promise<ToolResult> => {
+    const started = Date.now();
+    const cmd = call.command ?? '';
+    if (!call.allowListed && !matchesAllowList(cmd, env.allowCommands)) {
+      show(call, { status: 'awaiting_approval' });
+      set('awaiting_approval', `command "${cmd.slice(0, 80)}" waits for approval`);
+      const pattern = commandPattern(cmd);
+      const d = await gate(
+        commandGate(n),
+        `step ${n} wants to run \`${cmd.slice(0, 200)}\` (outside the allow-list). Approve once, approve with --remember-pattern to allow "${pattern}" for the rest of the run, reject with feedback, or reject --stop`,
+      );
+      set('generating', working());
+      if (d.decision === 'reject') return finished(call, started, false, `rejected by ${d.by}`, text(call.id, `A reviewer did not allow this command; it was not run. Their feedback:\n${d.feedback ?? ''}`), 'rejected');
+      if (d.remember === 'pattern' && !env.allowCommands.includes(pattern)) env.allowCommands.push(pattern);
+    }
+    show(call, { status: 'running' });
+    const out = await commands.agentCommand.executeWithOptions(
+      { ...AGENT_COMMAND_ACTIVITY, startToCloseTimeout: limits.checkTimeoutMs + 60_000, summary: call.summary.slice(0, 200) },
+      [{ workflowId, workspace, step: n, call: ref(call), timeoutMs: limits.checkTimeoutMs }],
+    );
+    return finished(call, started, out.ok, out.summary, out.result, out.summary.startsWith('interrupted') ? 'interrupted' : undefined);
+  };
+
+  /** finish_step: run the check (in the shadow, then promote a green step); red goes back to the model. */
+  const finish = async (call: AgentCall): Promise<ToolResult | 'done' | 'accepted'> => {
+    const started = Date.now();
+    show(call, {});
+    state.attempts += 1;
+    if (call.finishRef) record.proposalRefs.push(call.finishRef);
+    if (env.checkCommand) {
+      set('applying', `running ${env.checkCommand}`);
+      const res = await checks.agentCheck.executeWithOptions(
+        { ...BUILD_APPLY_ACTIVITY, startToCloseTimeout: limits.checkTimeoutMs + 120_000, summary: `step ${n}: ${env.checkCommand}`.slice(0, 200) },
+        [{ workspace, command: env.checkCommand, timeoutMs: limits.checkTimeoutMs }],
+      );
+      state.check = res.check;
+      record.checkPassed = res.check.passed;
+      if (!res.check.passed) {
+        fixes += 1;
+        state.problem = `check failed (exit ${res.check.exitCode ?? 'killed'}${res.check.timedOut ? ', timed out' : ''}):\n${res.check.excerpt}`.slice(0, 2000);
+        if (fixes > limits.maxFixAttempts) {
+          set('stuck', `stopped: check failed after ${fixes} attempt(s)`);
+          const d = await gate(buildStepGate(n), `step ${n} "${state.title}" stopped: check failed after ${fixes} attempt(s) (exit ${res.check.exitCode ?? 'killed'}):\n${res.check.excerpt}`);
+          fixes = 0;
+          if (d.decision === 'approve') {
+            if (!shadow || (await promote(d.by))) {
+              finished(call, started, false, `accepted failing by ${d.by}`, { ...res.result, toolCallId: call.id });
+              set('accepted_failing', `accepted by ${d.by} with a failing check`);
+              return 'accepted';
+            }
+          } else notes.push(`A reviewer looked at the failing check and says:\n${d.feedback ?? ''}`);
+        }
+        set('generating', `fixing the check (attempt ${fixes})`);
+        return finished(call, started, false, `check failed · exit ${res.check.exitCode ?? 'killed'}`, { ...res.result, toolCallId: call.id });
+      }
+    }
+    state.problem = undefined;
+    if (shadow && !(await promote())) return finished(call, started, false, 'not applied', text(call.id, 'The reviewer did not accept the step yet; see their feedback.'));
+    finished(call, started, true, env.checkCommand ? 'check passed' : 'done', text(call.id, 'ok'));
+    return 'done';
+  };
+
+  /** Shadow mode: the step's net change goes to the real workspace (gated with its diff under `each`). */
+  const promote = async (acceptedBy?: string): Promise<boolean> => {
+    if (!shadow || shadowPaths.size === 0) return true;
+    seq += 1;
+    const out = await local.agentPromote.executeWithOptions({ ...AGENT_LOCAL, summary: `step ${n}: diff of the verified step` }, [
+      { workflowId, workspace: input.workspace, shadowDir: shadow.dir, step: n, seq, paths: [...shadowPaths].sort(), expected },
+    ]);
+    if (out.kind !== 'proposed' && out.kind !== 'applied') {
+      notes.push(out.result.text ?? 'The verified step could not be applied.');
+      return false;
+    }
+    state.files = out.files;
+    state.diffRef = out.diffRef;
+    if (env.approval === 'each' && !acceptedBy) {
+      set('awaiting_approval', `verified diff ready (${out.files.length} file(s), +${out.stat.added} -${out.stat.removed})`);
+      const d = await gate(buildStepGate(n), `step ${n} "${state.title}" (check green in a shadow copy): ${out.files.map((f) => `${f.change} ${f.path}`).join(', ')} (+${out.stat.added} -${out.stat.removed}); see aiml diff ${workflowId} --step ${n}`);
+      if (d.decision === 'reject') {
+        notes.push(`A reviewer rejected the step's diff; nothing reached the workspace. Their feedback:\n${d.feedback ?? ''}`);
+        return false;
+      }
+    }
+    const applied = await local.agentApplyEdit.executeWithOptions({ ...AGENT_LOCAL, summary: `step ${n}: apply the verified step` }, [
+      { workflowId, workspace: input.workspace, step: n, seq, callId: `promote-${seq}`, proposalRef: out.proposalRef },
+    ]);
+    if (applied.kind === 'conflict') {
+      Object.assign(expected, applied.actualHashes);
+      notes.push(applied.result.text ?? 'conflict');
+      return false;
+    }
+    Object.assign(expected, applied.afterHashes);
+    state.appliedDiffRef = applied.appliedDiffRef;
+    state.stat = applied.stat;
+    record.proposalRefs.push(out.proposalRef);
+    return true;
+  };
+
+  try {
+    for (;;) {
+      // The step's own budget: out of it, a person decides (never a silent cut-off).
+      const overBy = used.turns >= budget.maxTurns ? `${used.turns} turns` : used.tokens >= budget.maxTokens ? `${used.tokens} tokens` : Date.now() - used.since >= budget.maxWallMs ? `${Math.round((Date.now() - used.since) / 1000)} s` : undefined;
+      if (overBy) {
+        set('stuck', `budget spent (${overBy})`);
+        const d = await gate(budgetGate(n), `step ${n} "${state.title}" spent its budget (${overBy}; limits: ${budget.maxTurns} turns, ${budget.maxTokens} tokens, ${Math.round(budget.maxWallMs / 1000)} s). Approve to extend, reject with feedback to take over, reject --stop to end the step`);
+        if (d.decision === 'reject') notes.push(`A reviewer takes over; follow their instructions:\n${d.feedback ?? ''}`);
+        used = { turns: 0, tokens: 0, since: Date.now() };
+      }
+      env.budget(`step ${n}`);
+      turn += 1;
+      set('generating', working());
+      const t = await llm.agentTurn.executeWithOptions({ ...LLM_ACTIVITY, summary: `step ${n}: turn ${turn}` }, [
+        {
+          conversationRef,
+          start: conversationRef ? undefined : { specRef: env.specRef, planRef: env.planRef, step: n, checkCommand: env.checkCommand, policy: policyLine(env) },
+          step: n,
+          turn,
+          results,
+          notes,
+          allowCommands: env.allowCommands,
+          model: input.model,
+          kb: Boolean(input.kb),
+        },
+      ]);
+      conversationRef = t.conversationRef;
+      env.run.state.usage = addUsage(env.run.state.usage, t.usage);
+      used.turns += 1;
+      used.tokens += t.usage.totalTokens;
+      results = [];
+      notes = [];
+      if (t.calls.length === 0) {
+        notes.push('Use the tools to do the step, then call finish_step with a summary.');
+        continue;
+      }
+      const byId = new Map<string, ToolResult>();
+      const reads = t.calls.filter((c) => c.kind === 'read');
+      await Promise.all(
+        reads.map(async (call) => {
+          const started = Date.now();
+          show(call, {});
+          const out = await local.agentRead.executeWithOptions({ ...AGENT_LOCAL, summary: call.summary.slice(0, 200) }, [{ workspace, call: ref(call), kb: input.kb }]);
+          byId.set(call.id, finished(call, started, out.ok, out.summary, out.result));
+        }),
+      );
+      let done = false;
+      for (const call of t.calls) {
+        if (call.kind === 'read') continue;
+        if (done) {
+          byId.set(call.id, text(call.id, 'Not run: the step was already finished.'));
+        } else if (call.kind === 'invalid') {
+          show(call, {});
+          byId.set(call.id, finished(call, Date.now(), false, 'invalid call', text(call.id, `Error: ${call.error}`)));
+        } else if (call.kind === 'edit') {
+          byId.set(call.id, await edit(call));
+        } else if (call.kind === 'command') {
+          byId.set(call.id, await command(call));
+        } else {
+          const r = await finish(call);
+          if (r === 'accepted') return record;
+          if (r === 'done') done = true;
+          else byId.set(call.id, r);
+        }
+      }
+      if (done) {
+        set('passed', env.checkCommand ? 'check passed' : 'finished (no check command)');
+        return record;
+      }
+      results = t.calls.map((c) => byId.get(c.id) ?? text(c.id, 'Not run.'));
+    }
+  } catch (err) {
+    if (err instanceof StepStopped) {
+      set(record.proposalRefs.length ? 'stopped' : 'skipped', err.message);
+      return record;
+    }
+    throw err;
+  } finally {
+    if (shadow) {
+      await wf.CancellationScope.nonCancellable(() =>
+        io.agentShadowDispose.executeWithOptions({ ...IO_ACTIVITY, summary: `step ${n}: remove the shadow copy` }, [{ workspace: input.workspace, dir: shadow.dir }]),
+      );
+    }
+  }
+}
+
+function policyLine(env: StepEnv): string {
+  return [
+    'read tools run freely',
+    env.approval === 'each' ? 'each edit waits for a reviewer with its diff' : 'edits are applied without a gate',
+    `commands run without a gate only if they match: ${env.allowCommands.length ? env.allowCommands.map((c) => `\`${c}\``).join(', ') : '(nothing)'}; any other command waits for a reviewer`,
+  ].join('; ');
+}

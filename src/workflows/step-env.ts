@@ -1,0 +1,42 @@
+import type { BuildApproval, BuildInput, BuildLimits, BuildStepState, BuildStepStatus } from '../contracts/build';
+import type { ApprovalPolicy } from '../contracts/design';
+import type { RedactionSummary } from '../contracts/security';
+import type { GateKeeper, GateWaitOptions } from './gates';
+import type { RunTracker } from './run-state';
+
+/** Per step, the proposals that were applied (for the report). */
+export interface StepRecord {
+  proposalRefs: string[];
+  checkPassed: boolean | null;
+}
+
+/** What a step's state machine (agent loop or the one-shot path) gets from the build run. */
+export interface StepEnv {
+  run: RunTracker<'build'>;
+  gates: GateKeeper<'build'>;
+  input: BuildInput;
+  workflowId: string;
+  specRef: string;
+  planRef: string;
+  checkCommand: string | null;
+  limits: Required<BuildLimits>;
+  approval: BuildApproval;
+  /** Gate policy for gates that always wait for a person. */
+  manual: ApprovalPolicy;
+  remind: GateWaitOptions['remind'];
+  /** The run-level token budget check; throws when it is spent. */
+  budget: (what: string) => void;
+  /** Hashes aiml expects files to have (plan time, or after its own edits). */
+  expected: Record<string, string | null>;
+  totalSteps: number;
+  /** Commands allowed without a gate; grows only by a person's decision. */
+  allowCommands: string[];
+  /** Adds an activity's redaction summary to the run's (details.redactions). */
+  noteRedactions: (r: RedactionSummary | undefined) => void;
+}
+
+/** Sets a step's status and the run's step line. */
+export function setStep(env: StepEnv, state: BuildStepState, status: BuildStepStatus, what: string): void {
+  state.status = status;
+  env.run.step(`step ${state.n}/${env.totalSteps} "${state.title}": ${what}`);
+}
