@@ -140,6 +140,7 @@ export function buildStepActivities(deps: ActivityDeps) {
               }),
               model: input.model,
               schemaName: 'step_edits',
+              purpose: 'step',
               jsonSchema: stepEditsJsonSchema(),
               temperature: 0.1,
               signal,
