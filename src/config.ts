@@ -171,9 +171,9 @@ export function llmConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
  * The LLM settings. With no endpoint configured (and AIML_LLM_PROVIDER not `openai`) the provider
  * is `local`: the offline default model, in process.
  */
-export function loadLlmConfig(env: NodeJS.ProcessEnv = process.env): LlmConfig {
+export function loadLlmConfig(env: NodeJS.ProcessEnv = process.env, opts: { requireEndpoint?: boolean } = {}): LlmConfig {
   const e = parse(LlmEnv, env);
-  const provider = e.AIML_LLM_PROVIDER ?? (e.OPENAI_API_KEY || e.OPENAI_BASE_URL ? 'openai' : 'local');
+  const provider = opts.requireEndpoint ? 'openai' : (e.AIML_LLM_PROVIDER ?? (e.OPENAI_API_KEY || e.OPENAI_BASE_URL ? 'openai' : 'local'));
   if (provider === 'openai' && !e.OPENAI_API_KEY && !e.OPENAI_BASE_URL) {
     throw new AimlError('CONFIG_MISSING', LLM_NOT_CONFIGURED, { variable: 'OPENAI_API_KEY' });
   }

