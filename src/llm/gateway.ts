@@ -99,6 +99,11 @@ export class LlmGateway implements ChatModel {
     return this.provider.chat({ ...req, maxTokens: req.maxTokens ?? this.maxTokensFor(req.purpose) });
   }
 
+  /** Loads what the provider needs before the first call (the local model); nothing for an endpoint. */
+  async warm(): Promise<void> {
+    await (this.provider as { load?(): Promise<unknown> }).load?.();
+  }
+
   /** Frees what the provider holds (the local model's memory). */
   async close(): Promise<void> {
     await this.provider.close?.();

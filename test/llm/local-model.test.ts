@@ -34,7 +34,7 @@ function probe(): Promise<{ code: number; stdout: string; stderr: string }> {
   });
 }
 
-test('tool calling gives a parsed call or a clear error; cancel stops generation promptly', async () => {
+test('tool calling gives a parsed call or a clear error (a call for sure with tool_choice required); cancel stops generation promptly', async () => {
   const r = await probe();
   expect(r.stderr).not.toMatch(/probe failed/);
   expect(r.code).toBe(0);
@@ -50,12 +50,16 @@ test('tool calling gives a parsed call or a clear error; cancel stops generation
     expect(tool.code).toMatch(/^LOCAL_|^LLM_/);
     expect(tool.message.length).toBeGreaterThan(10);
   }
+  // tool_choice "required": always a call to one of the offered tools, with JSON arguments.
+  expect(report.required).toMatchObject({ ok: true, finishReason: 'tool_calls' });
+  expect(['read_file', 'list_files']).toContain(report.required.toolCalls[0].name);
+  expect(typeof JSON.parse(report.required.toolCalls[0].arguments)).toBe('object');
   const cancel = report.cancel;
   expect(cancel).toMatchObject({ ok: true, code: 'LLM_ABORTED' });
   // The requirement is 2 s; the bound allows for a machine shared by many busy processes.
   expect(cancel.stopMs).toBeLessThan(5_000);
   expect(cancel.charsLater).toBe(cancel.charsAfter); // nothing generated after the stop
-  process.stderr.write(`local model: cancel stopped in ${cancel.stopMs} ms; tool call: ${JSON.stringify(tool).slice(0, 200)}\n`);
+  process.stderr.write(`local model: cancel stopped in ${cancel.stopMs} ms; tool call (auto): ${JSON.stringify(tool).slice(0, 160)}; (required): ${JSON.stringify(report.required.toolCalls)}\n`);
 }, 300_000);
 
 test('a design run on the local model reaches its gate with a schema-valid draft', async () => {

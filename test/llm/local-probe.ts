@@ -21,6 +21,21 @@ async function main(modelPath: string): Promise<void> {
     report.tool = { ok: false, code: (err as LlmError).code, message: (err as Error).message };
   }
 
+  try {
+    const res = await gateway.chat({
+      messages: [{ role: 'user', content: 'Read the file README.md.' }],
+      tools: [
+        { name: 'read_file', description: 'Read a file of the workspace', parameters: { type: 'object', properties: { path: { type: 'string', maxLength: 100 } }, required: ['path'] } },
+        { name: 'list_files', description: 'List the files of a folder', parameters: { type: 'object', properties: { dir: { type: 'string', maxLength: 100 } }, required: ['dir'] } },
+      ],
+      toolChoice: 'required',
+      maxTokens: 200,
+    });
+    report.required = { ok: true, toolCalls: res.toolCalls, finishReason: res.finishReason };
+  } catch (err) {
+    report.required = { ok: false, code: (err as LlmError).code, message: (err as Error).message };
+  }
+
   const controller = new AbortController();
   let abortedAt = 0;
   let charsAtAbort = 0;

@@ -91,18 +91,23 @@ export class LocalChatModel implements ChatModel {
           req.onProgress?.(content.length);
         },
       };
-      const functions = req.tools?.length && req.toolChoice !== 'none' ? toFunctions(req) : undefined;
-      const res = functions
-        ? await chat.generateResponse(history, { ...common, functions, documentFunctionParams: true })
-        : await chat.generateResponse(history, { ...common, ...(req.jsonSchema ? { grammar: await this.grammarFor(m, req.jsonSchema.schema) } : {}) });
-      const toolCalls: ToolCall[] = (res.functionCalls ?? []).map((c, i) => ({ id: `call_${i}`, name: c.functionName, arguments: JSON.stringify(c.params ?? {}) }));
+      const tools = req.toolChoice === 'none' ? [] : (req.tools ?? []);
+      // `required`: the answer is a call, forced by a grammar over the tools' schemas; `auto`: the binding's function calling.
+      const forced = tools.length && req.toolChoice === 'required' ? requiredCallSchema(req) : undefined;
+      const schema = forced ?? req.jsonSchema?.schema;
+      const res = tools.length && !forced
+        ? await chat.generateResponse(history, { ...common, functions: toFunctions(req), documentFunctionParams: true })
+        : await chat.generateResponse(history, { ...common, ...(schema ? { grammar: await this.grammarFor(m, schema) } : {}) });
+      const toolCalls: ToolCall[] = forced
+        ? [parseForcedCall(res.response)]
+        : (res.functionCalls ?? []).map((c, i) => ({ id: `call_${i}`, name: c.functionName, arguments: JSON.stringify(c.params ?? {}) }));
       const promptTokens = m.sequence.tokenMeter.usedInputTokens - before.input;
       const completionTokens = m.sequence.tokenMeter.usedOutputTokens - before.output;
       return {
-        content: res.response,
+        content: forced ? '' : res.response,
         toolCalls,
         model: this.config.model === 'local' ? 'local:' + (this.config.localModelPath ?? 'SmolLM2-135M-Instruct') : this.config.model,
-        finishReason: finishReason(res.metadata.stopReason),
+        finishReason: forced && res.metadata.stopReason !== 'maxTokens' ? 'tool_calls' : finishReason(res.metadata.stopReason),
         usage: { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens },
         latencyMs: performance.now() - started,
         maxTokens: req.maxTokens,
@@ -173,6 +178,28 @@ function safeParse(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+/** One JSON object naming a tool and its arguments, for each tool offered. */
+function requiredCallSchema(req: ChatRequest): Record<string, unknown> {
+  return {
+    oneOf: (req.tools ?? []).map((t) => ({
+      type: 'object',
+      properties: { tool: { const: t.name }, arguments: t.parameters },
+      required: ['tool', 'arguments'],
+      additionalProperties: false,
+    })),
+  };
+}
+
+function parseForcedCall(text: string): ToolCall {
+  let value: { tool?: unknown; arguments?: unknown };
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new LlmError('LOCAL_TOOL_CALL_INVALID', `The local model's tool call is not complete JSON (cut at the token limit?): ${(err as Error).message}`, false);
+  }
+  return { id: 'call_0', name: String(value.tool), arguments: JSON.stringify(value.arguments ?? {}) };
 }
 
 function toFunctions(req: ChatRequest): ChatModelFunctions {
