@@ -48,7 +48,7 @@ const LlmEnv = z.object({
   AIML_LOCAL_MODEL: nonEmpty.optional(),
   AIML_LOCAL_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   AIML_LOCAL_MAX_STRING: z.coerce.number().int().min(1).optional(),
-  AIML_LOCAL_MAX_ITEMS: z.coerce.number().int().min(1).optional(),
+  AIML_LOCAL_MAX_ITEMS: z.coerce.number().int().min(0).optional(),
 });
 
 /** What a call is for: sets its `max_tokens` (and, later, which provider serves it). */

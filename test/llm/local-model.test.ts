@@ -65,8 +65,8 @@ test('tool calling gives a parsed call or a clear error (a call for sure with to
 test('a design run on the local model reaches its gate with a schema-valid draft', async () => {
   const taskQueue = uniqueId('local');
   const home = tmpDir('aiml-home-');
-  // No OPENAI_*: the worker falls back to the local model. Tight caps keep the draft short (its content is not judged).
-  const env = aimlEnv({ AIML_TASK_QUEUE: taskQueue, AIML_HOME: home, AIML_LOCAL_MODEL: modelPath, AIML_LOCAL_MAX_STRING: '40', AIML_LOCAL_MAX_ITEMS: '1' });
+  // No OPENAI_*: the worker falls back to the local model. Tight caps keep the draft short (its content is not judged): strings ≤ 24 characters, lists at their minimum length.
+  const env = aimlEnv({ AIML_TASK_QUEUE: taskQueue, AIML_HOME: home, AIML_LOCAL_MODEL: modelPath, AIML_LOCAL_MAX_STRING: '24', AIML_LOCAL_MAX_ITEMS: '0' });
   const worker = await spawnWorker(env, 120_000);
   const { client, close } = await testClient();
   try {
