@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { decideUpdate, stateQuery, type DesignResult } from '../../src/contracts';
+import { decideUpdate, type DesignResult } from '../../src/contracts';
 import { ArchitectureDraftSchema } from '../../src/design/architecture';
 import { ensureChatModel } from '../../src/llm/local/install';
-import { testClient, tmpDir, uniqueId } from '../support/env';
-import { aimlEnv, spawnWorker } from '../support/processes';
+import { testClient, tmpDir, uniqueId, waitFor } from '../support/env';
+import { aimlEnv } from '../support/processes';
 
 /**
  * The local provider with the real SmolLM2-135M model (installed from PyPI on first use, like the
@@ -62,31 +62,36 @@ test('tool calling gives a parsed call or a clear error (a call for sure with to
   process.stderr.write(`local model: cancel stopped in ${cancel.stopMs} ms; tool call (auto): ${JSON.stringify(tool).slice(0, 160)}; (required): ${JSON.stringify(report.required.toolCalls)}\n`);
 }, 300_000);
 
-test('a design run on the local model reaches its gate with a schema-valid draft', async () => {
-  const taskQueue = uniqueId('local');
-  const home = tmpDir('aiml-home-');
-  // No OPENAI_*: the worker falls back to the local model. Tight caps keep the draft short (its content is not judged): strings ≤ 24 characters, lists at their minimum length.
-  const env = aimlEnv({ AIML_TASK_QUEUE: taskQueue, AIML_HOME: home, AIML_LOCAL_MODEL: modelPath, AIML_LOCAL_MAX_STRING: '24', AIML_LOCAL_MAX_ITEMS: '0' });
-  const worker = await spawnWorker(env, 120_000);
+test('with nothing configured, aiml run says once that it uses the offline model and reaches the gate with a schema-valid draft', async () => {
+  const workspace = tmpDir();
+  // No OPENAI_*: the main job falls back to the local model. Tight caps keep the draft short (its
+  // content is not judged): strings ≤ 24 characters, lists at their minimum length.
+  const env = aimlEnv({ AIML_TASK_QUEUE: uniqueId('local'), AIML_HOME: tmpDir('aiml-home-'), AIML_LOCAL_MODEL: modelPath, AIML_LOCAL_MAX_STRING: '24', AIML_LOCAL_MAX_ITEMS: '0' });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'client.ts'), 'run', 'A FAQ chatbot', '--workspace', workspace, '--json'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? -1)));
   const { client, close } = await testClient();
   try {
-    expect(worker.output()).toContain('using the offline local model');
-    const workspace = tmpDir();
-    const handle = await client.workflow.start('design', { taskQueue, workflowId: uniqueId('design-local'), args: [{ brief: 'A FAQ chatbot', workspace }] });
-    const deadline = Date.now() + 540_000;
-    let state = await handle.query(stateQuery);
-    while (state.status !== 'awaiting_approval') {
-      if (Date.now() > deadline || state.status === 'failed') throw new Error(`never reached the gate: ${JSON.stringify(state)}\n${worker.output()}`);
-      await new Promise((r) => setTimeout(r, 1000));
-      state = await handle.query(stateQuery);
-    }
+    const workflowId = await waitFor(async () => (/waiting for your decision/.test(stderr) ? /(design-[a-z0-9]+)/.exec(stderr)?.[1] : undefined), 'the gate', 560_000);
+    expect(stderr.match(/offline default model/g)).toHaveLength(1);
+    expect(stderr).toMatch(/tiny model .* Expect .* set OPENAI_API_KEY/);
+    const handle = client.workflow.getHandle(workflowId);
     await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'local-test' }] });
+    expect(await exited).toBe(0);
     const result: DesignResult = await handle.result();
     expect(ArchitectureDraftSchema.safeParse(result.draft).success).toBe(true);
-    expect(result.usage.totalTokens).toBeGreaterThan(0);
+    expect(result.usage.completionTokens).toBeGreaterThan(0);
+    expect(JSON.parse(stdout)).toMatchObject({ workflowId, status: 'completed' });
     expect(fs.readFileSync(path.join(workspace, 'SPECS.md'), 'utf8')).toContain('AI/ML ARCHITECTURE DESIGN:');
   } finally {
-    await worker.stop();
+    child.kill('SIGKILL');
     await close();
   }
 }, 600_000);
