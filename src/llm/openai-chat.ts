@@ -7,15 +7,25 @@ import { StreamDeadline } from './deadline';
 type ResponseMode = 'json_schema' | 'json_object';
 
 /**
- * How each endpoint takes structured outputs, learnt per base URL for the life of the process:
- * servers that reject `response_format: json_schema` (a 400 naming it) or ignore it (an answer
- * that is not the schema's object) get JSON mode plus the schema in the prompt from then on.
+ * How each endpoint takes structured outputs, learnt per base URL for the life of the process.
+ * A server that rejects `response_format: json_schema` (a 400 naming it) gets JSON mode with the
+ * schema in the prompt at once and from then on. A server that ignores it cannot be told from a
+ * model that got one answer wrong, so the evidence is weighed: after an answer that is not the
+ * schema's object, the next request (normally the repair) goes in JSON mode; when that happens
+ * twice and JSON mode answers right both times, JSON mode stays.
  */
-const modes = new Map<string, ResponseMode>();
+interface EndpointState {
+  mode: ResponseMode;
+  /** The last json_schema answer ignored the schema: ask the next one in JSON mode. */
+  suspect: boolean;
+  /** Times JSON mode answered right after json_schema had not. */
+  evidence: number;
+}
+const endpoints = new Map<string, EndpointState>();
 
 /** Forget what was learnt (tests). */
 export function forgetResponseModes(): void {
-  modes.clear();
+  endpoints.clear();
 }
 
 /**
@@ -32,27 +42,37 @@ export class OpenAiChatModel implements ChatModel {
     this.endpoint = config.baseURL ?? 'https://api.openai.com/v1';
   }
 
+  private get state(): EndpointState {
+    let state = endpoints.get(this.endpoint);
+    if (!state) endpoints.set(this.endpoint, (state = { mode: 'json_schema', suspect: false, evidence: 0 }));
+    return state;
+  }
+
   get responseMode(): ResponseMode {
-    return modes.get(this.endpoint) ?? 'json_schema';
+    return this.state.mode;
   }
 
   async chat(req: ChatRequest): Promise<ChatResponse> {
     if (!req.jsonSchema) return this.send(req, 'json_schema');
-    const mode = this.responseMode;
-    if (mode === 'json_object') return this.send(req, mode);
+    const state = this.state;
+    if (state.mode === 'json_object') return this.send(req, 'json_object');
+    if (state.suspect) {
+      const res = await this.send(req, 'json_object');
+      if (res.finishReason !== 'length' && !ignoresSchema(res.content, req.jsonSchema.schema)) {
+        state.suspect = false;
+        if (++state.evidence >= 2) state.mode = 'json_object';
+      }
+      return res;
+    }
     let res: ChatResponse;
     try {
       res = await this.send(req, 'json_schema');
     } catch (err) {
       if (!(err instanceof LlmError) || !rejectsJsonSchema(err)) throw err;
-      modes.set(this.endpoint, 'json_object');
+      state.mode = 'json_object';
       return this.send(req, 'json_object');
     }
-    if (res.finishReason !== 'length' && ignoresSchema(res.content, req.jsonSchema.schema)) {
-      modes.set(this.endpoint, 'json_object');
-      const again = await this.send(req, 'json_object');
-      return { ...again, usage: addUsage(res.usage, again.usage), latencyMs: res.latencyMs + again.latencyMs };
-    }
+    if (res.finishReason !== 'length') state.suspect = ignoresSchema(res.content, req.jsonSchema.schema);
     return res;
   }
 
@@ -148,10 +168,6 @@ function withSchemaInstruction(messages: ChatMessage[], schema: Record<string, u
   const [first, ...rest] = messages;
   if (first?.role === 'system') return [{ role: 'system', content: `${first.content}\n\n${instruction}` }, ...rest];
   return [{ role: 'system', content: instruction }, ...messages];
-}
-
-function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
-  return { promptTokens: a.promptTokens + b.promptTokens, completionTokens: a.completionTokens + b.completionTokens, totalTokens: a.totalTokens + b.totalTokens };
 }
 
 function toUsage(u: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } | null | undefined): TokenUsage {

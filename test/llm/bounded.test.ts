@@ -134,11 +134,30 @@ describe('bounded generation against the scripted server', () => {
     expect(llm.requests[count]!.response_format?.type).toBe('json_object');
   });
 
-  test('a server that ignores json_schema (answers prose) is detected from the answer and asked again in JSON mode', async () => {
+  test('a server that ignores json_schema is detected from its answers: repairs go in JSON mode, and after twice JSON mode stays', async () => {
+    const g = gateway({ stream: false });
+    const ask = () => chatStructured(g, { messages: [{ role: 'user', content: 'q' }], schemaName: 'answer', jsonSchema: ANSWER_SCHEMA }, Answer);
     llm.enqueue({ content: 'Sure! The answer is: short.' }, { content: '{"answer": "short"}' });
-    const res = await chatStructured(gateway({ stream: false }), { messages: [{ role: 'user', content: 'q' }], schemaName: 'answer', jsonSchema: ANSWER_SCHEMA }, Answer);
-    expect(res.value.answer).toBe('short');
-    expect(llm.requests.slice(-2).map((r) => r.response_format?.type)).toEqual(['json_schema', 'json_object']);
+    expect((await ask()).value.answer).toBe('short');
+    const repair = llm.requests.at(-1)!;
+    expect(repair.response_format?.type).toBe('json_object');
+    expect(repair.messages[0]!.content).toContain('"answer"'); // the schema travels in the prompt
+    expect(repair.messages.at(-1)!.content).toMatch(/not valid for the required JSON schema/);
+    llm.enqueue({ content: '{"reply": "wrong keys"}' }, { content: '{"answer": "again"}' });
+    expect((await ask()).value.answer).toBe('again');
+    llm.enqueue({ content: '{"answer": "direct"}' });
+    const count = llm.requests.length;
+    expect((await ask()).value.answer).toBe('direct');
+    expect(llm.requests.length).toBe(count + 1);
+    expect(llm.requests.slice(-5).map((r) => r.response_format?.type)).toEqual(['json_schema', 'json_object', 'json_schema', 'json_object', 'json_object']);
+  });
+
+  test('one bad answer from a server that honours json_schema changes nothing for the next calls', async () => {
+    const g = gateway({ stream: false });
+    llm.enqueue({ content: 'prose' }, { content: '{"answer": "fixed"}' }, { content: '{"answer": "next"}' });
+    await chatStructured(g, { messages: [{ role: 'user', content: 'q' }], schemaName: 'answer', jsonSchema: ANSWER_SCHEMA }, Answer);
+    await chatStructured(g, { messages: [{ role: 'user', content: 'q' }], schemaName: 'answer', jsonSchema: ANSWER_SCHEMA }, Answer);
+    expect(llm.requests.slice(-3).map((r) => r.response_format?.type)).toEqual(['json_schema', 'json_object', 'json_schema']);
   });
 
   test('every schema sent as a structured output bounds its strings and arrays', () => {
