@@ -40,7 +40,7 @@ const LlmEnv = z.object({
   OPENAI_BASE_URL: z.string().url().optional(),
   OPENAI_API_KEY: nonEmpty.optional(),
   AIML_MODEL: nonEmpty.default('gpt-4o-mini'),
-  AIML_LLM_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
+  AIML_LLM_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
   AIML_LLM_STREAM: z.enum(['true', 'false']).default('true'),
   AIML_LLM_IDLE_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
   AIML_MAX_TOKENS: z.string().optional(),
@@ -183,7 +183,8 @@ export function loadLlmConfig(env: NodeJS.ProcessEnv = process.env, opts: { requ
     baseURL: e.OPENAI_BASE_URL,
     apiKey: e.OPENAI_API_KEY ?? 'not-needed',
     model: provider === 'local' && !env.AIML_MODEL ? 'local' : e.AIML_MODEL,
-    timeoutMs: e.AIML_LLM_TIMEOUT_MS,
+    // A CPU model is slow: its default stays just inside the LLM activity's 10-minute limit.
+    timeoutMs: e.AIML_LLM_TIMEOUT_MS ?? (provider === 'local' ? 540_000 : 120_000),
     idleTimeoutMs: e.AIML_LLM_IDLE_TIMEOUT_MS,
     stream: e.AIML_LLM_STREAM === 'true',
     maxTokens: parseMaxTokens(e.AIML_MAX_TOKENS),
