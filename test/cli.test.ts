@@ -122,13 +122,15 @@ test('bad input: unknown id, wrong flag, bad status, missing workspace, unreacha
   expect(badAddress.stderr).toMatch(/Invalid TEMPORAL_ADDRESS: expected host:port/);
 });
 
-test('the main job with no LLM endpoint stops before starting anything, with one line saying what to set', async () => {
+test('the main job with no LLM endpoint says once that it uses the offline model; a bad model path stops it before anything starts', async () => {
   const home = tmpDir('aiml-home-');
-  const bare = aimlEnv({ AIML_HOME: home, TEMPORAL_ADDRESS: '127.0.0.1:1' });
+  const bare = aimlEnv({ AIML_HOME: home, TEMPORAL_ADDRESS: '127.0.0.1:1', AIML_LOCAL_MODEL: path.join(home, 'missing.gguf') });
   const r = await runCli(['run', 'Design something'], bare);
   expect(r.code).toBe(2);
-  oneLine(r.stderr);
-  expect(r.stderr).toMatch(/No LLM endpoint configured: set OPENAI_API_KEY/);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines).toHaveLength(2);
+  expect(lines[0]).toMatch(/^No LLM endpoint configured .*offline default model, SmolLM2-135M-Instruct, a tiny model .*Expect .* set OPENAI_API_KEY/);
+  expect(lines[1]).toBe(`aiml: AIML_LOCAL_MODEL points at ${path.join(home, 'missing.gguf')}, which does not exist`);
   expect(fs.readdirSync(home)).toEqual([]); // no server, no database, no tools installed
 });
 

@@ -149,6 +149,7 @@ export function buildStepActivities(deps: ActivityDeps) {
               }),
               model: input.model,
               schemaName: 'step_edits',
+              purpose: 'step',
               jsonSchema: stepEditsJsonSchema(),
               temperature: 0.1,
               signal,

@@ -106,6 +106,7 @@ export function buildActivities(deps: ActivityDeps) {
             messages: planMessages({ spec: truncateMiddle(spec, 60_000), fileList: files, context, maxSteps: input.maxSteps, feedback: input.feedback, previousPlan }),
             model: input.model,
             schemaName: 'build_plan',
+            purpose: 'plan',
             jsonSchema: buildPlanJsonSchema(),
             temperature: 0.2,
             signal,

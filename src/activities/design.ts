@@ -98,6 +98,7 @@ export function designActivities(deps: ActivityDeps) {
             messages: draftMessages({ brief: input.brief, context, feedback: input.feedback, previousDraft: input.previousDraft }),
             model: input.model,
             schemaName: 'architecture_draft',
+            purpose: 'design',
             jsonSchema: architectureJsonSchema(),
             temperature: 0.2,
             signal,

@@ -6,14 +6,14 @@ import { z } from 'zod';
  */
 
 const Decision = z.object({
-  choice: z.string().min(3).describe('The decision, e.g. "Primary LLM: gpt-4o-mini via the OpenAI API"'),
-  rationale: z.string().min(3).describe('Why this choice, in one or two sentences'),
+  choice: z.string().min(3).max(200).describe('The decision, e.g. "Primary LLM: gpt-4o-mini via the OpenAI API"'),
+  rationale: z.string().min(3).max(500).describe('Why this choice, in one or two sentences'),
 });
 
 const Section = z.object({
-  summary: z.string().min(20).describe('Two to four sentences covering the section as a whole'),
-  decisions: z.array(Decision).min(1).max(12),
-  risks: z.array(z.string().min(3)).max(8).describe('Failure modes or open risks for this section'),
+  summary: z.string().min(20).max(800).describe('Two to four sentences covering the section as a whole'),
+  decisions: z.array(Decision).min(1).max(8),
+  risks: z.array(z.string().min(3).max(300)).max(6).describe('Failure modes or open risks for this section'),
 });
 
 export const SECTION_KEYS = [
@@ -47,14 +47,14 @@ export const SECTION_HINTS: Record<SectionKey, string> = {
 
 export const ArchitectureDraftSchema = z.object({
   title: z.string().min(3).max(120),
-  overview: z.string().min(20),
+  overview: z.string().min(20).max(1200),
   llmIntegration: Section.describe(SECTION_HINTS.llmIntegration),
   vectorDatabase: Section.describe(SECTION_HINTS.vectorDatabase),
   agentArchitecture: Section.describe(SECTION_HINTS.agentArchitecture),
   deployment: Section.describe(SECTION_HINTS.deployment),
   safety: Section.describe(SECTION_HINTS.safety),
   performance: Section.describe(SECTION_HINTS.performance),
-  openQuestions: z.array(z.string().min(3)).max(10),
+  openQuestions: z.array(z.string().min(3).max(300)).max(8),
 });
 
 export type ArchitectureDraft = z.infer<typeof ArchitectureDraftSchema>;

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import { AimlError } from '../errors';
+import { LlmError } from './errors';
+import { limitsInstruction } from './limits';
 import type { ChatMessage, ChatModel, ChatRequest, TokenUsage } from './gateway';
 
 /** Pulls one JSON value out of a model answer: tolerates code fences and prose around it. */
@@ -40,6 +42,8 @@ export interface StructuredResult<T> {
 /**
  * Asks for JSON matching `schema`. An invalid answer gets one repair request that quotes the
  * problems; a second invalid answer fails with LLM_MALFORMED_OUTPUT (never retried blindly).
+ * An answer cut at the output-token limit (`finish_reason: "length"`) gets one request for a
+ * shorter answer; cut again, it fails with LLM_OUTPUT_TOO_LONG, naming the limit (not retried).
  */
 export async function chatStructured<T>(
   model: ChatModel,
@@ -49,7 +53,9 @@ export async function chatStructured<T>(
 ): Promise<StructuredResult<T>> {
   const { schemaName, jsonSchema, ...rest } = req;
   const usage: TokenUsage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
-  let messages: ChatMessage[] = req.messages;
+  const limits = limitsInstruction(jsonSchema, model.maxTokensFor?.(req.purpose) ?? req.maxTokens);
+  const base: ChatMessage[] = limits ? withSystemNote(req.messages, limits) : req.messages;
+  let messages: ChatMessage[] = base;
   let lastProblems: string[] = [];
   let latencyMs = 0;
   for (let attempt = 1; attempt <= 2; attempt++) {
@@ -58,6 +64,26 @@ export async function chatStructured<T>(
     usage.completionTokens += res.usage.completionTokens;
     usage.totalTokens += res.usage.totalTokens;
     latencyMs += res.latencyMs;
+    if (res.finishReason === 'length') {
+      const limit = res.maxTokens ?? rest.maxTokens;
+      const limitText = limit ? `the limit of ${limit} output tokens` : 'the output-token limit';
+      if (attempt === 2) {
+        throw new LlmError(
+          'LLM_OUTPUT_TOO_LONG',
+          `The model ran out of tokens: its ${schemaName} answer was cut at ${limitText} twice, the second time after being asked for a shorter one. Raise AIML_MAX_TOKENS or use a model that answers more briefly.`,
+          false,
+        );
+      }
+      lastProblems = [`the answer was cut off at ${limitText}`];
+      messages = [
+        ...base,
+        {
+          role: 'user',
+          content: `Your previous answer was cut off at ${limitText} before the JSON was complete. Answer again with a much shorter JSON object: fewer list items, one or two sentences per text field, well within every maxLength and maxItems of the schema.`,
+        },
+      ];
+      continue;
+    }
     const parsed = extractJson(res.content);
     if (parsed.ok) {
       const checked = schema.safeParse(parsed.value);
@@ -72,7 +98,7 @@ export async function chatStructured<T>(
       lastProblems = [parsed.error];
     }
     messages = [
-      ...req.messages,
+      ...base,
       { role: 'assistant', content: res.content.slice(0, 20_000) },
       {
         role: 'user',
@@ -83,4 +109,11 @@ export async function chatStructured<T>(
   throw new AimlError('LLM_MALFORMED_OUTPUT', `The model's answer was not valid ${schemaName} JSON after a repair attempt: ${lastProblems.join('; ')}`, {
     problems: lastProblems,
   });
+}
+
+/** Appends a note to the system message (or adds one): stable text, so prompt prefixes stay cacheable. */
+function withSystemNote(messages: ChatMessage[], note: string): ChatMessage[] {
+  const [first, ...rest] = messages;
+  if (first?.role === 'system') return [{ role: 'system', content: `${first.content}\n\n${note}` }, ...rest];
+  return [{ role: 'system', content: note }, ...messages];
 }

@@ -17,13 +17,22 @@ export interface LlmRerankerOptions {
 
 const RankingSchema = z.object({ ranking: z.array(z.number().int()) });
 
-/** Strict JSON schema for `response_format`: every key required, nothing else allowed. */
-const RANKING_JSON_SCHEMA: Record<string, unknown> = {
-  type: 'object',
-  properties: { ranking: { type: 'array', items: { type: 'integer' }, description: 'candidate numbers, most relevant first' } },
-  required: ['ranking'],
-  additionalProperties: false,
-};
+/** Strict JSON schema for `response_format`: every key required, nothing else allowed, at most one entry per candidate. */
+function rankingJsonSchema(candidates: number): Record<string, unknown> {
+  return {
+    type: 'object',
+    properties: {
+      ranking: {
+        type: 'array',
+        items: { type: 'integer', minimum: 1, maximum: candidates },
+        maxItems: candidates,
+        description: 'candidate numbers, most relevant first',
+      },
+    },
+    required: ['ranking'],
+    additionalProperties: false,
+  };
+}
 
 const SYSTEM = [
   'You rank search results for a code and documentation search engine.',
@@ -103,8 +112,9 @@ export function createLlmReranker(model: ChatModel, opts: LlmRerankerOptions = {
           messages: rerankMessages(query, head, maxChars),
           model: opts.model,
           schemaName: 'search_ranking',
-          jsonSchema: RANKING_JSON_SCHEMA,
+          jsonSchema: rankingJsonSchema(head.length),
           temperature: 0,
+          purpose: 'rerank',
         },
         RankingSchema,
       );

@@ -24,7 +24,15 @@ export interface ScriptedToolCall {
 }
 
 export type Reply =
-  | { content: string; toolCalls?: ScriptedToolCall[]; delayMs?: number }
+  | {
+      content: string;
+      toolCalls?: ScriptedToolCall[];
+      delayMs?: number;
+      /** The finish reason sent (default: tool_calls with tool calls, else stop); `length` = cut at max_tokens. */
+      finishReason?: 'stop' | 'length' | 'tool_calls';
+      /** Streaming: after the content, the stream goes on (`endless`, a chunk every 20 ms) or stops sending (`stall`), never ending. */
+      hang?: 'endless' | 'stall';
+    }
   | { status: number; error?: string; headers?: Record<string, string>; delayMs?: number };
 
 export type Responder = (req: ChatRequestBody, index: number) => Reply;
@@ -37,6 +45,10 @@ export interface ScriptedLlm {
   enqueue(...replies: Reply[]): void;
   /** Used when the queue is empty (default: 500 "script exhausted"). */
   setFallback(responder: Responder): void;
+  /** Refuse `response_format: json_schema` with a 400 (as older Ollama and some proxies do), or accept it again. */
+  rejectJsonSchema(on: boolean): void;
+  /** Requests whose connection the client closed before the answer was complete (aborted). */
+  abandoned: number;
   close(): Promise<void>;
 }
 
@@ -61,6 +73,8 @@ export async function startScriptedLlm(opts: { port?: number } = {}): Promise<Sc
   const embeddingRequests: { model: string; input: string[] }[] = [];
   let fallback: Responder = () => ({ status: 500, error: 'scripted LLM: script exhausted' });
   let counter = 0;
+  let rejectSchema = false;
+  let abandoned = 0;
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -93,6 +107,12 @@ export async function startScriptedLlm(opts: { port?: number } = {}): Promise<Sc
     const chat = body as unknown as ChatRequestBody;
     requests.push(chat);
     const index = counter++;
+    if (rejectSchema && chat.response_format?.type === 'json_schema') {
+      return sendJson(res, 400, { error: { message: "Invalid 'response_format': json_schema is not supported by this server", type: 'invalid_request_error' } });
+    }
+    res.once('close', () => {
+      if (!res.writableEnded) abandoned++;
+    });
     const reply = queue.length ? queue.shift()! : fallback(chat, index);
     if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
     if ('status' in reply) {
@@ -106,7 +126,7 @@ export async function startScriptedLlm(opts: { port?: number } = {}): Promise<Sc
       type: 'function' as const,
       function: { name: c.name, arguments: typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments) },
     }));
-    const finishReason = toolCalls.length ? 'tool_calls' : 'stop';
+    const finishReason = reply.finishReason ?? (toolCalls.length ? 'tool_calls' : 'stop');
     const usage = {
       prompt_tokens: approxTokens(prompt),
       completion_tokens: approxTokens(reply.content),
@@ -137,6 +157,14 @@ export async function startScriptedLlm(opts: { port?: number } = {}): Promise<Sc
     for (const piece of pieces) {
       res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`);
     }
+    if (reply.hang) {
+      // Never finishes: `endless` keeps sending, `stall` goes silent. Only the client can end it.
+      const timer = reply.hang === 'endless'
+        ? setInterval(() => res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: ' more' }, finish_reason: null }] })}\n\n`), 20)
+        : undefined;
+      res.once('close', () => clearInterval(timer));
+      return;
+    }
     toolCalls.forEach((c, i) => {
       // As real servers do: the id and name first, then the arguments in fragments.
       res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: i, id: c.id, type: 'function', function: { name: c.function.name, arguments: '' } }] }, finish_reason: null }] })}\n\n`);
@@ -158,6 +186,12 @@ export async function startScriptedLlm(opts: { port?: number } = {}): Promise<Sc
     enqueue: (...replies) => queue.push(...replies),
     setFallback: (r) => {
       fallback = r;
+    },
+    rejectJsonSchema: (on) => {
+      rejectSchema = on;
+    },
+    get abandoned() {
+      return abandoned;
     },
     close: () =>
       new Promise<void>((resolve) => {

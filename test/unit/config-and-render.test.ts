@@ -20,7 +20,16 @@ describe('configuration', () => {
     expect(() => loadTemporalConfig({ TEMPORAL_TLS_CERT_PATH: '/x' })).toThrow(/TEMPORAL_TLS_KEY_PATH/);
     expect(() => loadLlmConfig({ OPENAI_BASE_URL: 'not a url' })).toThrow(/OPENAI_BASE_URL/);
     expect(() => loadLlmConfig({ OPENAI_API_KEY: 'k', AIML_LLM_TIMEOUT_MS: '-5' })).toThrow(/AIML_LLM_TIMEOUT_MS/);
-    expect(() => loadLlmConfig({})).toThrow(/set OPENAI_API_KEY/);
+    expect(() => loadLlmConfig({ AIML_LLM_PROVIDER: 'openai' })).toThrow(/set OPENAI_API_KEY/);
+    expect(() => loadLlmConfig({ AIML_MAX_TOKENS: 'design=lots' })).toThrow(/AIML_MAX_TOKENS: "design=lots"/);
+    expect(() => loadLlmConfig({ AIML_MAX_TOKENS: 'essay=100' })).toThrow(/type one of design, plan/);
+  });
+  test('no endpoint: the offline local model; AIML_MAX_TOKENS overrides some limits', () => {
+    expect(loadLlmConfig({})).toMatchObject({ provider: 'local', model: 'local', timeoutMs: 540_000, maxTokens: { design: 4096, step: 8192 } });
+    expect(loadLlmConfig({ OPENAI_API_KEY: 'k', AIML_MAX_TOKENS: 'design=6000, rerank=300' })).toMatchObject({
+      provider: 'openai',
+      maxTokens: { design: 6000, rerank: 300, step: 8192 },
+    });
   });
   test('a local endpoint needs no key', () => {
     expect(llmConfigured({ OPENAI_BASE_URL: 'http://localhost:11434/v1' })).toBe(true);

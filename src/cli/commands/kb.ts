@@ -61,7 +61,7 @@ export function registerKb(program: Command, ctx: CliContext): void {
     .option('--json', 'machine-readable output')
     .action(async (query: string, flags: { kb?: string; top: string; mode?: string; path?: string; lang?: string; kind?: string; perFile?: string; rerank?: boolean; json?: boolean }) => {
       if (flags.mode && !['hybrid', 'dense', 'lexical'].includes(flags.mode)) throw new AimlError('USAGE', `--mode must be hybrid, dense or lexical, got "${flags.mode}"`);
-      const rerank = flags.rerank ? createLlmReranker(new LlmGateway(loadLlmConfig(ctx.env))) : undefined; // no endpoint: LLM_NOT_CONFIGURED, exit 2
+      const rerank = flags.rerank ? createLlmReranker(new LlmGateway(loadLlmConfig(ctx.env, { requireEndpoint: true }))) : undefined; // no endpoint: LLM_NOT_CONFIGURED, exit 2 (a tiny local model cannot rank)
       const reg = kbRegistry(ctx);
       try {
         const name = resolveKbName(reg, flags.kb);

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { llmConfigured, LLM_NOT_CONFIGURED, loadDevServerConfig, loadLlmConfig } from '../../config';
+import { LOCAL_MODEL_NOTICE, loadDevServerConfig, loadLlmConfig } from '../../config';
 import { designWorkflowId, type DesignInput } from '../../contracts';
 import { AimlError, errorMessage } from '../../errors';
 import { stateDir } from '../../paths';
 import { connectWorker } from '../../temporal/connection';
 import { installRuntimeLogger, workerLogFile } from '../../temporal/runtime';
-import { buildDeps, createWorker } from '../../worker-factory';
+import { buildDeps, createWorker, resolveLlm } from '../../worker-factory';
 import { type CliContext, printJson } from '../context';
 import { askAtGate } from '../gate-prompt';
 import { checkedInput, cleanText } from '../inputs';
@@ -32,8 +32,12 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--force', 'overwrite SPECS.md even if it was changed by hand since aiml wrote it')
     .option('--json', 'print the final state of the run as JSON (progress stays on stderr)');
   addApprovalOptions(cmd).action(async (brief: string, flags: RunFlags) => {
-    if (!llmConfigured(ctx.env)) throw new AimlError('CONFIG_MISSING', LLM_NOT_CONFIGURED);
-    const llm = loadLlmConfig(ctx.env);
+    let llm = loadLlmConfig(ctx.env);
+    if (llm.provider === 'local') {
+      // No endpoint: the offline default. Said once; the model is ready before anything starts.
+      ctx.err(LOCAL_MODEL_NOTICE);
+      llm = resolveLlm(llm, ctx.env, ctx.err);
+    }
     if (!brief.trim()) throw new AimlError('USAGE', 'The brief is empty');
     const raw: DesignInput = { brief: cleanText(brief), workspace: parseWorkspace(flags.workspace, ctx.env.INIT_CWD ?? process.cwd()), approval: approvalPolicy(flags) };
     if (flags.kb) raw.kb = flags.kb;
@@ -48,7 +52,8 @@ export function registerRun(program: Command, ctx: CliContext): void {
     const logs = installRuntimeLogger(ctx.env, { file: workerLogFile(stateDir(ctx.env)) });
     ctx.err(`Starting a worker${logs ? ` (its logs: ${logs})` : ''}...`);
     const connection = await connectWorker(temporal);
-    const worker = await createWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, deps: buildDeps(llm, stateDir(ctx.env)) });
+    const deps = buildDeps(llm, stateDir(ctx.env));
+    const worker = await createWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, deps });
     const running = worker.run();
     try {
       const workflowId = designWorkflowId(shortId());
@@ -84,6 +89,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
       worker.shutdown();
       await running.catch(() => undefined);
       await connection.close();
+      await deps.llm.close();
     }
   });
 }

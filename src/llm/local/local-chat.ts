@@ -1,0 +1,239 @@
+import type { LlamaChat, LlamaContext, LlamaGrammar, LlamaContextSequence, LlamaModel, ChatHistoryItem, ChatModelFunctions, Llama } from 'node-llama-cpp';
+import os from 'node:os';
+import { DEFAULT_LOCAL_CAPS, type LlmConfig } from '../../config';
+import { StreamDeadline } from '../deadline';
+import { LlmError } from '../errors';
+import type { ChatMessage, ChatModel, ChatRequest, ChatResponse, ToolCall } from '../gateway';
+import { ensureChatModel } from './install';
+
+type NodeLlamaCpp = typeof import('node-llama-cpp');
+
+/**
+ * node-llama-cpp is an ES module with top-level await, so CommonJS cannot require() it: a real
+ * dynamic import, which TypeScript's CommonJS output would otherwise turn into require().
+ */
+const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<NodeLlamaCpp>;
+
+interface Loaded {
+  lib: NodeLlamaCpp;
+  llama: Llama;
+  model: LlamaModel;
+  context: LlamaContext;
+  sequence: LlamaContextSequence;
+}
+
+/**
+ * The in-process local model: a GGUF file run on the CPU by llama.cpp (node-llama-cpp's prebuilt
+ * CPU binary; GPU builds are kept out of the install). The model loads once, on first use; one
+ * context sequence serves every call, so concurrent calls queue. Structured outputs are enforced
+ * by a grammar generated from the JSON schema; tools go through the binding's function calling.
+ * Cancellation and timeouts abort generation between two tokens.
+ */
+export class LocalChatModel implements ChatModel {
+  private loading: Promise<Loaded> | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+
+  constructor(
+    private readonly config: LlmConfig,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  /** Loads the model now (the worker does this at start, so the first call does not pay for it). */
+  load(): Promise<Loaded> {
+    return (this.loading ??= this.open().catch((err: unknown) => {
+      this.loading = undefined;
+      throw err instanceof LlmError ? err : new LlmError('LOCAL_MODEL_LOAD_FAILED', `Could not load the local model: ${(err as Error).message}`, false);
+    }));
+  }
+
+  private async open(): Promise<Loaded> {
+    const modelPath = this.config.localModelPath ?? ensureChatModel(this.env);
+    const lib = await importEsm('node-llama-cpp');
+    // CPU only, prebuilt binaries only: never a GPU probe, never a source build at run time.
+    // Few threads: llama.cpp's threads wait for each other at every layer, so on a busy machine
+    // more threads than free cores make generation crawl (seen here: 47 s a token with 2 threads
+    // under load, 70 ms with 1).
+    const threads = this.config.localThreads ?? Math.max(1, Math.min(4, Math.floor(os.availableParallelism() / 2)));
+    const llama = await lib.getLlama({ gpu: false, build: 'never', logLevel: lib.LlamaLogLevel.error, maxThreads: threads });
+    const model = await llama.loadModel({ modelPath });
+    const context = await model.createContext({ contextSize: { max: 8192 }, sequences: 1, threads });
+    return { lib, llama, model, context, sequence: context.getSequence() };
+  }
+
+  chat(req: ChatRequest): Promise<ChatResponse> {
+    const run = this.queue.then(() => this.generate(req));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async generate(req: ChatRequest): Promise<ChatResponse> {
+    const started = performance.now();
+    const deadline = new StreamDeadline(req.signal, this.config.timeoutMs, this.config.idleTimeoutMs ?? this.config.timeoutMs);
+    let chat: LlamaChat | undefined;
+    try {
+      const m = await this.load();
+      deadline.touch(); // loading is not generating
+      if (deadline.signal.aborted) throw deadline.explain(new Error('aborted'))!;
+      chat = new m.lib.LlamaChat({ contextSequence: m.sequence });
+      const before = { input: m.sequence.tokenMeter.usedInputTokens, output: m.sequence.tokenMeter.usedOutputTokens };
+      const history = toHistory(req.messages);
+      let content = '';
+      const common = {
+        signal: deadline.signal,
+        stopOnAbortSignal: false,
+        maxTokens: req.maxTokens,
+        temperature: req.temperature ?? 0,
+        repeatPenalty: { penalty: 1.1 },
+        onTextChunk: (text: string) => {
+          deadline.touch();
+          content += text;
+          req.onProgress?.(content.length);
+        },
+      };
+      const tools = req.toolChoice === 'none' ? [] : (req.tools ?? []);
+      // `required`: the answer is a call, forced by a grammar over the tools' schemas; `auto`: the binding's function calling.
+      const forced = tools.length && req.toolChoice === 'required' ? requiredCallSchema(req) : undefined;
+      const schema = forced ?? req.jsonSchema?.schema;
+      const res = tools.length && !forced
+        ? await chat.generateResponse(history, { ...common, functions: toFunctions(req), documentFunctionParams: true })
+        : await chat.generateResponse(history, { ...common, ...(schema ? { grammar: await this.grammarFor(m, schema) } : {}) });
+      const toolCalls: ToolCall[] = forced
+        ? [parseForcedCall(res.response)]
+        : (res.functionCalls ?? []).map((c, i) => ({ id: `call_${i}`, name: c.functionName, arguments: JSON.stringify(c.params ?? {}) }));
+      const promptTokens = m.sequence.tokenMeter.usedInputTokens - before.input;
+      const completionTokens = m.sequence.tokenMeter.usedOutputTokens - before.output;
+      return {
+        content: forced ? '' : res.response,
+        toolCalls,
+        model: this.config.model === 'local' ? 'local:' + (this.config.localModelPath ?? 'SmolLM2-135M-Instruct') : this.config.model,
+        finishReason: forced && res.metadata.stopReason !== 'maxTokens' ? 'tool_calls' : finishReason(res.metadata.stopReason),
+        usage: { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens },
+        latencyMs: performance.now() - started,
+        maxTokens: req.maxTokens,
+      };
+    } catch (err) {
+      const explained = deadline.explain(err);
+      if (explained) throw explained;
+      if (err instanceof LlmError) throw err;
+      throw new LlmError('LOCAL_MODEL_FAILED', `The local model failed: ${(err as Error).message}`, false);
+    } finally {
+      deadline.clear();
+      chat?.dispose({ disposeSequence: false });
+    }
+  }
+
+  private grammarFor(m: Loaded, schema: Record<string, unknown>): Promise<LlamaGrammar> {
+    const key = JSON.stringify(schema);
+    let grammar = this.grammars.get(key);
+    if (!grammar) {
+      grammar = m.llama.createGrammarForJsonSchema(forGrammar(schema, this.config.localCaps ?? DEFAULT_LOCAL_CAPS) as never).catch((err: unknown) => {
+        this.grammars.delete(key);
+        throw new LlmError('LOCAL_SCHEMA_UNSUPPORTED', `The local model cannot enforce this JSON schema as a grammar: ${(err as Error).message}`, false);
+      });
+      this.grammars.set(key, grammar);
+    }
+    return grammar;
+  }
+
+  async close(): Promise<void> {
+    const loading = this.loading;
+    this.loading = undefined;
+    if (!loading) return;
+    const m = await loading.catch(() => undefined);
+    await m?.context.dispose();
+    await m?.model.dispose();
+    await m?.llama.dispose();
+  }
+}
+
+function finishReason(stop: string): string {
+  if (stop === 'maxTokens') return 'length';
+  if (stop === 'functionCalls') return 'tool_calls';
+  return 'stop';
+}
+
+/** The gateway's messages as node-llama-cpp chat history; tool results join the call they answer. */
+function toHistory(messages: ChatMessage[]): ChatHistoryItem[] {
+  const history: ChatHistoryItem[] = [];
+  const results = new Map(messages.flatMap((m) => (m.role === 'tool' ? [[m.toolCallId, m.content] as const] : [])));
+  for (const m of messages) {
+    if (m.role === 'system') history.push({ type: 'system', text: m.content });
+    else if (m.role === 'user') history.push({ type: 'user', text: m.content });
+    else if (m.role === 'assistant') {
+      const response: Extract<ChatHistoryItem, { type: 'model' }>['response'] = m.content ? [m.content] : [];
+      for (const c of m.toolCalls ?? []) {
+        response.push({ type: 'functionCall', name: c.name, params: safeParse(c.arguments), result: results.get(c.id) ?? '' });
+      }
+      history.push({ type: 'model', response });
+    }
+  }
+  history.push({ type: 'model', response: [] });
+  return history;
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** One JSON object naming a tool and its arguments, for each tool offered. */
+function requiredCallSchema(req: ChatRequest): Record<string, unknown> {
+  return {
+    oneOf: (req.tools ?? []).map((t) => ({
+      type: 'object',
+      properties: { tool: { const: t.name }, arguments: t.parameters },
+      required: ['tool', 'arguments'],
+      additionalProperties: false,
+    })),
+  };
+}
+
+function parseForcedCall(text: string): ToolCall {
+  let value: { tool?: unknown; arguments?: unknown };
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new LlmError('LOCAL_TOOL_CALL_INVALID', `The local model's tool call is not complete JSON (cut at the token limit?): ${(err as Error).message}`, false);
+  }
+  return { id: 'call_0', name: String(value.tool), arguments: JSON.stringify(value.arguments ?? {}) };
+}
+
+function toFunctions(req: ChatRequest): ChatModelFunctions {
+  const functions: Record<string, { description?: string; params?: unknown }> = {};
+  for (const t of req.tools ?? []) functions[t.name] = { description: t.description, params: forGrammar(t.parameters) };
+  return functions as ChatModelFunctions;
+}
+
+/** How long a string and how many items an array may get from the local model's grammar. */
+export interface GrammarCaps {
+  maxLength: number;
+  maxItems: number;
+}
+
+/**
+ * The schema as a grammar for a small CPU model: annotations llama.cpp does not use ($schema,
+ * title, …) dropped, and every string and array capped (never below its own minimum), so an
+ * answer stays short enough to generate in reasonable time. A capped answer is still valid for
+ * the original schema: caps only tighten it.
+ */
+export function forGrammar(schema: unknown, caps?: GrammarCaps): unknown {
+  if (Array.isArray(schema)) return schema.map((s) => forGrammar(s, caps));
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (k === '$schema' || k === 'title' || k === 'default' || k === 'examples') continue;
+    out[k] = k === 'properties' || k === '$defs' ? Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, forGrammar(s, caps)])) : forGrammar(v, caps);
+  }
+  if (caps) {
+    const types = Array.isArray(out.type) ? out.type : [out.type];
+    if (types.includes('string') && out.enum === undefined && out.const === undefined && out.format === undefined) {
+      out.maxLength = Math.max(Number(out.minLength ?? 0), Math.min(Number(out.maxLength ?? Infinity), caps.maxLength));
+    }
+    if (types.includes('array')) out.maxItems = Math.max(Number(out.minItems ?? 0), Math.min(Number(out.maxItems ?? Infinity), caps.maxItems));
+  }
+  return out;
+}
