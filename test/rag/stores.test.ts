@@ -1,17 +1,33 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { FlatStore } from '../../src/rag/store/flat-store';
-import { pathPrefixes, QdrantStore } from '../../src/rag/store/qdrant-store';
+import { pathPrefixes, QdrantStore, type QdrantStoreOptions } from '../../src/rag/store/qdrant-store';
 import { tmpDir, uniqueId } from '../support/env';
 import { axis, point, storeContract } from './store-contract';
+import { qdrantOnly } from './qdrant-contract';
+import { QDRANT_SKIP_REASON, qdrantAvailable, startQdrant, type TestQdrant } from './qdrant-server';
 import { closedPort } from './support';
 
 storeContract('embedded (flat)', async (dims) => FlatStore.open(tmpDir('aiml-flat-'), dims));
 
-// Qdrant's run of the same contract needs a Qdrant: it happens when QDRANT_URL is set.
-const qdrantUrl = process.env.QDRANT_URL;
-if (qdrantUrl) {
-  storeContract('qdrant', async (dims) => QdrantStore.open({ url: qdrantUrl, apiKey: process.env.QDRANT_API_KEY, collection: uniqueId('aiml_test').replace(/-/g, '_'), dims }));
+// Qdrant's run of the same contract, against a real server (see qdrant-server.ts).
+if (qdrantAvailable()) {
+  describe('qdrant (real server)', () => {
+    let qdrant: TestQdrant;
+    beforeAll(async () => {
+      qdrant = await startQdrant({ maxRequestMb: 1 });
+    }, 60_000);
+    afterAll(async () => {
+      await qdrant?.stop();
+    });
+    const open = (dims: number, extra: Partial<QdrantStoreOptions> = {}) =>
+      QdrantStore.open({ url: qdrant.url, apiKey: qdrant.apiKey, collection: uniqueId('aiml_test').replace(/-/g, '_'), dims, ...extra });
+
+    storeContract('qdrant', (dims) => open(dims));
+    qdrantOnly(() => qdrant, open);
+  });
+} else {
+  test.skip(`qdrant store contract: ${QDRANT_SKIP_REASON}`, () => {});
 }
 
 test('a Qdrant URL that does not answer is a clear, retryable QDRANT_UNAVAILABLE error', async () => {
@@ -25,9 +41,8 @@ test('a Qdrant URL that does not answer is a clear, retryable QDRANT_UNAVAILABLE
   expect(err?.message).not.toContain('qk-not-a-secret');
 });
 
-test('Qdrant path-prefix filters are keyword matches on folder prefixes', () => {
-  expect(pathPrefixes('src/rag/a.ts')).toEqual(['src/', 'src/rag/', 'src/rag/a.ts']);
-  expect(pathPrefixes('README.md')).toEqual(['README.md']);
+test('Qdrant path-prefix filters are keyword matches on every prefix of the path', () => {
+  expect(pathPrefixes('src/a.ts')).toEqual(['s', 'sr', 'src', 'src/', 'src/a', 'src/a.', 'src/a.t', 'src/a.ts']);
 });
 
 test('the embedded store survives a reopen, cuts a torn last record before its next write, and refuses another vector size', async () => {
