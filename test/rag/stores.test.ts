@@ -99,3 +99,26 @@ test('the embedded store compacts its log when dead records outnumber live ones,
   expect((await again.get([pts[450]!.id]))[0]!.meta.path).toBe('f450.ts');
   await again.close();
 });
+
+test('the embedded store\'s int8 SIMD first pass with exact re-scoring returns what an exact scan returns', async () => {
+  let seed = 7;
+  const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+  const unit = (dims: number) => {
+    const v = Float32Array.from({ length: dims }, rnd);
+    const n = Math.hypot(...v);
+    return v.map((x) => x / n);
+  };
+  const s = FlatStore.open(tmpDir('aiml-flat-'), 100); // not a multiple of 16: the int8 rows are padded
+  expect(s.vectorBytesPerChunk).toBe(100 * 4 + 112 + 8);
+  const pts = Array.from({ length: 3000 }, (_, i) => point(`d${i % 7}/f${i}.ts`, i, unit(100)));
+  await s.upsert(pts);
+  await s.delete(pts.slice(0, 500).map((p) => p.id));
+  for (let i = 0; i < 20; i++) {
+    const q = unit(100);
+    const filter = i % 2 ? { pathPrefix: 'd3/' } : undefined;
+    const fast = s.searchSync(q, 10, filter);
+    expect(fast.map((h) => h.id)).toEqual(s.exactSearch(q, 10, filter).map((h) => h.id));
+    expect(fast).toHaveLength(10);
+  }
+  await s.close();
+});

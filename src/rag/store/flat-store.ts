@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AimlError } from '../../errors';
 import { matchesFilter, type ChunkFilter, type ScoredId } from '../types';
+import { Int8Scan } from './int8-scan';
 import { TopK } from './topk';
 import type { StoredDoc, StoredPoint, VectorStore } from './types';
 
@@ -18,9 +19,15 @@ const OP_UPSERT = 1;
 const OP_DELETE = 2;
 const ID_BYTES = 36;
 
+/** How many first-pass candidates are re-scored exactly: enough that the int8 estimates' error never costs a true top-k hit. */
+export function shortlist(k: number): number {
+  return Math.max(1, 4 * k + 64);
+}
+
 export class FlatStore implements VectorStore {
   readonly kind = 'embedded' as const;
   private vectors: Float32Array;
+  private quant?: Int8Scan; // the SIMD first pass; absent without WebAssembly SIMD
   private live = new Uint8Array(1024); // 1 where a slot holds a point
   private ids: (string | undefined)[] = [];
   private docs: (StoredDoc | undefined)[] = [];
@@ -36,6 +43,7 @@ export class FlatStore implements VectorStore {
     readonly dims: number,
   ) {
     this.vectors = new Float32Array(dims * 1024);
+    this.quant = Int8Scan.create(dims);
   }
 
   /** Opens (or creates) the store in `dir`; `dims` must match what the store was created with. */
@@ -100,6 +108,7 @@ export class FlatStore implements VectorStore {
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
     this.vectors = new Float32Array(this.dims * 1024);
+    this.quant = Int8Scan.create(this.dims);
     this.live = new Uint8Array(1024);
     this.ids = [];
     this.docs = [];
@@ -129,6 +138,7 @@ export class FlatStore implements VectorStore {
       this.slotOf.set(p.id, slot);
     }
     this.vectors.set(p.vector, slot * this.dims);
+    this.quant?.set(slot, p.vector);
     this.ids[slot] = p.id;
     this.docs[slot] = { id: p.id, meta: p.meta, text: p.text };
   }
@@ -140,6 +150,7 @@ export class FlatStore implements VectorStore {
     this.ids[slot] = undefined;
     this.docs[slot] = undefined;
     this.live[slot] = 0;
+    this.quant?.clear(slot);
     this.free.push(slot);
     this.dead += 2; // the upsert record and the delete record
     return true;
@@ -203,38 +214,71 @@ export class FlatStore implements VectorStore {
     return this.searchSync(vector, k, filter);
   }
 
-  /** The exact scan: dot products over every live slot (vectors are unit length, so this is cosine). */
+  /**
+   * Nearest first. With the int8 copy: estimated scores for every live slot (SIMD), the best
+   * `shortlist(k)` of them re-scored exactly; else an exact scan of the float vectors.
+   */
   searchSync(q: Float32Array, k: number, filter?: ChunkFilter): ScoredId[] {
-    const top = new TopK(Math.max(1, k));
-    const dims = this.dims;
-    const v = this.vectors;
+    if (!this.quant) return this.exactSearch(q, k, filter);
+    const slots = this.ids.length;
+    const { dots, inv } = this.quant.estimate(q, slots);
+    const short = new TopK(shortlist(k));
     const live = this.live;
-    const dims4 = dims & ~3;
+    let floor = -Infinity;
+    for (let slot = 0; slot < slots; slot++) {
+      if (live[slot] === 0) continue;
+      const estimate = dots[slot]! * inv[slot]!;
+      if (estimate <= floor) continue;
+      if (filter && !matchesFilter(this.docs[slot]!.meta, filter)) continue;
+      short.push(slot, estimate);
+      floor = short.floor;
+    }
+    const top = new TopK(Math.max(1, k));
+    for (const slot of short.slotsHeld()) top.push(slot, this.dot(slot, q));
+    return top.sorted((slot) => this.ids[slot]!);
+  }
+
+  /** The exact scan: dot products over every live slot (vectors are unit length, so this is cosine). */
+  exactSearch(q: Float32Array, k: number, filter?: ChunkFilter): ScoredId[] {
+    const top = new TopK(Math.max(1, k));
     const slots = this.ids.length;
     let floor = -Infinity;
-    for (let slot = 0, base = 0; slot < slots; slot++, base += dims) {
-      if (live[slot] === 0) continue;
+    for (let slot = 0; slot < slots; slot++) {
+      if (this.live[slot] === 0) continue;
       if (filter && !matchesFilter(this.docs[slot]!.meta, filter)) continue;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      let d = 0;
-      for (; d < dims4; d += 4) {
-        const o = base + d;
-        s0 += v[o]! * q[d]!;
-        s1 += v[o + 1]! * q[d + 1]!;
-        s2 += v[o + 2]! * q[d + 2]!;
-        s3 += v[o + 3]! * q[d + 3]!;
-      }
-      for (; d < dims; d++) s0 += v[base + d]! * q[d]!;
-      const score = s0 + s1 + s2 + s3;
+      const score = this.dot(slot, q);
       if (score > floor) {
         top.push(slot, score);
         floor = top.floor;
       }
     }
     return top.sorted((slot) => this.ids[slot]!);
+  }
+
+  private dot(slot: number, q: Float32Array): number {
+    const dims = this.dims;
+    const dims4 = dims & ~3;
+    const v = this.vectors;
+    const base = slot * dims;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let d = 0;
+    for (; d < dims4; d += 4) {
+      const o = base + d;
+      s0 += v[o]! * q[d]!;
+      s1 += v[o + 1]! * q[d + 1]!;
+      s2 += v[o + 2]! * q[d + 2]!;
+      s3 += v[o + 3]! * q[d + 3]!;
+    }
+    for (; d < dims; d++) s0 += v[base + d]! * q[d]!;
+    return s0 + s1 + s2 + s3;
+  }
+
+  /** Bytes of memory per stored chunk for its vectors (float32 for exact scores, int8 for the first pass). */
+  get vectorBytesPerChunk(): number {
+    return this.dims * 4 + (this.quant?.bytesPerSlot ?? 0);
   }
 
   async get(ids: string[]): Promise<StoredDoc[]> {
