@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { FlatStore } from '../../src/rag/store/flat-store';
@@ -121,4 +122,62 @@ test('the embedded store\'s int8 SIMD first pass with exact re-scoring returns w
     expect(fast).toHaveLength(10);
   }
   await s.close();
+});
+
+test('the embedded store keeps texts in its file, not in memory: get() reads them when asked', async () => {
+  const dir = tmpDir('aiml-flat-');
+  const s1 = FlatStore.open(dir, 4);
+  await s1.upsert([{ ...point('a.ts', 0, axis(4, 0)), text: 'original text' }]);
+  await s1.close();
+  const file = path.join(dir, 'vectors.log');
+  const s2 = FlatStore.open(dir, 4);
+  const raw = fs.readFileSync(file);
+  fs.writeFileSync(file, Buffer.from(raw.toString('latin1').replace('original text', 'ORIGINAL TEXT'), 'latin1')); // same size, same inode
+  expect((await s2.get([point('a.ts', 0, axis(4, 0)).id]))[0]!.text).toBe('ORIGINAL TEXT');
+  await s2.close();
+});
+
+test('one writer at a time: a store locked by a live process refuses writes clearly; a dead writer\'s lock is taken over', async () => {
+  const dir = tmpDir('aiml-flat-');
+  const s = FlatStore.open(dir, 4);
+  const lock = path.join(dir, 'vectors.log.lock');
+  const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+  try {
+    fs.writeFileSync(lock, String(other.pid));
+    await expect(s.upsert([point('a.ts', 0, axis(4, 0))])).rejects.toMatchObject({
+      code: 'KB_STORE_LOCKED',
+      message: `${path.join(dir, 'vectors.log')} is being written by another process (pid ${other.pid}); one writer at a time (lock ${lock})`,
+    });
+    expect(await s.count()).toBe(0);
+  } finally {
+    other.kill('SIGKILL');
+    await new Promise((r) => other.once('exit', r));
+  }
+  await s.upsert([point('a.ts', 0, axis(4, 0))]); // the holder is gone: its lock is stale
+  expect(fs.existsSync(lock)).toBe(false);
+  expect(await s.count()).toBe(1);
+  await s.close();
+});
+
+test('a log in the first format (text inside the JSON) is read once and rewritten in the current one', async () => {
+  const dir = tmpDir('aiml-flat-');
+  const p = point('old.ts', 3, axis(4, 2));
+  const json = Buffer.from(JSON.stringify({ meta: p.meta, text: p.text }));
+  const rec = Buffer.alloc(4 + 1 + 36 + 16 + json.length);
+  rec.writeUInt32LE(rec.length - 4, 0);
+  rec[4] = 1;
+  rec.write(p.id, 5, 'ascii');
+  Buffer.from(p.vector.buffer).copy(rec, 41);
+  json.copy(rec, 57);
+  const head = Buffer.alloc(12);
+  head.write('AIMLVEC1', 0, 'ascii');
+  head.writeUInt32LE(4, 8);
+  fs.writeFileSync(path.join(dir, 'vectors.log'), Buffer.concat([head, rec]));
+  const s = FlatStore.open(dir, 4);
+  expect(fs.readFileSync(path.join(dir, 'vectors.log')).toString('ascii', 0, 8)).toBe('AIMLVEC2');
+  expect(await s.get([p.id])).toEqual([{ id: p.id, meta: p.meta, text: p.text }]);
+  await s.close();
+  const again = FlatStore.open(dir, 4);
+  expect((await again.search(axis(4, 2, 3, 0), 1))[0]!.id).toBe(p.id);
+  await again.close();
 });

@@ -28,6 +28,13 @@ export interface QdrantStoreOptions {
   maxRequestBytes?: number;
 }
 
+const STALE_SOCKET = new Set(['EPIPE', 'ECONNRESET', 'UND_ERR_SOCKET']);
+
+function socketError(err: unknown): string {
+  const e = err as { code?: string; cause?: { code?: string; cause?: { code?: string } } };
+  return e.cause?.code ?? e.cause?.cause?.code ?? e.code ?? '';
+}
+
 type QueryRequest = Parameters<QdrantClient['query']>[1];
 
 /**
@@ -74,11 +81,17 @@ export class QdrantStore implements VectorStore {
     return store;
   }
 
-  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one request, mapping failures to clear errors. A request that met a kept-alive socket
+   * the server had already closed (EPIPE, ECONNRESET) is sent once more: every request here is
+   * idempotent.
+   */
+  private async call<T>(what: string, fn: () => Promise<T>, retried = false): Promise<T> {
     try {
       return await fn();
     } catch (err) {
       if (err instanceof AimlError) throw err;
+      if (!retried && STALE_SOCKET.has(socketError(err))) return this.call(what, fn, true);
       const e = err as { status?: number; message?: string; cause?: { code?: string; message?: string } };
       if (typeof e.status === 'number') {
         throw new AimlError(e.status >= 500 ? 'QDRANT_UNAVAILABLE' : 'QDRANT_REQUEST_FAILED', `Qdrant refused to ${what} (${e.status}): ${e.message ?? ''}`);
