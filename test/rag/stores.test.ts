@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { EmbeddingCache } from '../../src/rag/embed/cache';
 import { FlatStore } from '../../src/rag/store/flat-store';
 import { pathPrefixes, QdrantStore, type QdrantStoreOptions } from '../../src/rag/store/qdrant-store';
 import { tmpDir, uniqueId } from '../support/env';
@@ -180,4 +181,20 @@ test('a log in the first format (text inside the JSON) is read once and rewritte
   const again = FlatStore.open(dir, 4);
   expect((await again.search(axis(4, 2, 3, 0), 1))[0]!.id).toBe(p.id);
   await again.close();
+});
+
+test('the embedding cache is garbage-collected: the least recently used entries go once the file holds twice the limit', () => {
+  const dir = tmpDir('aiml-cache-');
+  const vec = (i: number) => axis(4, i % 4, (i + 1) % 4, i / 100);
+  const cache = new EmbeddingCache(dir, 'local:test', 4, 4);
+  cache.putMany([0, 1, 2, 3, 4, 5, 6].map((i) => ({ text: `t${i}`, vector: vec(i) })));
+  expect(fs.statSync(cache.file).size).toBe(7 * (32 + 16)); // not yet over twice the limit
+  expect(cache.get('t0')).toEqual(vec(0)); // t0 is now the most recently used
+  cache.putMany([7, 8].map((i) => ({ text: `t${i}`, vector: vec(i) }))); // 9 records > 8: rewritten with the 4 most recently used
+  expect(fs.statSync(cache.file).size).toBe(4 * (32 + 16));
+  expect(cache.size).toBe(4);
+  cache.close();
+  const again = new EmbeddingCache(dir, 'local:test', 4, 4);
+  expect(['t0', 't1', 't2', 't3', 't4', 't5', 't6', 't7', 't8'].filter((t) => again.get(t))).toEqual(['t0', 't6', 't7', 't8']);
+  again.close();
 });

@@ -23,6 +23,25 @@ export function shortlist(k: number): number {
   return Math.max(1, 4 * k + 64);
 }
 
+/** The dot product of `q` with the vector at `base` in `v`, four lanes at a time. */
+function dotAt(v: Float32Array, base: number, q: Float32Array, dims: number): number {
+  const dims4 = dims & ~3;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let d = 0;
+  for (; d < dims4; d += 4) {
+    const o = base + d;
+    s0 += v[o]! * q[d]!;
+    s1 += v[o + 1]! * q[d + 1]!;
+    s2 += v[o + 2]! * q[d + 2]!;
+    s3 += v[o + 3]! * q[d + 3]!;
+  }
+  for (; d < dims; d++) s0 += v[base + d]! * q[d]!;
+  return s0 + s1 + s2 + s3;
+}
+
 interface DocRef {
   meta: ChunkMeta;
   textAt: number;
@@ -234,11 +253,12 @@ export class FlatStore implements VectorStore {
   exactSearch(q: Float32Array, k: number, filter?: ChunkFilter): ScoredId[] {
     const top = new TopK(Math.max(1, k));
     const slots = this.ids.length;
+    const live = this.live;
     let floor = -Infinity;
     for (let slot = 0; slot < slots; slot++) {
-      if (this.live[slot] === 0) continue;
+      if (live[slot] === 0) continue;
       if (filter && !matchesFilter(this.docs[slot]!.meta, filter)) continue;
-      const score = this.dot(slot, q);
+      const score = dotAt(this.vectors, slot * this.dims, q, this.dims);
       if (score > floor) {
         top.push(slot, score);
         floor = top.floor;
@@ -248,24 +268,7 @@ export class FlatStore implements VectorStore {
   }
 
   private dot(slot: number, q: Float32Array): number {
-    const dims = this.dims;
-    const dims4 = dims & ~3;
-    const v = this.vectors;
-    const base = slot * dims;
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    let d = 0;
-    for (; d < dims4; d += 4) {
-      const o = base + d;
-      s0 += v[o]! * q[d]!;
-      s1 += v[o + 1]! * q[d + 1]!;
-      s2 += v[o + 2]! * q[d + 2]!;
-      s3 += v[o + 3]! * q[d + 3]!;
-    }
-    for (; d < dims; d++) s0 += v[base + d]! * q[d]!;
-    return s0 + s1 + s2 + s3;
+    return dotAt(this.vectors, slot * this.dims, q, this.dims);
   }
 
   /** Bytes of memory per stored chunk for its vectors (float32 for exact scores, int8 for the first pass). */
