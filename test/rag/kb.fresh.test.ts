@@ -1,35 +1,20 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ensureLocalModel } from '../../src/rag/embed/model-install';
 import { parseInterval } from '../../src/rag/watch';
-import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
 import { testClient, tmpDir, waitFor } from '../support/env';
-import { aimlEnv, runCli } from '../support/processes';
-import { startRagWorker, writeTree } from './support';
+import { runCli } from '../support/processes';
+import { useKbCliRig, writeTree } from './support';
 
 /** Knowledge bases that stay fresh: `aiml kb watch` (file events → the ingest workflow) and `aiml kb schedule` (Temporal Schedules). */
 
 const ROOT = path.resolve(__dirname, '..', '..');
-let llm: ScriptedLlm;
-let worker: Awaited<ReturnType<typeof startRagWorker>>;
-let env: NodeJS.ProcessEnv;
-
-beforeAll(async () => {
-  llm = await startScriptedLlm();
-  const home = tmpDir('aiml-home-');
-  worker = await startRagWorker({ llmUrl: llm.url, stateDir: home });
-  env = aimlEnv({ AIML_TASK_QUEUE: worker.taskQueue, AIML_HOME: home, AIML_EMBED_MODEL_DIR: path.dirname(ensureLocalModel().onnx) });
-});
-afterAll(async () => {
-  await worker?.stop();
-  await llm?.close();
-});
+const rig = useKbCliRig();
 
 test('kb watch syncs at start, then once per burst of changes (debounced), and stops cleanly on SIGTERM', async () => {
   const dir = tmpDir('aiml-watched-');
   writeTree(dir, { 'a.md': '# A\nalpha\n' });
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'client.ts'), 'kb', 'watch', dir, '--kb', 'watched', '--json', '--debounce', '500'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'client.ts'), 'kb', 'watch', dir, '--kb', 'watched', '--json', '--debounce', '500'], { cwd: ROOT, env: rig.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -52,14 +37,14 @@ test('kb watch syncs at start, then once per burst of changes (debounced), and s
     child.kill('SIGTERM');
   }
   expect(await exited).toBe(0);
-  const found = await runCli(['kb', 'search', 'gamma', '--kb', 'watched', '--json'], env);
+  const found = await runCli(['kb', 'search', 'gamma', '--kb', 'watched', '--json'], rig.env);
   expect((JSON.parse(found.stdout) as { path: string }[])[0]!.path).toBe('c.md');
-});
+}, 240_000); // several CLI processes and syncs: room for a loaded machine
 
 test('kb schedule creates a Temporal Schedule that syncs now and every interval; --off removes it; bad intervals are clear errors', async () => {
   const dir = tmpDir('aiml-scheduled-');
   writeTree(dir, { 'notes.md': '# Notes\nscheduled sync\n' });
-  const created = await runCli(['kb', 'schedule', dir, '--kb', 'sched', '--every', '1h', '--json'], env);
+  const created = await runCli(['kb', 'schedule', dir, '--kb', 'sched', '--every', '1h', '--json'], rig.env);
   expect(created.code).toBe(0);
   expect(JSON.parse(created.stdout)).toEqual({ kb: 'sched', schedule: 'kb-sync-sched', everyMs: 3_600_000, created: true });
 
@@ -67,32 +52,32 @@ test('kb schedule creates a Temporal Schedule that syncs now and every interval;
   try {
     const desc = await client.schedule.getHandle('kb-sync-sched').describe();
     expect(desc.spec.intervals?.[0]?.every).toBe(3_600_000);
-    expect(desc.action).toMatchObject({ type: 'startWorkflow', workflowType: 'ingest', taskQueue: worker.taskQueue, args: [{ kb: 'sched', dir }] });
+    expect(desc.action).toMatchObject({ type: 'startWorkflow', workflowType: 'ingest', taskQueue: rig.worker.taskQueue, args: [{ kb: 'sched', dir }] });
     // Triggered at creation: the knowledge base is synced without waiting an hour.
     const stats = await waitFor(async () => {
-      const r = await runCli(['kb', 'stats', '--kb', 'sched', '--json'], env);
+      const r = await runCli(['kb', 'stats', '--kb', 'sched', '--json'], rig.env);
       return r.code === 0 && JSON.parse(r.stdout).files === 1 ? JSON.parse(r.stdout) : undefined;
     }, 'the scheduled sync', 90_000);
     expect(stats).toMatchObject({ name: 'sched', files: 1, root: dir });
 
-    const again = await runCli(['kb', 'schedule', '--kb', 'sched', '--every', '30m', '--json'], env);
+    const again = await runCli(['kb', 'schedule', '--kb', 'sched', '--every', '30m', '--json'], rig.env);
     expect(JSON.parse(again.stdout)).toMatchObject({ everyMs: 1_800_000, created: false });
     expect((await client.schedule.getHandle('kb-sync-sched').describe()).spec.intervals?.[0]?.every).toBe(1_800_000);
 
-    const off = await runCli(['kb', 'schedule', '--kb', 'sched', '--off', '--json'], env);
+    const off = await runCli(['kb', 'schedule', '--kb', 'sched', '--off', '--json'], rig.env);
     expect(JSON.parse(off.stdout)).toEqual({ kb: 'sched', schedule: 'kb-sync-sched', removed: true });
     await expect(client.schedule.getHandle('kb-sync-sched').describe()).rejects.toThrow();
   } finally {
     await close();
   }
 
-  const bad = await runCli(['kb', 'schedule', dir, '--every', 'hourly'], env);
+  const bad = await runCli(['kb', 'schedule', dir, '--every', 'hourly'], rig.env);
   expect(bad.code).toBe(2);
   expect(bad.stderr.trim()).toBe('aiml: --every must be a number and a unit (s, m, h or d), like 15m or 1h; got "hourly"');
-  const unknown = await runCli(['kb', 'schedule', '--kb', 'nope', '--every', '1h'], env);
+  const unknown = await runCli(['kb', 'schedule', '--kb', 'nope', '--every', '1h'], rig.env);
   expect(unknown.code).toBe(1);
   expect(unknown.stderr.trim()).toBe('aiml: Knowledge base "nope" does not exist: give its folder, aiml kb schedule <dir> --kb nope --every 1h');
-});
+}, 240_000);
 
 test('intervals: a number and a unit', () => {
   expect([parseInterval('90s'), parseInterval('15m'), parseInterval('2h'), parseInterval('1d')]).toEqual([90_000, 900_000, 7_200_000, 86_400_000]);
