@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AimlError } from '../../errors';
-import { matchesFilter, type ChunkFilter, type ChunkMeta, type ScoredId } from '../types';
+import type { ChunkFilter, ChunkMeta, ScoredId } from '../types';
 import { encodeDelete, encodeUpsert, header, HEADER, ID_BYTES, OP_DELETE, readLog, replaceFile } from './flat-log';
+import { exactSearch, shortlistSearch, type SlotView } from './flat-search';
 import { Int8Scan } from './int8-scan';
 import { withWriteLock } from './write-lock';
-import { TopK } from './topk';
 import type { StoredDoc, StoredPoint, VectorStore } from './types';
 
 
@@ -17,30 +17,6 @@ import type { StoredDoc, StoredPoint, VectorStore } from './types';
  * across processes (a second gets KB_STORE_LOCKED) and readers catch up with `refresh`. When
  * dead records outnumber live ones the log is compacted through a temp file and a rename.
  */
-
-/** How many first-pass candidates are re-scored exactly: enough that the int8 estimates' error never costs a true top-k hit. */
-export function shortlist(k: number): number {
-  return Math.max(1, 4 * k + 64);
-}
-
-/** The dot product of `q` with the vector at `base` in `v`, four lanes at a time. */
-function dotAt(v: Float32Array, base: number, q: Float32Array, dims: number): number {
-  const dims4 = dims & ~3;
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let d = 0;
-  for (; d < dims4; d += 4) {
-    const o = base + d;
-    s0 += v[o]! * q[d]!;
-    s1 += v[o + 1]! * q[d + 1]!;
-    s2 += v[o + 2]! * q[d + 2]!;
-    s3 += v[o + 3]! * q[d + 3]!;
-  }
-  for (; d < dims; d++) s0 += v[base + d]! * q[d]!;
-  return s0 + s1 + s2 + s3;
-}
 
 interface DocRef {
   meta: ChunkMeta;
@@ -225,50 +201,18 @@ export class FlatStore implements VectorStore {
     return this.searchSync(vector, k, filter);
   }
 
-  /**
-   * Nearest first. With the int8 copy: estimated scores for every live slot (SIMD), the best
-   * `shortlist(k)` of them re-scored exactly; else an exact scan of the float vectors.
-   */
+  /** Nearest first: the int8 SIMD first pass re-scored exactly, or (without SIMD) an exact scan. */
   searchSync(q: Float32Array, k: number, filter?: ChunkFilter): ScoredId[] {
-    if (!this.quant) return this.exactSearch(q, k, filter);
-    const slots = this.ids.length;
-    const { dots, inv } = this.quant.estimate(q, slots);
-    const short = new TopK(shortlist(k));
-    const live = this.live;
-    let floor = -Infinity;
-    for (let slot = 0; slot < slots; slot++) {
-      if (live[slot] === 0) continue;
-      const estimate = dots[slot]! * inv[slot]!;
-      if (estimate <= floor) continue;
-      if (filter && !matchesFilter(this.docs[slot]!.meta, filter)) continue;
-      short.push(slot, estimate);
-      floor = short.floor;
-    }
-    const top = new TopK(Math.max(1, k));
-    for (const slot of short.slotsHeld()) top.push(slot, this.dot(slot, q));
-    return top.sorted((slot) => this.ids[slot]!);
+    return this.quant ? shortlistSearch(this.scanView(), this.quant, q, k, filter) : exactSearch(this.scanView(), q, k, filter);
   }
 
-  /** The exact scan: dot products over every live slot (vectors are unit length, so this is cosine). */
+  /** The exact scan over every live slot, the reference for the first pass. */
   exactSearch(q: Float32Array, k: number, filter?: ChunkFilter): ScoredId[] {
-    const top = new TopK(Math.max(1, k));
-    const slots = this.ids.length;
-    const live = this.live;
-    let floor = -Infinity;
-    for (let slot = 0; slot < slots; slot++) {
-      if (live[slot] === 0) continue;
-      if (filter && !matchesFilter(this.docs[slot]!.meta, filter)) continue;
-      const score = dotAt(this.vectors, slot * this.dims, q, this.dims);
-      if (score > floor) {
-        top.push(slot, score);
-        floor = top.floor;
-      }
-    }
-    return top.sorted((slot) => this.ids[slot]!);
+    return exactSearch(this.scanView(), q, k, filter);
   }
 
-  private dot(slot: number, q: Float32Array): number {
-    return dotAt(this.vectors, slot * this.dims, q, this.dims);
+  private scanView(): SlotView {
+    return { vectors: this.vectors, dims: this.dims, live: this.live, slots: this.ids.length, meta: (slot) => this.docs[slot]!.meta, id: (slot) => this.ids[slot]! };
   }
 
   /** Bytes of memory per stored chunk for its vectors (float32 for exact scores, int8 for the first pass). */
