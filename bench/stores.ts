@@ -123,6 +123,7 @@ async function waitIndexed(url: string, collection: string): Promise<void> {
 
 async function main(): Promise<void> {
   const started = Date.now();
+  line('load average (1 min) at the start', `${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`);
   const server = qdrantAvailable() ? await startQdrant() : undefined;
   if (!server) line('qdrant', `skipped: ${QDRANT_SKIP_REASON}`);
   try {
@@ -133,6 +134,7 @@ async function main(): Promise<void> {
     await server?.stop();
   }
   line('bench time', `${((Date.now() - started) / 1000).toFixed(0)} s`);
+  line('load average (1 min) at the end', `${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores (absolute times scale with it; ratios hold)`);
 }
 
 main().catch((err) => {
