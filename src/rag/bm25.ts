@@ -21,6 +21,11 @@ export function lexTerms(text: string): string[] {
   return out;
 }
 
+/** The terms a chunk is ranked by lexically: its path and symbol name count as text. */
+export function documentTerms(text: string, meta: Pick<ChunkMeta, 'path' | 'symbol'>): string[] {
+  return lexTerms(`${meta.path.replace(/[/.]/g, ' ')} ${meta.symbol ?? ''} ${text}`);
+}
+
 interface Doc {
   id: string;
   meta: ChunkMeta;
@@ -46,7 +51,7 @@ export class Bm25Index {
   add(id: string, text: string, meta: ChunkMeta): void {
     if (this.docs.has(id)) this.remove(id);
     const terms = new Map<string, number>();
-    const all = lexTerms(`${meta.path.replace(/[/.]/g, ' ')} ${meta.symbol ?? ''} ${text}`);
+    const all = documentTerms(text, meta);
     for (const t of all) terms.set(t, (terms.get(t) ?? 0) + 1);
     this.docs.set(id, { id, meta, length: all.length, terms });
     this.totalLength += all.length;

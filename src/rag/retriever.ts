@@ -2,6 +2,7 @@ import type { RetrievedSnippet } from '../design/context';
 import { AimlError } from '../errors';
 import { redactSecrets } from '../security/secrets';
 import { diversify, reciprocalRankFusion } from './fusion';
+import type { KnowledgeBase } from './knowledge-base';
 import type { KbRegistry } from './registry';
 import type { ChunkFilter, ScoredId, SymbolKind } from './types';
 
@@ -42,6 +43,21 @@ function redactHit(hit: SearchHit): SearchHit {
 }
 
 /**
+ * The fused candidates. A store that ranks lexically itself (Qdrant) does the BM25 half and the
+ * fusion in its own request; for the others (the embedded store) BM25 runs here, in memory.
+ */
+async function candidates(kb: KnowledgeBase, query: string, mode: SearchMode, pool: number, opts: SearchOptions): Promise<ScoredId[]> {
+  const rrfK = opts.rrfK ?? 20;
+  const server = kb.store.ranking;
+  const vector = mode === 'lexical' ? undefined : (await kb.embedder.embed([query]))[0]!;
+  if (server && vector && mode === 'hybrid') return server.hybridSearch({ vector, text: query }, { candidates: pool, rrfK, filter: opts.filter });
+  const lists: ScoredId[][] = [];
+  if (vector) lists.push(await kb.store.search(vector, pool, opts.filter));
+  if (mode !== 'dense') lists.push(server ? await server.lexicalSearch(query, pool, opts.filter) : (await kb.lexical()).search(query, pool, opts.filter));
+  return lists.length === 1 ? lists[0]! : reciprocalRankFusion(lists, rrfK);
+}
+
+/**
  * Hybrid retrieval over a knowledge base: dense (cosine over the store) and lexical (BM25)
  * candidates fused by reciprocal rank, the same metadata filter on both, an optional reranker,
  * then a per-file cap so one file does not fill the top k.
@@ -59,13 +75,7 @@ export class HybridRetriever {
     const mode = opts.mode ?? 'hybrid';
     const pool = opts.candidates ?? Math.max(50, 5 * k);
     const kb = await this.registry.get(kbName);
-    const lists: ScoredId[][] = [];
-    if (mode !== 'lexical') {
-      const [vector] = await kb.embedder.embed([query]);
-      lists.push(await kb.store.search(vector!, pool, opts.filter));
-    }
-    if (mode !== 'dense') lists.push((await kb.lexical()).search(query, pool, opts.filter));
-    const ranked = lists.length === 1 ? lists[0]! : reciprocalRankFusion(lists, opts.rrfK ?? 20);
+    const ranked = await candidates(kb, query, mode, pool, opts);
     const docs = new Map((await kb.store.get(ranked.map((r) => r.id))).map((d) => [d.id, d]));
     let hits: SearchHit[] = ranked.flatMap((r) => {
       const d = docs.get(r.id);

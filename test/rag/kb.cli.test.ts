@@ -1,77 +1,61 @@
-import path from 'node:path';
-import { ensureLocalModel } from '../../src/rag/embed/model-install';
-import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
 import { tmpDir } from '../support/env';
-import { aimlEnv, runCli } from '../support/processes';
-import { closedPort, CORPUS, startRagWorker, writeTree } from './support';
+import { runCli } from '../support/processes';
+import { closedPort, CORPUS, useKbCliRig, writeTree } from './support';
 
 /** `aiml kb …` end to end: a real worker runs the ingest workflow; search and stats run in the CLI process. */
 
-let llm: ScriptedLlm;
-let worker: Awaited<ReturnType<typeof startRagWorker>>;
-let env: NodeJS.ProcessEnv;
-
-beforeAll(async () => {
-  llm = await startScriptedLlm();
-  const home = tmpDir('aiml-home-');
-  worker = await startRagWorker({ llmUrl: llm.url, stateDir: home });
-  env = aimlEnv({ AIML_TASK_QUEUE: worker.taskQueue, AIML_HOME: home, AIML_EMBED_MODEL_DIR: path.dirname(ensureLocalModel().onnx) });
-});
-afterAll(async () => {
-  await worker?.stop();
-  await llm?.close();
-});
+const rig = useKbCliRig();
 
 test('kb add → search → stats → sync → rm, with --json shapes', async () => {
   const dir = tmpDir('aiml-corpus-');
   writeTree(dir, CORPUS);
-  const added = await runCli(['kb', 'add', dir, '--kb', 'billing', '--json'], env);
+  const added = await runCli(['kb', 'add', dir, '--kb', 'billing', '--json'], rig.env);
   expect(added.code).toBe(0);
   expect(JSON.parse(added.stdout)).toMatchObject({ kb: 'billing', phase: 'done', filesIndexed: 4, skipped: { binary: 1 } });
 
-  const found = await runCli(['kb', 'search', 'refund part of a captured payment', '--kb', 'billing', '-k', '2', '--json'], env);
+  const found = await runCli(['kb', 'search', 'refund part of a captured payment', '--kb', 'billing', '-k', '2', '--json'], rig.env);
   expect(found.code).toBe(0);
   const hits = JSON.parse(found.stdout) as { path: string; startLine: number; endLine: number; score: number; text: string }[];
   expect(hits).toHaveLength(2);
   expect(hits[0]).toMatchObject({ path: 'src/refund.py', startLine: 1, endLine: 3, symbol: 'refund_payment', language: 'python' });
   expect(hits[0]!.score).toBeGreaterThan(hits[1]!.score);
 
-  const plain = await runCli(['kb', 'search', 'exponential backoff', '--lang', 'markdown'], env); // the only KB: no --kb needed
+  const plain = await runCli(['kb', 'search', 'exponential backoff', '--lang', 'markdown'], rig.env); // the only KB: no --kb needed
   expect(plain.code).toBe(0);
   expect(plain.stdout).toMatch(/^\d\.\d{4} {2}README\.md:4-5 {2}Billing service > Retries\n/);
 
-  const stats = JSON.parse((await runCli(['kb', 'stats', '--kb', 'billing', '--json'], env)).stdout);
+  const stats = JSON.parse((await runCli(['kb', 'stats', '--kb', 'billing', '--json'], rig.env)).stdout);
   expect(stats).toMatchObject({ name: 'billing', files: 4, model: 'local:all-minilm-l6-v2-q', dims: 384, store: 'embedded', root: dir });
 
-  const synced = await runCli(['kb', 'sync', '--json'], env);
+  const synced = await runCli(['kb', 'sync', '--json'], rig.env);
   expect(JSON.parse(synced.stdout)).toMatchObject({ filesIndexed: 0, filesUnchanged: 4 });
 
-  const removed = await runCli(['kb', 'rm', 'billing', '--json'], env);
+  const removed = await runCli(['kb', 'rm', 'billing', '--json'], rig.env);
   expect(JSON.parse(removed.stdout)).toEqual({ removed: 'billing' });
-  const gone = await runCli(['kb', 'stats', '--kb', 'billing'], env);
+  const gone = await runCli(['kb', 'stats', '--kb', 'billing'], rig.env);
   expect(gone.code).toBe(1);
   expect(gone.stderr.trim()).toBe('aiml: Knowledge base "billing" does not exist (create it with: aiml kb add <dir> --kb billing)');
 });
 
 test('bad input: missing directory, other embedding model, unreachable Qdrant — one clear line each', async () => {
-  const missing = await runCli(['kb', 'add', '/nonexistent/aiml-docs'], env);
+  const missing = await runCli(['kb', 'add', '/nonexistent/aiml-docs'], rig.env);
   expect(missing.code).toBe(2);
   expect(missing.stderr.trim()).toBe('aiml: Directory /nonexistent/aiml-docs does not exist');
 
   const dir = tmpDir('aiml-corpus-');
   writeTree(dir, { 'a.md': '# A\nalpha\n' });
-  expect((await runCli(['kb', 'add', dir, '--kb', 'mixed', '--json'], env)).code).toBe(0);
-  const other = await runCli(['kb', 'search', 'alpha', '--kb', 'mixed'], { ...env, AIML_EMBEDDINGS: 'openai', AIML_EMBED_MODEL: 'emb-x', OPENAI_BASE_URL: llm.url });
+  expect((await runCli(['kb', 'add', dir, '--kb', 'mixed', '--json'], rig.env)).code).toBe(0);
+  const other = await runCli(['kb', 'search', 'alpha', '--kb', 'mixed'], { ...rig.env, AIML_EMBEDDINGS: 'openai', AIML_EMBED_MODEL: 'emb-x', OPENAI_BASE_URL: rig.llm.url });
   expect(other.code).toBe(1);
   expect(other.stderr.trim().split('\n')).toHaveLength(1);
   expect(other.stderr).toContain('aiml: Knowledge base "mixed" was built with the embedding model local:all-minilm-l6-v2-q (384-d), but this process embeds with openai:emb-x');
 
   const url = `http://127.0.0.1:${await closedPort()}`;
-  const qdrant = await runCli(['kb', 'add', dir, '--kb', 'q'], { ...env, AIML_VECTOR_STORE: 'qdrant', QDRANT_URL: url });
+  const qdrant = await runCli(['kb', 'add', dir, '--kb', 'q'], { ...rig.env, AIML_VECTOR_STORE: 'qdrant', QDRANT_URL: url });
   expect(qdrant.code).toBe(1);
   expect(qdrant.stderr.trim()).toMatch(new RegExp(`^aiml: Qdrant at ${url} does not answer \\(.+\\); check QDRANT_URL and that Qdrant is running$`));
 
-  const noUrl = await runCli(['kb', 'add', dir, '--kb', 'q'], { ...env, AIML_VECTOR_STORE: 'qdrant' });
+  const noUrl = await runCli(['kb', 'add', dir, '--kb', 'q'], { ...rig.env, AIML_VECTOR_STORE: 'qdrant' });
   expect(noUrl.code).toBe(2);
   expect(noUrl.stderr.trim()).toBe('aiml: AIML_VECTOR_STORE=qdrant needs QDRANT_URL (for example http://localhost:6333)');
 });

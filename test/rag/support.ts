@@ -2,6 +2,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { RagConfig } from '../../src/rag/config';
+import { ensureLocalModel } from '../../src/rag/embed/model-install';
+import { aimlEnv } from '../support/processes';
+import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
 import { startWorker, tmpDir } from '../support/env';
 import { useRig } from '../support/rig';
 
@@ -53,4 +56,31 @@ export type RagWorker = Awaited<ReturnType<typeof startRagWorker>>;
 /** For a test file: a scripted LLM, a worker with the local model, and a client, for all its tests. */
 export function useRagRig() {
   return useRig({ stream: false, rag: LOCAL_RAG, stateDir: tmpDir('aiml-kb-state-') });
+}
+
+export interface KbCliRig {
+  llm: ScriptedLlm;
+  worker: RagWorker;
+  /** The environment for `aiml kb …` child processes: this worker's queue, home and model. */
+  env: NodeJS.ProcessEnv;
+  home: string;
+}
+
+/**
+ * For a test file that drives `aiml kb …` end to end: a scripted LLM, a worker (local model;
+ * `rag` picks the store) and the CLI's environment, for all its tests. Read it inside tests.
+ */
+export function useKbCliRig(opts: { rag?: () => RagConfig; env?: () => Record<string, string> } = {}): KbCliRig {
+  const rig = {} as KbCliRig;
+  beforeAll(async () => {
+    rig.llm = await startScriptedLlm();
+    rig.home = tmpDir('aiml-home-');
+    rig.worker = await startRagWorker({ llmUrl: rig.llm.url, stateDir: rig.home, rag: opts.rag?.() });
+    rig.env = aimlEnv({ AIML_TASK_QUEUE: rig.worker.taskQueue, AIML_HOME: rig.home, AIML_EMBED_MODEL_DIR: path.dirname(ensureLocalModel().onnx), ...opts.env?.() });
+  }, 90_000);
+  afterAll(async () => {
+    await rig.worker?.stop();
+    await rig.llm?.close();
+  });
+  return rig;
 }

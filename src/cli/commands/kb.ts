@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import fs from 'node:fs';
-import path from 'node:path';
 import { loadLlmConfig } from '../../config';
 import type { IngestProgress } from '../../contracts';
 import { AimlError } from '../../errors';
@@ -13,13 +11,15 @@ import { QdrantStore } from '../../rag/store/qdrant-store';
 import { type CliContext, printJson } from '../context';
 import { parsePositiveInt } from '../options';
 import { defaultKbName, kbRegistry, resolveKbName, runIngest, summary } from './kb-common';
+import { registerKbFresh } from './kb-fresh';
+import { existingDir } from './kb-input';
 
 function printResult(ctx: CliContext, result: IngestProgress, json?: boolean): void {
   if (json) printJson(ctx, result);
   else ctx.out(summary(result));
 }
 
-/** `aiml kb add|sync|search|stats|rm`: knowledge bases that DESIGN and BUILD retrieve from. */
+/** `aiml kb add|watch|schedule|sync|search|stats|rm`: knowledge bases that DESIGN and BUILD retrieve from. */
 export function registerKb(program: Command, ctx: CliContext): void {
   const kb = program.command('kb').description('Knowledge bases: index a folder, keep it in sync, search it');
 
@@ -29,14 +29,14 @@ export function registerKb(program: Command, ctx: CliContext): void {
     .option('--kb <name>', 'knowledge-base name (default: the folder name)')
     .option('--json', 'machine-readable output')
     .action(async (dir: string, flags: { kb?: string; json?: boolean }) => {
-      const abs = path.resolve(dir);
-      if (!fs.existsSync(abs)) throw new AimlError('USAGE', `Directory ${abs} does not exist`);
-      if (!fs.statSync(abs).isDirectory()) throw new AimlError('USAGE', `${abs} is not a directory`);
+      const abs = existingDir(dir);
       const name = flags.kb ?? defaultKbName(abs);
       const rag = loadRagConfig(ctx.env);
       if (rag.store.kind === 'qdrant') await QdrantStore.ping(rag.store.url, rag.store.apiKey); // fail before starting a run
       printResult(ctx, await runIngest(ctx, { kb: name, dir: abs }, { quiet: !!flags.json }), flags.json);
     });
+
+  registerKbFresh(kb, ctx);
 
   kb.command('sync')
     .description('Bring a knowledge base up to date with its folder: changed files re-embedded, deleted ones removed')

@@ -6,20 +6,32 @@ import type { EmbeddingProvider } from './provider';
 /**
  * Vectors cached by (model id, sha256 of the text): one append-only file per model, records of
  * 32 hash bytes + the vector. Re-ingesting moved, copied or reverted text costs no model call.
+ * Garbage-collected as a least-recently-used cache: at most `maxEntries` are kept; once the file
+ * holds twice that many records it is rewritten (temp file, fsync, rename) with the most
+ * recently used entries only.
  */
+export const DEFAULT_CACHE_ENTRIES = 100_000;
+
 export class EmbeddingCache {
-  private readonly vectors = new Map<string, Float32Array>();
+  private readonly vectors = new Map<string, Float32Array>(); // in order of last use, oldest first
   private fd?: number;
   private loaded = false;
+  private records = 0; // records in the file, live or not
 
   constructor(
     readonly dir: string,
     readonly modelId: string,
     readonly dims: number,
+    readonly maxEntries = DEFAULT_CACHE_ENTRIES,
   ) {}
 
-  private get file(): string {
+  get file(): string {
     return path.join(this.dir, `${this.modelId.replace(/[^A-Za-z0-9._-]+/g, '_')}-${this.dims}.bin`);
+  }
+
+  get size(): number {
+    this.load();
+    return this.vectors.size;
   }
 
   private load(): void {
@@ -33,16 +45,26 @@ export class EmbeddingCache {
       for (let off = 0; off < whole; off += rec) {
         const v = new Float32Array(this.dims);
         new Uint8Array(v.buffer).set(buf.subarray(off + 32, off + rec));
-        this.vectors.set(buf.toString('hex', off, off + 32), v);
+        const key = buf.toString('hex', off, off + 32);
+        this.vectors.delete(key);
+        this.vectors.set(key, v);
       }
+      this.records = whole / rec;
       if (whole !== buf.length) fs.truncateSync(this.file, whole); // a torn record from a crash
     }
     this.fd = fs.openSync(this.file, 'a');
+    this.collectIfDue();
   }
 
   get(text: string): Float32Array | undefined {
     this.load();
-    return this.vectors.get(sha256hex(text));
+    const key = sha256hex(text);
+    const v = this.vectors.get(key);
+    if (v) {
+      this.vectors.delete(key); // now the most recently used
+      this.vectors.set(key, v);
+    }
+    return v;
   }
 
   putMany(entries: { text: string; vector: Float32Array }[]): void {
@@ -54,13 +76,42 @@ export class EmbeddingCache {
       this.vectors.set(key, vector);
       bufs.push(Buffer.from(key, 'hex'), Buffer.from(vector.buffer, vector.byteOffset, this.dims * 4));
     }
-    if (bufs.length) fs.writeSync(this.fd!, Buffer.concat(bufs));
+    if (!bufs.length) return;
+    fs.writeSync(this.fd!, Buffer.concat(bufs));
+    this.records += bufs.length / 2;
+    this.collectIfDue();
+  }
+
+  private collectIfDue(): void {
+    if (this.records > 2 * this.maxEntries) this.collect();
+  }
+
+  /** Keeps the `maxEntries` most recently used vectors, in a rewritten file. */
+  collect(): void {
+    this.load();
+    for (const key of this.vectors.keys()) {
+      if (this.vectors.size <= this.maxEntries) break;
+      this.vectors.delete(key);
+    }
+    const tmp = `${this.file}.gc-${process.pid}`;
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      for (const [key, v] of this.vectors) fs.writeSync(fd, Buffer.concat([Buffer.from(key, 'hex'), Buffer.from(v.buffer, v.byteOffset, this.dims * 4)]));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, this.file);
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = fs.openSync(this.file, 'a');
+    this.records = this.vectors.size;
   }
 
   close(): void {
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
     this.loaded = false;
+    this.records = 0;
     this.vectors.clear();
   }
 }

@@ -1,42 +1,52 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AimlError } from '../../errors';
-import { writeFileAtomic } from '../../storage/files';
-import { matchesFilter, type ChunkFilter, type ScoredId } from '../types';
-import { TopK } from './topk';
+import type { ChunkFilter, ChunkMeta, ScoredId } from '../types';
+import { encodeDelete, encodeUpsert, header, HEADER, ID_BYTES, OP_DELETE, readLog, replaceFile } from './flat-log';
+import { exactSearch, shortlistSearch, type SlotView } from './flat-search';
+import { Int8Scan } from './int8-scan';
+import { withWriteLock } from './write-lock';
 import type { StoredDoc, StoredPoint, VectorStore } from './types';
 
+
 /**
- * The embedded store: every vector in one contiguous Float32Array, searched by an exact scan
- * (at 100k × 384 that is well under the latency target, and recall is 1 by construction).
- * Persistence is an append-only log in one file — upsert and delete records, each length-
- * prefixed — replayed at open; a torn last record (a crash mid-write) is cut off. When dead
- * records outnumber live ones the log is rewritten through a temp file and a rename.
+ * The embedded store: every vector in one contiguous Float32Array (exact scores) and an int8 copy
+ * scanned by a SIMD kernel (the first pass), the chunks' metadata in memory and their texts left
+ * in the file, read when asked for. Persistence is an append-only log (flat-log.ts) replayed at
+ * open; each write is fsynced and done under a lock file, so there is one writer at a time
+ * across processes (a second gets KB_STORE_LOCKED) and readers catch up with `refresh`. When
+ * dead records outnumber live ones the log is compacted through a temp file and a rename.
  */
-const MAGIC = 'AIMLVEC1';
-const HEADER = 12; // magic + u32 dims
-const OP_UPSERT = 1;
-const OP_DELETE = 2;
-const ID_BYTES = 36;
+
+interface DocRef {
+  meta: ChunkMeta;
+  textAt: number;
+  textBytes: number;
+  text?: string; // held only until a first-format log is rewritten
+}
 
 export class FlatStore implements VectorStore {
   readonly kind = 'embedded' as const;
-  private vectors: Float32Array;
-  private live = new Uint8Array(1024); // 1 where a slot holds a point
+  private vectors!: Float32Array;
+  private quant?: Int8Scan; // the SIMD first pass; absent without WebAssembly SIMD
+  private live!: Uint8Array; // 1 where a slot holds a point
   private ids: (string | undefined)[] = [];
-  private docs: (StoredDoc | undefined)[] = [];
+  private docs: (DocRef | undefined)[] = [];
   private slotOf = new Map<string, number>();
   private free: number[] = [];
   private dead = 0;
-  private fd?: number;
+  private readFd?: number;
   private validEnd = 0; // end of the last whole record
   private seen = { ino: 0, size: 0 }; // the file as this process last read or wrote it
+  private closed = false;
 
   private constructor(
     readonly file: string,
     readonly dims: number,
-  ) {
-    this.vectors = new Float32Array(dims * 1024);
+  ) {}
+
+  private get lockFile(): string {
+    return `${this.file}.lock`;
   }
 
   /** Opens (or creates) the store in `dir`; `dims` must match what the store was created with. */
@@ -47,42 +57,34 @@ export class FlatStore implements VectorStore {
     return store;
   }
 
+  private reset(): void {
+    this.vectors = new Float32Array(this.dims * 1024);
+    this.quant = Int8Scan.create(this.dims);
+    this.live = new Uint8Array(1024);
+    this.ids = [];
+    this.docs = [];
+    this.slotOf = new Map();
+    this.free = [];
+    this.dead = 0;
+    this.closeReader();
+  }
+
   private load(): void {
+    this.reset();
     if (!fs.existsSync(this.file)) {
-      const header = Buffer.alloc(HEADER);
-      header.write(MAGIC, 0, 'ascii');
-      header.writeUInt32LE(this.dims, 8);
-      fs.writeFileSync(this.file, header);
+      withWriteLock(this.lockFile, this.file, () => {
+        if (!fs.existsSync(this.file)) replaceFile(this.file, (fd) => fs.writeSync(fd, header(this.dims)));
+      });
     }
-    const buf = fs.readFileSync(this.file);
-    if (buf.length < HEADER || buf.toString('ascii', 0, 8) !== MAGIC) {
-      throw new AimlError('KB_STORE_CORRUPT', `${this.file} is not an aiml vector log`);
-    }
-    const dims = buf.readUInt32LE(8);
-    if (dims !== this.dims) {
-      throw new AimlError('KB_MODEL_MISMATCH', `${this.file} holds ${dims}-d vectors, but the embedding model gives ${this.dims}-d`);
-    }
-    let off = HEADER;
-    while (off + 4 <= buf.length) {
-      const len = buf.readUInt32LE(off);
-      if (off + 4 + len > buf.length || len < 1 + ID_BYTES) break; // torn tail
-      const op = buf[off + 4];
-      const id = buf.toString('ascii', off + 5, off + 5 + ID_BYTES);
-      if (op === OP_UPSERT) {
-        const vecStart = off + 5 + ID_BYTES;
-        const vec = new Float32Array(this.dims);
-        new Uint8Array(vec.buffer).set(buf.subarray(vecStart, vecStart + this.dims * 4));
-        const json = JSON.parse(buf.toString('utf8', vecStart + this.dims * 4, off + 4 + len)) as Omit<StoredDoc, 'id'>;
-        this.put({ id, vector: vec, ...json });
-      } else if (op === OP_DELETE) {
-        this.remove(id);
-      }
-      off += 4 + len;
-    }
-    // A torn tail (a crash mid-write) is cut off before this process next appends, not here:
+    const read = readLog(this.file, this.dims, (r) => {
+      if (r.op === OP_DELETE) this.remove(r.id);
+      else this.put(r.id, r.vector!, { meta: r.meta!, textAt: r.textAt, textBytes: r.textBytes, text: r.text });
+    });
+    // A torn tail (a crash mid-write) is cut off before this process next writes, not here:
     // a reader must never shorten a file a writer may still be appending to.
-    this.validEnd = off;
-    this.seen = { ino: fs.statSync(this.file).ino, size: buf.length };
+    this.validEnd = read.end;
+    this.seen = { ino: read.ino, size: read.size };
+    if (read.version === 1) withWriteLock(this.lockFile, this.file, () => this.rewrite()); // into the current format
   }
 
   /** Whether another process has written the log since this one last read or wrote it. */
@@ -98,21 +100,12 @@ export class FlatStore implements VectorStore {
   /** Re-reads the log when another process changed it (one writer at a time, many readers). */
   refresh(): boolean {
     if (!this.changedOnDisk()) return false;
-    if (this.fd !== undefined) fs.closeSync(this.fd);
-    this.fd = undefined;
-    this.vectors = new Float32Array(this.dims * 1024);
-    this.live = new Uint8Array(1024);
-    this.ids = [];
-    this.docs = [];
-    this.slotOf = new Map();
-    this.free = [];
-    this.dead = 0;
     this.load();
     return true;
   }
 
-  private put(p: StoredPoint): void {
-    let slot = this.slotOf.get(p.id);
+  private put(id: string, vector: Float32Array, doc: DocRef): void {
+    let slot = this.slotOf.get(id);
     if (slot !== undefined) this.dead += 1;
     else {
       slot = this.free.pop() ?? this.ids.length;
@@ -127,11 +120,12 @@ export class FlatStore implements VectorStore {
         this.live = grown;
       }
       this.live[slot] = 1;
-      this.slotOf.set(p.id, slot);
+      this.slotOf.set(id, slot);
     }
-    this.vectors.set(p.vector, slot * this.dims);
-    this.ids[slot] = p.id;
-    this.docs[slot] = { id: p.id, meta: p.meta, text: p.text };
+    this.vectors.set(vector, slot * this.dims);
+    this.quant?.set(slot, vector);
+    this.ids[slot] = id;
+    this.docs[slot] = doc;
   }
 
   private remove(id: string): boolean {
@@ -141,137 +135,144 @@ export class FlatStore implements VectorStore {
     this.ids[slot] = undefined;
     this.docs[slot] = undefined;
     this.live[slot] = 0;
+    this.quant?.clear(slot);
     this.free.push(slot);
     this.dead += 2; // the upsert record and the delete record
     return true;
   }
 
-  private append(records: Buffer[]): void {
+  /**
+   * One write: under the lock, catch up with other writers, cut a torn tail, let `build` apply
+   * the change in memory and give its records, append them and fsync; compact when due.
+   */
+  private write(build: () => { records: Buffer[]; after: (at: number) => void }): void {
     if (this.closed) throw new AimlError('KB_STORE_CLOSED', 'The vector store is closed');
-    if (this.fd === undefined) {
+    withWriteLock(this.lockFile, this.file, () => {
+      this.refresh();
+      const { records, after } = build();
+      if (!records.length) return;
       if (this.validEnd < this.seen.size) fs.truncateSync(this.file, this.validEnd);
-      this.fd = fs.openSync(this.file, 'a');
-      this.seen.size = this.validEnd;
-    }
-    const buf = Buffer.concat(records);
-    fs.writeSync(this.fd, buf);
-    this.validEnd += buf.length;
-    this.seen.size += buf.length;
-  }
-
-  private encodeUpsert(doc: StoredDoc, vector: Float32Array): Buffer {
-    const json = Buffer.from(JSON.stringify({ meta: doc.meta, text: doc.text }), 'utf8');
-    const rec = Buffer.alloc(4 + 1 + ID_BYTES + this.dims * 4 + json.length);
-    rec.writeUInt32LE(rec.length - 4, 0);
-    rec[4] = OP_UPSERT;
-    rec.write(doc.id, 5, 'ascii');
-    Buffer.from(vector.buffer, vector.byteOffset, this.dims * 4).copy(rec, 5 + ID_BYTES);
-    json.copy(rec, 5 + ID_BYTES + this.dims * 4);
-    return rec;
+      const buf = Buffer.concat(records);
+      const fd = fs.openSync(this.file, 'a');
+      try {
+        fs.writeSync(fd, buf);
+        fs.fdatasyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      after(this.validEnd);
+      this.validEnd += buf.length;
+      this.seen = { ino: fs.statSync(this.file).ino, size: this.validEnd };
+      if (this.dead >= 1000 && this.dead >= this.slotOf.size) this.rewrite();
+    });
   }
 
   async upsert(points: StoredPoint[]): Promise<void> {
-    this.refresh();
-    const records: Buffer[] = [];
     for (const p of points) {
       if (p.vector.length !== this.dims) {
         throw new AimlError('KB_MODEL_MISMATCH', `A ${p.vector.length}-d vector cannot go into a ${this.dims}-d store`);
       }
       if (p.id.length !== ID_BYTES) throw new AimlError('INPUT_INVALID', `Point id ${p.id} is not a UUID`);
-      records.push(this.encodeUpsert(p, p.vector));
-      this.put(p);
     }
-    this.append(records);
-    this.maybeCompact();
+    this.write(() => {
+      const records = points.map((p) => encodeUpsert(p.id, p.vector, p.meta, p.text));
+      return {
+        records,
+        after: (at) => {
+          for (const [i, p] of points.entries()) {
+            const textBytes = Buffer.byteLength(p.text, 'utf8');
+            const textAt = at + records[i]!.length - textBytes;
+            this.put(p.id, p.vector, { meta: p.meta, textAt, textBytes });
+            at += records[i]!.length;
+          }
+        },
+      };
+    });
   }
 
   async delete(ids: string[]): Promise<void> {
-    this.refresh();
-    const records: Buffer[] = [];
-    for (const id of ids) {
-      if (!this.remove(id)) continue;
-      const rec = Buffer.alloc(4 + 1 + ID_BYTES);
-      rec.writeUInt32LE(1 + ID_BYTES, 0);
-      rec[4] = OP_DELETE;
-      rec.write(id, 5, 'ascii');
-      records.push(rec);
-    }
-    if (records.length) this.append(records);
-    this.maybeCompact();
+    this.write(() => {
+      const gone = ids.filter((id) => this.slotOf.has(id));
+      return { records: gone.map(encodeDelete), after: () => gone.forEach((id) => this.remove(id)) };
+    });
   }
 
   async search(vector: Float32Array, k: number, filter?: ChunkFilter): Promise<ScoredId[]> {
     return this.searchSync(vector, k, filter);
   }
 
-  /** The exact scan: dot products over every live slot (vectors are unit length, so this is cosine). */
+  /** Nearest first: the int8 SIMD first pass re-scored exactly, or (without SIMD) an exact scan. */
   searchSync(q: Float32Array, k: number, filter?: ChunkFilter): ScoredId[] {
-    const top = new TopK(Math.max(1, k));
-    const dims = this.dims;
-    const v = this.vectors;
-    const live = this.live;
-    const dims4 = dims & ~3;
-    const slots = this.ids.length;
-    let floor = -Infinity;
-    for (let slot = 0, base = 0; slot < slots; slot++, base += dims) {
-      if (live[slot] === 0) continue;
-      if (filter && !matchesFilter(this.docs[slot]!.meta, filter)) continue;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      let d = 0;
-      for (; d < dims4; d += 4) {
-        const o = base + d;
-        s0 += v[o]! * q[d]!;
-        s1 += v[o + 1]! * q[d + 1]!;
-        s2 += v[o + 2]! * q[d + 2]!;
-        s3 += v[o + 3]! * q[d + 3]!;
-      }
-      for (; d < dims; d++) s0 += v[base + d]! * q[d]!;
-      const score = s0 + s1 + s2 + s3;
-      if (score > floor) {
-        top.push(slot, score);
-        floor = top.floor;
-      }
-    }
-    return top.sorted((slot) => this.ids[slot]!);
+    return this.quant ? shortlistSearch(this.scanView(), this.quant, q, k, filter) : exactSearch(this.scanView(), q, k, filter);
+  }
+
+  /** The exact scan over every live slot, the reference for the first pass. */
+  exactSearch(q: Float32Array, k: number, filter?: ChunkFilter): ScoredId[] {
+    return exactSearch(this.scanView(), q, k, filter);
+  }
+
+  private scanView(): SlotView {
+    return { vectors: this.vectors, dims: this.dims, live: this.live, slots: this.ids.length, meta: (slot) => this.docs[slot]!.meta, id: (slot) => this.ids[slot]! };
+  }
+
+  /** Bytes of memory per stored chunk for its vectors (float32 for exact scores, int8 for the first pass). */
+  get vectorBytesPerChunk(): number {
+    return this.dims * 4 + (this.quant?.bytesPerSlot ?? 0);
   }
 
   async get(ids: string[]): Promise<StoredDoc[]> {
     return ids.flatMap((id) => {
       const slot = this.slotOf.get(id);
-      return slot === undefined ? [] : [this.docs[slot]!];
+      return slot === undefined ? [] : [this.docAt(slot)];
     });
   }
 
+  /** A chunk with its text, read from the log. */
+  private docAt(slot: number): StoredDoc {
+    const d = this.docs[slot]!;
+    return { id: this.ids[slot]!, meta: d.meta, text: d.text ?? this.readText(d) };
+  }
+
+  private readText(d: DocRef): string {
+    this.readFd ??= fs.openSync(this.file, 'r');
+    const buf = Buffer.alloc(d.textBytes);
+    fs.readSync(this.readFd, buf, 0, d.textBytes, d.textAt);
+    return buf.toString('utf8');
+  }
+
+  private closeReader(): void {
+    if (this.readFd !== undefined) fs.closeSync(this.readFd);
+    this.readFd = undefined;
+  }
+
   async *documents(): AsyncIterable<StoredDoc> {
-    for (const d of this.docs) if (d) yield d;
+    for (let slot = 0; slot < this.ids.length; slot++) if (this.live[slot]) yield this.docAt(slot);
   }
 
   async count(): Promise<number> {
     return this.slotOf.size;
   }
 
-  /** Rewrites the log with live points only, when dead records outnumber them. */
-  private maybeCompact(): void {
-    if (this.dead < 1000 || this.dead < this.slotOf.size) return;
-    writeFileAtomic(
-      this.file,
-      (fd) => {
-        const header = Buffer.alloc(HEADER);
-        header.write(MAGIC, 0, 'ascii');
-        header.writeUInt32LE(this.dims, 8);
-        fs.writeSync(fd, header);
-        for (const slot of this.slotOf.values()) {
-          fs.writeSync(fd, this.encodeUpsert(this.docs[slot]!, this.vectors.subarray(slot * this.dims, (slot + 1) * this.dims)));
-        }
-      },
-      { fsync: true },
-    );
-    if (this.fd !== undefined) fs.closeSync(this.fd);
-    this.fd = fs.openSync(this.file, 'a');
-    const st = fs.fstatSync(this.fd);
+  /** Rewrites the log with live points only (the caller holds the lock), then reads texts from the new file. */
+  private rewrite(): void {
+    const moved: [number, number][] = [];
+    replaceFile(this.file, (fd) => {
+      let at = HEADER;
+      fs.writeSync(fd, header(this.dims));
+      for (const slot of this.slotOf.values()) {
+        const doc = this.docAt(slot);
+        const rec = encodeUpsert(doc.id, this.vectors.subarray(slot * this.dims, (slot + 1) * this.dims), doc.meta, doc.text);
+        fs.writeSync(fd, rec);
+        at += rec.length;
+        moved.push([slot, at - Buffer.byteLength(doc.text, 'utf8')]);
+      }
+    });
+    this.closeReader();
+    for (const [slot, textAt] of moved) {
+      const d = this.docs[slot]!;
+      this.docs[slot] = { meta: d.meta, textAt, textBytes: d.textBytes || Buffer.byteLength(d.text ?? '', 'utf8') };
+    }
+    const st = fs.statSync(this.file);
     this.seen = { ino: st.ino, size: st.size };
     this.validEnd = st.size;
     this.dead = 0;
@@ -282,11 +283,8 @@ export class FlatStore implements VectorStore {
     fs.rmSync(this.file, { force: true });
   }
 
-  private closed = false;
-
   async close(): Promise<void> {
-    if (this.fd !== undefined) fs.closeSync(this.fd);
-    this.fd = undefined;
+    this.closeReader();
     this.closed = true;
   }
 }

@@ -1,7 +1,22 @@
 import { QdrantClient } from '@qdrant/js-client-rest';
 import { AimlError } from '../../errors';
-import { matchesFilter, type ChunkFilter, type ChunkMeta, type ScoredId } from '../types';
-import type { StoredDoc, StoredPoint, VectorStore } from './types';
+import type { ChunkFilter, ScoredId } from '../types';
+import {
+  batchBySize,
+  checkLayout,
+  collectionConfig,
+  DEFAULT_MAX_REQUEST_BYTES,
+  DENSE,
+  missingIndexes,
+  qdrantFilter,
+  SPARSE,
+  toQdrantPoint,
+  type Payload,
+} from './qdrant-layout';
+import { querySparse } from './sparse';
+import type { ServerRanking, StoredDoc, StoredPoint, VectorStore } from './types';
+
+export { pathPrefixes } from './qdrant-layout';
 
 export interface QdrantStoreOptions {
   url: string;
@@ -9,32 +24,31 @@ export interface QdrantStoreOptions {
   collection: string;
   dims: number;
   timeoutMs?: number;
+  /** Upserts are split into requests of at most this many bytes (default 8 MiB; Qdrant's own limit is 32 MiB). */
+  maxRequestBytes?: number;
 }
 
-interface Payload extends ChunkMeta {
-  text: string;
-  prefixes: string[]; // every folder prefix of the path ("src/", "src/rag/") and the path itself
+const STALE_SOCKET = new Set(['EPIPE', 'ECONNRESET', 'UND_ERR_SOCKET']);
+
+function socketError(err: unknown): string {
+  const e = err as { code?: string; cause?: { code?: string; cause?: { code?: string } } };
+  return e.cause?.code ?? e.cause?.cause?.code ?? e.code ?? '';
 }
 
-/** The folder prefixes of a path, so a path-prefix filter is a keyword match Qdrant can index. */
-export function pathPrefixes(p: string): string[] {
-  const out: string[] = [];
-  for (let i = p.indexOf('/'); i >= 0; i = p.indexOf('/', i + 1)) out.push(p.slice(0, i + 1));
-  out.push(p);
-  return out;
-}
-
-function asArray<T>(v: T | T[]): T[] {
-  return Array.isArray(v) ? v : [v];
-}
+type QueryRequest = Parameters<QdrantClient['query']>[1];
 
 /**
- * Qdrant through its REST client: one collection per knowledge base and model, cosine distance,
- * keyword payload indexes on the filter fields. A Qdrant that does not answer is a clear,
- * retryable QDRANT_UNAVAILABLE; the API key is never part of a message.
+ * Qdrant used as Qdrant: one collection per knowledge base and model (layout in qdrant-layout),
+ * dense and BM25 ranking and their fusion done by the server in one Query API request, filters
+ * applied there. Writes wait for the server to apply them, so the next step reads them. A Qdrant
+ * that does not answer is a clear, retryable QDRANT_UNAVAILABLE; the API key is never in a message.
  */
 export class QdrantStore implements VectorStore {
   readonly kind = 'qdrant' as const;
+  readonly ranking: ServerRanking = {
+    lexicalSearch: (query, k, filter) => this.lexicalSearch(query, k, filter),
+    hybridSearch: (q, opts) => this.hybridSearch(q, opts),
+  };
 
   private constructor(
     private readonly client: QdrantClient,
@@ -47,32 +61,37 @@ export class QdrantStore implements VectorStore {
     await new QdrantStore(client, { url, apiKey, collection: '', dims: 0 }).call('list collections', () => client.getCollections());
   }
 
+  /** Opens (creating when absent) the collection, checks its layout, and ensures its payload indexes. */
   static async open(opts: QdrantStoreOptions): Promise<QdrantStore> {
     const client = new QdrantClient({ url: opts.url, apiKey: opts.apiKey, checkCompatibility: false, timeout: opts.timeoutMs ?? 30_000 });
     const store = new QdrantStore(client, opts);
+    const name = opts.collection;
     await store.call('open the collection', async () => {
-      const { exists } = await client.collectionExists(opts.collection);
-      if (exists) {
-        const info = await client.getCollection(opts.collection);
-        const vectors = info.config.params.vectors as { size?: number } | undefined;
-        if (vectors?.size !== undefined && vectors.size !== opts.dims) {
-          throw new AimlError('KB_MODEL_MISMATCH', `Qdrant collection ${opts.collection} holds ${vectors.size}-d vectors, not ${opts.dims}-d`);
-        }
-        return;
+      if (!(await client.collectionExists(name)).exists) {
+        await client.createCollection(name, collectionConfig(opts.dims)).catch(async (err: unknown) => {
+          if (!(await client.collectionExists(name)).exists) throw err; // else another process made it first
+        });
       }
-      await client.createCollection(opts.collection, { vectors: { size: opts.dims, distance: 'Cosine' } });
-      for (const field of ['prefixes', 'language', 'kind', 'path']) {
-        await client.createPayloadIndex(opts.collection, { field_name: field, field_schema: 'keyword', wait: true });
+      const info = await client.getCollection(name);
+      checkLayout(name, info, opts.dims);
+      for (const field of missingIndexes(info)) {
+        await client.createPayloadIndex(name, { field_name: field, field_schema: 'keyword', wait: true });
       }
     });
     return store;
   }
 
-  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one request, mapping failures to clear errors. A request that met a kept-alive socket
+   * the server had already closed (EPIPE, ECONNRESET) is sent once more: every request here is
+   * idempotent.
+   */
+  private async call<T>(what: string, fn: () => Promise<T>, retried = false): Promise<T> {
     try {
       return await fn();
     } catch (err) {
       if (err instanceof AimlError) throw err;
+      if (!retried && STALE_SOCKET.has(socketError(err))) return this.call(what, fn, true);
       const e = err as { status?: number; message?: string; cause?: { code?: string; message?: string } };
       if (typeof e.status === 'number') {
         throw new AimlError(e.status >= 500 ? 'QDRANT_UNAVAILABLE' : 'QDRANT_REQUEST_FAILED', `Qdrant refused to ${what} (${e.status}): ${e.message ?? ''}`);
@@ -83,13 +102,15 @@ export class QdrantStore implements VectorStore {
   }
 
   async upsert(points: StoredPoint[]): Promise<void> {
-    if (!points.length) return;
-    await this.call('upsert points', () =>
-      this.client.upsert(this.opts.collection, {
-        wait: true,
-        points: points.map((p) => ({ id: p.id, vector: Array.from(p.vector), payload: { ...p.meta, text: p.text, prefixes: pathPrefixes(p.meta.path) } })),
-      }),
-    );
+    for (const p of points) {
+      if (p.vector.length !== this.opts.dims) {
+        throw new AimlError('KB_MODEL_MISMATCH', `A ${p.vector.length}-d vector cannot go into the ${this.opts.dims}-d collection ${this.opts.collection}`);
+      }
+    }
+    const batches = batchBySize(points.map(toQdrantPoint), this.opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES);
+    for (const batch of batches) {
+      await this.call('upsert points', () => this.client.upsert(this.opts.collection, { wait: true, points: batch as never }));
+    }
   }
 
   async delete(ids: string[]): Promise<void> {
@@ -97,39 +118,49 @@ export class QdrantStore implements VectorStore {
     await this.call('delete points', () => this.client.delete(this.opts.collection, { wait: true, points: ids }));
   }
 
+  private async query(req: QueryRequest): Promise<ScoredId[]> {
+    const res = await this.call('search', () => this.client.query(this.opts.collection, { ...req, with_payload: false, with_vector: false }));
+    return res.points.map((p) => ({ id: String(p.id), score: p.score }));
+  }
+
   async search(vector: Float32Array, k: number, filter?: ChunkFilter): Promise<ScoredId[]> {
-    const must: { key: string; match: { any: string[] } }[] = [];
-    const exactPrefix = filter?.pathPrefix && filter.pathPrefix.endsWith('/');
-    if (exactPrefix) must.push({ key: 'prefixes', match: { any: [filter!.pathPrefix!] } });
-    if (filter?.language) must.push({ key: 'language', match: { any: asArray(filter.language) } });
-    if (filter?.kind) must.push({ key: 'kind', match: { any: asArray(filter.kind) } });
-    // A prefix that stops inside a name cannot be a keyword match: fetch more, filter here.
-    const postFilter = filter?.pathPrefix && !exactPrefix;
-    const res = await this.call('search', () =>
-      this.client.search(this.opts.collection, {
-        vector: Array.from(vector),
-        limit: postFilter ? k * 10 : k,
-        filter: must.length ? { must } : undefined,
-        with_payload: postFilter ? ['path', 'language', 'kind'] : false,
-      }),
-    );
-    return res
-      .filter((r) => !postFilter || matchesFilter(r.payload as unknown as ChunkMeta, filter))
-      .slice(0, k)
-      .map((r) => ({ id: String(r.id), score: r.score }));
+    return this.query({ query: Array.from(vector), using: DENSE, limit: k, filter: qdrantFilter(filter) });
+  }
+
+  async lexicalSearch(query: string, k: number, filter?: ChunkFilter): Promise<ScoredId[]> {
+    const sparse = querySparse(query);
+    if (!sparse.indices.length) return [];
+    return this.query({ query: sparse, using: SPARSE, limit: k, filter: qdrantFilter(filter) });
+  }
+
+  /** Dense and BM25 candidates, each filtered, fused by reciprocal rank: one request. */
+  async hybridSearch(q: { vector: Float32Array; text: string }, opts: { candidates: number; rrfK: number; filter?: ChunkFilter }): Promise<ScoredId[]> {
+    const sparse = querySparse(q.text);
+    if (!sparse.indices.length) return this.search(q.vector, opts.candidates, opts.filter);
+    const filter = qdrantFilter(opts.filter);
+    return this.query({
+      prefetch: [
+        { query: Array.from(q.vector), using: DENSE, limit: opts.candidates, filter },
+        { query: sparse, using: SPARSE, limit: opts.candidates, filter },
+      ],
+      // Qdrant ≥ 1.16 takes RRF's k; the client's types know only the bare { fusion: 'rrf' }.
+      query: { rrf: { k: opts.rrfK } } as unknown as QueryRequest['query'],
+      limit: opts.candidates,
+    });
   }
 
   async get(ids: string[]): Promise<StoredDoc[]> {
     if (!ids.length) return [];
-    const res = await this.call('retrieve points', () => this.client.retrieve(this.opts.collection, { ids, with_payload: true, with_vector: false }));
-    return res.map((r) => toDoc(String(r.id), r.payload as unknown as Payload));
+    const res = await this.call('retrieve points', () => this.client.retrieve(this.opts.collection, { ids, with_payload: { exclude: ['prefixes'] }, with_vector: false }));
+    const byId = new Map(res.map((r) => [String(r.id), toDoc(String(r.id), r.payload as unknown as Payload)]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
   async *documents(): AsyncIterable<StoredDoc> {
     let offset: string | number | undefined | null = undefined;
     do {
       const page = await this.call('scroll points', () =>
-        this.client.scroll(this.opts.collection, { limit: 512, offset: offset ?? undefined, with_payload: true, with_vector: false }),
+        this.client.scroll(this.opts.collection, { limit: 512, offset: offset ?? undefined, with_payload: { exclude: ['prefixes'] }, with_vector: false }),
       );
       for (const r of page.points) yield toDoc(String(r.id), r.payload as unknown as Payload);
       offset = page.next_page_offset as string | number | null | undefined;
@@ -147,7 +178,7 @@ export class QdrantStore implements VectorStore {
   async close(): Promise<void> {}
 }
 
-function toDoc(id: string, p: Payload): StoredDoc {
+function toDoc(id: string, p: Omit<Payload, 'prefixes'> & { prefixes?: string[] }): StoredDoc {
   const { text, prefixes: _prefixes, ...meta } = p;
   return { id, meta, text };
 }

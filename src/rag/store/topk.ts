@@ -45,6 +45,11 @@ export class TopK {
     }
   }
 
+  /** The slots held, in heap order. */
+  slotsHeld(): Int32Array {
+    return this.slots.subarray(0, this.size);
+  }
+
   sorted(idOf: (slot: number) => string): ScoredId[] {
     const out: ScoredId[] = [];
     for (let i = 0; i < this.size; i++) out.push({ id: idOf(this.slots[i]!), score: this.scores[i]! });

@@ -1,0 +1,11 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { AimlError } from '../../errors';
+
+/** The absolute path of a folder given on the command line, or a clear USAGE error. */
+export function existingDir(dir: string): string {
+  const abs = path.resolve(dir);
+  if (!fs.existsSync(abs)) throw new AimlError('USAGE', `Directory ${abs} does not exist`);
+  if (!fs.statSync(abs).isDirectory()) throw new AimlError('USAGE', `${abs} is not a directory`);
+  return abs;
+}

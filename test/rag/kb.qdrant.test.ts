@@ -1,0 +1,65 @@
+import { LocalOnnxEmbedder } from '../../src/rag/embed/local-onnx';
+import { KbRegistry } from '../../src/rag/registry';
+import { HybridRetriever } from '../../src/rag/retriever';
+import { tmpDir } from '../support/env';
+import { runCli } from '../support/processes';
+import { QDRANT_SKIP_REASON, qdrantAvailable, startQdrant, type TestQdrant } from './qdrant-server';
+import { CORPUS, useKbCliRig, writeTree } from './support';
+
+/** `aiml kb add` / `kb search` with AIML_VECTOR_STORE=qdrant, end to end on a real Qdrant server. */
+
+if (!qdrantAvailable()) test.skip(`kb on Qdrant: ${QDRANT_SKIP_REASON}`, () => {});
+else {
+  let qdrant: TestQdrant;
+  beforeAll(async () => {
+    qdrant = await startQdrant();
+  }, 60_000);
+  afterAll(async () => {
+    await qdrant?.stop();
+  });
+  const rig = useKbCliRig({
+    rag: () => ({ embeddings: { kind: 'local' }, store: { kind: 'qdrant', url: qdrant.url, apiKey: qdrant.apiKey } }),
+    env: () => ({ AIML_VECTOR_STORE: 'qdrant', QDRANT_URL: qdrant.url }),
+  });
+
+  test('kb add → search (server-side hybrid, no scroll) → stats → rm, on Qdrant', async () => {
+    const dir = tmpDir('aiml-corpus-');
+    writeTree(dir, CORPUS);
+    const added = await runCli(['kb', 'add', dir, '--kb', 'billing', '--json'], rig.env);
+    expect(added.code).toBe(0);
+    expect(JSON.parse(added.stdout)).toMatchObject({ kb: 'billing', phase: 'done', filesIndexed: 4 });
+
+    const found = await runCli(['kb', 'search', 'refund part of a captured payment', '--kb', 'billing', '-k', '2', '--json'], rig.env);
+    expect(found.code).toBe(0);
+    const hits = JSON.parse(found.stdout) as { path: string; symbol?: string }[];
+    expect(hits[0]).toMatchObject({ path: 'src/refund.py', symbol: 'refund_payment' });
+    const docs = await runCli(['kb', 'search', 'exponential backoff', '--kb', 'billing', '--lang', 'markdown', '--json'], rig.env);
+    const docHits = JSON.parse(docs.stdout) as { path: string; startLine: number }[];
+    expect(docHits.map((h) => h.path)).toEqual(['README.md', 'README.md']); // only markdown: its two sections
+    expect(docHits[0]!.startLine).toBe(4); // "## Retries" first
+    const stats = JSON.parse((await runCli(['kb', 'stats', '--kb', 'billing', '--json'], rig.env)).stdout);
+    expect(stats).toMatchObject({ name: 'billing', files: 4, store: 'qdrant', chunks: expect.any(Number) });
+
+    // In process: every mode answers without listing the collection (documents() would scroll it all).
+    const reg = new KbRegistry(rig.home, new LocalOnnxEmbedder(), { kind: 'qdrant', url: qdrant.url });
+    try {
+      const kb = await reg.get('billing');
+      kb.store.documents = () => {
+        throw new Error('the collection was scrolled');
+      };
+      const retriever = new HybridRetriever(reg);
+      for (const mode of ['hybrid', 'lexical', 'dense'] as const) {
+        const [top] = await retriever.query('billing', 'refund_payment captured payment', { k: 3, mode });
+        expect(top).toMatchObject({ path: 'src/refund.py' });
+      }
+      expect((await retriever.query('billing', 'invoice total', { k: 5, filter: { pathPrefix: 'src/inv' } })).map((h) => h.path)).toEqual(['src/invoice.ts', 'src/invoice.ts']);
+    } finally {
+      await reg.closeAll();
+    }
+
+    const removed = await runCli(['kb', 'rm', 'billing', '--json'], rig.env);
+    expect(JSON.parse(removed.stdout)).toEqual({ removed: 'billing' });
+    const collections = (await (await fetch(`${qdrant.url}/collections`)).json()) as { result: { collections: { name: string }[] } };
+    expect(collections.result.collections.map((c) => c.name).filter((n) => n.startsWith('aiml_billing'))).toEqual([]);
+  }, 240_000); // several CLI processes: room for a loaded machine
+}
