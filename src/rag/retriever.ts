@@ -1,6 +1,7 @@
 import type { RetrievedSnippet } from '../design/context';
 import { AimlError } from '../errors';
 import { diversify, reciprocalRankFusion } from './fusion';
+import { rewriteQuery } from './query';
 import type { KbRegistry } from './registry';
 import type { ChunkFilter, ScoredId, SymbolKind } from './types';
 
@@ -19,6 +20,12 @@ export interface SearchOptions {
    * chosen on a development set (@temporalio/common + commander) kept apart from bench:rag's eval set.
    */
   rrfK?: number;
+  /**
+   * Also search rewrites of a natural-language query (its content words, code synonyms, joined
+   * identifiers; see query.ts) and fuse every list. Default false: on bench:rag-quality it lifts
+   * BM25 alone but not hybrid (see docs/architecture.md).
+   */
+  rewrite?: boolean;
   /** Optional reranker over the fused candidates (for example a cross-encoder), best first. */
   rerank?: (query: string, hits: SearchHit[]) => Promise<SearchHit[]>;
 }
@@ -34,8 +41,9 @@ export interface SearchHit extends RetrievedSnippet {
 
 /**
  * Hybrid retrieval over a knowledge base: dense (cosine over the store) and lexical (BM25)
- * candidates fused by reciprocal rank, the same metadata filter on both, an optional reranker,
- * then a per-file cap so one file does not fill the top k.
+ * candidates (for the query, and its rewrites when asked) fused by reciprocal rank, the same
+ * metadata filter on both, an optional reranker, then a per-file cap so one file does not fill
+ * the top k.
  */
 export class HybridRetriever {
   /** `defaults.rerank` is what `search` (the activities' view) reranks with. */
@@ -50,12 +58,16 @@ export class HybridRetriever {
     const mode = opts.mode ?? 'hybrid';
     const pool = opts.candidates ?? Math.max(50, 5 * k);
     const kb = await this.registry.get(kbName);
+    const variants = opts.rewrite ? rewriteQuery(query) : [query];
     const lists: ScoredId[][] = [];
     if (mode !== 'lexical') {
-      const [vector] = await kb.embedder.embed([query]);
-      lists.push(await kb.store.search(vector!, pool, opts.filter));
+      // The question and its content words; the synonym variant is for the lexical side only.
+      for (const vector of await kb.embedder.embed(variants.slice(0, 2))) lists.push(await kb.store.search(vector, pool, opts.filter));
     }
-    if (mode !== 'dense') lists.push((await kb.lexical()).search(query, pool, opts.filter));
+    if (mode !== 'dense') {
+      const lexical = await kb.lexical();
+      for (const v of variants) lists.push(lexical.search(v, pool, opts.filter));
+    }
     const ranked = lists.length === 1 ? lists[0]! : reciprocalRankFusion(lists, opts.rrfK ?? 20);
     const docs = new Map((await kb.store.get(ranked.map((r) => r.id))).map((d) => [d.id, d]));
     let hits: SearchHit[] = ranked.flatMap((r) => {
