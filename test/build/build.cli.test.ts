@@ -66,7 +66,7 @@ test('aiml build --from <design run> builds from that run\'s spec in its workspa
   const view = JSON.parse(run.stdout) as { workflowId: string; status: string; artifacts: string[] };
   expect(view.status).toBe('completed');
   expect(view.artifacts).toContain(path.join(ws, 'src/text.js'));
-  const planPrompt = rig.llm.requests.find((r) => r.response_format?.json_schema?.name === 'build_plan' && r.messages.some((m) => m.content.includes('Support assistant architecture from')));
+  const planPrompt = rig.llm.requests.find((r) => r.response_format?.json_schema?.name === 'build_plan' && r.messages.some((m) => m.content?.includes('Support assistant architecture from')));
   expect(planPrompt).toBeDefined(); // the design run's SPECS.md was the spec
 
   // With no worker running, aiml diff reads what was applied from the local journal.

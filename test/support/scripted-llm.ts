@@ -9,14 +9,22 @@ import type { AddressInfo } from 'node:net';
 
 export interface ChatRequestBody {
   model: string;
-  messages: { role: string; content: string }[];
+  messages: { role: string; content: string | null; tool_call_id?: string; tool_calls?: { id: string; function: { name: string; arguments: string } }[] }[];
+  tools?: { type: string; function: { name: string; description?: string; parameters?: unknown } }[];
   stream?: boolean;
   response_format?: { type: string; json_schema?: { name: string } };
   [key: string]: unknown;
 }
 
+/** A scripted tool call; `arguments` is sent as given (JSON text, or an object serialised here). */
+export interface ScriptedToolCall {
+  id?: string;
+  name: string;
+  arguments: string | Record<string, unknown>;
+}
+
 export type Reply =
-  | { content: string; delayMs?: number }
+  | { content: string; toolCalls?: ScriptedToolCall[]; delayMs?: number }
   | { status: number; error?: string; headers?: Record<string, string>; delayMs?: number };
 
 export type Responder = (req: ChatRequestBody, index: number) => Reply;
@@ -92,7 +100,13 @@ export async function startScriptedLlm(opts: { port?: number } = {}): Promise<Sc
       res.end(JSON.stringify({ error: { message: reply.error ?? `scripted status ${reply.status}`, type: 'scripted_error', code: null } }));
       return;
     }
-    const prompt = chat.messages.map((m) => m.content).join('\n');
+    const prompt = chat.messages.map((m) => m.content ?? JSON.stringify(m.tool_calls ?? '')).join('\n');
+    const toolCalls = (reply.toolCalls ?? []).map((c, i) => ({
+      id: c.id ?? `call_${index}_${i}`,
+      type: 'function' as const,
+      function: { name: c.name, arguments: typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments) },
+    }));
+    const finishReason = toolCalls.length ? 'tool_calls' : 'stop';
     const usage = {
       prompt_tokens: approxTokens(prompt),
       completion_tokens: approxTokens(reply.content),
@@ -106,7 +120,13 @@ export async function startScriptedLlm(opts: { port?: number } = {}): Promise<Sc
         object: 'chat.completion',
         created,
         model: chat.model,
-        choices: [{ index: 0, message: { role: 'assistant', content: reply.content }, finish_reason: 'stop' }],
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: reply.content, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) },
+            finish_reason: finishReason,
+          },
+        ],
         usage,
       });
     }
@@ -117,7 +137,14 @@ export async function startScriptedLlm(opts: { port?: number } = {}): Promise<Sc
     for (const piece of pieces) {
       res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`);
     }
-    res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
+    toolCalls.forEach((c, i) => {
+      // As real servers do: the id and name first, then the arguments in fragments.
+      res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: i, id: c.id, type: 'function', function: { name: c.function.name, arguments: '' } }] }, finish_reason: null }] })}\n\n`);
+      for (const part of c.function.arguments.match(/[\s\S]{1,40}/g) ?? []) {
+        res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: i, function: { arguments: part } }] }, finish_reason: null }] })}\n\n`);
+      }
+    });
+    res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: finishReason }] })}\n\n`);
     res.write(`data: ${JSON.stringify({ ...base, choices: [], usage })}\n\n`);
     res.end('data: [DONE]\n\n');
   }

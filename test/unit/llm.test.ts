@@ -60,7 +60,7 @@ describe('chatStructured', () => {
       seen,
       async chat(req) {
         seen.push(req);
-        return { content: answers.shift() ?? '', model: 'm', finishReason: 'stop', usage: { promptTokens: 10, completionTokens: 5, totalTokens: 15 }, latencyMs: 1 };
+        return { content: answers.shift() ?? '', toolCalls: [], model: 'm', finishReason: 'stop', usage: { promptTokens: 10, completionTokens: 5, totalTokens: 15 }, latencyMs: 1 };
       },
     };
   };
