@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { AimlError } from '../../errors';
-import { ensureLocalModel, LOCAL_MODEL, type LocalModelFiles, type LocalModelSpec } from './model-install';
+import { ensureLocalModel, selectedLocalModel, type LocalModelFiles, type LocalModelSpec } from './model-install';
 import { l2normalize, type EmbeddingProvider } from './provider';
 import { WordPieceTokenizer } from './wordpiece';
 
@@ -117,7 +117,7 @@ export class LocalOnnxEmbedder implements EmbeddingProvider {
   private loaded?: { thread: InferenceThread; tokenizer: WordPieceTokenizer };
 
   constructor(private readonly opts: { model?: LocalModelSpec; files?: LocalModelFiles; maxTokens?: number; batchSize?: number; threads?: number } = {}) {
-    this.model = opts.model ?? LOCAL_MODEL;
+    this.model = opts.model ?? selectedLocalModel();
     this.id = this.model.id;
     this.dims = this.model.dims;
   }

