@@ -9,6 +9,7 @@ import { EmbeddingCache, embedCached } from '../src/rag/embed/cache';
 import { LocalOnnxEmbedder } from '../src/rag/embed/local-onnx';
 import { BGE_SMALL_MODEL, ensureLocalModel, LOCAL_MODEL, type LocalModelSpec } from '../src/rag/embed/model-install';
 import { reciprocalRankFusion } from '../src/rag/fusion';
+import { DENSE_WEIGHT } from '../src/rag/retriever';
 import { embeddingText } from '../src/rag/knowledge-base';
 import { rewriteQuery } from '../src/rag/query';
 import type { Chunk, ScoredId } from '../src/rag/types';
@@ -180,6 +181,8 @@ async function evaluate(corpus: Corpus, models: LocalModelSpec[]): Promise<void>
     line(`dense ${name}`, `${fmt(score(corpus, byId, dense), base)}   (${rate})`);
     const hybrid = dense.map((d, i) => reciprocalRankFusion([d, lexical[i]!], 20));
     line(`hybrid ${name} (RRF)`, fmt(score(corpus, byId, hybrid), base));
+    const weighted = dense.map((d, i) => reciprocalRankFusion([d, lexical[i]!], 20, [DENSE_WEIGHT, 1]));
+    line(`hybrid ${name} (RRF, dense weight ${DENSE_WEIGHT})`, fmt(score(corpus, byId, weighted), base));
     const kv = await embedder.embed(rewritten.map((vs) => vs[1] ?? vs[0]!));
     const multi = rewritten.map((vs, i) => {
       const lists = vs.map((v) => fielded.search(v, pool));
