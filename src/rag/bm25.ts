@@ -1,29 +1,20 @@
+import { lexicalTerms, splitWords, type LexicalFields } from './lexical';
 import { matchesFilter, type ChunkFilter, type ChunkMeta, type ScoredId } from './types';
 
-const STOP = new Set(
-  'a an and are as at be but by for from has have if in into is it its of on or that the their then there these this to was were will with not no can do does'.split(' '),
-);
+/** Plain word and identifier split (no stemming, no fields): kept for callers that want raw tokens. */
+export const lexTerms = splitWords;
 
-/** Lexical terms: words and identifiers, lowercased; `parseGitIgnore` and `parse_git_ignore` also give parse, git, ignore. */
-export function lexTerms(text: string): string[] {
-  const out: string[] = [];
-  for (const word of text.match(/[A-Za-z0-9_$]+/g) ?? []) {
-    const lower = word.toLowerCase();
-    const parts = word
-      .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-      .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
-      .split(/[\s_$]+/)
-      .map((p) => p.toLowerCase())
-      .filter((p) => p.length > 1 && !STOP.has(p));
-    if (lower.length > 1 && !STOP.has(lower)) out.push(lower);
-    if (parts.length > 1) out.push(...parts);
-  }
-  return out;
+/** What turns a chunk (text plus its path and symbol) or a query (text only) into counted terms. */
+export type Analyser = (text: string, fields?: LexicalFields) => string[];
+
+/** The terms a chunk is ranked by lexically (the same analysis as the BM25 index: fields weighted, words stemmed). */
+export function documentTerms(text: string, meta: Pick<ChunkMeta, 'path' | 'symbol'>): string[] {
+  return lexicalTerms(text, { path: meta.path, symbol: meta.symbol });
 }
 
-/** The terms a chunk is ranked by lexically: its path and symbol name count as text. */
-export function documentTerms(text: string, meta: Pick<ChunkMeta, 'path' | 'symbol'>): string[] {
-  return lexTerms(`${meta.path.replace(/[/.]/g, ' ')} ${meta.symbol ?? ''} ${text}`);
+/** The terms of a query, analysed as the index analyses documents. */
+export function queryTerms(query: string): string[] {
+  return lexicalTerms(query);
 }
 
 interface Doc {
@@ -33,7 +24,10 @@ interface Doc {
   terms: Map<string, number>;
 }
 
-/** Okapi BM25 over chunk texts (with the path and symbol name counted as text), k1 = 1.2, b = 0.75. */
+/**
+ * Okapi BM25 (k1 = 1.2, b = 0.75) over chunks analysed by `lexicalTerms`: the text, with the
+ * path and symbol as weighted fields.
+ */
 export class Bm25Index {
   private readonly docs = new Map<string, Doc>();
   private readonly postings = new Map<string, Map<string, number>>();
@@ -42,6 +36,7 @@ export class Bm25Index {
   constructor(
     private readonly k1 = 1.2,
     private readonly b = 0.75,
+    private readonly analyse: Analyser = lexicalTerms,
   ) {}
 
   get size(): number {
@@ -51,7 +46,7 @@ export class Bm25Index {
   add(id: string, text: string, meta: ChunkMeta): void {
     if (this.docs.has(id)) this.remove(id);
     const terms = new Map<string, number>();
-    const all = documentTerms(text, meta);
+    const all = this.analyse(text, { path: meta.path, symbol: meta.symbol });
     for (const t of all) terms.set(t, (terms.get(t) ?? 0) + 1);
     this.docs.set(id, { id, meta, length: all.length, terms });
     this.totalLength += all.length;
@@ -79,7 +74,7 @@ export class Bm25Index {
     if (!n) return [];
     const avg = this.totalLength / n;
     const scores = new Map<string, number>();
-    for (const t of new Set(lexTerms(query))) {
+    for (const t of new Set(this.analyse(query))) {
       const p = this.postings.get(t);
       if (!p) continue;
       const idf = Math.log(1 + (n - p.size + 0.5) / (p.size + 0.5));

@@ -1,9 +1,15 @@
 import type { ScoredId } from './types';
 
-/** Reciprocal-rank fusion: each list adds 1 / (k + rank) for the ids it ranks (rank from 1). */
-export function reciprocalRankFusion(lists: ScoredId[][], k = 60): ScoredId[] {
+/**
+ * Reciprocal-rank fusion: each list adds weight / (k + rank) for the ids it ranks (rank from 1);
+ * `weights[i]` (default 1) is list i's weight.
+ */
+export function reciprocalRankFusion(lists: ScoredId[][], k = 60, weights: number[] = []): ScoredId[] {
   const scores = new Map<string, number>();
-  for (const list of lists) list.forEach((hit, i) => scores.set(hit.id, (scores.get(hit.id) ?? 0) + 1 / (k + i + 1)));
+  lists.forEach((list, l) => {
+    const w = weights[l] ?? 1;
+    list.forEach((hit, i) => scores.set(hit.id, (scores.get(hit.id) ?? 0) + w / (k + i + 1)));
+  });
   return [...scores].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
 }
 

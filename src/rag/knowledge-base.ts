@@ -5,7 +5,7 @@ import { AimlError } from '../errors';
 import { writeFileAtomic } from '../storage/files';
 import { redactSecrets } from '../security/secrets';
 import { Bm25Index } from './bm25';
-import { chunkFile } from './chunk';
+import { chunkFile, loadSyntax } from './chunk';
 import { EmbeddingCache, embedCached } from './embed/cache';
 import type { EmbeddingProvider } from './embed/provider';
 import { FlatStore } from './store/flat-store';
@@ -141,6 +141,7 @@ export class KnowledgeBase {
   async indexFiles(files: { path: string; hash: string }[], signal?: AbortSignal): Promise<IndexReport> {
     const report: IndexReport = { files: 0, chunks: 0, embedded: 0, cached: 0, unchangedChunks: 0 };
     const chunksByFile = new Map<string, Chunk[]>();
+    await loadSyntax();
     for (const f of files) {
       let text: string;
       try {

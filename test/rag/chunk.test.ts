@@ -1,4 +1,6 @@
-import { chunkFile, languageOf } from '../../src/rag/chunk';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chunkFile, languageOf, loadSyntax } from '../../src/rag/chunk';
 import { lineWindows } from '../../src/rag/chunk/lines';
 
 const TS = `import fs from 'node:fs';
@@ -92,4 +94,52 @@ test('a line window closes early at the character budget, and a huge single line
   ]);
   const [one] = lineWindows(['q'.repeat(10_000)], 1, { maxLines: 10, overlap: 0, maxChars: 100 });
   expect(one!.text.length).toBe(200);
+});
+
+describe('syntax chunking (tree-sitter grammars)', () => {
+  const fixture = (name: string) => fs.readFileSync(path.join(__dirname, '../fixtures/syntax', name), 'utf8');
+  const shape = (file: string, text: string) => chunkFile(file, text).map((c) => [c.symbol ?? null, c.kind, c.startLine, c.endLine]);
+  beforeAll(() => loadSyntax());
+
+  test.each([
+    ['server.go', 'go', [[null, 'lines', 1, 3], ['Server', 'type', 5, 8], ['Server.Start', 'function', 10, 13], ['NewServer', 'function', 15, 17]]],
+    ['cache.rs', 'rust', [[null, 'lines', 1, 1], ['Cache', 'type', 3, 7], ['Cache', 'class', 9, 14], ['evict_all', 'function', 16, 18]]],
+    ['Greeter.java', 'java', [[null, 'lines', 1, 3], ['Greeter', 'class', 5, 15]]],
+    ['Invoice.cs', 'csharp', [[null, 'lines', 1, 1], ['Billing', 'lines', 3, 4], ['Billing.Invoice', 'class', 5, 15]]],
+    ['ring.c', 'c', [[null, 'lines', 1, 1], ['ring', 'type', 3, 7], ['ring_t', 'type', 9, 9], ['ring_push', 'function', 11, 15]]],
+    ['shapes.cpp', 'cpp', [[null, 'lines', 1, 1], ['geo', 'lines', 3, 3], ['geo.Circle', 'class', 5, 12], ['geo.twice', 'function', 14, 19]]],
+    ['mailer.rb', 'ruby', [[null, 'lines', 1, 1], ['Notify', 'lines', 3, 4], ['Notify.Mailer', 'class', 5, 14]]],
+    ['Repo.kt', 'kotlin', [[null, 'lines', 1, 3], ['NoteRepo', 'class', 5, 10], ['defaultRepo', 'function', 12, 12]]],
+  ])('%s: one chunk per definition, named by its symbol path, leading comments included', (file, language, want) => {
+    const text = fixture(file);
+    expect(shape(file, text)).toEqual(want);
+    const chunks = chunkFile(file, text);
+    expect(chunks.every((c) => c.language === language)).toBe(true);
+    // Every line with code is in some chunk.
+    text.split('\n').forEach((l, i) => {
+      if (l.trim()) expect(chunks.some((c) => c.startLine <= i + 1 && i + 1 <= c.endLine)).toBe(true);
+    });
+  });
+
+  const rep = (f: (i: number) => string) => Array.from({ length: 25 }, (_, i) => f(i)).join('');
+  test.each([
+    ['Big.java', `class Big {\n  int field;\n${rep((i) => `  // m${i}\n  int m${i}() {\n    return ${i};\n  }\n`)}}\n`, ['Big', 'class', 1, 2], ['Big.m0', 'function', 3, 6], 'Big.m24'],
+    ['Big.cs', `namespace N {\n  class Big {\n${rep((i) => `    int M${i}() {\n      return ${i};\n    }\n`)}  }\n}\n`, ['N.Big', 'class', 2, 2], ['N.Big.M0', 'function', 3, 5], 'N.Big.M24'],
+    ['big.rb', `class Big\n${rep((i) => `  def m${i}\n    ${i}\n  end\n`)}end\n`, ['Big', 'class', 1, 1], ['Big.m0', 'function', 2, 4], 'Big.m24'],
+    ['Big.kt', `class Big {\n${rep((i) => `    fun m${i}(): Int {\n        return ${i}\n    }\n`)}}\n`, ['Big', 'class', 1, 1], ['Big.m0', 'function', 2, 4], 'Big.m24'],
+    ['big.rs', `struct Big;\nimpl Big {\n${rep((i) => `    /// m${i}\n    fn m${i}(&self) -> i32 {\n        ${i}\n    }\n`)}}\n`, ['Big', 'class', 2, 2], ['Big.m0', 'function', 3, 6], 'Big.m24'],
+    ['big.cpp', `class Big {\n public:\n${rep((i) => `  int m${i}() {\n    return ${i};\n  }\n`)}};\n`, ['Big', 'class', 1, 2], ['Big.m0', 'function', 3, 5], 'Big.m24'],
+  ])('%s: a class longer than one chunk gives a header and one chunk per member', (file, text, header, first, last) => {
+    const got = shape(file, text);
+    expect(got).toContainEqual(header);
+    expect(got).toContainEqual(first);
+    expect(got.filter((c) => c[1] === 'function').map((c) => c[0])).toHaveLength(25);
+    expect(got.some((c) => c[0] === last)).toBe(true);
+  });
+
+  test('a file that is not valid source still gives chunks covering its lines', () => {
+    const chunks = chunkFile('broken.go', 'this is { not go at all\n');
+    expect(chunks.length).toBeGreaterThan(0);
+    expect(chunks[0]!.startLine).toBe(1);
+  });
 });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { EmbeddingCache, embedCached } from '../../src/rag/embed/cache';
 import { LocalOnnxEmbedder } from '../../src/rag/embed/local-onnx';
-import { ensureLocalModel, LOCAL_MODEL } from '../../src/rag/embed/model-install';
+import { BGE_SMALL_MODEL, ensureLocalModel, LOCAL_MODEL, selectedLocalModel } from '../../src/rag/embed/model-install';
 import { OpenAiEmbedder } from '../../src/rag/embed/openai-embedder';
 import { WordPieceTokenizer } from '../../src/rag/embed/wordpiece';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
@@ -46,6 +46,23 @@ describe('local MiniLM (ONNX, installed by the project from its registry artifac
     const [alone] = await local.embed([short]);
     const batch = await local.embed(['a much longer text about exponential backoff and jitter in HTTP clients', short]);
     expect(dot(alone!, batch[1]!)).toBeCloseTo(1, 5);
+  });
+});
+
+describe('bge-small-en-v1.5 (the second local model, [CLS] pooling)', () => {
+  test('AIML_LOCAL_EMBED_MODEL picks the local model; an unknown name is refused with the choices', () => {
+    expect(selectedLocalModel({})).toBe(LOCAL_MODEL);
+    expect(selectedLocalModel({ AIML_LOCAL_EMBED_MODEL: 'bge-small-en-v1.5-q' })).toBe(BGE_SMALL_MODEL);
+    expect(() => selectedLocalModel({ AIML_LOCAL_EMBED_MODEL: 'gpt-embed' })).toThrow(/not a local model; use one of all-minilm-l6-v2-q, bge-small-en-v1.5-q/);
+  });
+
+  test('vectors are 384-d, unit length, and rank a paraphrase above an unrelated text', async () => {
+    const bge = new LocalOnnxEmbedder({ model: BGE_SMALL_MODEL });
+    const [cat, kitten, stocks] = await bge.embed(['A cat sits on the mat', 'A kitten is resting on a rug', 'Stock markets fell sharply today']);
+    expect(bge.id).toBe('local:bge-small-en-v1.5-q');
+    expect(cat).toHaveLength(384);
+    expect(dot(cat!, cat!)).toBeCloseTo(1, 4);
+    expect(dot(cat!, kitten!)).toBeGreaterThan(dot(cat!, stocks!) + 0.2);
   });
 });
 

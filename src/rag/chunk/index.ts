@@ -4,6 +4,9 @@ import { splitCode } from './code';
 import { chunkId, sha256hex } from './ids';
 import { lineWindows } from './lines';
 import { splitMarkdown } from './markdown';
+import { splitSyntax } from './syntax';
+
+export { loadSyntax, syntaxLoaded } from './syntax';
 
 const LANGUAGES: Record<string, string> = {
   '.ts': 'typescript', '.tsx': 'typescript', '.mts': 'typescript', '.cts': 'typescript',
@@ -19,13 +22,17 @@ export function languageOf(file: string): string {
   return LANGUAGES[path.extname(file).toLowerCase()] ?? 'text';
 }
 
-/** Splits one file into chunks by its kind: Markdown by heading, TS/JS/Python by symbol, the rest by lines. */
+/**
+ * Splits one file into chunks by its kind: Markdown by heading; Go, Rust, Java, C#, C/C++, Ruby and
+ * Kotlin by their syntax tree (once `loadSyntax()` has resolved); TS/JS/Python by symbol; the rest
+ * by lines.
+ */
 export function chunkFile(relPath: string, text: string): Chunk[] {
   const language = languageOf(relPath);
   const pieces: { startLine: number; endLine: number; text: string; symbol?: string; kind: SymbolKind }[] =
     language === 'markdown'
       ? splitMarkdown(text).map((s) => ({ ...s, kind: 'section' as const }))
-      : (['typescript', 'javascript', 'python'].includes(language) ? splitCode(text, language) : undefined) ??
+      : (['typescript', 'javascript', 'python'].includes(language) ? splitCode(text, language) : splitSyntax(text, language)) ??
         lineWindows(text.split('\n'), 1).map((p) => ({ ...p, kind: 'lines' as const }));
   const seen = new Set<string>();
   const out: Chunk[] = [];

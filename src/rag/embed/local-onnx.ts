@@ -1,12 +1,12 @@
 import { Worker } from 'node:worker_threads';
 import { AimlError } from '../../errors';
-import { ensureLocalModel, LOCAL_MODEL, type LocalModelFiles } from './model-install';
+import { ensureLocalModel, selectedLocalModel, type LocalModelFiles, type LocalModelSpec } from './model-install';
 import { l2normalize, type EmbeddingProvider } from './provider';
 import { WordPieceTokenizer } from './wordpiece';
 
 /**
  * The inference thread: owns the onnxruntime session, runs one padded batch of token ids at a time
- * and mean-pools the last hidden state over the attention mask. Running it off the main thread
+ * and pools the last hidden state (mean over the attention mask, or the [CLS] token). Running it off the main thread
  * keeps an activity's heartbeats and cancellation flowing while the model computes (and keeps
  * onnxruntime's native typed arrays in a plain Node realm, whatever loads this module).
  */
@@ -29,6 +29,10 @@ parentPort.on('message', async ({ seq, batch }) => {
     const hidden = out.last_hidden_state.data;
     const pooled = new Float32Array(n * dims);
     batch.forEach((row, r) => {
+      if (workerData.pooling === 'cls') {
+        for (let d = 0; d < dims; d++) pooled[r * dims + d] = hidden[r * len * dims + d];
+        return;
+      }
       for (let t = 0; t < row.length; t++) {
         const base = (r * len + t) * dims;
         for (let d = 0; d < dims; d++) pooled[r * dims + d] += hidden[base + d];
@@ -59,9 +63,9 @@ class InferenceThread {
   private readonly worker: Worker;
   private dead?: Error;
 
-  static for(onnx: string, dims: number, threads: number): InferenceThread {
+  static for(onnx: string, dims: number, threads: number, pooling: LocalModelSpec['pooling']): InferenceThread {
     let t = InferenceThread.threads.get(onnx);
-    if (!t || t.dead) InferenceThread.threads.set(onnx, (t = new InferenceThread(onnx, dims, threads)));
+    if (!t || t.dead) InferenceThread.threads.set(onnx, (t = new InferenceThread(onnx, dims, threads, pooling)));
     return t;
   }
 
@@ -69,8 +73,9 @@ class InferenceThread {
     private readonly onnx: string,
     dims: number,
     threads: number,
+    pooling: LocalModelSpec['pooling'],
   ) {
-    this.worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { ortPath: require.resolve('onnxruntime-node'), onnx, dims, threads } });
+    this.worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { ortPath: require.resolve('onnxruntime-node'), onnx, dims, threads, pooling } });
     this.worker.unref();
     this.worker.on('message', (m: { seq: number; pooled?: Float32Array; error?: string }) => {
       const p = this.pending.get(m.seq);
@@ -101,21 +106,27 @@ class InferenceThread {
 }
 
 /**
- * all-MiniLM-L6-v2 on onnxruntime's CPU backend: WordPiece → transformer → mean pooling → L2
- * normalisation (the sentence-transformers recipe). With batchSize > 1, texts of similar length
- * share a batch, padded to its longest member.
+ * A local BERT-family sentence encoder (all-MiniLM-L6-v2 by default) on onnxruntime's CPU backend:
+ * WordPiece → transformer → pooling → L2 normalisation (the sentence-transformers recipe). With
+ * batchSize > 1, texts of similar length share a batch, padded to its longest member.
  */
 export class LocalOnnxEmbedder implements EmbeddingProvider {
-  readonly id = LOCAL_MODEL.id;
-  readonly dims = LOCAL_MODEL.dims;
+  readonly id: string;
+  readonly dims: number;
+  private readonly model: LocalModelSpec;
   private loaded?: { thread: InferenceThread; tokenizer: WordPieceTokenizer };
 
-  constructor(private readonly opts: { files?: LocalModelFiles; maxTokens?: number; batchSize?: number; threads?: number } = {}) {}
+  constructor(private readonly opts: { model?: LocalModelSpec; files?: LocalModelFiles; maxTokens?: number; batchSize?: number; threads?: number } = {}) {
+    this.model = opts.model ?? selectedLocalModel();
+    this.id = this.model.id;
+    this.dims = this.model.dims;
+  }
 
   private start(): { thread: InferenceThread; tokenizer: WordPieceTokenizer } {
     if (!this.loaded) {
-      const files = this.opts.files ?? ensureLocalModel();
-      this.loaded = { tokenizer: WordPieceTokenizer.fromTokenizerJson(files.tokenizer), thread: InferenceThread.for(files.onnx, this.dims, this.opts.threads ?? 0) };
+      const files = this.opts.files ?? ensureLocalModel(process.env, () => {}, this.model);
+      const thread = InferenceThread.for(files.onnx, this.dims, this.opts.threads ?? 0, this.model.pooling);
+      this.loaded = { tokenizer: WordPieceTokenizer.fromTokenizerJson(files.tokenizer), thread };
     }
     return this.loaded;
   }

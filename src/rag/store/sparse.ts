@@ -1,11 +1,11 @@
-import { documentTerms, lexTerms } from '../bm25';
+import { documentTerms, queryTerms } from '../bm25';
 import type { ChunkMeta } from '../types';
 
 /**
  * BM25 as sparse vectors, for a store that ranks lexically on its own side (Qdrant with the
  * `idf` modifier): a document's vector holds each term's saturated, length-normalised frequency
  * and the server multiplies in the inverse document frequency, which it keeps current as points
- * come and go. Terms are the lexical index's own (`documentTerms`, `lexTerms`), hashed to 32 bits.
+ * come and go. Terms are the lexical index's own (`documentTerms`, `queryTerms`), hashed to 32 bits.
  */
 export interface SparseVector {
   indices: number[];
@@ -49,6 +49,6 @@ export function documentSparse(text: string, meta: Pick<ChunkMeta, 'path' | 'sym
 
 /** A query's vector: each distinct term once, weight 1 (the server's IDF does the weighting). */
 export function querySparse(query: string): SparseVector {
-  const indices = [...counts(lexTerms(query)).keys()];
+  const indices = [...counts(queryTerms(query)).keys()];
   return { indices, values: indices.map(() => 1) };
 }
