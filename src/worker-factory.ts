@@ -40,6 +40,8 @@ export interface CreateWorkerOptions {
   /** A prebuilt workflow bundle (tests build one per run); default: bundle src/workflows. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxCachedWorkflows?: number;
+  /** Payload codecs (encryption); see temporal/connection.ts dataConverterFor. */
+  dataConverter?: WorkerOptions['dataConverter'];
 }
 
 /** A given bundle, else the one `npm run build` made, else bundle the workflows now. */
@@ -58,5 +60,6 @@ export function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     // Parked runs (waiting days for a human) need not stay in memory: evicted ones replay on demand.
     maxCachedWorkflows: opts.maxCachedWorkflows ?? 100,
     identity: `aiml-worker@${process.pid}`,
+    ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
   });
 }

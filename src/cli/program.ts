@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerBuild } from './commands/build';
 import { registerCancel } from './commands/cancel';
+import { registerCodecServer } from './commands/codec-server';
 import { registerDecide } from './commands/decide';
 import { registerDesign } from './commands/design';
 import { registerDev } from './commands/dev';
@@ -34,6 +35,7 @@ export const COMMANDS: Register[] = [
   registerWatch,
   registerCancel,
   registerKb,
+  registerCodecServer,
 ];
 
 export function buildProgram(ctx: CliContext): Command {

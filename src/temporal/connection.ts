@@ -1,7 +1,14 @@
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import type { TemporalConfig } from '../config';
 import { AimlError, errorMessage } from '../errors';
+import { AesGcmCodec } from './codec';
+
+/** The data converter every client and worker of this deployment uses: payloads encrypted when keys are configured. */
+export function dataConverterFor(config: TemporalConfig): DataConverter | undefined {
+  return config.encryptionKeys ? { payloadCodecs: [new AesGcmCodec(config.encryptionKeys)] } : undefined;
+}
 
 function connectOptions(config: TemporalConfig) {
   return {
@@ -21,7 +28,7 @@ function unreachable(config: TemporalConfig, err: unknown): AimlError {
 export async function connectClient(config: TemporalConfig, timeoutMs = 5000): Promise<Client> {
   try {
     const connection = await Connection.connect({ ...connectOptions(config), connectTimeout: timeoutMs });
-    return new Client({ connection, namespace: config.namespace });
+    return new Client({ connection, namespace: config.namespace, dataConverter: dataConverterFor(config) });
   } catch (err) {
     throw unreachable(config, err);
   }

@@ -55,6 +55,8 @@ export interface TestWorkerOptions {
   stream?: boolean;
   /** Retrieval settings (default: from the environment, i.e. the local ONNX model and the embedded store). */
   rag?: RagConfig;
+  /** Payload codecs (encryption tests). */
+  dataConverter?: Parameters<typeof createWorker>[0]['dataConverter'];
 }
 
 /** An in-process worker on its own task queue, talking to the scripted LLM at `llmUrl`. */
@@ -65,7 +67,7 @@ export async function startWorker(opts: TestWorkerOptions): Promise<TestWorker> 
   const connection = await NativeConnection.connect({ address: temporalAddress() });
   const llm = { baseURL: opts.llmUrl, apiKey: 'sk-test-not-a-secret', model: 'scripted-model', timeoutMs: 30_000, stream: opts.stream ?? true };
   const deps = opts.rag ? buildDeps(llm, stateDir, opts.rag) : buildDeps(llm, stateDir);
-  const worker = await createWorker({ connection, namespace: 'default', taskQueue, deps, workflowBundle: { codePath: process.env.AIML_TEST_WORKFLOW_BUNDLE! } });
+  const worker = await createWorker({ connection, namespace: 'default', taskQueue, deps, workflowBundle: { codePath: process.env.AIML_TEST_WORKFLOW_BUNDLE! }, dataConverter: opts.dataConverter });
   const running = worker.run();
   return {
     worker,

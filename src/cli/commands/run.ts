@@ -5,7 +5,7 @@ import { llmConfigured, LLM_NOT_CONFIGURED, loadDevServerConfig, loadLlmConfig }
 import { designWorkflowId, stateQuery, WORKFLOW_TYPES, type DesignInput } from '../../contracts';
 import { AimlError, errorMessage } from '../../errors';
 import { stateDir } from '../../paths';
-import { connectWorker } from '../../temporal/connection';
+import { connectWorker, dataConverterFor } from '../../temporal/connection';
 import { planDevServer, portOpen, startDevServer } from '../../temporal/dev-server';
 import { ensureTemporalBinary } from '../../temporal/install';
 import { installRuntimeLogger } from '../../temporal/runtime';
@@ -107,7 +107,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     ctx.err('Starting a worker...');
     installRuntimeLogger(ctx.env);
     const connection = await connectWorker(temporal);
-    const worker = await createWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, deps: buildDeps(llm, stateDir(ctx.env)) });
+    const worker = await createWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, deps: buildDeps(llm, stateDir(ctx.env)), dataConverter: dataConverterFor(temporal) });
     const running = worker.run();
     try {
       const workflowId = designWorkflowId(shortId());
