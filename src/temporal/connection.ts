@@ -3,6 +3,7 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import type { TemporalConfig } from '../config';
 import { AimlError, errorMessage } from '../errors';
+import { tracingClientInterceptors } from '../observability/tracing';
 import { AesGcmCodec } from './codec';
 
 /** The data converter every client and worker of this deployment uses: payloads encrypted when keys are configured. */
@@ -28,7 +29,7 @@ function unreachable(config: TemporalConfig, err: unknown): AimlError {
 export async function connectClient(config: TemporalConfig, timeoutMs = 5000): Promise<Client> {
   try {
     const connection = await Connection.connect({ ...connectOptions(config), connectTimeout: timeoutMs });
-    return new Client({ connection, namespace: config.namespace, dataConverter: dataConverterFor(config) });
+    return new Client({ connection, namespace: config.namespace, dataConverter: dataConverterFor(config), interceptors: tracingClientInterceptors() });
   } catch (err) {
     throw unreachable(config, err);
   }

@@ -1,4 +1,5 @@
-import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import { Runtime, type LogLevel } from '@temporalio/worker';
+import { createLogger } from '../observability/logger';
 
 let installed = false;
 
@@ -8,7 +9,12 @@ export function installRuntimeLogger(env: NodeJS.ProcessEnv = process.env): void
   installed = true;
   const level = (env.AIML_LOG_LEVEL ?? 'WARN').toUpperCase() as LogLevel;
   try {
-    Runtime.install({ logger: new DefaultLogger(level) });
+    const metrics = env.AIML_METRICS_ADDRESS?.trim();
+    Runtime.install({
+      logger: createLogger(level, env.AIML_LOG_FORMAT?.trim() === 'json' ? 'json' : 'text'),
+      // Worker metrics and the project's own (aiml_*) on one Prometheus endpoint, /metrics.
+      ...(metrics ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metrics } } } } : {}),
+    });
   } catch {
     /* a runtime already exists in this process */
   }

@@ -6,7 +6,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { BUILD_PLAN_GATE, buildStepGate, decideUpdate, rejectSignal } from '../../src/contracts';
 import { draftReply } from '../support/fixtures';
-import { temporalAddress, uniqueId } from '../support/env';
+import { temporalAddress, uniqueId, replayOptions } from '../support/env';
 import { fixtureRepo, patch, planReply, stepReply, whisperEdits } from './fixtures';
 import { awaitingGate, startBuild, useRig } from './helpers';
 
@@ -17,7 +17,6 @@ import { awaitingGate, startBuild, useRig } from './helpers';
  */
 const HISTORIES = path.join(__dirname, '..', 'histories', 'build');
 const FILES = { build: 'build-reject-fix-approve.json', ship: 'ship-design-then-build.json' };
-const replayOptions = () => ({ workflowBundle: { codePath: process.env.AIML_TEST_WORKFLOW_BUNDLE! } });
 
 const rig = useRig();
 
