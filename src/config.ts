@@ -63,8 +63,13 @@ const DevEnv = z.object({
   AIML_CODEC_ENDPOINT: z.string().url().optional(),
 });
 
+/** An empty variable (`FOO=` — common in compose files and CI) means unset. */
+export function withoutEmpty(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+}
+
 function parse<T extends z.ZodTypeAny>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
-  const result = schema.safeParse(env);
+  const result = schema.safeParse(withoutEmpty(env));
   if (!result.success) {
     const issue = result.error.issues[0];
     const name = String(issue?.path[0] ?? 'environment');
