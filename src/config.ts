@@ -24,6 +24,8 @@ const TemporalEnv = z.object({
   TEMPORAL_TLS_CA_PATH: nonEmpty.optional(),
   TEMPORAL_TLS_SERVER_NAME: nonEmpty.optional(),
   AIML_ENCRYPTION_KEYS: nonEmpty.optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
 });
 
 export interface TemporalConfig {
@@ -38,6 +40,8 @@ export interface TemporalConfig {
   };
   /** Payload encryption keys (AIML_ENCRYPTION_KEYS); the first encrypts, all decrypt. */
   encryptionKeys?: CodecKey[];
+  /** Traces are exported (an OTLP endpoint is configured): clients trace what they start. */
+  tracing?: boolean;
 }
 
 const LlmEnv = z.object({
@@ -96,6 +100,7 @@ export function loadTemporalConfig(env: NodeJS.ProcessEnv = process.env): Tempor
   }
   if (e.TEMPORAL_API_KEY) config.apiKey = e.TEMPORAL_API_KEY;
   if (e.AIML_ENCRYPTION_KEYS) config.encryptionKeys = parseCodecKeys(e.AIML_ENCRYPTION_KEYS);
+  if (e.OTEL_EXPORTER_OTLP_ENDPOINT || e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) config.tracing = true;
   const wantsTls = e.TEMPORAL_TLS === 'true' || e.TEMPORAL_TLS === '1' || !!e.TEMPORAL_API_KEY || !!e.TEMPORAL_TLS_CERT_PATH;
   if (wantsTls && e.TEMPORAL_TLS !== 'false' && e.TEMPORAL_TLS !== '0') {
     config.tls = {};

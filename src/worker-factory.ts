@@ -5,7 +5,7 @@ import type { LlmConfig } from './config';
 import { LlmGateway } from './llm/gateway';
 import { createMetrics, type AimlMetrics } from './observability/metrics';
 import { observeChatModel, observeRetriever } from './observability/observe';
-import { setupTracing, tracingWorkerOptions, WORKFLOW_INTERCEPTOR_MODULES, type Tracing } from './observability/tracing';
+import type { Tracing } from './observability/tracing';
 import { loadRagConfig, type RagConfig } from './rag/config';
 import { createEmbedder, KbRegistry } from './rag/registry';
 import { createLlmReranker } from './rag/rerank';
@@ -63,7 +63,11 @@ function workflowSource(given: WorkerOptions['workflowBundle']): Pick<WorkerOpti
   return bundle ? { workflowBundle: bundle } : { workflowsPath: require.resolve('./workflows') };
 }
 
-function withWorkflowInterceptors(source: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>, traced: Pick<WorkerOptions, 'interceptors' | 'sinks'>): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+/** Tracing's interceptors and sink (loaded here, not at import: CLI commands that start no worker skip the cost). */
+function tracingOptions(source: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>, given: Tracing | undefined): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { setupTracing, tracingWorkerOptions, WORKFLOW_INTERCEPTOR_MODULES } = require('./observability/tracing') as typeof import('./observability/tracing');
+  const traced = tracingWorkerOptions(given ?? setupTracing(process.env));
   // A bundle carries its workflow interceptors already (see temporal/bundle.ts); a path is bundled now.
   if (source.workflowBundle) return traced;
   return { ...traced, interceptors: { ...traced.interceptors, workflowModules: WORKFLOW_INTERCEPTOR_MODULES } };
@@ -77,7 +81,7 @@ export function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue,
     activities: createActivities(opts.deps),
     ...source,
-    ...withWorkflowInterceptors(source, tracingWorkerOptions(opts.tracing ?? setupTracing(process.env))),
+    ...tracingOptions(source, opts.tracing),
     // Parked runs (waiting days for a human) need not stay in memory: evicted ones replay on demand.
     maxCachedWorkflows: opts.maxCachedWorkflows ?? 100,
     identity: `aiml-worker@${process.pid}`,

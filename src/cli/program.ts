@@ -16,6 +16,7 @@ import { registerWatch } from './commands/watch';
 import { registerWorker } from './commands/worker';
 import { createContext, type CliContext } from './context';
 import { describeError } from './handle-error';
+import { flushClientTraces } from '../temporal/connection';
 
 type Register = (program: Command, ctx: CliContext) => void;
 
@@ -62,5 +63,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     return exitCode;
   } finally {
     await ctx.close();
+    await flushClientTraces();
   }
 }

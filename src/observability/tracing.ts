@@ -29,7 +29,12 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
-let installedGlobal = false;
+let installedGlobal: Tracing | undefined;
+
+/** Flushes and stops this process's exporting tracer, if one was set up (call before exit). */
+export async function shutdownTracing(): Promise<void> {
+  await installedGlobal?.shutdown();
+}
 
 /**
  * Tracing for this process. With `exporter` (tests) or an OTLP endpoint in the environment
@@ -42,14 +47,15 @@ export function setupTracing(env: NodeJS.ProcessEnv, opts: { exporter?: SpanExpo
   const processor =
     opts.processor ?? (opts.exporter ? new BatchSpanProcessor(opts.exporter) : endpoint ? new BatchSpanProcessor(new OTLPTraceExporter()) : new NoopSpanProcessor());
   const enabled = !(processor instanceof NoopSpanProcessor);
+  const tracing: Tracing = { enabled, processor, resource, shutdown: () => processor.shutdown() };
   if (enabled && !installedGlobal) {
-    installedGlobal = true;
+    installedGlobal = tracing;
     const provider = new BasicTracerProvider({ resource, spanProcessors: [processor] });
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     trace.setGlobalTracerProvider(provider);
   }
-  return { enabled, processor, resource, shutdown: () => processor.shutdown() };
+  return tracing;
 }
 
 /** Worker options that carry tracing: activity interceptors and the workflow span sink. */
