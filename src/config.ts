@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { AimlError } from './errors';
 import { stateDir } from './paths';
+import { parseCodecKeys, type CodecKey } from './temporal/codec';
 
 /**
  * All configuration is read and validated here, once, at the edge. Each problem names the
@@ -22,6 +23,9 @@ const TemporalEnv = z.object({
   TEMPORAL_TLS_KEY_PATH: nonEmpty.optional(),
   TEMPORAL_TLS_CA_PATH: nonEmpty.optional(),
   TEMPORAL_TLS_SERVER_NAME: nonEmpty.optional(),
+  AIML_ENCRYPTION_KEYS: nonEmpty.optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
 });
 
 export interface TemporalConfig {
@@ -34,6 +38,10 @@ export interface TemporalConfig {
     serverRootCACertificate?: Buffer;
     clientCertPair?: { crt: Buffer; key: Buffer };
   };
+  /** Payload encryption keys (AIML_ENCRYPTION_KEYS); the first encrypts, all decrypt. */
+  encryptionKeys?: CodecKey[];
+  /** Traces are exported (an OTLP endpoint is configured): clients trace what they start. */
+  tracing?: boolean;
 }
 
 const LlmEnv = z.object({
@@ -112,10 +120,16 @@ const DevEnv = z.object({
   AIML_DEV_PORT: port.default(7233),
   AIML_DEV_UI_PORT: port.default(8233),
   AIML_DEV_IP: nonEmpty.default('127.0.0.1'),
+  AIML_CODEC_ENDPOINT: z.string().url().optional(),
 });
 
+/** An empty variable (`FOO=` — common in compose files and CI) means unset. */
+export function withoutEmpty(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+}
+
 function parse<T extends z.ZodTypeAny>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
-  const result = schema.safeParse(env);
+  const result = schema.safeParse(withoutEmpty(env));
   if (!result.success) {
     const issue = result.error.issues[0];
     const name = String(issue?.path[0] ?? 'environment');
@@ -141,6 +155,8 @@ export function loadTemporalConfig(env: NodeJS.ProcessEnv = process.env): Tempor
     });
   }
   if (e.TEMPORAL_API_KEY) config.apiKey = e.TEMPORAL_API_KEY;
+  if (e.AIML_ENCRYPTION_KEYS) config.encryptionKeys = parseCodecKeys(e.AIML_ENCRYPTION_KEYS);
+  if (e.OTEL_EXPORTER_OTLP_ENDPOINT || e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) config.tracing = true;
   const wantsTls = e.TEMPORAL_TLS === 'true' || e.TEMPORAL_TLS === '1' || !!e.TEMPORAL_API_KEY || !!e.TEMPORAL_TLS_CERT_PATH;
   if (wantsTls && e.TEMPORAL_TLS !== 'false' && e.TEMPORAL_TLS !== '0') {
     config.tls = {};
@@ -209,9 +225,11 @@ export interface DevServerConfig {
   port: number;
   uiPort: number;
   stateDir: string;
+  /** A codec server the dev UI decodes payloads through (aiml codec-server). */
+  codecEndpoint?: string;
 }
 
 export function loadDevServerConfig(env: NodeJS.ProcessEnv = process.env): DevServerConfig {
   const e = parse(DevEnv, env);
-  return { ip: e.AIML_DEV_IP, port: e.AIML_DEV_PORT, uiPort: e.AIML_DEV_UI_PORT, stateDir: stateDir(env) };
+  return { ip: e.AIML_DEV_IP, port: e.AIML_DEV_PORT, uiPort: e.AIML_DEV_UI_PORT, stateDir: stateDir(env), ...(e.AIML_CODEC_ENDPOINT ? { codecEndpoint: e.AIML_CODEC_ENDPOINT } : {}) };
 }

@@ -1,9 +1,12 @@
 import path from 'node:path';
-import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
 import type { LlmConfig } from './config';
 import { LlmGateway } from './llm/gateway';
 import { ensureChatModel } from './llm/local/install';
+import { createMetrics, type AimlMetrics } from './observability/metrics';
+import { observeChatModel, observeRetriever } from './observability/observe';
+import type { Tracing } from './observability/tracing';
 import { loadRagConfig, type RagConfig } from './rag/config';
 import { createEmbedder, KbRegistry } from './rag/registry';
 import { createLlmReranker } from './rag/rerank';
@@ -24,15 +27,23 @@ export function resolveLlm(llm: LlmConfig, env: NodeJS.ProcessEnv = process.env,
 export function buildDeps(llm: LlmConfig, stateDir: string, rag: RagConfig = loadRagConfig(process.env)): ActivityDeps & { llm: LlmGateway } {
   const kbs = new KbRegistry(stateDir, createEmbedder(rag.embeddings), rag.store);
   const gateway = new LlmGateway(resolveLlm(llm));
+  const metrics = runtimeMetrics();
   return {
-    llm: gateway,
+    llm: observeChatModel(gateway, metrics),
     blobs: new BlobStore(path.join(stateDir, 'blobs')),
     stateDir,
     kbs,
-    retriever: new HybridRetriever(kbs, rag.rerank === 'llm' ? { rerank: createLlmReranker(gateway) } : {}),
+    retriever: observeRetriever(new HybridRetriever(kbs, rag.rerank === 'llm' ? { rerank: createLlmReranker(gateway) } : {}), metrics),
     faults: faultsFromEnv(process.env),
     ...(llm.contextTokens ? { contextTokens: llm.contextTokens } : {}),
   };
+}
+
+/** Metrics on the Temporal runtime's meter (served with the worker's own on AIML_METRICS_ADDRESS), looked up at first use so the runtime is installed first. */
+function runtimeMetrics(): AimlMetrics {
+  let m: AimlMetrics | undefined;
+  const get = (): AimlMetrics => (m ??= createMetrics(Runtime.instance().metricMeter));
+  return { llmCall: (s) => get().llmCall(s), retrieval: (s) => get().retrieval(s) };
 }
 
 /** Fault injection for crash tests only; unset in normal runs. */
@@ -51,6 +62,10 @@ export interface CreateWorkerOptions {
   /** A prebuilt workflow bundle (tests build one per run); default: bundle src/workflows. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxCachedWorkflows?: number;
+  /** Payload codecs (encryption); see temporal/connection.ts dataConverterFor. */
+  dataConverter?: WorkerOptions['dataConverter'];
+  /** Tracing (default: from the environment; a no-op without an OTLP endpoint). */
+  tracing?: Tracing;
 }
 
 /** A given bundle, else the one `npm run build` made, else bundle the workflows now. */
@@ -59,15 +74,28 @@ function workflowSource(given: WorkerOptions['workflowBundle']): Pick<WorkerOpti
   return bundle ? { workflowBundle: bundle } : { workflowsPath: require.resolve('./workflows') };
 }
 
+/** Tracing's interceptors and sink (loaded here, not at import: CLI commands that start no worker skip the cost). */
+function tracingOptions(source: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>, given: Tracing | undefined): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { setupTracing, tracingWorkerOptions, WORKFLOW_INTERCEPTOR_MODULES } = require('./observability/tracing') as typeof import('./observability/tracing');
+  const traced = tracingWorkerOptions(given ?? setupTracing(process.env));
+  // A bundle carries its workflow interceptors already (see temporal/bundle.ts); a path is bundled now.
+  if (source.workflowBundle) return traced;
+  return { ...traced, interceptors: { ...traced.interceptors, workflowModules: WORKFLOW_INTERCEPTOR_MODULES } };
+}
+
 export function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
+  const source = workflowSource(opts.workflowBundle);
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     activities: createActivities(opts.deps),
-    ...workflowSource(opts.workflowBundle),
+    ...source,
+    ...tracingOptions(source, opts.tracing),
     // Parked runs (waiting days for a human) need not stay in memory: evicted ones replay on demand.
     maxCachedWorkflows: opts.maxCachedWorkflows ?? 100,
     identity: `aiml-worker@${process.pid}`,
+    ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
   });
 }

@@ -1,7 +1,7 @@
 import { loadLlmConfig, loadTemporalConfig } from './config';
 import { errorMessage } from './errors';
 import { stateDir } from './paths';
-import { connectWorker } from './temporal/connection';
+import { connectWorker, dataConverterFor } from './temporal/connection';
 import { installRuntimeLogger } from './temporal/runtime';
 import { buildDeps, createWorker, resolveLlm } from './worker-factory';
 
@@ -18,6 +18,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env, opts: { js
     namespace: temporal.namespace,
     taskQueue: temporal.taskQueue,
     deps,
+    dataConverter: dataConverterFor(temporal),
     maxCachedWorkflows: env.AIML_MAX_CACHED_WORKFLOWS ? Number(env.AIML_MAX_CACHED_WORKFLOWS) : undefined,
   });
   process.stderr.write(`aiml worker: task queue "${temporal.taskQueue}" on ${temporal.address} (namespace ${temporal.namespace})\n`);

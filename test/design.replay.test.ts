@@ -6,7 +6,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { approveSignal, decideUpdate, rejectSignal, stateQuery } from '../src/contracts';
 import { draftReply } from './support/fixtures';
-import { temporalAddress, tmpDir, uniqueId } from './support/env';
+import { replayOptions, temporalAddress, tmpDir, uniqueId } from './support/env';
 import { useRig } from './support/rig';
 
 /**
@@ -16,7 +16,6 @@ import { useRig } from './support/rig';
  * a patch or a new workflow type).
  */
 const HISTORIES = path.join(__dirname, 'histories');
-const replayOptions = () => ({ workflowBundle: { codePath: process.env.AIML_TEST_WORKFLOW_BUNDLE! } });
 
 const rig = useRig();
 

@@ -33,7 +33,24 @@ export function parseRunStatus(value: string): RunStatus {
 }
 
 /** An existing directory, as an absolute path. */
-export function parseWorkspace(value: string | undefined, cwd = process.cwd()): string {
+/**
+ * `AIML_WORKSPACE_MAP=/host/dir=/worker/dir`: the worker runs elsewhere (a container) and sees the
+ * host's folder under another path. The CLI checks the host path and sends the worker's.
+ */
+export function mapWorkspace(dir: string, map: string | undefined): string {
+  if (!map?.trim()) return dir;
+  const sep = map.indexOf('=');
+  const from = sep > 0 ? path.resolve(map.slice(0, sep).trim()) : '';
+  const to = sep > 0 ? map.slice(sep + 1).trim() : '';
+  if (!from || !to.startsWith('/')) throw new AimlError('CONFIG_INVALID', `Invalid AIML_WORKSPACE_MAP: expected /host/dir=/worker/dir, got "${map}"`, { variable: 'AIML_WORKSPACE_MAP' });
+  const rel = path.relative(from, dir);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) {
+    throw new AimlError('USAGE', `--workspace ${dir} is outside ${from}, the folder the worker sees (AIML_WORKSPACE_MAP)`);
+  }
+  return path.posix.join(to, ...rel.split(path.sep));
+}
+
+export function parseWorkspace(value: string | undefined, cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): string {
   const dir = path.resolve(cwd, value ?? '.');
   let stat: fs.Stats;
   try {
@@ -42,7 +59,7 @@ export function parseWorkspace(value: string | undefined, cwd = process.cwd()): 
     throw new AimlError('USAGE', `--workspace ${dir} does not exist`);
   }
   if (!stat.isDirectory()) throw new AimlError('USAGE', `--workspace ${dir} is not a directory`);
-  return dir;
+  return mapWorkspace(dir, env.AIML_WORKSPACE_MAP);
 }
 
 export function shortId(): string {

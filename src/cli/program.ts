@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAsk } from './commands/ask';
 import { registerBuild } from './commands/build';
 import { registerCancel } from './commands/cancel';
+import { registerCodecServer } from './commands/codec-server';
 import { registerDecide } from './commands/decide';
 import { registerDesign } from './commands/design';
 import { registerDev } from './commands/dev';
@@ -17,6 +18,7 @@ import { registerWorker } from './commands/worker';
 import { createContext, type CliContext } from './context';
 import { describeError } from './handle-error';
 import { refuseEmptyOptions } from './inputs';
+import { flushClientTraces } from '../temporal/connection';
 
 type Register = (program: Command, ctx: CliContext) => void;
 
@@ -37,6 +39,7 @@ export const COMMANDS: Register[] = [
   registerCancel,
   registerKb,
   registerAsk,
+  registerCodecServer,
 ];
 
 export function buildProgram(ctx: CliContext): Command {
@@ -64,5 +67,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     return exitCode;
   } finally {
     await ctx.close();
+    await flushClientTraces();
   }
 }

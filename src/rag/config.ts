@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AimlError } from '../errors';
+import { withoutEmpty } from '../config';
 
 /**
  * Retrieval settings, read once at the edge. Secrets (API keys) stay in the process that read
@@ -26,7 +27,7 @@ export interface RagConfig {
 }
 
 export function loadRagConfig(env: NodeJS.ProcessEnv = process.env): RagConfig {
-  const parsed = RagEnv.safeParse(env);
+  const parsed = RagEnv.safeParse(withoutEmpty(env));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const name = String(issue?.path[0] ?? 'environment');

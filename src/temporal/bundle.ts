@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../observability/tracing';
 
 /**
  * The workflow bundle, prebuilt by `npm run build` next to the compiled code (dist/), so a worker
@@ -20,6 +21,7 @@ export async function writeBundle(): Promise<void> {
   const noop = (): void => {};
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
     logger: { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => process.stderr.write(`${m}\n`), log: noop },
   });
   fs.writeFileSync(PREBUILT_BUNDLE, code);

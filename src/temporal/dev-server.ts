@@ -34,6 +34,7 @@ export function planDevServer(bin: string, config: DevServerConfig): DevServerPl
     '--log-level',
     'warn',
     ...searchAttributeFlags(),
+    ...(config.codecEndpoint ? ['--ui-codec-endpoint', config.codecEndpoint] : []),
   ];
   return { bin, args, address: `${config.ip}:${config.port}`, uiUrl: `http://${config.ip}:${config.uiPort}`, dbFile };
 }

@@ -1,38 +1,39 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { inspect } from 'node:util';
-import { DefaultLogger, makeTelemetryFilterString, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
+import { makeTelemetryFilterString, Runtime, type LogLevel } from '@temporalio/worker';
+import { createLogger, type LogFormat } from '../observability/logger';
 
 let installed = false;
 
-/** A log line per entry, appended synchronously so nothing is lost when the process dies. */
-function fileLogFunction(file: string): (entry: LogEntry) => void {
+/** Appends each line synchronously, so nothing is lost when the process dies. */
+function appendTo(file: string): (line: string) => void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  return ({ level, message, meta, timestampNanos }) => {
-    const at = new Date(Number(timestampNanos / 1_000_000n)).toISOString();
-    const rest = meta === undefined ? '' : ` ${inspect(meta, { breakLength: Infinity, depth: 4 })}`;
-    fs.appendFileSync(file, `${at} [${level}] ${message}${rest}\n`);
-  };
+  return (line) => fs.appendFileSync(file, `${line}\n`);
 }
 
 /**
- * Worker logs at AIML_LOG_LEVEL (default WARN: the bundler's INFO chatter is noise to a user). Once
- * per process. With `file`, every log line — the SDK's, the workflows' and the Rust core's — goes
- * to that file instead of the terminal (the in-process worker of `aiml run` shares its terminal
- * with a prompt). Returns where the logs go, or undefined for stderr.
+ * Worker logs at AIML_LOG_LEVEL (default WARN: the bundler's INFO chatter is noise to a user), as
+ * text or JSON lines (AIML_LOG_FORMAT), and Prometheus metrics when AIML_METRICS_ADDRESS is set.
+ * Once per process. With `file`, every log line — the SDK's, the workflows' and the Rust core's —
+ * goes to that file instead of the terminal (the in-process worker of `aiml run` shares its
+ * terminal with a prompt). Returns where the logs go, or undefined for stderr.
  */
 export function installRuntimeLogger(env: NodeJS.ProcessEnv = process.env, opts: { file?: string } = {}): string | undefined {
   if (installed) return undefined;
   installed = true;
   const level = (env.AIML_LOG_LEVEL ?? 'WARN').toUpperCase() as LogLevel;
+  const format: LogFormat = env.AIML_LOG_FORMAT?.trim() === 'json' ? 'json' : 'text';
+  const address = env.AIML_METRICS_ADDRESS?.trim();
+  // Worker metrics and the project's own (aiml_*) on one Prometheus endpoint, /metrics.
+  const metrics = address ? { metrics: { prometheus: { bindAddress: address } } } : {};
   try {
     if (!opts.file) {
-      Runtime.install({ logger: new DefaultLogger(level) });
+      Runtime.install({ logger: createLogger(level, format), telemetryOptions: metrics });
       return undefined;
     }
     Runtime.install({
-      logger: new DefaultLogger(level, fileLogFunction(opts.file)),
-      telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: level, other: level }) } },
+      logger: createLogger(level, format, appendTo(opts.file)),
+      telemetryOptions: { ...metrics, logging: { forward: {}, filter: makeTelemetryFilterString({ core: level, other: level }) } },
     });
     return opts.file;
   } catch {

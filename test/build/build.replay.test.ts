@@ -6,7 +6,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { BUILD_PLAN_GATE, buildStepGate, commandGate, decideUpdate, rejectSignal } from '../../src/contracts';
 import { draftReply } from '../support/fixtures';
-import { temporalAddress, uniqueId } from '../support/env';
+import { replayOptions, temporalAddress, uniqueId } from '../support/env';
 import { agentReplies, fixtureRepo, patch, planReply, stepReply, whisperEdits } from './fixtures';
 import { finish, runCommand, turn } from '../agent/helpers';
 import { awaitingGate, startBuild, useRig } from './helpers';
@@ -18,7 +18,6 @@ import { awaitingGate, startBuild, useRig } from './helpers';
  */
 const HISTORIES = path.join(__dirname, '..', 'histories', 'build');
 const FILES = { build: 'build-reject-fix-approve.json', ship: 'ship-design-then-build.json', agent: 'build-agent-gates-fix.json' };
-const replayOptions = () => ({ workflowBundle: { codePath: process.env.AIML_TEST_WORKFLOW_BUNDLE! } });
 
 const rig = useRig();
 

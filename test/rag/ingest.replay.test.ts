@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import { temporalAddress, tmpDir, uniqueId } from '../support/env';
+import { temporalAddress, tmpDir, uniqueId, replayOptions } from '../support/env';
 import { CORPUS, useRagRig, writeTree } from './support';
 
 /**
@@ -11,7 +11,6 @@ import { CORPUS, useRagRig, writeTree } from './support';
  * test/histories/ingest-resync.json afresh (only for a change meant to be incompatible).
  */
 const FILE = path.join(__dirname, '..', 'histories', 'ingest-resync.json');
-const replayOptions = () => ({ workflowBundle: { codePath: process.env.AIML_TEST_WORKFLOW_BUNDLE! } });
 
 const rig = useRagRig();
 

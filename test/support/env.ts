@@ -6,6 +6,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { installRuntimeLogger } from '../../src/temporal/runtime';
 import type { ActivityDeps } from '../../src/activities';
 import type { RagConfig } from '../../src/rag/config';
+import { setupTracing, tracingWorkerOptions } from '../../src/observability/tracing';
 import { buildDeps, createWorker } from '../../src/worker-factory';
 
 /** Shared helpers for tests that run workflows on the suite's real dev server. */
@@ -55,6 +56,10 @@ export interface TestWorkerOptions {
   stream?: boolean;
   /** Retrieval settings (default: from the environment, i.e. the local ONNX model and the embedded store). */
   rag?: RagConfig;
+  /** Payload codecs (encryption tests). */
+  dataConverter?: Parameters<typeof createWorker>[0]['dataConverter'];
+  /** Tracing (observability tests). */
+  tracing?: Parameters<typeof createWorker>[0]['tracing'];
 }
 
 /** An in-process worker on its own task queue, talking to the scripted LLM at `llmUrl`. */
@@ -65,7 +70,7 @@ export async function startWorker(opts: TestWorkerOptions): Promise<TestWorker> 
   const connection = await NativeConnection.connect({ address: temporalAddress() });
   const llm = { baseURL: opts.llmUrl, apiKey: 'sk-test-not-a-secret', model: 'scripted-model', timeoutMs: 30_000, stream: opts.stream ?? true };
   const deps = opts.rag ? buildDeps(llm, stateDir, opts.rag) : buildDeps(llm, stateDir);
-  const worker = await createWorker({ connection, namespace: 'default', taskQueue, deps, workflowBundle: { codePath: process.env.AIML_TEST_WORKFLOW_BUNDLE! } });
+  const worker = await createWorker({ connection, namespace: 'default', taskQueue, deps, workflowBundle: { codePath: process.env.AIML_TEST_WORKFLOW_BUNDLE! }, dataConverter: opts.dataConverter, tracing: opts.tracing });
   const running = worker.run();
   return {
     worker,
@@ -79,4 +84,9 @@ export async function startWorker(opts: TestWorkerOptions): Promise<TestWorker> 
       await connection.close();
     },
   };
+}
+
+/** Options for Worker.runReplayHistory: the suite's bundle and the (no-op) tracing sink it references. */
+export function replayOptions(): { workflowBundle: { codePath: string }; sinks: ReturnType<typeof tracingWorkerOptions>['sinks'] } {
+  return { workflowBundle: { codePath: process.env.AIML_TEST_WORKFLOW_BUNDLE! }, sinks: tracingWorkerOptions(setupTracing({})).sinks };
 }

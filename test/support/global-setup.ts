@@ -3,6 +3,7 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../../src/observability/tracing';
 import { stateDir } from '../../src/paths';
 import { ensureTemporalBinary } from '../../src/temporal/install';
 
@@ -21,7 +22,7 @@ export default async function globalSetup(): Promise<void> {
   });
   const dir = path.join(stateDir(), 'test');
   fs.mkdirSync(dir, { recursive: true });
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger });
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, logger: quietLogger });
   const codePath = path.join(dir, `workflow-bundle-${process.pid}.js`);
   fs.writeFileSync(codePath, code);
   (globalThis as Record<string, unknown>).__AIML_TEST_ENV__ = env;

@@ -8,7 +8,7 @@ import { BUILD_PLAN_GATE, DESIGN_GATE } from '../../src/contracts';
 import { fixtureRepo, planReply, stepReply, whisperEdits } from '../build/fixtures';
 import { awaitingGate, startBuild } from '../build/helpers';
 import { draftReply } from '../support/fixtures';
-import { temporalAddress, tmpDir, uniqueId } from '../support/env';
+import { temporalAddress, tmpDir, uniqueId, replayOptions } from '../support/env';
 import { useRig } from '../support/rig';
 
 /**
@@ -18,7 +18,6 @@ import { useRig } from '../support/rig';
  */
 const HISTORIES = path.join(__dirname, '..', 'histories');
 const FILES = { design: 'design-boundary.json', build: path.join('build', 'build-boundary.json') };
-const replayOptions = () => ({ workflowBundle: { codePath: process.env.AIML_TEST_WORKFLOW_BUNDLE! } });
 
 const rig = useRig();
 

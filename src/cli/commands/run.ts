@@ -3,7 +3,7 @@ import { LOCAL_MODEL_NOTICE, loadDevServerConfig, loadLlmConfig } from '../../co
 import { designWorkflowId, type DesignInput } from '../../contracts';
 import { AimlError, errorMessage } from '../../errors';
 import { stateDir } from '../../paths';
-import { connectWorker } from '../../temporal/connection';
+import { connectWorker, dataConverterFor } from '../../temporal/connection';
 import { installRuntimeLogger, workerLogFile } from '../../temporal/runtime';
 import { buildDeps, createWorker, resolveLlm } from '../../worker-factory';
 import { type CliContext, printJson } from '../context';
@@ -53,7 +53,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     ctx.err(`Starting a worker${logs ? ` (its logs: ${logs})` : ''}...`);
     const connection = await connectWorker(temporal);
     const deps = buildDeps(llm, stateDir(ctx.env));
-    const worker = await createWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, deps });
+    const worker = await createWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, deps, dataConverter: dataConverterFor(temporal) });
     const running = worker.run();
     try {
       const workflowId = designWorkflowId(shortId());
