@@ -45,8 +45,10 @@ test('a worker SIGKILLed while the run waits for approval loses nothing and repe
     const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
     expect(scheduled).toEqual(['draftArchitecture']);
     expect(completedActivities).toBe(1);
-    const localActivities = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
-    expect(localActivities).toHaveLength(1); // writeSpec, once
+    const localActivities = events
+      .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+      .map((e) => JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details!.data!.payloads![0]!.data!).toString()).activity_type);
+    expect(localActivities).toEqual(['checkOutputTarget', 'writeSpec']); // each once
     expect(events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toHaveLength(1);
   } finally {
     await second.stop();

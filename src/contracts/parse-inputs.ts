@@ -96,11 +96,11 @@ const shipSchema = obj(
 const count = num({ int: true, min: 0 });
 const skipped = obj({ binary: count, oversized: count, unreadable: count, ignored: count });
 const unreadablePaths = list(str({ max: LIMITS.pathChars }), 1_000);
-const planSummary = obj({ root: absPath, toIndex: count, toDelete: count, unchanged: count, batches: count, skipped, unreadablePaths });
+const planSummary = obj({ root: relOrAbsPath, toIndex: count, toDelete: count, unchanged: count, batches: count, skipped, unreadablePaths });
 const progress = obj({
   phase: oneOf(['scanning', 'indexing', 'removing', 'done'] as const),
   kb: name,
-  root: optional(absPath),
+  root: optional(relOrAbsPath),
   batches: count,
   batchesDone: count,
   filesToIndex: count,
