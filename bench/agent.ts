@@ -11,7 +11,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
 import type { ToolResult } from '../src/activities/agent-types';
@@ -21,7 +20,7 @@ import { buildDeps } from '../src/worker-factory';
 import { startScriptedLlm, type ChatRequestBody, type Reply } from '../test/support/scripted-llm';
 import { fixtureRepo, planReply } from '../test/build/fixtures';
 import { benchServer, percentile, verdict } from './support';
-import { payloadSizes } from './payloads';
+import { historyFigures } from './payloads';
 
 const LLM_MS = Number(process.env.BENCH_LLM_MS ?? 50);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -161,11 +160,7 @@ async function main(): Promise<void> {
   console.log(`  the same calls without Temporal, for comparison: ${percentile(base, 50).toFixed(0)} ms  [${base.map((x) => x.toFixed(0)).join(', ')}]`);
   console.log(`orchestration overhead per tool call (p50): ${p50.toFixed(1)} ms  [${perCall.map((x) => x.toFixed(1)).join(', ')}]  target <= 30 ms  ${verdict(p50 <= 30)}`);
 
-  const raw = await client.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: last!.handle.workflowId }, maximumPageSize: 10_000 });
-  const history = raw.history!;
-  const bytes = temporal.api.history.v1.History.encode(history).finish().length;
-  const events = history.events!.length;
-  const largest = Math.max(...payloadSizes(history.events));
+  const { bytes, events, largest } = await historyFigures(client, last!.handle.workflowId);
   console.log(`history of the ${CALLS}-tool-call step: ${events} events  target <= 400  ${verdict(events <= 400)}`);
   console.log(`  total ${(bytes / 1024).toFixed(1)} KB (${bytes} bytes); largest payload ${(largest / 1024).toFixed(1)} KB (${largest} bytes)  target <= 64 KB  ${verdict(largest <= 64 * 1024)}`);
 

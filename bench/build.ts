@@ -11,7 +11,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
 import type { BuildResult } from '../src/contracts';
@@ -19,7 +18,7 @@ import { installRuntimeLogger } from '../src/temporal/runtime';
 import { buildDeps, createWorker } from '../src/worker-factory';
 import { startScriptedLlm, type ChatRequestBody } from '../test/support/scripted-llm';
 import { fixtureRepo, patch, planReply, stepReply, write } from '../test/build/fixtures';
-import { payloadSizes } from './payloads';
+import { historyFigures } from './payloads';
 import { benchServer, percentile, verdict } from './support';
 
 const LLM_MS = Number(process.env.BENCH_LLM_MS ?? 500);
@@ -112,11 +111,7 @@ async function main(): Promise<void> {
   console.log(`  direct calls (no Temporal): ${percentile(base, 50).toFixed(0)} ms  [${base.map((x) => x.toFixed(0)).join(', ')}]  (LLM latency alone: ${llmOnly} ms)`);
   console.log(`overhead ratio (workflow / direct, median of ${RUNS} back-to-back pairs): ${ratio.toFixed(3)}  [${wf.map((w, i) => (w / base[i]!).toFixed(3)).join(', ')}]  target <= 1.10  ${verdict(ratio <= 1.1)}`);
 
-  const raw = await client.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: last!.handle.workflowId }, maximumPageSize: 10_000 });
-  const history = raw.history!;
-  const bytes = temporal.api.history.v1.History.encode(history).finish().length;
-  const events = history.events!.length;
-  const largest = Math.max(...payloadSizes(history.events));
+  const { history, bytes, events, largest } = await historyFigures(client, last!.handle.workflowId);
   // Orchestration time as history sees it: the run's span minus the time activities were running.
   const evs = history.events!;
   const at = (e: (typeof evs)[number]): number => Number(e.eventTime!.seconds) * 1000 + (e.eventTime!.nanos ?? 0) / 1e6;

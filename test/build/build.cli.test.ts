@@ -51,7 +51,8 @@ test('aiml build → approve → diff (pending, then applied) → revert refuses
   expect(refused.code).toBe(1);
   expect(refused.stderr).toMatch(/Refusing to revert: changed since aiml applied it: test\.js \(use --force/);
   const forced = await runCli(['revert', workflowId, '--force', '--json'], env);
-  expect(JSON.parse(forced.stdout)).toMatchObject({ workflowId, steps: [1], restored: ['src/text.js', 'test.js'] });
+  // One journal entry per agent edit, undone newest first: test.js (the second edit), then src/text.js.
+  expect(JSON.parse(forced.stdout)).toMatchObject({ workflowId, steps: [1], restored: ['test.js', 'src/text.js'] });
   expect(fs.readFileSync(path.join(ws, 'src/text.js')).equals(original)).toBe(true);
   expect(gitChanged(ws)).toEqual(['BUILD_REPORT.md']);
 });
