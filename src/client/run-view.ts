@@ -1,7 +1,7 @@
 import type { Client, WorkflowExecutionDescription, WorkflowExecutionInfo } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { RUN_MEMO_KEY, SA_PHASE, SA_STATUS, ZERO_USAGE, type GateSummary, type RunMemo, type RunStatus } from '../contracts';
-import { AimlError } from '../errors';
+import { AimlError, errorMessage } from '../errors';
 import { closingFailure, fetchEvents, lastWorkflowTaskFailure } from './history';
 import { activityTrouble, failedTrouble, workflowTaskAttempt, workflowTaskTrouble, type Trouble } from './trouble';
 
@@ -117,9 +117,17 @@ export async function listRuns(client: Client, opts: { status?: RunStatus; limit
   const clauses = [`WorkflowType IN ('design', 'build', 'ship', 'ingest')`];
   if (opts.status) clauses.push(LIST_FILTERS[opts.status]);
   const out: RunView[] = [];
-  for await (const info of client.workflow.list({ query: clauses.join(' AND ') })) {
-    out.push(toRunView(info));
-    if (out.length >= (opts.limit ?? 50)) break;
+  try {
+    for await (const info of client.workflow.list({ query: clauses.join(' AND ') })) {
+      out.push(toRunView(info));
+      if (out.length >= (opts.limit ?? 50)) break;
+    }
+  } catch (err) {
+    // A run written with payload encryption cannot be read without its keys.
+    if (/encod|codec|encrypt/i.test(errorMessage(err))) {
+      throw new AimlError('CODEC_KEY_UNKNOWN', `Some runs' payloads are encrypted and this process cannot read them: set AIML_ENCRYPTION_KEYS as the workers have it (${errorMessage(err).split('\n')[0]})`);
+    }
+    throw err;
   }
   return out;
 }

@@ -137,7 +137,7 @@ export class OpenAiChatModel implements ChatModel {
       if (deadline.signal.aborted) throw deadline.signal.reason;
       return { content, toolCalls: calls.done(), model: served, finishReason, usage, latencyMs: performance.now() - started, maxTokens: req.maxTokens };
     } catch (err) {
-      throw deadline.explain(err) ?? classifyLlmError(err);
+      throw deadline.explain(err) ?? classifyLlmError(err, this.config.baseURL);
     } finally {
       deadline.clear();
     }

@@ -6,6 +6,8 @@ import { loadTemporalConfig } from '../../src/config';
 import { AesGcmCodec, ENCRYPTED_ENCODING, parseCodecKeys } from '../../src/temporal/codec';
 import { startCodecServer } from '../../src/temporal/codec-server';
 import { dataConverterFor } from '../../src/temporal/connection';
+import { listRuns } from '../../src/client/run-view';
+import { ALL_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
 import { draftReply } from '../support/fixtures';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
 import { startWorker, temporalAddress, tmpDir, uniqueId, waitFor, type TestWorker } from '../support/env';
@@ -59,12 +61,21 @@ describe('an encrypted run on the dev server', () => {
   let secure: Client;
   let raw: Client;
 
+  // Its own namespace: other tests list runs without the key.
+  const namespace = 'aiml-isolated';
   beforeAll(async () => {
     llm = await startScriptedLlm();
-    worker = await startWorker({ llmUrl: llm.url, dataConverter: dataConverterFor(config) });
     connection = await Connection.connect({ address: temporalAddress() });
-    secure = new Client({ connection, namespace: 'default', dataConverter: dataConverterFor(config) });
-    raw = new Client({ connection, namespace: 'default' });
+    const V = temporal.api.enums.v1.IndexedValueType;
+    const kind: Record<string, number> = { KEYWORD: V.INDEXED_VALUE_TYPE_KEYWORD, BOOL: V.INDEXED_VALUE_TYPE_BOOL, INT: V.INDEXED_VALUE_TYPE_INT };
+    await connection.operatorService
+      .addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(ALL_SEARCH_ATTRIBUTES.map((k) => [k.name, kind[k.type]!])) })
+      .catch((err: Error) => {
+        if (!/already exists/i.test(err.message)) throw err;
+      });
+    worker = await startWorker({ llmUrl: llm.url, dataConverter: dataConverterFor(config), namespace });
+    secure = new Client({ connection, namespace, dataConverter: dataConverterFor(config) });
+    raw = new Client({ connection, namespace });
   });
   afterAll(async () => {
     await worker?.stop();
@@ -84,7 +95,7 @@ describe('an encrypted run on the dev server', () => {
     await handle.signal(approveSignal, { by: 'ana', comment: `ok ${canary}` });
     const result = await handle.result();
 
-    const history = await raw.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId } });
+    const history = await raw.workflowService.getWorkflowExecutionHistory({ namespace, execution: { workflowId } });
     const bytes = Buffer.from(JSON.stringify(history.history)).toString('latin1');
     const rawText = JSON.stringify(temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.create(history.history!), { bytes: String }));
     expect(rawText.includes(Buffer.from(ENCRYPTED_ENCODING).toString('base64'))).toBe(true);
@@ -92,6 +103,9 @@ describe('an encrypted run on the dev server', () => {
     expect(bytes.includes(canary)).toBe(false);
     // The client that holds the key reads the result...
     expect(JSON.stringify(result)).toContain(canary);
+
+    // Listing without the key says what is missing, instead of failing obscurely.
+    await expect(listRuns(raw, {})).rejects.toThrow(/encrypted .*AIML_ENCRYPTION_KEYS/);
 
     // ...and so does the codec server, for the UI.
     const started = history.history!.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads!;

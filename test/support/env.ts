@@ -58,6 +58,8 @@ export interface TestWorkerOptions {
   rag?: RagConfig;
   /** Payload codecs (encryption tests). */
   dataConverter?: Parameters<typeof createWorker>[0]['dataConverter'];
+  /** Namespace (default: default). */
+  namespace?: string;
   /** Tracing (observability tests). */
   tracing?: Parameters<typeof createWorker>[0]['tracing'];
 }
@@ -70,7 +72,7 @@ export async function startWorker(opts: TestWorkerOptions): Promise<TestWorker> 
   const connection = await NativeConnection.connect({ address: temporalAddress() });
   const llm = { baseURL: opts.llmUrl, apiKey: 'sk-test-not-a-secret', model: 'scripted-model', timeoutMs: 30_000, stream: opts.stream ?? true };
   const deps = opts.rag ? buildDeps(llm, stateDir, opts.rag) : buildDeps(llm, stateDir);
-  const worker = await createWorker({ connection, namespace: 'default', taskQueue, deps, workflowBundle: { codePath: process.env.AIML_TEST_WORKFLOW_BUNDLE! }, dataConverter: opts.dataConverter, tracing: opts.tracing });
+  const worker = await createWorker({ connection, namespace: opts.namespace ?? 'default', taskQueue, deps, workflowBundle: { codePath: process.env.AIML_TEST_WORKFLOW_BUNDLE! }, dataConverter: opts.dataConverter, tracing: opts.tracing });
   const running = worker.run();
   return {
     worker,

@@ -17,7 +17,8 @@ export default async function globalSetup(): Promise<void> {
     server: {
       executable: { type: 'existing-path', path: bin },
       searchAttributes: ALL_SEARCH_ATTRIBUTES,
-      extraArgs: ['--log-level', 'error'],
+      // A second namespace for tests whose runs others must not list (encrypted payloads).
+      extraArgs: ['--log-level', 'error', '--namespace', 'aiml-isolated'],
     },
   });
   const dir = path.join(stateDir(), 'test');
