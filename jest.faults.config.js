@@ -3,6 +3,7 @@
  * tests that already live in the main suite (worker kills, LLM failures, bounded answers, the dev
  * server's own faults, retry visibility). Same global setup (one real Temporal dev server) as jest.config.js.
  */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- jest loads its configs as CommonJS
 const base = require('./jest.config.js');
 
 module.exports = {
