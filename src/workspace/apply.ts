@@ -78,12 +78,46 @@ export async function applyChanges(
       result.alreadyApplied.push(c.path);
       continue;
     }
-    if (c.afterRef === null) fs.rmSync(abs, { force: true });
-    else writeFileAtomic(abs, blobs.getBuffer(c.afterRef));
+    try {
+      if (c.afterRef === null) fs.rmSync(abs, { force: true });
+      else writeFileAtomic(abs, blobs.getBuffer(c.afterRef));
+    } catch (err) {
+      throw writeFailed(root, c.path, err, rollBack(root, changes, blobs, journal, entry.key));
+    }
     result.written.push(c.path);
     if (opts.pauseAfterWriteMs) await new Promise((r) => setTimeout(r, opts.pauseAfterWriteMs));
   }
   return result;
+}
+
+/**
+ * After a failed write (disk full, read-only workspace): puts back every file of the step that
+ * no longer has its before-content, and drops the journal entry once the whole step is undone.
+ * Returns the paths it could not restore (the entry then stays, so `aiml revert` can finish).
+ */
+function rollBack(root: string, changes: PlannedChange[], blobs: BlobStore, journal: Journal, key: string): string[] {
+  const stuck: string[] = [];
+  for (const c of changes) {
+    try {
+      if (currentHash(root, c.path) === c.beforeHash) continue;
+      const { abs } = resolveEditPath(root, c.path);
+      if (c.beforeRef === null) fs.rmSync(abs, { force: true });
+      else writeFileAtomic(abs, blobs.getBuffer(c.beforeRef));
+    } catch {
+      stuck.push(c.path);
+    }
+  }
+  if (!stuck.length) journal.remove(key);
+  return stuck;
+}
+
+function writeFailed(root: string, rel: string, err: unknown, stuck: string[]): AimlError {
+  const e = err as NodeJS.ErrnoException;
+  const why = e.code ? `${e.code}: ${e.message}` : String(err);
+  const after = stuck.length
+    ? `could not restore ${stuck.join(', ')}: run \`aiml revert\` once the disk is writable`
+    : 'the step was rolled back, the workspace is as it was';
+  return new AimlError('WORKSPACE_WRITE_FAILED', `Could not write ${rel} in ${root} (${why}); ${after}`, { path: rel, errno: e.code ?? null, stuck });
 }
 
 export interface RevertResult {

@@ -65,6 +65,13 @@ export class Journal {
     this.write(data);
   }
 
+  /** Drops the entry with this key (a step whose failed apply was rolled back completely). */
+  remove(key: string): void {
+    const data = this.read();
+    const entries = data.entries.filter((e) => e.key !== key);
+    if (entries.length !== data.entries.length) this.write({ ...data, entries });
+  }
+
   markReverted(keys: string[], at: string): void {
     const data = this.read();
     for (const e of data.entries) if (keys.includes(e.key)) e.revertedAt = at;

@@ -32,6 +32,8 @@ export type Reply =
       finishReason?: 'stop' | 'length' | 'tool_calls';
       /** Streaming: after the content, the stream goes on (`endless`, a chunk every 20 ms) or stops sending (`stall`), never ending. */
       hang?: 'endless' | 'stall';
+      /** Streaming: send the first half of the content's chunks, then destroy the connection (no finish, no [DONE]). */
+      cut?: boolean;
     }
   | { status: number; error?: string; headers?: Record<string, string>; delayMs?: number };
 
@@ -153,9 +155,18 @@ export async function startScriptedLlm(opts: { port?: number } = {}): Promise<Sc
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const base = { id, object: 'chat.completion.chunk', created, model: chat.model };
     const pieces = reply.content.match(/[\s\S]{1,256}/g) ?? [''];
+    const sendPiece = (piece: string) => res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`);
     res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] })}\n\n`);
+    if (reply.cut) {
+      for (const piece of pieces.slice(0, Math.max(1, Math.floor(pieces.length / 2)))) {
+        sendPiece(piece);
+      }
+      // Let the chunks reach the client, then drop the socket as a crashed proxy would.
+      setTimeout(() => res.socket?.destroy(), 50);
+      return;
+    }
     for (const piece of pieces) {
-      res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`);
+      sendPiece(piece);
     }
     if (reply.hang) {
       // Never finishes: `endless` keeps sending, `stall` goes silent. Only the client can end it.
