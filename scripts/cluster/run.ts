@@ -44,24 +44,28 @@ export function runAsync(code: string, cmd: string, args: string[], env: NodeJS.
   });
 }
 
-/** `n` distinct TCP ports on 127.0.0.1 that were free a moment ago. */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers: net.Server[] = [];
-  try {
-    const ports: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const server = net.createServer();
-      servers.push(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => resolve());
-      });
-      ports.push((server.address() as net.AddressInfo).port);
-    }
-    return ports;
-  } finally {
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+/** True when nothing listens on 127.0.0.1:port right now. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * `n` distinct TCP ports on 127.0.0.1 that were free a moment ago, all below 32768: Temporal keeps
+ * its services' ports in a PostgreSQL smallint column, and the kernel's ephemeral range (where
+ * port 0 lands) starts above that.
+ */
+export async function freePorts(n: number, min = 20000, max = 32767): Promise<number[]> {
+  const ports: number[] = [];
+  for (let tries = 0; ports.length < n; tries++) {
+    if (tries > 2000) throw new ClusterError('NO_FREE_PORT', `no ${n} free ports between ${min} and ${max}`);
+    const port = min + Math.floor(Math.random() * (max - min + 1));
+    if (!ports.includes(port) && (await portFree(port))) ports.push(port);
   }
+  return ports;
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

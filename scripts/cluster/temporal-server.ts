@@ -122,10 +122,19 @@ export function startTemporalServer(build: TemporalBuild, pg: Postgres, ports: S
   };
 }
 
-/** What the server said before it died, for the error message. */
+/** What the server said before it died: its last errors, one line each, for the error message. */
 export function serverOutput(server: TemporalServer): string {
   const read = (f: string): string => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : '');
-  return tail(`${read(path.join(path.dirname(server.logFile), 'temporal-server.out'))}\n${read(server.logFile)}`, 15);
+  const lines = `${read(path.join(path.dirname(server.logFile), 'temporal-server.out'))}\n${read(server.logFile)}`.split('\n').filter((l) => l.trim());
+  const brief = lines.map((line) => {
+    try {
+      const j = JSON.parse(line) as { level?: string; msg?: string; error?: string };
+      return `${j.level}: ${j.msg}${j.error ? `: ${j.error}` : ''}`;
+    } catch {
+      return line;
+    }
+  });
+  return tail(brief.join('\n'), 6);
 }
 
 export function serverFailed(server: TemporalServer, what: string): ClusterError {
