@@ -6,7 +6,7 @@ import { revertBuild } from '../../src/builder/revert';
 import { Journal } from '../../src/workspace/journal';
 import { fixtureRepo, git, gitChanged, planReply } from '../build/fixtures';
 import { awaitingGate, useRig } from '../build/helpers';
-import { editFile, finish, grep, latestResults, promptText, readFile, runCommand, startAgentBuild, toolResults, turn } from './helpers';
+import { addMarkerScript, editFile, finish, grep, latestResults, marks, promptText, readFile, runCommand, startAgentBuild, toolResults, turn } from './helpers';
 
 const rig = useRig();
 
@@ -15,16 +15,6 @@ const EXPORTS = 'module.exports = { shout };';
 const WITH_WHISPER = (body: string) => `function whisper(s) {\n  ${body}\n}\n\nmodule.exports = { shout, whisper };`;
 const TEST_LINE = "console.log('ok');";
 const TEST_WHISPER = "assert.strictEqual(require('./src/text').whisper('HI'), 'hi');\nconsole.log('ok');";
-
-/** A script that counts its runs in a marker file (one line per run) and prints its arguments. */
-function addMarkerScript(ws: string): string {
-  fs.writeFileSync(path.join(ws, 'mark.js'), "require('node:fs').appendFileSync(__dirname + '/.marks', (process.argv[2] ?? 'run') + '\\n');\nconsole.log('marked', process.argv[2] ?? '');\n");
-  git(ws, 'add', 'mark.js');
-  git(ws, '-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-q', '-m', 'marker');
-  fs.appendFileSync(path.join(ws, '.git/info/exclude'), '.marks\n');
-  return path.join(ws, '.marks');
-}
-const marks = (file: string): string[] => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
 
 test('a multi-turn step: grep, read, edit, a failing check run, a fix, a passing run, finish; journal, diff and report match git status', async () => {
   const ws = fixtureRepo();
