@@ -246,3 +246,21 @@ test('--verify shadow: a red step never touches the workspace; once green it doe
   expect(promptText(rig.llm.requests[before + 3]!)).toContain('whisper must lower-case');
   expect(latestResults(rig.llm.requests[before + 3]!)[0]).toMatch(/<check-output[\s\S]*AssertionError/);
 });
+
+test('credentials in what the agent reads and runs are redacted, and counted in details.redactions (rules and places, never values)', async () => {
+  const ws = fixtureRepo();
+  const key = `ghp_${'Zq8Xw2Ld5Rk9Tb4Nm7Vc1Hs6Jf3Gy0Pa2Ue5'.slice(0, 36)}`;
+  fs.writeFileSync(path.join(ws, 'config.js'), `module.exports = { token: '${key}' };\n`);
+  rig.llm.enqueue(planReply(STEP), turn(readFile('config.js'), grep('token')), turn(runCommand('cat config.js')), turn(finish()));
+  const before = rig.llm.requests.length;
+  const handle = await startAgentBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js', policy: { allowCommands: ['cat *'] } });
+  await handle.result();
+  const reqs = rig.llm.requests.slice(before);
+  expect(JSON.stringify(reqs)).not.toContain(key);
+  expect(latestResults(reqs[2]!)[0]).toContain('[REDACTED:');
+  const s = await handle.query(stateQuery);
+  const r = s.details.redactions as { count: number; byRule: Record<string, number>; items: { source: string }[] };
+  expect(r.count).toBe(3); // read_file, grep, run_command: one each
+  expect(r.items.map((i) => i.source)).toEqual(expect.arrayContaining(['config.js']));
+  expect(JSON.stringify(await handle.fetchHistory())).not.toContain(key);
+});
