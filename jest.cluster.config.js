@@ -11,6 +11,8 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: [
     '<rootDir>/test/cluster/**/*.test.ts',
+    // Two workers with separate state folders standing for two hosts (from the hosts branch).
+    '<rootDir>/test/hosts/two-workers.test.ts',
     '<rootDir>/test/design.workflow.test.ts',
     '<rootDir>/test/cli.test.ts',
     '<rootDir>/test/build/build.workflow.test.ts',

@@ -93,8 +93,13 @@ export function startPostgres(pg: PgBin, dataDir: string, port: number): Postgre
     stop() {
       if (stopped) return;
       stopped = true;
-      const [cmd, argv] = asPgUser(path.join(pg.dir, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
-      spawnSync(cmd, argv, { stdio: 'ignore' });
+      stopPostgresAt(pg, dataDir);
     },
   };
+}
+
+/** `pg_ctl stop -m immediate` on a data folder (the cluster is thrown away: no clean shutdown needed). */
+export function stopPostgresAt(pg: PgBin, dataDir: string): void {
+  const [cmd, argv] = asPgUser(path.join(pg.dir, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+  spawnSync(cmd, argv, { stdio: 'ignore' });
 }
