@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { alive } from '../../src/rag/store/write-lock';
 import { stopPostgresAt, type PgBin } from './postgres';
 import type { Log } from './run';
 
@@ -24,15 +25,6 @@ export function writeOwner(dir: string, owner: Owner): void {
 /** A folder kept on purpose (AIML_CLUSTER_KEEP=1) after a clean stop is left alone. */
 export function clearOwner(dir: string): void {
   fs.rmSync(path.join(dir, OWNER_FILE), { force: true });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The command line of a process, or '' when it is gone (Linux /proc). */
