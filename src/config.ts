@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AimlError } from './errors';
 import { stateDir } from './paths';
 import { parseCodecKeys, type CodecKey } from './temporal/codec';
+import { loadRouting, routeFor, type RoutingConfig } from './llm/providers';
 
 /**
  * All configuration is read and validated here, once, at the edge. Each problem names the
@@ -94,6 +95,8 @@ export interface LlmConfig {
   localThreads?: number;
   /** Local provider: caps on structured outputs' strings and arrays, so a small CPU model answers in reasonable time. */
   localCaps?: { maxLength: number; maxItems: number };
+  /** Several providers and routes per role (AIML_LLM_CONFIG / AIML_LLM_PROVIDERS); absent: this one endpoint. */
+  routing?: RoutingConfig;
 }
 
 /** A tiny model on a CPU writes ~10–50 tokens/s: a draft with these caps takes a minute or two, not ten. */
@@ -192,10 +195,21 @@ export function llmConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
  */
 export function loadLlmConfig(env: NodeJS.ProcessEnv = process.env, opts: { requireEndpoint?: boolean } = {}): LlmConfig {
   const e = parse(LlmEnv, env);
-  const provider = opts.requireEndpoint ? 'openai' : (e.AIML_LLM_PROVIDER ?? (e.OPENAI_API_KEY || e.OPENAI_BASE_URL ? 'openai' : 'local'));
+  const listed = !!(env.AIML_LLM_CONFIG?.trim() || env.AIML_LLM_PROVIDERS?.trim());
+  const provider = opts.requireEndpoint && !listed ? 'openai' : (e.AIML_LLM_PROVIDER ?? (e.OPENAI_API_KEY || e.OPENAI_BASE_URL ? 'openai' : 'local'));
+  if (listed) {
+    // A provider list: the variables above give every provider its defaults (timeouts, streaming, limits).
+    const base = singleConfig(e, env, 'openai');
+    const routing = loadRouting(env, base, e.AIML_LLM_TIMEOUT_MS)!;
+    return { ...routeFor(routing, 'design')[0]!.llm, routing };
+  }
   if (provider === 'openai' && !e.OPENAI_API_KEY && !e.OPENAI_BASE_URL) {
     throw new AimlError('CONFIG_MISSING', LLM_NOT_CONFIGURED, { variable: 'OPENAI_API_KEY' });
   }
+  return singleConfig(e, env, provider);
+}
+
+function singleConfig(e: z.infer<typeof LlmEnv>, env: NodeJS.ProcessEnv, provider: 'openai' | 'local'): LlmConfig {
   // Local OpenAI-compatible servers (Ollama, llama.cpp, vLLM) accept any key.
   return {
     provider,

