@@ -39,7 +39,7 @@ let fileSchema: ReturnType<typeof buildSchema> | undefined;
 
 function buildSchema() {
   const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/, 'a name of letters, digits, ".", "_" or "-" (at most 40)');
-  const maxTokens = z.record(z.enum(LLM_PURPOSES), z.number().int().positive()).optional();
+  const maxTokens = z.partialRecord(z.enum(LLM_PURPOSES), z.number().int().positive()).optional();
 
   const ProviderSchema = z
     .object({
@@ -60,7 +60,7 @@ function buildSchema() {
   const FileSchema = z
     .object({
       providers: z.array(ProviderSchema).min(1).max(16),
-      routes: z.record(z.enum([...LLM_PURPOSES, 'default']), z.array(name).min(1).max(16)).optional(),
+      routes: z.partialRecord(z.enum([...LLM_PURPOSES, 'default']), z.array(name).min(1).max(16)).optional(),
       breaker: z.object({ failures: z.number().int().min(1).max(100).optional(), cooldownMs: z.number().int().min(0).optional() }).strict().optional(),
       cache: z
         .object({ mode: z.enum(['deterministic', 'all', 'off']).optional(), maxEntries: z.number().int().min(0).optional(), maxBytes: z.number().int().min(0).optional() })
@@ -104,7 +104,13 @@ export function loadRouting(env: NodeJS.ProcessEnv, base: LlmConfig, envTimeoutM
   const parsed = (fileSchema ??= buildSchema()).safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw invalid(source, variable, `${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+    const where = issue.path.join('.') || '(top level)';
+    const hint = /apiKey"/.test(issue.message)
+      ? ': keys stay out of config files; name the environment variable that holds it with apiKeyEnv'
+      : where === 'routes'
+        ? ` (roles: ${[...LLM_PURPOSES, 'default'].join(', ')})`
+        : '';
+    throw invalid(source, variable, `${where}: ${issue.message}${hint}`);
   }
   const spec = parsed.data;
   const seen = new Set<string>();
