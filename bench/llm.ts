@@ -1,5 +1,6 @@
 /**
- * npm run bench:llm — the local provider (SmolLM2-135M-Instruct Q4_1 on the CPU, in process):
+ * npm run bench:llm — first the gateway against the scripted server (bench/llm-gateway.ts; alone
+ * with `-- --gateway`), then the local provider (SmolLM2-135M-Instruct Q4_1 on the CPU, in process):
  *  1. model load time and process RSS before/after loading (this process is the worker);
  *  2. time to first token and generation speed (tokens/s after the first token), plain text,
  *     median of 3 runs;
@@ -17,11 +18,14 @@ import { LlmGateway } from '../src/llm/gateway';
 import { ensureChatModel } from '../src/llm/local/install';
 import { installRuntimeLogger } from '../src/temporal/runtime';
 import { buildDeps, createWorker } from '../src/worker-factory';
+import { gatewayBench } from './llm-gateway';
 import { benchServer, ms, percentile } from './support';
 
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 
 async function main(): Promise<void> {
+  await gatewayBench();
+  if (process.argv.includes('--gateway')) return;
   const modelPath = ensureChatModel(process.env, (l) => console.log(l));
   const config = { ...loadLlmConfig({ AIML_LOCAL_MODEL: modelPath }), localModelPath: modelPath };
   console.log(`model: ${modelPath} (${mb(fs.statSync(modelPath).size)}); load average ${os.loadavg().map((n) => n.toFixed(1)).join(' ')}`);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AimlError } from './errors';
 import { stateDir } from './paths';
 import { parseCodecKeys, type CodecKey } from './temporal/codec';
-import { loadRouting, routeFor, type RoutingConfig } from './llm/providers';
+import { loadRouting, routeFor, type CacheMode, type RoutingConfig } from './llm/providers';
 
 /**
  * All configuration is read and validated here, once, at the edge. Each problem names the
@@ -59,6 +59,7 @@ const LlmEnv = z.object({
   AIML_LOCAL_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   AIML_LOCAL_MAX_STRING: z.coerce.number().int().min(1).optional(),
   AIML_LOCAL_MAX_ITEMS: z.coerce.number().int().min(0).optional(),
+  AIML_LLM_CACHE: z.enum(['deterministic', 'all', 'off']).optional(),
 });
 
 /** What a call is for: sets its `max_tokens` (and, later, which provider serves it). */
@@ -97,6 +98,8 @@ export interface LlmConfig {
   localCaps?: { maxLength: number; maxItems: number };
   /** Several providers and routes per role (AIML_LLM_CONFIG / AIML_LLM_PROVIDERS); absent: this one endpoint. */
   routing?: RoutingConfig;
+  /** Response cache mode (AIML_LLM_CACHE): `deterministic` (temperature 0, the default), `all` or `off`. */
+  cache?: CacheMode;
 }
 
 /** A tiny model on a CPU writes ~10–50 tokens/s: a draft with these caps takes a minute or two, not ten. */
@@ -225,6 +228,7 @@ function singleConfig(e: z.infer<typeof LlmEnv>, env: NodeJS.ProcessEnv, provide
     ...(e.AIML_LOCAL_MODEL ? { localModelPath: e.AIML_LOCAL_MODEL } : {}),
     ...(e.AIML_LOCAL_THREADS ? { localThreads: e.AIML_LOCAL_THREADS } : {}),
     localCaps: { maxLength: e.AIML_LOCAL_MAX_STRING ?? DEFAULT_LOCAL_CAPS.maxLength, maxItems: e.AIML_LOCAL_MAX_ITEMS ?? DEFAULT_LOCAL_CAPS.maxItems },
+    ...(e.AIML_LLM_CACHE ? { cache: e.AIML_LLM_CACHE } : {}),
   };
 }
 

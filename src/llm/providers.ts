@@ -151,7 +151,8 @@ export function loadRouting(env: NodeJS.ProcessEnv, base: LlmConfig, envTimeoutM
     providers,
     routes,
     breaker: { ...DEFAULT_BREAKER, ...spec.breaker },
-    cache: { ...DEFAULT_CACHE, ...spec.cache },
+    // The file's mode wins over AIML_LLM_CACHE.
+    cache: { ...DEFAULT_CACHE, ...(base.cache ? { mode: base.cache } : {}), ...spec.cache },
     source,
   };
 }
@@ -159,7 +160,7 @@ export function loadRouting(env: NodeJS.ProcessEnv, base: LlmConfig, envTimeoutM
 /** Today's single endpoint (or the local model) as a one-provider list. */
 export function singleProvider(llm: LlmConfig): RoutingConfig {
   const kind = llm.provider ?? 'openai';
-  return { providers: [{ name: kind, llm }], routes: {}, breaker: DEFAULT_BREAKER, cache: DEFAULT_CACHE, source: 'OPENAI_BASE_URL / AIML_MODEL' };
+  return { providers: [{ name: kind, llm }], routes: {}, breaker: DEFAULT_BREAKER, cache: { ...DEFAULT_CACHE, ...(llm.cache ? { mode: llm.cache } : {}) }, source: 'OPENAI_BASE_URL / AIML_MODEL' };
 }
 
 /** The providers that serve `role`, in fallback order: its route, else `default`, else every provider in the order given. */
