@@ -12,17 +12,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import { loadLlmConfig } from '../src/config';
 import type { BuildResult, DesignResult } from '../src/contracts';
 import { LlmGateway, type ChatModel } from '../src/llm/gateway';
 import { installRuntimeLogger } from '../src/temporal/runtime';
-import { buildDeps, createWorker } from '../src/worker-factory';
 import { draftReply } from '../test/support/fixtures';
 import { startScriptedLlm, type ChatRequestBody, type ScriptedLlm } from '../test/support/scripted-llm';
 import { agentReplies, fixtureRepo, planReply, write } from '../test/build/fixtures';
-import { benchServer, ms, percentile, verdict } from './support';
+import { ms, percentile, verdict, withBenchWorker } from './support';
 
 const CALLS = Number(process.env.BENCH_GATEWAY_CALLS ?? 300);
 const load = (): string => os.loadavg().map((n) => n.toFixed(1)).join(' ');
@@ -127,14 +124,7 @@ function respond(req: ChatRequestBody): { content: string; toolCalls?: { name: s
 async function prefixes(llm: ScriptedLlm): Promise<void> {
   llm.setFallback((req) => respond(req));
   installRuntimeLogger({ AIML_LOG_LEVEL: 'ERROR' });
-  const env = await benchServer();
-  const client = new Client({ connection: env.connection, namespace: 'default' });
-  const connection = await NativeConnection.connect({ address: env.connection.options.address });
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'aiml-bench-prefix-'));
-  const deps = buildDeps({ baseURL: llm.url, apiKey: 'not-needed', model: 'scripted', timeoutMs: 30_000, stream: true }, home);
-  const worker = await createWorker({ connection, namespace: 'default', taskQueue: 'bench-prefix', deps });
-  const running = worker.run();
-  try {
+  await withBenchWorker({ baseURL: llm.url, apiKey: 'not-needed', model: 'scripted', timeoutMs: 30_000, stream: true }, 'bench-prefix', async (client) => {
     const workspace = fixtureRepo();
     const start = llm.requests.length;
     const design = await client.workflow.execute('design', { taskQueue: 'bench-prefix', workflowId: `bench-prefix-design-${Date.now()}`, args: [{ brief: 'A support chatbot that answers from product documentation', workspace, approval: { mode: 'auto' } }] });
@@ -155,13 +145,7 @@ async function prefixes(llm: ScriptedLlm): Promise<void> {
     const fraction = prefix / total;
     console.log(`cacheable prefix over a design + build run (${llm.requests.length - start} calls; bytes of the prompt as sent; a role's first call counts 0): ${fraction.toFixed(3)} — target ≥ 0.8: ${verdict(fraction >= 0.8)}`);
     for (const [role, r] of byRole) console.log(`  ${role}: ${r.calls} call(s), ${(r.total / 1024).toFixed(1)} KB, prefix ${(r.prefix / Math.max(1, r.total)).toFixed(3)}`);
-  } finally {
-    worker.shutdown();
-    await running;
-    await deps.llm.close();
-    await connection.close();
-    await env.teardown();
-  }
+  });
 }
 
 export async function gatewayBench(): Promise<void> {

@@ -11,15 +11,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import { DEFAULT_LOCAL_CAPS, loadLlmConfig } from '../src/config';
 import { LlmGateway } from '../src/llm/gateway';
 import { ensureChatModel } from '../src/llm/local/install';
 import { installRuntimeLogger } from '../src/temporal/runtime';
-import { buildDeps, createWorker } from '../src/worker-factory';
 import { gatewayBench } from './llm-gateway';
-import { benchServer, ms, percentile } from './support';
+import { ms, percentile, withBenchWorker } from './support';
 
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 
@@ -57,15 +54,8 @@ async function main(): Promise<void> {
 
   // 3. A whole design run, auto-approved.
   installRuntimeLogger({ AIML_LOG_LEVEL: 'ERROR' });
-  const env = await benchServer();
-  const client = new Client({ connection: env.connection, namespace: 'default' });
-  const connection = await NativeConnection.connect({ address: env.connection.options.address });
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'aiml-bench-home-'));
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'aiml-bench-'));
-  const deps = buildDeps(config, home);
-  const worker = await createWorker({ connection, namespace: 'default', taskQueue: 'bench-llm', deps });
-  const running = worker.run();
-  try {
+  await withBenchWorker(config, 'bench-llm', async (client) => {
     const t1 = performance.now();
     const handle = await client.workflow.start('design', {
       taskQueue: 'bench-llm',
@@ -78,13 +68,7 @@ async function main(): Promise<void> {
       `design run on the local model: ${(wall / 1000).toFixed(1)} s wall, ${result.usage.completionTokens} output tokens in ${result.usage.llmCalls} call(s) ` +
         `(grammar caps: strings ≤ ${DEFAULT_LOCAL_CAPS.maxLength} chars, arrays ≤ ${DEFAULT_LOCAL_CAPS.maxItems} items); worker RSS ${mb(process.memoryUsage().rss)}`,
     );
-  } finally {
-    worker.shutdown();
-    await running;
-    await deps.llm.close();
-    await connection.close();
-    await env.teardown();
-  }
+  });
 }
 
 main().catch((err) => {

@@ -189,7 +189,7 @@ export const LLM_NOT_CONFIGURED =
   'No LLM endpoint configured: set OPENAI_API_KEY (and OPENAI_BASE_URL for a non-OpenAI endpoint such as http://localhost:11434/v1), optionally AIML_MODEL.';
 
 export function llmConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
-  return !!(env.OPENAI_API_KEY?.trim() || env.OPENAI_BASE_URL?.trim());
+  return !!(env.OPENAI_API_KEY?.trim() || env.OPENAI_BASE_URL?.trim() || env.AIML_LLM_CONFIG?.trim() || env.AIML_LLM_PROVIDERS?.trim());
 }
 
 /**
