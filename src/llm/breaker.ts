@@ -56,6 +56,11 @@ export class CircuitBreaker {
     return { state: 'half-open', lastError: e.lastError };
   }
 
+  /** The call ended without saying anything of the provider's health (a 4xx, a cancel): its probe, if it had one, is free again. */
+  release(key: string): void {
+    this.probing.delete(key);
+  }
+
   /** The provider answered: closed again (and the file says so, when it had said otherwise). */
   success(key: string): void {
     this.probing.delete(key);

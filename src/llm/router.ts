@@ -82,28 +82,39 @@ export class LlmRouter implements ChatModel {
     let last: LlmError | undefined;
     const failures: string[] = [];
 
-    const attempt = async (m: Member, first: boolean): Promise<ChatResponse> => {
-      const call: ChatRequest = {
-        ...req,
-        // A run's --model names the model of the role's first provider; fallbacks keep their own.
-        model: first ? req.model : undefined,
-        maxTokens: req.maxTokens ?? m.config.llm.maxTokens?.[role] ?? DEFAULT_MAX_TOKENS[role],
-      };
-      const model = call.model ?? m.config.llm.model;
-      const cacheKey = this.cache.cacheable(call) ? this.cache.key({ name: m.config.name, endpoint: m.endpoint, model }, call) : undefined;
-      const hit = cacheKey ? this.cache.get(cacheKey) : undefined;
-      if (hit) return { ...hit, latencyMs: 0, usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 }, provider: { role, name: m.config.name, model: hit.model, cached: true, skipped } };
-      const res = await m.model.chat(call);
-      this.breaker.success(m.key);
-      if (cacheKey && res.finishReason !== 'length') this.cache.put(cacheKey, { ...res, provider: undefined });
-      return { ...res, provider: { role, name: m.config.name, model: res.model || model, skipped } };
+    const callFor = (m: Member, first: boolean): ChatRequest => ({
+      ...req,
+      // A run's --model names the model of the role's first provider; fallbacks keep their own.
+      model: first ? req.model : undefined,
+      maxTokens: req.maxTokens ?? m.config.llm.maxTokens?.[role] ?? DEFAULT_MAX_TOKENS[role],
+    });
+    const keys = new Map<Member, string | undefined>();
+    const cacheKey = (m: Member, call: ChatRequest): string | undefined => {
+      if (!keys.has(m)) keys.set(m, this.cache.cacheable(call) ? this.cache.key({ name: m.config.name, endpoint: m.endpoint, model: call.model ?? m.config.llm.model }, call) : undefined);
+      return keys.get(m);
+    };
+
+    /** A kept answer for this provider, if the call is deterministic: no request, and no say on the provider's health. */
+    const cached = (m: Member, first: boolean): ChatResponse | undefined => {
+      const key = cacheKey(m, callFor(m, first));
+      const hit = key ? this.cache.get(key) : undefined;
+      if (!hit) return undefined;
+      return { ...hit, latencyMs: 0, usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 }, provider: { role, name: m.config.name, model: hit.model, cached: true, skipped } };
     };
 
     const tryOne = async (m: Member, first: boolean): Promise<ChatResponse | undefined> => {
+      const call = callFor(m, first);
       try {
-        return await attempt(m, first);
+        const res = await m.model.chat(call);
+        this.breaker.success(m.key);
+        const key = cacheKey(m, call);
+        if (key && res.finishReason !== 'length') this.cache.put(key, { ...res, provider: undefined });
+        return { ...res, provider: { role, name: m.config.name, model: res.model || (call.model ?? m.config.llm.model), skipped } };
       } catch (err) {
-        if (req.signal?.aborted || !isOutage(err)) throw err;
+        if (req.signal?.aborted || !isOutage(err)) {
+          this.breaker.release(m.key);
+          throw err;
+        }
         this.breaker.failure(m.key, outageText(err), err.retryAfterMs);
         skipped.push({ name: m.config.name, reason: outageText(err) });
         failures.push(`${m.config.name}: ${err.message}`);
@@ -113,6 +124,8 @@ export class LlmRouter implements ChatModel {
     };
 
     for (const [i, m] of route.entries()) {
+      const hit = cached(m, i === 0);
+      if (hit) return hit;
       const state = this.breaker.check(m.key);
       if (state.state === 'open') {
         skipped.push({ name: m.config.name, reason: `breaker open until ${clock(state.until)} after ${state.lastError}` });

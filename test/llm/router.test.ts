@@ -224,3 +224,21 @@ describe('provider config is checked at start', () => {
     expect(c.model).toBe('m');
   });
 });
+
+describe('cache and breaker together', () => {
+  test('a cached answer needs no provider, even one whose breaker is open, and leaves the breaker as it was', async () => {
+    const home = tmpDir('aiml-breaker-cache-');
+    const g = gatewayFor(twoProviders({ cooldownMs: 200 }), home);
+    const s0 = strong.requests.length;
+    const q = (content: string) => g.chat({ messages: [{ role: 'user', content }], purpose: 'design', temperature: 0 });
+    await q('kept');
+    strong.enqueue({ status: 503 });
+    expect((await q('new')).provider?.name).toBe('backup'); // primary's breaker opens
+    expect((await q('kept')).provider).toMatchObject({ name: 'primary', cached: true, skipped: [] });
+    await new Promise((r) => setTimeout(r, 250));
+    expect((await q('kept')).provider?.cached).toBe(true); // served while half-open: the probe stays free
+    const probe = await q('after cool-down');
+    expect(probe.provider).toMatchObject({ name: 'primary', skipped: [] });
+    expect(strong.requests.length - s0).toBe(3);
+  });
+});
