@@ -110,6 +110,10 @@ test('fallback is recorded in the run, the breaker holds into a run on another w
     const p1 = primary.requests.length;
     const run2 = await designAtGate();
     expect(primary.requests.length).toBe(p1);
+    const watched: string[] = [];
+    await aiml.watch(run2.workflowId, { onSwitch: (line) => watched.push(line) });
+    expect(watched).toHaveLength(1);
+    expect(watched[0]).toContain('skipped primary: breaker open until');
     const view2 = await aiml.describe(run2.workflowId);
     expect(view2.llm?.switches[0]).toMatch(/design → backup \(small-model\); skipped primary: breaker open until \d\d:\d\d:\d\dZ after LLM_SERVER_ERROR 503$/);
     await run2.cancel();

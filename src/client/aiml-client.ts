@@ -107,12 +107,12 @@ export class AimlClient {
   async watch(workflowId: string, opts: WatchOptions = {}): Promise<RunView> {
     let last = '';
     const shown = new Set<string>();
-    let switches = -1;
+    let switches = 0;
     for (;;) {
       const view = await this.describe(workflowId);
       const total = view.llm?.switchTotal ?? 0;
-      // The first look shows only what is new from then on: earlier switches are in `status`.
-      if (opts.onSwitch && switches >= 0 && total > switches) for (const line of view.llm!.switches.slice(-(total - switches))) opts.onSwitch(line);
+      // Each switch once (the memo keeps the latest few: older ones are counted in `status`).
+      if (opts.onSwitch && total > switches) for (const line of view.llm!.switches.slice(-(total - switches))) opts.onSwitch(line);
       switches = total;
       const key = `${view.status}|${view.step}|${view.pendingGate}|${view.trouble?.line ?? ''}`;
       if (key !== last) {
