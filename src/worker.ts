@@ -14,7 +14,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env, opts: { js
   if (llm.provider === 'local' && !llm.routing) process.stderr.write(`aiml worker: no LLM endpoint configured, using the offline local model ${llm.localModelPath}\n`);
   if (llm.routing) {
     const { routes } = describeRoutes(llm.routing);
-    process.stderr.write(`aiml worker: model providers from ${llm.routing.source}:\n${routes.map((r) => `  ${r.role}: ${r.providers.join(' → ')}`).join('\n')}\n`);
+    process.stderr.write(`aiml worker: model providers from ${llm.routing.source}:\n${routes.map((r) => `  ${r.purpose}: ${r.providers.join(' → ')}`).join('\n')}\n`);
   }
   const deps = buildDeps(llm, stateDir(env));
   const connection = await connectWorker(temporal);

@@ -85,7 +85,7 @@ test('fallback is recorded in the run, the breaker holds into a run on another w
 
     const view1 = await aiml.describe(run1.workflowId);
     expect(view1.llm?.routes).toContain(`design: primary (strong-model at ${primary.url}) → backup (small-model at ${backup.url})`);
-    expect(view1.llm?.routes).toContain(`plan: backup (small-model at ${backup.url})`);
+    expect(view1.llm?.routes).toContain(`plan, step, agent, rerank, other: backup (small-model at ${backup.url})`);
     expect(view1.llm?.switchTotal).toBe(1);
     expect(view1.llm?.switches[0]).toMatch(/^\d\d:\d\d:\d\dZ design → backup \(small-model\); skipped primary: LLM_SERVER_ERROR 503$/);
     const shown = formatRun(view1);
@@ -94,7 +94,7 @@ test('fallback is recorded in the run, the breaker holds into a run on another w
 
     // In history: the routing table (the llmRoutes marker) and the draft's result naming its provider.
     const h1 = await historyText(run1);
-    expect(h1.draftResult.provider).toEqual({ role: 'design', name: 'backup', model: 'small-model', skipped: [{ name: 'primary', reason: 'LLM_SERVER_ERROR 503' }] });
+    expect(h1.draftResult.provider).toEqual({ purpose: 'design', name: 'backup', model: 'small-model', skipped: [{ name: 'primary', reason: 'LLM_SERVER_ERROR 503' }] });
     expect(h1.text).toContain('primary (strong-model at');
     expect(h1.text).not.toContain(KEY);
     if (process.env.AIML_RECORD_HISTORIES === '1') {

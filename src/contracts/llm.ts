@@ -9,8 +9,8 @@ export interface SkippedProvider {
 
 /** One LLM call's routing outcome, carried in the LLM activity's result. */
 export interface ProviderUse {
-  /** The call's role (purpose): design, plan, step, agent, rerank, other. */
-  role: string;
+  /** The call's role (its purpose): design, plan, step, agent, rerank, other. */
+  purpose: string;
   /** The provider that answered (its configured name). */
   name: string;
   model: string;
@@ -22,7 +22,7 @@ export interface ProviderUse {
 
 /** One role's provider list, as a worker routes it. */
 export interface RouteView {
-  role: string;
+  purpose: string;
   /** `name (model)` of each provider in fallback order. */
   providers: string[];
 }
@@ -57,7 +57,7 @@ export const LLM_SWITCHES_KEPT = 10;
 /** One line for a provider use: `design → backup (gpt-4o-mini); skipped primary: breaker open until 21:40:03Z`. */
 export function providerLine(p: ProviderUse): string {
   const skipped = p.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
-  return `${p.role} → ${p.name} (${p.model})${p.cached ? ' from the response cache' : ''}${skipped ? `; skipped ${skipped}` : ''}`;
+  return `${p.purpose} → ${p.name} (${p.model})${p.cached ? ' from the response cache' : ''}${skipped ? `; skipped ${skipped}` : ''}`;
 }
 
 /** The short form kept in the run's memo, so `aiml status` shows it with no worker running. */
@@ -74,10 +74,20 @@ export interface LlmMemo {
 
 export function llmMemo(v: LlmRunView): LlmMemo {
   return {
-    routes: (v.routes ?? []).map((r) => `${r.role}: ${r.providers.join(' → ')}`),
+    routes: groupRoutes(v.routes ?? []),
     ...(v.last ? { last: providerLine(v.last) } : {}),
     switches: v.switches.slice(-5).map((s) => `${s.at.slice(11, 19)}Z ${providerLine(s)}`),
     switchTotal: v.switchTotal,
     cacheHits: v.cacheHits,
   };
+}
+
+/** One line per distinct provider list, naming the roles that share it: `design, plan: a (…) → b (…)`. */
+function groupRoutes(routes: RouteView[]): string[] {
+  const byList = new Map<string, string[]>();
+  for (const r of routes) {
+    const list = r.providers.join(' → ');
+    byList.set(list, [...(byList.get(list) ?? []), r.purpose]);
+  }
+  return [...byList].map(([list, roles]) => `${roles.join(', ')}: ${list}`);
 }

@@ -103,6 +103,11 @@ export class LlmGateway implements ChatModel {
     return this.config.provider ?? 'openai';
   }
 
+  /** The model of the role's first provider (what a call of this purpose is sized for). */
+  modelFor(purpose: LlmPurpose): string {
+    return this.router.route(purpose)[0]!.config.llm.model;
+  }
+
   /** The output-token limit a call of this purpose runs under (set by the role's first provider). */
   maxTokensFor(purpose: LlmPurpose | undefined): number {
     return this.router.maxTokensFor(purpose);

@@ -178,7 +178,7 @@ export function describeProvider(p: ProviderConfig): string {
 /** Every role's provider list, for run details and the start of `aiml worker`. */
 export function describeRoutes(config: RoutingConfig): Omit<LlmRoutesView, 'open'> {
   return {
-    routes: LLM_PURPOSES.map((role) => ({ role, providers: routeFor(config, role).map(describeProvider) })),
+    routes: LLM_PURPOSES.map((purpose) => ({ purpose, providers: routeFor(config, purpose).map(describeProvider) })),
     cache: config.cache.mode,
   };
 }

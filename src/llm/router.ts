@@ -99,7 +99,7 @@ export class LlmRouter implements ChatModel {
       const key = cacheKey(m, callFor(m, first));
       const hit = key ? this.cache.get(key) : undefined;
       if (!hit) return undefined;
-      return { ...hit, latencyMs: 0, usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 }, provider: { role, name: m.config.name, model: hit.model, cached: true, skipped } };
+      return { ...hit, latencyMs: 0, usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 }, provider: { purpose: role, name: m.config.name, model: hit.model, cached: true, skipped } };
     };
 
     const tryOne = async (m: Member, first: boolean): Promise<ChatResponse | undefined> => {
@@ -109,7 +109,7 @@ export class LlmRouter implements ChatModel {
         this.breaker.success(m.key);
         const key = cacheKey(m, call);
         if (key && res.finishReason !== 'length') this.cache.put(key, { ...res, provider: undefined });
-        return { ...res, provider: { role, name: m.config.name, model: res.model || (call.model ?? m.config.llm.model), skipped } };
+        return { ...res, provider: { purpose: role, name: m.config.name, model: res.model || (call.model ?? m.config.llm.model), skipped } };
       } catch (err) {
         if (req.signal?.aborted || !isOutage(err)) {
           this.breaker.release(m.key);

@@ -61,8 +61,8 @@ describe('routing', () => {
     const design = await ask(g, 'design');
     const rerank = await ask(g, 'rerank');
     const plan = await ask(g, 'plan'); // not listed: the default route
-    expect(design.provider).toEqual({ role: 'design', name: 'primary', model: 'strong-model', skipped: [] });
-    expect(rerank.provider).toEqual({ role: 'rerank', name: 'backup', model: 'small-model', skipped: [] });
+    expect(design.provider).toEqual({ purpose: 'design', name: 'primary', model: 'strong-model', skipped: [] });
+    expect(rerank.provider).toEqual({ purpose: 'rerank', name: 'backup', model: 'small-model', skipped: [] });
     expect(plan.provider?.name).toBe('primary');
     expect(strong.requests.slice(s0).map((r) => r.model)).toEqual(['strong-model', 'strong-model']);
     expect(small.requests.slice(m0).map((r) => r.model)).toEqual(['small-model']);
@@ -75,15 +75,15 @@ describe('routing', () => {
   test('the routing table names providers and models, never a key', () => {
     const g = gatewayFor(twoProviders());
     const view = g.describeRoutes();
-    expect(view.routes.find((r) => r.role === 'design')?.providers).toEqual([`primary (strong-model at ${strong.url})`, `backup (small-model at ${small.url})`]);
-    expect(view.routes.find((r) => r.role === 'rerank')?.providers).toEqual([`backup (small-model at ${small.url})`]);
+    expect(view.routes.find((r) => r.purpose === 'design')?.providers).toEqual([`primary (strong-model at ${strong.url})`, `backup (small-model at ${small.url})`]);
+    expect(view.routes.find((r) => r.purpose === 'rerank')?.providers).toEqual([`backup (small-model at ${small.url})`]);
     expect(JSON.stringify(view)).not.toContain(KEY);
   });
 
   test('today\'s single-endpoint variables are a one-provider list', async () => {
     const g = new LlmGateway(loadLlmConfig({ OPENAI_BASE_URL: small.url, AIML_MODEL: 'only-model', AIML_LLM_STREAM: 'false' }));
     const res = await ask(g, 'design');
-    expect(res.provider).toEqual({ role: 'design', name: 'openai', model: 'only-model', skipped: [] });
+    expect(res.provider).toEqual({ purpose: 'design', name: 'openai', model: 'only-model', skipped: [] });
     expect(g.describeRoutes().routes.every((r) => r.providers.length === 1)).toBe(true);
   });
 });
