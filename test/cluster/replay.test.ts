@@ -7,9 +7,9 @@ import { replayOptions } from '../support/env';
 /**
  * A design run recorded on the cluster (test/cluster/histories/): its first workflow task ended
  * with the checkOutputTarget local activity's marker, and the workflow saw that result only in the
- * next task, where the `memo-gates` patch marker was written (seen under load; the dev-server runs
- * looked at put both in one task). Workflow code must replay what a real cluster records: a worker
- * restart or a query on the finished run replays it.
+ * next task, where the `memo-gates` patch marker was written. It follows a query sent during the
+ * first task (the dev server records it too, less often). Workflow code must replay what the server
+ * records: a worker restart or a query on the finished run replays it.
  */
 test('a design history whose local activity result reached the workflow in the next task replays', async () => {
   const file = path.join(__dirname, 'histories', 'design-la-result-next-task.json');
