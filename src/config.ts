@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import { AimlError } from './errors';
+import { loadPriceTable, type PriceTable } from './llm/prices';
 import { stateDir } from './paths';
 import { parseCodecKeys, type CodecKey } from './temporal/codec';
 
@@ -58,6 +59,8 @@ const LlmEnv = z.object({
   AIML_LOCAL_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   AIML_LOCAL_MAX_STRING: z.coerce.number().int().min(1).optional(),
   AIML_LOCAL_MAX_ITEMS: z.coerce.number().int().min(0).optional(),
+  AIML_PRICES: z.string().optional(),
+  AIML_PRICES_FILE: nonEmpty.optional(),
 });
 
 /** What a call is for: sets its `max_tokens` (and, later, which provider serves it). */
@@ -94,6 +97,8 @@ export interface LlmConfig {
   localThreads?: number;
   /** Local provider: caps on structured outputs' strings and arrays, so a small CPU model answers in reasonable time. */
   localCaps?: { maxLength: number; maxItems: number };
+  /** USD per 1M tokens by model (llm/prices.ts): defaults, AIML_PRICES_FILE, AIML_PRICES. */
+  prices?: PriceTable;
 }
 
 /** A tiny model on a CPU writes ~10–50 tokens/s: a draft with these caps takes a minute or two, not ten. */
@@ -210,6 +215,7 @@ export function loadLlmConfig(env: NodeJS.ProcessEnv = process.env, opts: { requ
     maxTokens: parseMaxTokens(e.AIML_MAX_TOKENS),
     ...(e.AIML_LOCAL_MODEL ? { localModelPath: e.AIML_LOCAL_MODEL } : {}),
     ...(e.AIML_LOCAL_THREADS ? { localThreads: e.AIML_LOCAL_THREADS } : {}),
+    prices: loadPriceTable(e),
     localCaps: { maxLength: e.AIML_LOCAL_MAX_STRING ?? DEFAULT_LOCAL_CAPS.maxLength, maxItems: e.AIML_LOCAL_MAX_ITEMS ?? DEFAULT_LOCAL_CAPS.maxItems },
   };
 }

@@ -9,6 +9,7 @@ import type { Proposal } from './build-step';
 import type { AgentCall, AgentTurnInput, AgentTurnOutput } from './agent-types';
 import type { ActivityDeps } from './deps';
 import { guarded } from './failures';
+import { callUsage } from '../contracts/run';
 
 /** Room kept free in the context window for the model's answer. */
 const ANSWER_RESERVE = 0.2;
@@ -63,7 +64,7 @@ export function agentTurnActivities(deps: ActivityDeps) {
           conversationRef,
           content: res.content.slice(0, 500),
           calls,
-          usage: { ...res.usage, llmCalls: 1, llmMs: Math.round(res.latencyMs) },
+          usage: callUsage(res.usage, 1, res.latencyMs),
           shortened: fitted.shortened,
         };
 

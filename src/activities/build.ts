@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Usage } from '../contracts/run';
+import { callUsage, type Usage } from '../contracts/run';
 import { netChanges } from '../builder/net-changes';
 import { planMessages } from '../builder/prompts';
 import { addedDependencies, renderBuildReport, type ReportFile, type ReportStep } from '../builder/report';
@@ -131,7 +131,7 @@ export function buildActivities(deps: ActivityDeps) {
           title: plan.title,
           steps: plan.steps.map((s) => ({ title: s.title, files: s.files.map((f) => f.path) })),
           baseline,
-          usage: { ...result.usage, llmCalls: result.calls },
+          usage: callUsage(result.usage, result.calls, result.latencyMs),
         };
       });
     },

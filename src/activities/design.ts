@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { log } from '@temporalio/activity';
 import type { ArchitectureDraft } from '../contracts/design';
-import type { GateDecision, Usage } from '../contracts/run';
+import { callUsage, type GateDecision, type Usage } from '../contracts/run';
 import { architectureJsonSchema, ArchitectureDraftSchema, semanticProblems } from '../design/architecture';
 import { summarizeRedactions, type RedactionSummary } from '../contracts/security';
 import { contextRedactions, gatherWorkspaceContext, renderContext, type DesignContext } from '../design/context';
@@ -111,7 +111,7 @@ export function designActivities(deps: ActivityDeps) {
           context: gathered,
           draft: result.value,
           digest: draftDigest(result.value),
-          usage: { ...result.usage, llmCalls: result.calls, llmMs: Math.round(result.latencyMs) },
+          usage: callUsage(result.usage, result.calls, result.latencyMs),
           repaired: result.repaired,
           model: input.model ?? deps.llm.model,
         };

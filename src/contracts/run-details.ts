@@ -1,5 +1,7 @@
 import type { AgentBudget, StepMode, ToolCallView } from './agent';
 import type { BuildApproval, BuildStepState, ChildStatePayload } from './build';
+import type { BudgetView } from './budget';
+import type { Usage } from './run';
 import type { RedactionSummary } from './security';
 
 /** `details` of a design run's state. */
@@ -17,6 +19,8 @@ export interface DesignDetails {
   digest?: string;
   /** Credentials removed from what the run read (rules and places, never values). */
   redactions?: RedactionSummary;
+  /** The spending limit, when the run has one, and its top-ups. */
+  budget?: BudgetView;
 }
 
 /** `details` of a build run's state. */
@@ -43,6 +47,8 @@ export interface BuildDetails {
   toolCalls?: ToolCallView[];
   /** Credentials removed from what the run read (rules and places, never values). */
   redactions?: RedactionSummary;
+  /** The spending limit, when the run has one, and its top-ups. */
+  budget?: BudgetView;
 }
 
 /** `details` of a ship run's state. */
@@ -52,6 +58,8 @@ export interface ShipDetails {
   /** The latest state each child reported, by phase. */
   childStates: Record<string, ChildStatePayload>;
   brief: string;
+  /** Tokens and cost of each finished child, by phase. */
+  byPhase?: Record<string, Usage>;
 }
 
 export interface RunDetailsByPhase {

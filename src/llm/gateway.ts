@@ -1,6 +1,8 @@
 import { DEFAULT_MAX_TOKENS, type LlmConfig, type LlmPurpose } from '../config';
 import { LocalChatModel } from './local/local-chat';
 import { OpenAiChatModel } from './openai-chat';
+import { loadPriceTable, type PriceTable } from './prices';
+import { withUsageAndCost } from './usage';
 
 /** One tool the model may call: a name, what it does, and a JSON schema of its arguments. */
 export interface ToolDefinition {
@@ -47,6 +49,12 @@ export interface TokenUsage {
   promptTokens: number;
   completionTokens: number;
   totalTokens: number;
+  /** What the call cost in USD, from the price table (usage.ts); absent when the model has no price. */
+  costUsd?: number;
+  /** The model has no price in the table: its tokens count, its cost is unknown. */
+  unpriced?: boolean;
+  /** The provider reported no usage: the tokens were counted here. */
+  estimated?: boolean;
 }
 
 export interface ChatResponse {
@@ -76,8 +84,10 @@ export interface ChatModel {
  */
 export class LlmGateway implements ChatModel {
   private readonly provider: ChatModel & { close?(): Promise<void> };
+  private readonly prices: PriceTable;
 
   constructor(private readonly config: LlmConfig) {
+    this.prices = config.prices ?? loadPriceTable({});
     this.provider = (config.provider ?? 'openai') === 'local' ? new LocalChatModel(config) : new OpenAiChatModel(config);
   }
 
@@ -95,8 +105,9 @@ export class LlmGateway implements ChatModel {
     return this.config.maxTokens?.[p] ?? DEFAULT_MAX_TOKENS[p];
   }
 
-  chat(req: ChatRequest): Promise<ChatResponse> {
-    return this.provider.chat({ ...req, maxTokens: req.maxTokens ?? this.maxTokensFor(req.purpose) });
+  async chat(req: ChatRequest): Promise<ChatResponse> {
+    const res = await this.provider.chat({ ...req, maxTokens: req.maxTokens ?? this.maxTokensFor(req.purpose) });
+    return withUsageAndCost(req, res, this.prices, this.providerName);
   }
 
   /** Loads what the provider needs before the first call (the local model); nothing for an endpoint. */

@@ -6,7 +6,8 @@ import { budgetGate, commandGate, commandPattern, DEFAULT_AGENT_BUDGET, TOOL_CAL
 import { buildStepGate, type BuildStepState } from '../contracts/build';
 import { addUsage, type GateDecision } from '../contracts/run';
 import { AGENT_COMMAND_ACTIVITY, AGENT_LOCAL, BUILD_APPLY_ACTIVITY, IO_ACTIVITY, LLM_ACTIVITY } from './activity-options';
-import { setStep, type StepEnv, type StepRecord } from './step-env';
+import { isBudgetStop } from './budget';
+import { setStep, stoppedStep, type StepEnv, type StepRecord } from './step-env';
 
 const llm = wf.proxyActivities<Activities>(LLM_ACTIVITY);
 const io = wf.proxyActivities<Activities>(IO_ACTIVITY);
@@ -228,7 +229,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState): Promise<St
         if (d.decision === 'reject') notes.push(`A reviewer takes over; follow their instructions:\n${d.feedback ?? ''}`);
         used = { turns: 0, tokens: 0, since: Date.now() };
       }
-      env.budget(`step ${n}`);
+      await env.budget(`step ${n}`);
       turn += 1;
       set('generating', working());
       const t = await llm.agentTurn.executeWithOptions({ ...LLM_ACTIVITY, summary: `step ${n}: turn ${turn}` }, [
@@ -294,6 +295,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState): Promise<St
       set(record.proposalRefs.length ? 'stopped' : 'skipped', err.message);
       return record;
     }
+    if (isBudgetStop(err)) return stoppedStep(env, state, record, err);
     throw err;
   } finally {
     if (shadow) {

@@ -1,6 +1,6 @@
 import * as wf from '@temporalio/workflow';
 import type { RedactionSummary } from '../contracts/security';
-import { SA_AWAITING_APPROVAL, SA_PHASE, SA_STATUS, SA_TOTAL_TOKENS } from '../contracts/search-attributes';
+import { SA_AWAITING_APPROVAL, SA_COST_USD, SA_PHASE, SA_STATUS, SA_TOTAL_TOKENS } from '../contracts/search-attributes';
 import { RUN_MEMO_KEY, ZERO_USAGE, type IgnoredDecision, type Phase, type RunMemo, type RunState } from '../contracts/run';
 import { decisionCommands } from '../contracts/decision';
 import { LIMITS } from '../contracts/limits';
@@ -11,6 +11,8 @@ import type { ToolCallView } from '../contracts/agent';
 
 /** Since this patch the memo carries the gate rounds, so a decision can be checked with no worker. */
 const MEMO_GATES_PATCH = 'memo-gates';
+/** Since this patch the run's cost is a search attribute (AimlCostUsd). */
+const COST_ATTR_PATCH = 'cost-attr';
 
 /**
  * Owns a workflow's RunState: answers the `state` query, keeps the UI's current-details panel
@@ -59,7 +61,7 @@ export class RunTracker<P extends Phase = Phase> {
     }
     const calls = ((s.details as { toolCalls?: ToolCallView[] }).toolCalls ?? []).slice(-5);
     if (calls.length) lines.push('', 'Latest tool calls:', ...calls.map((c) => `- step ${c.step}: ${c.args} — ${c.status}${c.result ? `: ${c.result}` : ''}${c.ms !== undefined ? ` (${c.ms} ms)` : ''}`));
-    lines.push('', `Tokens so far: ${s.usage.totalTokens}`);
+    lines.push('', `Tokens so far: ${s.usage.totalTokens}${s.usage.costUsd !== undefined ? ` · cost $${s.usage.costUsd.toFixed(4)}` : ''}`);
     const redacted = (s.details as { redactions?: RedactionSummary }).redactions;
     if (redacted) lines.push(`Credentials redacted from what the model saw: ${redacted.count} (${Object.keys(redacted.byRule).join(', ')})`);
     wf.setCurrentDetails(lines.join('\n'));
@@ -73,6 +75,9 @@ export class RunTracker<P extends Phase = Phase> {
       error: s.error,
       children: (s.details as RunState['details']).children,
     };
+    const details = s.details as RunState['details'];
+    if (details.budget) memo.budget = details.budget.limit;
+    if (details.byPhase) memo.byPhase = details.byPhase;
     if (wf.patched(MEMO_GATES_PATCH)) {
       memo.gates = s.gates.map((g) => ({
         gate: g.gate,
@@ -87,7 +92,8 @@ export class RunTracker<P extends Phase = Phase> {
       wf.upsertMemo({ [RUN_MEMO_KEY]: memo });
     }
     this.tellParent();
-    const attrs = JSON.stringify([s.phase, s.status, s.pendingGate !== null, s.usage.totalTokens]);
+    const cost = s.usage.costUsd !== undefined && wf.patched(COST_ATTR_PATCH) ? s.usage.costUsd : undefined;
+    const attrs = JSON.stringify([s.phase, s.status, s.pendingGate !== null, s.usage.totalTokens, cost]);
     if (attrs !== this.lastAttrs) {
       this.lastAttrs = attrs;
       wf.upsertSearchAttributes([
@@ -95,6 +101,7 @@ export class RunTracker<P extends Phase = Phase> {
         { key: SA_STATUS, value: s.status },
         { key: SA_AWAITING_APPROVAL, value: s.pendingGate !== null },
         { key: SA_TOTAL_TOKENS, value: s.usage.totalTokens },
+        ...(cost !== undefined ? [{ key: SA_COST_USD, value: cost }] : []),
       ]);
     }
   }

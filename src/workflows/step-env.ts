@@ -1,6 +1,7 @@
 import type { BuildApproval, BuildInput, BuildLimits, BuildStepState, BuildStepStatus } from '../contracts/build';
 import type { ApprovalPolicy } from '../contracts/design';
 import type { RedactionSummary } from '../contracts/security';
+import type { BudgetStopped } from './budget';
 import type { GateKeeper, GateWaitOptions } from './gates';
 import type { RunTracker } from './run-state';
 
@@ -8,6 +9,8 @@ import type { RunTracker } from './run-state';
 export interface StepRecord {
   proposalRefs: string[];
   checkPassed: boolean | null;
+  /** Set when a person stopped the run at the budget gate during this step: no further steps run. */
+  stopped?: string;
 }
 
 /** What a step's state machine (agent loop or the one-shot path) gets from the build run. */
@@ -24,8 +27,8 @@ export interface StepEnv {
   /** Gate policy for gates that always wait for a person. */
   manual: ApprovalPolicy;
   remind: GateWaitOptions['remind'];
-  /** The run-level token budget check; throws when it is spent. */
-  budget: (what: string) => void;
+  /** Before each LLM call: the run's budget (budget.ts); parks at the budget gate when spent, throws BudgetStopped when stopped there. */
+  budget: (what: string) => Promise<void>;
   /** Hashes aiml expects files to have (plan time, or after its own edits). */
   expected: Record<string, string | null>;
   totalSteps: number;
@@ -33,6 +36,12 @@ export interface StepEnv {
   allowCommands: string[];
   /** Adds an activity's redaction summary to the run's (details.redactions). */
   noteRedactions: (r: RedactionSummary | undefined) => void;
+}
+
+/** A step's record when the run was stopped at the budget gate during it (applied edits stay, and are reported). */
+export function stoppedStep(env: StepEnv, state: BuildStepState, record: StepRecord, err: BudgetStopped): StepRecord {
+  setStep(env, state, record.proposalRefs.length ? 'stopped' : 'skipped', err.message);
+  return { ...record, stopped: err.message };
 }
 
 /** Sets a step's status and the run's step line. */
