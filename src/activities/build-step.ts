@@ -108,7 +108,7 @@ export function buildStepActivities(deps: ActivityDeps) {
 
   return {
     async generateStep(input: GenerateStepInput): Promise<GenerateStepOutput> {
-      return guarded(async (signal) => {
+      return guarded(async (signal, tap) => {
         const plan = json<BuildPlan>(input.planRef);
         const step = plan.steps[input.step - 1];
         if (!step) throw new AimlError('INPUT_INVALID', `The plan has no step ${input.step}`);
@@ -153,6 +153,7 @@ export function buildStepActivities(deps: ActivityDeps) {
               jsonSchema: stepEditsJsonSchema(),
               temperature: 0.1,
               signal,
+              stream: tap,
             },
             StepEditsSchema,
           );

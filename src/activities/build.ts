@@ -94,7 +94,7 @@ export function buildActivities(deps: ActivityDeps) {
     },
 
     async planBuild(input: PlanBuildInput): Promise<PlanBuildOutput> {
-      return guarded(async (signal) => {
+      return guarded(async (signal, tap) => {
         const spec = deps.blobs.get(input.specRef);
         const files = fs.existsSync(input.workspace) ? listWorkspace(input.workspace, { limit: 400 }).files : [];
         const kb = await kbSnippets(deps, input.kb, spec.slice(0, 2000));
@@ -110,6 +110,7 @@ export function buildActivities(deps: ActivityDeps) {
             jsonSchema: buildPlanJsonSchema(),
             temperature: 0.2,
             signal,
+            stream: tap,
           },
           BuildPlanSchema,
           (p) => planProblems(p, input.maxSteps),

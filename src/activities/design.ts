@@ -85,7 +85,7 @@ export function designActivities(deps: ActivityDeps) {
   return {
     /** Drafts the architecture; the first round gathers its context in the same activity (one round trip less). */
     async draftArchitecture(input: DraftInput): Promise<DraftOutput> {
-      return guarded(async (signal) => {
+      return guarded(async (signal, tap) => {
         let gathered: GatherContextOutput | undefined;
         if (!input.contextRef) {
           if (!input.gather) throw new AimlError('INPUT_INVALID', 'draftArchitecture needs a contextRef or a workspace to gather from');
@@ -102,6 +102,7 @@ export function designActivities(deps: ActivityDeps) {
             jsonSchema: architectureJsonSchema(),
             temperature: 0.2,
             signal,
+            stream: tap,
           },
           ArchitectureDraftSchema,
           semanticProblems,

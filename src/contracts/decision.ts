@@ -65,6 +65,7 @@ export function checkDecision(state: DecisionTarget, d: DecideInput): Parsed<Gat
  * round's `approveCommand`, reminders and the CLI's status view all use these).
  */
 export function decisionCommands(workflowId: string, gate: string): { approve: string; reject: string } {
+  if (gate === BUDGET_GATE) return { approve: `aiml approve ${workflowId} --gate ${gate} --top-up <usd>`, reject: `aiml reject ${workflowId} --gate ${gate}` };
   return {
     approve: `aiml approve ${workflowId} --gate ${gate}`,
     reject: `aiml reject ${workflowId} --gate ${gate} --feedback "<what to change>"`,

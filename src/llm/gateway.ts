@@ -43,6 +43,16 @@ export interface ChatRequest {
   signal?: AbortSignal;
   /** Called as streamed text arrives, with the number of characters so far. */
   onProgress?: (chars: number) => void;
+  /** Called with each piece of streamed text, as it arrives (providers call it). */
+  onText?: (delta: string) => void;
+  /** Where the gateway reports each call's start and its text (aiml watch's stream, via heartbeats). */
+  stream?: StreamSink;
+}
+
+/** Receives a call's streamed text: `start` once per model call, then `text` per piece. */
+export interface StreamSink {
+  start(): void;
+  text(delta: string): void;
 }
 
 export interface TokenUsage {
@@ -106,7 +116,10 @@ export class LlmGateway implements ChatModel {
   }
 
   async chat(req: ChatRequest): Promise<ChatResponse> {
-    const res = await this.provider.chat({ ...req, maxTokens: req.maxTokens ?? this.maxTokensFor(req.purpose) });
+    const { stream, ...rest } = req;
+    stream?.start();
+    const onText = stream ? (d: string): void => stream.text(d) : rest.onText;
+    const res = await this.provider.chat({ ...rest, ...(onText ? { onText } : {}), maxTokens: req.maxTokens ?? this.maxTokensFor(req.purpose) });
     return withUsageAndCost(req, res, this.prices, this.providerName);
   }
 
