@@ -1,0 +1,125 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { AimlClient } from '../../src/client/aiml-client';
+import { BUDGET_GATE, DESIGN_GATE, rejectSignal, SA_COST_USD, SA_TOTAL_TOKENS, stateQuery, type DesignResult } from '../../src/contracts';
+import { costUsd } from '../../src/llm/prices';
+import { draftReply, sampleDraft } from '../support/fixtures';
+import { temporalAddress, tmpDir, uniqueId, waitFor } from '../support/env';
+import { useRig } from '../support/rig';
+
+/**
+ * The run budget against the scripted server's usage: a design run parks at the `budget` gate, a
+ * top-up lets it go on, a rejection there ends it cleanly; tokens and cost land in the search
+ * attributes. And `aiml watch`'s stream: in order, nothing twice across a retried attempt, nothing
+ * of it in history.
+ */
+const PRICE = { input: 1000, output: 2000 }; // dollars per 1M tokens: a draft costs about a dollar
+const rig = useRig({ prices: { 'scripted-model': PRICE } });
+const aiml = () => new AimlClient(rig.client, { namespace: 'default', taskQueue: rig.worker.taskQueue });
+
+function startDesign(extra: Record<string, unknown>) {
+  return rig.client.workflow.start('design', {
+    taskQueue: rig.worker.taskQueue,
+    workflowId: uniqueId('design-budget'),
+    args: [{ brief: 'A support chatbot that answers from our product docs', workspace: tmpDir(), ...extra }],
+  });
+}
+type Handle = Awaited<ReturnType<typeof startDesign>>;
+
+const waitGate = (h: Handle, gate: string, round = 1) =>
+  waitFor(async () => {
+    const s = await h.query(stateQuery);
+    const g = s.gates.at(-1);
+    return s.status === 'awaiting_approval' && g?.gate === gate && g.round === round ? s : undefined;
+  }, `${gate} round ${round}`);
+
+test('a spent budget parks the run at the budget gate; a top-up goes on; cost and tokens match the scripted usage', async () => {
+  const served = rig.llm.usages.length;
+  rig.llm.enqueue(draftReply('b1'), draftReply('b2'));
+  const h = await startDesign({ runBudget: { usd: 0.5 } });
+  await waitGate(h, DESIGN_GATE);
+  await h.signal(rejectSignal, { by: 'ana', feedback: 'add a cache layer' });
+  const parked = await waitGate(h, BUDGET_GATE);
+  expect(parked.step).toMatch(/waiting for approval of budget/);
+  expect(parked.details.budget).toEqual({ limit: { usd: 0.5 }, topUps: [] });
+  expect(rig.llm.requests.length - served).toBe(1); // no second draft before the decision
+
+  // The one decision path: approving without a top-up is refused before anything is sent.
+  await expect(aiml().decide(h.workflowId, { decision: 'approve', by: 'ana' })).rejects.toThrow(/approved with a top-up/);
+  const view = await aiml().describe(h.workflowId);
+  expect(view.pendingGate).toBe(BUDGET_GATE);
+  expect(view.budget).toEqual({ usd: 0.5 });
+  await aiml().decide(h.workflowId, { decision: 'approve', by: 'ana', topUpUsd: 20 });
+  await waitGate(h, DESIGN_GATE, 2);
+  await aiml().decide(h.workflowId, { decision: 'approve', by: 'ana' });
+  const result = (await h.result()) as DesignResult;
+  expect(result.specPath).toMatch(/SPECS\.md$/);
+  expect(result.budget).toEqual({ usd: 20.5 });
+
+  const usages = rig.llm.usages.slice(served);
+  expect(usages).toHaveLength(2);
+  const tokens = usages.reduce((n, u) => n + u.total_tokens, 0);
+  const cost = usages.reduce((n, u) => n + costUsd(PRICE, u.prompt_tokens, u.completion_tokens), 0);
+  expect(result.usage.totalTokens).toBe(tokens);
+  expect(result.usage.costUsd).toBeCloseTo(cost, 6);
+  const attrs = (await h.describe()).typedSearchAttributes;
+  expect(attrs.get(SA_TOTAL_TOKENS)).toBe(tokens);
+  expect(attrs.get(SA_COST_USD)).toBeCloseTo(cost, 6);
+  // The visibility store answers the "most expensive" filter.
+  const found = await waitFor(async () => {
+    for await (const w of rig.client.workflow.list({ query: `WorkflowId = '${h.workflowId}' AND AimlCostUsd > 0.5` })) return w.workflowId;
+    return undefined;
+  }, 'the run listed by AimlCostUsd');
+  expect(found).toBe(h.workflowId);
+
+  if (process.env.AIML_RECORD_HISTORIES === '1') {
+    const json = execFileSync(process.env.AIML_TEST_TEMPORAL_BIN!, ['workflow', 'show', '-w', h.workflowId, '--address', temporalAddress(), '-o', 'json'], { encoding: 'utf8' });
+    fs.writeFileSync(path.join(__dirname, '..', 'histories', 'design-budget-topup.json'), json);
+  }
+});
+
+test('rejecting at the budget gate stops the run cleanly: completed, no spec, the last draft kept', async () => {
+  rig.llm.enqueue(draftReply('s1'));
+  const h = await startDesign({ runBudget: { tokens: 10 } });
+  await waitGate(h, DESIGN_GATE);
+  await h.signal(rejectSignal, { by: 'ana', feedback: 'more detail' });
+  await waitGate(h, BUDGET_GATE);
+  const outcome = await aiml().decide(h.workflowId, { decision: 'reject', by: 'ana' });
+  expect(outcome.outcome).toBe('applied');
+  const result = (await h.result()) as DesignResult;
+  expect(result).toMatchObject({ specPath: null, stopped: expect.stringMatching(/^stopped by ana at the budget gate \(\d+ tokens spent of 10\)/) });
+  expect(result.draft.title).toBe(sampleDraft('s1').title);
+  const view = await aiml().describe(h.workflowId);
+  expect(view.status).toBe('completed');
+  expect(view.step).toMatch(/stopped by ana at the budget gate/);
+});
+
+/** Watch's text with each "[… n characters]" turned into n placeholder characters. */
+const reassemble = (text: string): string => text.replace(/\[… (\d+) characters\]/g, (_m, n: string) => '\u0000'.repeat(Number(n)));
+const matchesPrefix = (shown: string, full: string): boolean => shown.length <= full.length && [...shown].every((c, i) => c === '\u0000' || c === full[i]);
+
+test('watch streams the generation in order, nothing twice across a retried attempt, and none of it lands in history', async () => {
+  const first = JSON.stringify(sampleDraft('first-attempt-only'));
+  const second = JSON.stringify(sampleDraft('streamed'));
+  // Attempt 1 is cut mid-stream (retried by Temporal); attempt 2 streams the whole answer.
+  rig.llm.enqueue({ content: first, cut: true, chunkChars: 30, chunkDelayMs: 100 }, { content: second, chunkChars: 30, chunkDelayMs: 100 });
+  const h = await startDesign({});
+  let text = '';
+  const view = await aiml().watch(h.workflowId, { onText: (t) => (text += t), intervalMs: 150 });
+  expect(view.pendingGate).toBe(DESIGN_GATE);
+
+  const marker = '\n[attempt 2: the model starts its answer again]\n';
+  expect(text.split(marker)).toHaveLength(2); // one retry, announced once
+  const [one, two] = text.split(marker) as [string, string];
+  expect(one.length).toBeGreaterThan(0);
+  expect(matchesPrefix(reassemble(one), first)).toBe(true); // in order, each piece once
+  expect(reassemble(one).length).toBeLessThan(first.length); // attempt 1 never finished
+  expect(matchesPrefix(reassemble(two), second)).toBe(true);
+  expect(reassemble(two).length).toBeGreaterThan(second.length / 2);
+
+  const history = JSON.stringify((await h.fetchHistory()).events);
+  expect(history).not.toContain('llm-stream');
+  expect(history).not.toContain('first-attempt-only');
+  await h.cancel();
+});
