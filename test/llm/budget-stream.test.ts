@@ -103,7 +103,7 @@ test('watch streams the generation in order, nothing twice across a retried atte
   const first = JSON.stringify(sampleDraft('first-attempt-only'));
   const second = JSON.stringify(sampleDraft('streamed'));
   // Attempt 1 is cut mid-stream (retried by Temporal); attempt 2 streams the whole answer.
-  rig.llm.enqueue({ content: first, cut: true, chunkChars: 30, chunkDelayMs: 100 }, { content: second, chunkChars: 30, chunkDelayMs: 100 });
+  rig.llm.enqueue({ content: first, cut: true, chunkChars: 50, chunkDelayMs: 100 }, { content: second, chunkChars: 50, chunkDelayMs: 100 });
   const h = await startDesign({});
   let text = '';
   const view = await aiml().watch(h.workflowId, { onText: (t) => (text += t), intervalMs: 150 });
