@@ -35,7 +35,7 @@ const remember = oneOf(['pattern'] as const);
 const topUpUsd = num({ min: 0.000001, max: 1e6 });
 const topUpTokens = num({ int: true, min: 1, max: 1e10 });
 const approveSchema = obj({ gate: optional(gate), by: optional(by), comment: optional(comment), remember: optional(remember), topUpUsd: optional(topUpUsd), topUpTokens: optional(topUpTokens) });
-const rejectSchema = obj({ gate: optional(gate), by: optional(by), feedback, comment: optional(comment), stop: optional(bool) }, { keepEmpty: ['feedback'] });
+const rejectSchema = obj({ gate: optional(gate), by: optional(by), feedback: optional(feedback), comment: optional(comment), stop: optional(bool) }, { keepEmpty: ['feedback'] });
 const decideSchema = obj({
   decision: oneOf(['approve', 'reject'] as const),
   gate: optional(gate),
@@ -53,7 +53,7 @@ export function parseApprove(raw: unknown): Parsed<ApprovePayload> {
   return top(approveSchema, raw, 'approve', true);
 }
 
-/** `reject` signal: `{gate?, by?, feedback, comment?, stop?}`. Empty feedback parses; `checkDecision` refuses it. */
+/** `reject` signal: `{gate?, by?, feedback?, comment?, stop?}`. Missing or empty feedback parses; `checkDecision` refuses it unless `stop` (ends a BUILD step). */
 export function parseReject(raw: unknown): Parsed<RejectPayload> {
   return top(rejectSchema, raw, 'reject');
 }

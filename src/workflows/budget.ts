@@ -35,9 +35,12 @@ export class BudgetKeeper<P extends Phase = Phase> {
     limit: RunBudget | undefined,
     private readonly opts: { policy?: ApprovalPolicy; remind?: GateWaitOptions['remind'] } = {},
   ) {
-    if (limit && (limit.usd !== undefined || limit.tokens !== undefined)) {
+    const details = run.state.details as { budget?: BudgetView };
+    if (details.budget) {
+      this.view = details.budget; // carried by a run that continued as new: its top-ups stay
+    } else if (limit && (limit.usd !== undefined || limit.tokens !== undefined)) {
       this.view = { limit: { ...limit }, topUps: [] };
-      (run.state.details as { budget?: BudgetView }).budget = this.view;
+      details.budget = this.view;
     }
   }
 

@@ -1,17 +1,11 @@
-import type { BuildApproval, BuildInput, BuildLimits, BuildStepState, BuildStepStatus } from '../contracts/build';
+import type { BuildApproval, BuildInput, BuildLimits, BuildStepState, BuildStepStatus, StepRecord } from '../contracts/build';
 import type { ApprovalPolicy } from '../contracts/design';
 import type { RedactionSummary } from '../contracts/security';
 import type { BudgetStopped } from './budget';
 import type { GateKeeper, GateWaitOptions } from './gates';
 import type { RunTracker } from './run-state';
 
-/** Per step, the proposals that were applied (for the report). */
-export interface StepRecord {
-  proposalRefs: string[];
-  checkPassed: boolean | null;
-  /** Set when a person stopped the run at the budget gate during this step: no further steps run. */
-  stopped?: string;
-}
+export type { StepRecord };
 
 /** What a step's state machine (agent loop or the one-shot path) gets from the build run. */
 export interface StepEnv {
@@ -36,6 +30,8 @@ export interface StepEnv {
   allowCommands: string[];
   /** Adds an activity's redaction summary to the run's (details.redactions). */
   noteRedactions: (r: RedactionSummary | undefined) => void;
+  /** True at a safe point when the history is long enough that the run should continue as new. */
+  continueDue: () => boolean;
 }
 
 /** A step's record when the run was stopped at the budget gate during it (applied edits stay, and are reported). */
