@@ -2,11 +2,14 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AimlClient } from '../../src/client/aiml-client';
-import { BUDGET_GATE, DESIGN_GATE, rejectSignal, SA_COST_USD, SA_TOTAL_TOKENS, stateQuery, type DesignResult } from '../../src/contracts';
+import { BUDGET_GATE, DESIGN_GATE, rejectSignal, SA_COST_USD, SA_TOTAL_TOKENS, stateQuery, type BuildResult, type DesignResult } from '../../src/contracts';
 import { costUsd } from '../../src/llm/prices';
 import { draftReply, sampleDraft } from '../support/fixtures';
 import { temporalAddress, tmpDir, uniqueId, waitFor } from '../support/env';
 import { useRig } from '../support/rig';
+import { fixtureRepo, planReply } from '../build/fixtures';
+import { awaitingGate } from '../build/helpers';
+import { editFile, finish, startAgentBuild, turn } from '../agent/helpers';
 
 /**
  * The run budget against the scripted server's usage: a design run parks at the `budget` gate, a
@@ -122,4 +125,43 @@ test('watch streams the generation in order, nothing twice across a retried atte
   expect(history).not.toContain('llm-stream');
   expect(history).not.toContain('first-attempt-only');
   await h.cancel();
+});
+
+describe('build', () => {
+  const STEP = [{ title: 'Add whisper', files: [{ path: 'src/text.js' }] }];
+  const EXPORTS = 'module.exports = { shout };';
+  const WITH_WHISPER = "function whisper(s) {\n  return s.toLowerCase();\n}\n\nmodule.exports = { shout, whisper };";
+
+  test("the agent loop's turns check the run's budget: parked before a turn, a token top-up goes on", async () => {
+    const ws = fixtureRepo();
+    const served = rig.llm.usages.length;
+    rig.llm.enqueue(planReply(STEP), turn(editFile('src/text.js', EXPORTS, WITH_WHISPER)), turn(finish('Added whisper().')));
+    const h = await startAgentBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: '', runBudget: { tokens: 1 } });
+    const parked = await awaitingGate(h, BUDGET_GATE);
+    expect(parked.step).toMatch(/waiting for approval of budget/);
+    expect(parked.gates.at(-1)!.summary).toMatch(/^budget reached before step 1: \d+ tokens spent of 1/);
+    await aiml().decide(h.workflowId, { decision: 'approve', by: 'bo', topUpTokens: 1_000_000 });
+    const result = (await h.result()) as BuildResult;
+    expect(result.steps[0]).toMatchObject({ status: 'passed' });
+    expect(result.stopped).toBeUndefined();
+    const usages = rig.llm.usages.slice(served);
+    expect(usages).toHaveLength(3); // plan + 2 turns
+    const cost = usages.reduce((n, u) => n + costUsd(PRICE, u.prompt_tokens, u.completion_tokens), 0);
+    expect(result.usage.costUsd).toBeCloseTo(cost, 6);
+    expect((await h.describe()).typedSearchAttributes.get(SA_COST_USD)).toBeCloseTo(cost, 6);
+  });
+
+  test('stopping at the budget gate ends the build cleanly: the step skipped, the report written', async () => {
+    const ws = fixtureRepo();
+    rig.llm.enqueue(planReply(STEP));
+    const h = await startAgentBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: '', runBudget: { tokens: 1 } });
+    await awaitingGate(h, BUDGET_GATE);
+    await h.signal(rejectSignal, { by: 'bo' }); // from the UI: no feedback needed at the budget gate
+    const result = (await h.result()) as BuildResult;
+    expect(result.stopped).toMatch(/^stopped by bo at the budget gate/);
+    expect(result.steps[0]).toMatchObject({ status: 'skipped' });
+    expect(result.reportPath).toBe(path.join(ws, 'BUILD_REPORT.md'));
+    expect(fs.existsSync(result.reportPath!)).toBe(true);
+    expect((await aiml().describe(h.workflowId)).status).toBe('completed');
+  });
 });
