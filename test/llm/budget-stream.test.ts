@@ -4,6 +4,7 @@ import path from 'node:path';
 import { AimlClient } from '../../src/client/aiml-client';
 import { BUDGET_GATE, DESIGN_GATE, rejectSignal, SA_COST_USD, SA_TOTAL_TOKENS, stateQuery, type BuildResult, type DesignResult } from '../../src/contracts';
 import { costUsd } from '../../src/llm/prices';
+import { main } from '../../src/cli/program';
 import { draftReply, sampleDraft } from '../support/fixtures';
 import { temporalAddress, tmpDir, uniqueId, waitFor } from '../support/env';
 import { useRig } from '../support/rig';
@@ -164,4 +165,37 @@ describe('build', () => {
     expect(fs.existsSync(result.reportPath!)).toBe(true);
     expect((await aiml().describe(h.workflowId)).status).toBe('completed');
   });
+});
+
+test('the CLI: --budget said at start, watch streams the draft, status shows cost and budget, reject at the budget gate stops', async () => {
+  const env = { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), AIML_TASK_QUEUE: rig.worker.taskQueue };
+  const cli = async (...argv: string[]) => {
+    const io = { out: '', err: '' };
+    const code = await main(argv, env, { out: (t) => (io.out += `${t}\n`), err: (t) => (io.err += `${t}\n`), write: (t) => (io.out += t) });
+    return { code, ...io };
+  };
+  const draft = JSON.stringify(sampleDraft('cli'));
+  rig.llm.enqueue({ content: draft, chunkChars: 40, chunkDelayMs: 100 }); // ~6 s of streaming: watch starts well within it
+  const started = await cli('design', 'A docs chatbot', '--workspace', tmpDir(), '--budget', '0.5');
+  expect(started.code).toBe(0);
+  const id = started.out.trim();
+  expect(started.err).toContain(`budget: $0.50. When it is reached the run waits at the budget gate: aiml approve ${id} --top-up <usd> to go on, aiml reject ${id} to stop it.`);
+  expect((await cli('design', 'x', '--budget', 'lots')).err).toMatch(/--budget must be an amount in US dollars above 0/);
+
+  const watched = await cli('watch', id);
+  // Between the progress lines, the draft's text as it streamed: in order, once (the start may have gone by before watch began).
+  const streamed = /drafting the architecture\n([\s\S]+)\n\[\d\d:\d\d:\d\d\] \S+ awaiting_approval/.exec(watched.out)?.[1] ?? '';
+  expect(streamed.length).toBeGreaterThan(200);
+  expect(matchesPrefix(reassemble(streamed), draft)).toBe(true);
+  expect((await cli('reject', id, '--feedback', 'shorter')).code).toBe(0);
+  const h = rig.client.workflow.getHandle(id);
+  await waitGate(h as Handle, BUDGET_GATE);
+  const status = await cli('status', id);
+  expect(status.out).toMatch(/cost: {4}\$\d+\.\d{4}\n/);
+  expect(status.out).toContain('budget:  $0.50');
+  expect(status.out).toContain(`approve: aiml approve ${id} --gate budget --top-up <usd>`);
+  expect((await cli('approve', id)).err).toMatch(/approved with a top-up/);
+  const stopped = await cli('reject', id);
+  expect(stopped.out).toMatch(/^applied: Rejected budget \(round 1\)/);
+  expect(((await h.result()) as DesignResult).stopped).toMatch(/stopped by/);
 });
