@@ -164,7 +164,11 @@ export async function build(raw: BuildInput): Promise<BuildResult> {
     ]);
     run.state.artifacts.push(...report.filesChanged.map((f) => `${input.workspace}/${f}`), report.path);
     run.state.status = 'completed';
-    run.step(stopped ? `${stopped}; ${report.filesChanged.length} file(s) changed; report in ${report.path}` : `completed: ${report.filesChanged.length} file(s) changed; report in ${report.path}`);
+    run.step(
+      stopped
+        ? `${stopped}; ${report.filesChanged.length} file(s) changed (undo: aiml revert ${workflowId}); report in ${report.path}`
+        : `completed: ${report.filesChanged.length} file(s) changed; report in ${report.path}`,
+    );
     return {
       reportPath: report.path,
       report: report.report,
