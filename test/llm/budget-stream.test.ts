@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AimlClient } from '../../src/client/aiml-client';
-import { BUDGET_GATE, DESIGN_GATE, rejectSignal, SA_COST_USD, SA_TOTAL_TOKENS, stateQuery, type BuildResult, type DesignResult } from '../../src/contracts';
+import { BUDGET_GATE, DESIGN_GATE, rejectSignal, SA_COST_USD, SA_TOTAL_TOKENS, stateQuery, type BuildResult, type DesignResult, type ShipResult } from '../../src/contracts';
 import { costUsd } from '../../src/llm/prices';
 import { main } from '../../src/cli/program';
 import { draftReply, sampleDraft } from '../support/fixtures';
@@ -198,4 +198,30 @@ test('the CLI: --budget said at start, watch streams the draft, status shows cos
   const stopped = await cli('reject', id);
   expect(stopped.out).toMatch(/^applied: Rejected budget \(round 1\)/);
   expect(((await h.result()) as DesignResult).stopped).toMatch(/stopped by/);
+});
+
+test('ship: build starts with what design left of the budget; its budget gate is decided through the ship run', async () => {
+  const ws = fixtureRepo();
+  rig.llm.enqueue(draftReply('ship'));
+  const h = await rig.client.workflow.start('ship', {
+    taskQueue: rig.worker.taskQueue,
+    workflowId: uniqueId('ship-budget'),
+    args: [{ brief: 'Add a whisper helper', workspace: ws, designApproval: { mode: 'auto' }, buildApproval: 'none', checkCommand: '', force: true, runBudget: { usd: 0.5 } }], // the fixture has a SPECS.md
+  });
+  // The draft cost more than $0.50: the build child waits at its budget gate before planning.
+  const view = await waitFor(async () => {
+    const v = await aiml().describe(h.workflowId);
+    return v.pendingGate === BUDGET_GATE ? v : undefined;
+  }, 'the build child at its budget gate');
+  expect(view.pendingGateWorkflowId).toBe(`${h.workflowId}-build`);
+  const child = await aiml().describe(`${h.workflowId}-build`);
+  expect(child.budget).toEqual({ usd: 0, tokens: 2_000_000 });
+  await aiml().decide(h.workflowId, { decision: 'reject', by: 'cy' });
+  const result = (await h.result()) as ShipResult;
+  expect(result.stopped).toMatch(/^stopped by cy at the budget gate \(\$\d+\.\d{4} spent of \$0\.00\)/);
+  expect(result.build).toMatchObject({ reportPath: null, steps: [] });
+  const shipView = await aiml().describe(h.workflowId);
+  expect(shipView.status).toBe('completed');
+  expect(Object.keys(shipView.byPhase ?? {})).toEqual(['design', 'build']);
+  expect(shipView.usage.costUsd).toBeCloseTo(result.usage.costUsd!, 8);
 });
