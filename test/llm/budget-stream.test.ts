@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import path from 'node:path';
 import { AimlClient } from '../../src/client/aiml-client';
 import { BUDGET_GATE, DESIGN_GATE, rejectSignal, SA_COST_USD, SA_TOTAL_TOKENS, stateQuery, type BuildResult, type DesignResult, type ShipResult } from '../../src/contracts';
@@ -10,7 +11,7 @@ import { temporalAddress, tmpDir, uniqueId, waitFor } from '../support/env';
 import { useRig } from '../support/rig';
 import { fixtureRepo, planReply } from '../build/fixtures';
 import { awaitingGate } from '../build/helpers';
-import { editFile, finish, startAgentBuild, turn } from '../agent/helpers';
+import { editFile, finish, readFile, startAgentBuild, turn } from '../agent/helpers';
 
 /**
  * The run budget against the scripted server's usage: a design run parks at the `budget` gate, a
@@ -150,6 +151,23 @@ describe('build', () => {
     const cost = usages.reduce((n, u) => n + costUsd(PRICE, u.prompt_tokens, u.completion_tokens), 0);
     expect(result.usage.costUsd).toBeCloseTo(cost, 6);
     expect((await h.describe()).typedSearchAttributes.get(SA_COST_USD)).toBeCloseTo(cost, 6);
+  });
+
+  test('the budget, its top-ups and the spent totals travel with a run that continues as new', async () => {
+    const ws = fixtureRepo();
+    rig.llm.enqueue(planReply(STEP), ...Array.from({ length: 6 }, () => turn(readFile('src/text.js'))), turn(editFile('src/text.js', EXPORTS, WITH_WHISPER)), turn(finish('Added whisper().')));
+    const h = await startAgentBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: '', runBudget: { tokens: 1 }, limits: { historyEvents: 50 } });
+    await awaitingGate(h, BUDGET_GATE);
+    await aiml().decide(h.workflowId, { decision: 'approve', by: 'bo', topUpTokens: 1_000_000 });
+    // Had a continued run started over from the input's limit (1 token), it would park again here.
+    const result = (await h.result()) as BuildResult;
+    expect(result.steps[0]).toMatchObject({ status: 'passed' });
+    const last = await rig.client.workflow.getHandle(h.workflowId).describe();
+    expect(last.runId).not.toBe((h as WorkflowHandleWithFirstExecutionRunId).firstExecutionRunId); // it did continue as new
+    const final = await rig.client.workflow.getHandle(h.workflowId).query(stateQuery);
+    expect(final.details.budget).toMatchObject({ limit: { tokens: 1_000_001 }, topUps: [{ by: 'bo', tokens: 1_000_000 }] });
+    expect(final.gates.filter((g) => g.gate === BUDGET_GATE)).toHaveLength(1);
+    expect(result.usage.llmCalls).toBe(9); // plan + 8 turns, counted across the runs
   });
 
   test('stopping at the budget gate ends the build cleanly: the step skipped, the report written', async () => {
