@@ -4,6 +4,7 @@ import { AimlError } from './errors';
 import { loadPriceTable, type PriceTable } from './llm/prices';
 import { stateDir } from './paths';
 import { parseCodecKeys, type CodecKey } from './temporal/codec';
+import { loadRouting, routeFor, type CacheMode, type RoutingConfig } from './llm/providers';
 
 /**
  * All configuration is read and validated here, once, at the edge. Each problem names the
@@ -61,6 +62,7 @@ const LlmEnv = z.object({
   AIML_LOCAL_MAX_ITEMS: z.coerce.number().int().min(0).optional(),
   AIML_PRICES: z.string().optional(),
   AIML_PRICES_FILE: nonEmpty.optional(),
+  AIML_LLM_CACHE: z.enum(['deterministic', 'all', 'off']).optional(),
 });
 
 /** What a call is for: sets its `max_tokens` (and, later, which provider serves it). */
@@ -99,6 +101,10 @@ export interface LlmConfig {
   localCaps?: { maxLength: number; maxItems: number };
   /** USD per 1M tokens by model (llm/prices.ts): defaults, AIML_PRICES_FILE, AIML_PRICES. */
   prices?: PriceTable;
+  /** Several providers and routes per role (AIML_LLM_CONFIG / AIML_LLM_PROVIDERS); absent: this one endpoint. */
+  routing?: RoutingConfig;
+  /** Response cache mode (AIML_LLM_CACHE): `deterministic` (temperature 0, the default), `all` or `off`. */
+  cache?: CacheMode;
 }
 
 /** A tiny model on a CPU writes ~10–50 tokens/s: a draft with these caps takes a minute or two, not ten. */
@@ -188,7 +194,7 @@ export const LLM_NOT_CONFIGURED =
   'No LLM endpoint configured: set OPENAI_API_KEY (and OPENAI_BASE_URL for a non-OpenAI endpoint such as http://localhost:11434/v1), optionally AIML_MODEL.';
 
 export function llmConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
-  return !!(env.OPENAI_API_KEY?.trim() || env.OPENAI_BASE_URL?.trim());
+  return !!(env.OPENAI_API_KEY?.trim() || env.OPENAI_BASE_URL?.trim() || env.AIML_LLM_CONFIG?.trim() || env.AIML_LLM_PROVIDERS?.trim());
 }
 
 /**
@@ -197,10 +203,21 @@ export function llmConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
  */
 export function loadLlmConfig(env: NodeJS.ProcessEnv = process.env, opts: { requireEndpoint?: boolean } = {}): LlmConfig {
   const e = parse(LlmEnv, env);
-  const provider = opts.requireEndpoint ? 'openai' : (e.AIML_LLM_PROVIDER ?? (e.OPENAI_API_KEY || e.OPENAI_BASE_URL ? 'openai' : 'local'));
+  const listed = !!(env.AIML_LLM_CONFIG?.trim() || env.AIML_LLM_PROVIDERS?.trim());
+  const provider = opts.requireEndpoint && !listed ? 'openai' : (e.AIML_LLM_PROVIDER ?? (e.OPENAI_API_KEY || e.OPENAI_BASE_URL ? 'openai' : 'local'));
+  if (listed) {
+    // A provider list: the variables above give every provider its defaults (timeouts, streaming, limits).
+    const base = singleConfig(e, env, 'openai');
+    const routing = loadRouting(env, base, e.AIML_LLM_TIMEOUT_MS)!;
+    return { ...routeFor(routing, 'design')[0]!.llm, routing, ...(base.prices ? { prices: base.prices } : {}) };
+  }
   if (provider === 'openai' && !e.OPENAI_API_KEY && !e.OPENAI_BASE_URL) {
     throw new AimlError('CONFIG_MISSING', LLM_NOT_CONFIGURED, { variable: 'OPENAI_API_KEY' });
   }
+  return singleConfig(e, env, provider);
+}
+
+function singleConfig(e: z.infer<typeof LlmEnv>, env: NodeJS.ProcessEnv, provider: 'openai' | 'local'): LlmConfig {
   // Local OpenAI-compatible servers (Ollama, llama.cpp, vLLM) accept any key.
   return {
     provider,
@@ -217,6 +234,7 @@ export function loadLlmConfig(env: NodeJS.ProcessEnv = process.env, opts: { requ
     ...(e.AIML_LOCAL_THREADS ? { localThreads: e.AIML_LOCAL_THREADS } : {}),
     prices: loadPriceTable(e),
     localCaps: { maxLength: e.AIML_LOCAL_MAX_STRING ?? DEFAULT_LOCAL_CAPS.maxLength, maxItems: e.AIML_LOCAL_MAX_ITEMS ?? DEFAULT_LOCAL_CAPS.maxItems },
+    ...(e.AIML_LLM_CACHE ? { cache: e.AIML_LLM_CACHE } : {}),
   };
 }
 

@@ -30,6 +30,8 @@ const POLLER_FRESH_MS = 90_000;
 
 export interface WatchOptions {
   onChange?: (view: RunView) => void;
+  /** Each model-provider switch once (from the memo: no worker needed), as its line. */
+  onSwitch?: (line: string) => void;
   /** Each BUILD agent tool call once it finished (from the run's state: needs a worker to answer queries). */
   onToolCall?: (call: ToolCallView) => void;
   /**
@@ -112,8 +114,13 @@ export class AimlClient {
     let last = '';
     const shown = new Set<string>();
     const stream = new StreamFollower();
+    let switches = 0;
     for (;;) {
       const view = await this.describe(workflowId);
+      const total = view.llm?.switchTotal ?? 0;
+      // Each switch once (the memo keeps the latest few: older ones are counted in `status`).
+      if (opts.onSwitch && total > switches) for (const line of view.llm!.switches.slice(-(total - switches))) opts.onSwitch(line);
+      switches = total;
       if (opts.onText && !FINAL.has(view.status)) {
         // A ship run streams through its children: the build once it started, else the design.
         const target = view.children ? (view.children.build ?? view.children.design ?? workflowId) : workflowId;

@@ -1,6 +1,6 @@
 import type { Client, WorkflowExecutionDescription, WorkflowExecutionInfo } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { RUN_MEMO_KEY, SA_PHASE, SA_STATUS, ZERO_USAGE, type GateSummary, type RunMemo, type RunStatus, type RunBudget, type Usage } from '../contracts';
+import { RUN_MEMO_KEY, SA_PHASE, SA_STATUS, ZERO_USAGE, type GateSummary, type LlmMemo, type RunMemo, type RunStatus, type RunBudget, type Usage } from '../contracts';
 import { AimlError, errorMessage } from '../errors';
 import { closingFailure, fetchEvents, lastWorkflowTaskFailure } from './history';
 import { activityTrouble, failedTrouble, workflowTaskAttempt, workflowTaskTrouble, type Trouble } from './trouble';
@@ -28,6 +28,8 @@ export interface RunView {
   budget?: RunBudget;
   /** Tokens and cost per phase (ship: per finished child). */
   byPhase?: Record<string, Usage>;
+  /** Model providers: which serves each role, the latest call's, and switches (absent from older runs). */
+  llm?: LlmMemo;
   startTime: string;
   closeTime: string | null;
   historyLength: number;
@@ -70,6 +72,7 @@ export function toRunView(info: Omit<WorkflowExecutionInfo, 'raw'>): RunView {
     gates: memo.gates,
     ...(memo.budget ? { budget: memo.budget } : {}),
     ...(memo.byPhase ? { byPhase: memo.byPhase } : {}),
+    ...(memo.llm ? { llm: memo.llm } : {}),
     startTime: info.startTime.toISOString(),
     closeTime: info.closeTime ? info.closeTime.toISOString() : null,
     historyLength: info.historyLength,

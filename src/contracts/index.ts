@@ -13,6 +13,7 @@ export * from './parse';
 export * from './parse-inputs';
 export * from './decision';
 export * from './budget';
+export * from './llm';
 
 /** Workflow type names, as registered by the worker. */
 export const WORKFLOW_TYPES = { design: 'design', build: 'build', ship: 'ship', ingest: 'ingest' } as const;

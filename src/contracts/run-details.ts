@@ -2,6 +2,7 @@ import type { AgentBudget, StepMode, ToolCallView } from './agent';
 import type { BuildApproval, BuildStepState, ChildStatePayload } from './build';
 import type { BudgetView } from './budget';
 import type { Usage } from './run';
+import type { LlmRunView } from './llm';
 import type { RedactionSummary } from './security';
 
 /** `details` of a design run's state. */
@@ -21,6 +22,8 @@ export interface DesignDetails {
   redactions?: RedactionSummary;
   /** The spending limit, when the run has one, and its top-ups. */
   budget?: BudgetView;
+  /** Which provider serves each role; which answered, and every switch. */
+  llm?: LlmRunView;
 }
 
 /** `details` of a build run's state. */
@@ -49,6 +52,8 @@ export interface BuildDetails {
   redactions?: RedactionSummary;
   /** The spending limit, when the run has one, and its top-ups. */
   budget?: BudgetView;
+  /** Which provider serves each role; which answered, and every switch. */
+  llm?: LlmRunView;
 }
 
 /** `details` of a ship run's state. */

@@ -2,6 +2,7 @@
 import type { RunBudget } from './budget';
 import type { GateSummary } from './decision';
 import type { AnyRunDetails, RunDetailsByPhase } from './run-details';
+import type { LlmMemo } from './llm';
 
 export type Phase = 'design' | 'build' | 'ship' | 'ingest';
 export type RunStatus = 'running' | 'awaiting_approval' | 'completed' | 'failed' | 'cancelled';
@@ -151,4 +152,6 @@ export interface RunMemo {
   budget?: RunBudget;
   /** Tokens and cost per phase (ship: per finished child). */
   byPhase?: Record<string, Usage>;
+  /** Model providers: routes per role, the latest call's provider, switches. */
+  llm?: LlmMemo;
 }

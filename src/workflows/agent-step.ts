@@ -8,6 +8,7 @@ import { addUsage, type GateDecision } from '../contracts/run';
 import { AGENT_COMMAND_ACTIVITY, AGENT_LOCAL, BUILD_APPLY_ACTIVITY, IO_ACTIVITY, LLM_ACTIVITY } from './activity-options';
 import { isBudgetStop } from './budget';
 import { setStep, stoppedStep, type StepEnv } from './step-env';
+import { noteProvider } from './llm-view';
 
 const llm = wf.proxyActivities<Activities>(LLM_ACTIVITY);
 const io = wf.proxyActivities<Activities>(IO_ACTIVITY);
@@ -275,6 +276,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState, carried?: A
       ]);
       conversationRef = t.conversationRef;
       env.run.state.usage = addUsage(env.run.state.usage, t.usage);
+      noteProvider(env.run, t.provider);
       used.turns += 1;
       used.tokens += t.usage.totalTokens;
       results = [];

@@ -16,6 +16,7 @@ export function registerWatch(program: Command, ctx: CliContext): void {
       const view = await (await ctx.aiml()).watch(id, {
         onChange: flags.json ? undefined : (v) => out.line(stepLine(v)),
         onToolCall: flags.json ? undefined : (c) => out.line(toolCallLine(c)),
+        onSwitch: flags.json ? undefined : (line) => out.line(`  provider switch: ${line}`),
         onText: flags.json || flags.stream === false ? undefined : (t) => out.text(t),
       });
       if (flags.json) printJson(ctx, view);
