@@ -9,6 +9,7 @@ import { BudgetKeeper, isBudgetStop } from './budget';
 import { GateKeeper } from './gates';
 import { noteProvider, recordRoutes } from './llm-view';
 import { RunTracker } from './run-state';
+import { decidePatchesAtStart, DESIGN_PATCHES } from './patches';
 
 const io = wf.proxyActivities<Activities>(IO_ACTIVITY);
 const llm = wf.proxyActivities<Activities>(LLM_ACTIVITY);
@@ -19,6 +20,7 @@ const local = wf.proxyLocalActivities<Activities>(LOCAL_IO);
  * → on rejection, redraft with the feedback and the previous draft → on approval, write SPECS.md.
  */
 export async function design(raw: DesignInput): Promise<DesignResult> {
+  decidePatchesAtStart(DESIGN_PATCHES);
   const input = validInput(parseDesignInput(raw));
   const specFile = input.specFile ?? 'SPECS.md';
   const run = new RunTracker('design', { details: { round: 0, brief: input.brief.slice(0, 200) } });
