@@ -1,0 +1,81 @@
+/**
+ * bench:load, part 2: M design runs parked at their approval gate on one compiled worker, the
+ * worker's memory while they wait (target: RSS <= 300 MB), then all approved by signal: time until
+ * every run has completed. Run alone: `tsx bench/load-parked.ts [--parked M] [--worker-env K=V ...]`.
+ */
+import type { Client } from '@temporalio/client';
+import { approveSignal } from '../src/contracts';
+import type { WorkerProcess } from '../test/support/processes';
+import { draftReply } from '../test/support/fixtures';
+import type { ScriptedLlm } from '../test/support/scripted-llm';
+import { describeMemory, heaps, memory } from './load-memory';
+import { inBatches, loadRig, option, type LoadRig } from './load-rig';
+import { ms, verdict } from './support';
+
+const TARGET_MB = 300;
+
+export interface ParkedBench {
+  client: Client;
+  llm: ScriptedLlm;
+  worker(taskQueue: string, env?: Record<string, string>): Promise<WorkerProcess>;
+  workspace(id: string): string;
+  reportDir: string;
+  tag: number;
+}
+
+/** `variant` names a worker setting to compare (its own task queue and worker process, extra environment `env`). */
+export async function parkedBench(b: ParkedBench, parkedRuns: number, variant?: { name: string; env: Record<string, string> }): Promise<void> {
+  b.llm.setFallback((_r, i) => draftReply(`parked-${i}`, 5));
+  const queue = `bench-load-parked${variant ? `-${variant.name}` : ''}`;
+  const say = (line: string): void => console.log(variant ? `[${variant.name}] ${line}` : line);
+  const w = await b.worker(queue, variant?.env);
+  const pid = w.child.pid!;
+  const idle = memory(pid);
+  const idleHeaps = await heaps(pid, b.reportDir);
+  const ids = Array.from({ length: parkedRuns }, (_x, i) => `${queue}-${b.tag}-${i}`);
+  const s0 = performance.now();
+  await inBatches(ids, (id, i) => b.client.workflow.start('design', { taskQueue: queue, workflowId: id, args: [{ brief: `Parked run ${i}`, workspace: b.workspace(id) }] }));
+  const waitFor = async (query: string, target: number, what: string): Promise<void> => {
+    const since = Date.now();
+    for (;;) {
+      const { count } = await b.client.workflow.count(`TaskQueue = '${queue}' AND ${query}`);
+      if (count >= target) return;
+      if (Date.now() - since > 900_000) throw new Error(`only ${count} of ${target} runs ${what}`);
+      await new Promise((res) => setTimeout(res, 250));
+    }
+  };
+  await waitFor(`AimlAwaitingApproval = true AND ExecutionStatus = 'Running'`, parkedRuns, 'reached the gate');
+  const parkedIn = performance.now() - s0;
+  await new Promise((res) => setTimeout(res, 10_000)); // the last workflow tasks settle, the heaps shrink after the burst
+  const parked = memory(pid);
+  const parkedHeaps = await heaps(pid, b.reportDir);
+  say(`${parkedRuns} runs parked at the approval gate (all at the gate in ${(parkedIn / 1000).toFixed(1)} s):`);
+  say(`  idle:   ${describeMemory(idle, idleHeaps)}`);
+  say(`  parked: ${describeMemory(parked, parkedHeaps)}`);
+  say(`  worker RSS parked ${parked.rss.toFixed(0)} MB (peak during the start burst ${parked.peak.toFixed(0)} MB)  target <= ${TARGET_MB} MB  ${verdict(parked.rss <= TARGET_MB)}`);
+  const d0 = performance.now();
+  await inBatches(ids, (id) => b.client.workflow.getHandle(id).signal(approveSignal, { by: 'bench' }));
+  const signalled = performance.now() - d0;
+  await waitFor(`ExecutionStatus = 'Completed'`, parkedRuns, 'completed after approval');
+  const drain = performance.now() - d0;
+  const after = memory(pid);
+  say(`  approve all (signals sent in ${ms(signalled)}): drained in ${(drain / 1000).toFixed(1)} s (${(parkedRuns / (drain / 1000)).toFixed(1)} runs/s); worker RSS after ${after.rss.toFixed(0)} MB, peak ${after.peak.toFixed(0)} MB`);
+  await w.stop();
+}
+
+async function main(): Promise<void> {
+  const rig: LoadRig = await loadRig();
+  try {
+    await parkedBench(rig, option('parked', 2000));
+  } finally {
+    await rig.close();
+  }
+}
+
+// Run alone (tsx bench/load-parked.ts), not when bench/load.ts imports it.
+if (process.argv[1]?.endsWith('load-parked.ts')) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1); // servers and workers may still hold the event loop
+  });
+}
