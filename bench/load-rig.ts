@@ -33,10 +33,24 @@ export function workerEnvOptions(): Record<string, string> {
   return out;
 }
 
-/** Runs `fn` over `items`, at most BATCH at a time. */
+/**
+ * Runs `fn` over `items`, at most BATCH at a time. A call the loaded dev server times out is tried
+ * again (up to 5 times); `fn` must be safe to repeat (a start that went through answers "already
+ * started", a second approve is recorded and ignored).
+ */
 export async function inBatches<T, R>(items: T[], fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
   const out: R[] = [];
-  for (let i = 0; i < items.length; i += BATCH) out.push(...(await Promise.all(items.slice(i, i + BATCH).map((x, j) => fn(x, i + j)))));
+  const again = async (x: T, i: number): Promise<R> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn(x, i);
+      } catch (err) {
+        if (attempt >= 5 || !/DEADLINE_EXCEEDED|UNAVAILABLE|deadline exceeded/i.test(`${String(err)} ${String((err as { cause?: unknown }).cause)}`)) throw err;
+        await new Promise((r) => setTimeout(r, 1000 * attempt));
+      }
+    }
+  };
+  for (let i = 0; i < items.length; i += BATCH) out.push(...(await Promise.all(items.slice(i, i + BATCH).map((x, j) => again(x, i + j)))));
   return out;
 }
 
@@ -95,7 +109,7 @@ export async function loadRig(): Promise<LoadRig> {
     async close() {
       await llm.close();
       await env.teardown();
-      fs.rmSync(root, { recursive: true, force: true });
+      fs.rmSync(root, { recursive: true, force: true, maxRetries: 3 });
     },
   };
 }

@@ -50,9 +50,13 @@ test('SIGKILL during continue-as-new: the ingest chain finishes with the undistu
   expect(got.chunksEmbedded + got.chunksCached).toBe(got.chunksIndexed);
 
   // Three runs in the chain, the first two handed over by continue-as-new.
-  const runs = [];
-  for await (const r of rig.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(r.status.name);
-  expect(runs.sort()).toEqual(['COMPLETED', 'CONTINUED_AS_NEW', 'CONTINUED_AS_NEW']);
+  const runs: { runId: string; status: string }[] = [];
+  for await (const r of rig.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push({ runId: r.runId, status: r.status.name });
+  expect(runs.map((r) => r.status).sort()).toEqual(['COMPLETED', 'CONTINUED_AS_NEW', 'CONTINUED_AS_NEW']);
+  // The kill hit the hand-over: the second run's first task or batch, begun by the dead worker, was done again.
+  const secondRun = runs.find((r) => r.runId !== firstRunId && r.status === 'CONTINUED_AS_NEW')!;
+  const events = (await rig.client.workflow.getHandle(workflowId, secondRun.runId).fetchHistory()).events!;
+  expect(events.some((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1 || e.workflowTaskTimedOutEventAttributes)).toBe(true);
 
   // The stored knowledge base: every file once, every chunk once, as many as the undisturbed one holds.
   const reader = new KbRegistry(home, new OpenAiEmbedder({ model: 'text-embedding-3-small', baseURL: rig.llm.url, apiKey: 'sk-test' }));

@@ -122,7 +122,7 @@ export async function startScriptedLlm(opts: { port?: number } = {}): Promise<Sc
       if (!res.writableEnded) abandoned++;
     });
     const reply = queue.length ? queue.shift()! : fallback(chat, index);
-    if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
+    if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs).unref()); // unref: a slow answer nobody waits for keeps no test alive
     if (reply.holdUntil && !(await held(res, reply.holdUntil))) return;
     if ('status' in reply) {
       res.writeHead(reply.status, { 'content-type': 'application/json', ...(reply.headers ?? {}) });
