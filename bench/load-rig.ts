@@ -103,7 +103,7 @@ export async function loadRig(): Promise<LoadRig> {
     },
     workspace: (id) => {
       const dir = path.join(root, id);
-      fs.mkdirSync(dir);
+      fs.mkdirSync(dir, { recursive: true }); // again for a retried start
       return dir;
     },
     async close() {
