@@ -1,3 +1,4 @@
+import type { RedactionSummary } from '../contracts/security';
 import type { StepCheck } from '../contracts/build';
 import type { Usage } from '../contracts/run';
 
@@ -75,6 +76,8 @@ export interface AgentToolOutput {
   /** The result in short for the UI: `7 hits`, `exit 1 · 4.2 s`. */
   summary: string;
   chars: number;
+  /** Credentials removed from the output: counts and places, never values. */
+  redactions?: RedactionSummary;
 }
 
 export interface AgentEditInput {
@@ -136,6 +139,8 @@ export interface AgentCheckOutput {
   check: StepCheck;
   /** The check output for the model, delimited as data. */
   result: ToolResult;
+  /** Credentials removed from the check output. */
+  redactions?: RedactionSummary;
 }
 
 export interface ShadowInput {
