@@ -1,7 +1,9 @@
 /**
  * bench:load, part 2: M design runs parked at their approval gate on one compiled worker, the
  * worker's memory while they wait (target: RSS <= 300 MB), then all approved by signal: time until
- * every run has completed. Run alone: `tsx bench/load-parked.ts [--parked M] [--worker-env K=V ...]`.
+ * every run has completed. Run alone: `tsx bench/load-parked.ts [--parked M] [--worker-env K=V ...]`;
+ * with `--compare K=V ...` two workers run side by side on the same server, with the default
+ * settings and with K=V, M runs each.
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { approveSignal } from '../src/contracts';
@@ -9,7 +11,7 @@ import type { WorkerProcess } from '../test/support/processes';
 import { draftReply } from '../test/support/fixtures';
 import type { ScriptedLlm } from '../test/support/scripted-llm';
 import { describeMemory, heaps, memory } from './load-memory';
-import { inBatches, loadRig, option, type LoadRig } from './load-rig';
+import { inBatches, loadRig, option, workerEnvOptions, type LoadRig } from './load-rig';
 import { ms, verdict } from './support';
 
 const TARGET_MB = 300;
@@ -26,7 +28,7 @@ export interface ParkedBench {
 /** `variant` names a worker setting to compare (its own task queue and worker process, extra environment `env`). */
 export async function parkedBench(b: ParkedBench, parkedRuns: number, variant?: { name: string; env: Record<string, string> }): Promise<void> {
   b.llm.setFallback((_r, i) => draftReply(`parked-${i}`, 5));
-  const queue = `bench-load-parked${variant ? `-${variant.name}` : ''}`;
+  const queue = `bench-load-parked${variant ? `-${variant.name.replace(/[^\w-]+/g, '_')}` : ''}`;
   const say = (line: string): void => console.log(variant ? `[${variant.name}] ${line}` : line);
   const w = await b.worker(queue, variant?.env);
   const ids = Array.from({ length: parkedRuns }, (_x, i) => `${queue}-${b.tag}-${i}`);
@@ -82,8 +84,14 @@ async function measure(b: ParkedBench, w: WorkerProcess, queue: string, ids: str
 
 async function main(): Promise<void> {
   const rig: LoadRig = await loadRig();
+  const compared = workerEnvOptions('compare');
+  const runs = option('parked', 2000);
   try {
-    await parkedBench(rig, option('parked', 2000));
+    if (!Object.keys(compared).length) await parkedBench(rig, runs);
+    else {
+      const name = Object.entries(compared).map(([k, v]) => `${k}=${v}`).join(' ');
+      await Promise.all([parkedBench(rig, runs, { name: 'default', env: {} }), parkedBench(rig, runs, { name, env: compared })]);
+    }
   } finally {
     await rig.close();
   }

@@ -20,14 +20,14 @@ export function option(name: string, fallback: number): number {
   return n;
 }
 
-/** Every `--worker-env K=V`: extra environment for the worker processes (to compare settings). */
-export function workerEnvOptions(): Record<string, string> {
+/** Every `--<flag> K=V` (default `--worker-env`): extra environment for worker processes (to compare settings). */
+export function workerEnvOptions(flag = 'worker-env'): Record<string, string> {
   const out: Record<string, string> = {};
   process.argv.forEach((arg, i) => {
-    if (arg !== '--worker-env') return;
+    if (arg !== `--${flag}`) return;
     const kv = process.argv[i + 1] ?? '';
     const eq = kv.indexOf('=');
-    if (eq <= 0) throw new Error(`--worker-env needs KEY=VALUE, got "${kv}"`);
+    if (eq <= 0) throw new Error(`--${flag} needs KEY=VALUE, got "${kv}"`);
     out[kv.slice(0, eq)] = kv.slice(eq + 1);
   });
   return out;
