@@ -5,25 +5,18 @@
  * with `--compare K=V ...` two workers run side by side on the same server, with the default
  * settings and with K=V, M runs each.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { approveSignal } from '../src/contracts';
 import type { WorkerProcess } from '../test/support/processes';
 import { draftReply } from '../test/support/fixtures';
-import type { ScriptedLlm } from '../test/support/scripted-llm';
 import { describeMemory, heaps, memory } from './load-memory';
 import { inBatches, loadRig, option, workerEnvOptions, type LoadRig } from './load-rig';
 import { ms, verdict } from './support';
 
 const TARGET_MB = 300;
 
-export interface ParkedBench {
-  client: Client;
-  llm: ScriptedLlm;
-  worker(taskQueue: string, env?: Record<string, string>): Promise<WorkerProcess>;
-  workspace(id: string): string;
-  reportDir: string;
-  tag: number;
-}
+/** What the parked bench needs of the rig. */
+export type ParkedBench = Omit<LoadRig, 'close'>;
 
 /** `variant` names a worker setting to compare (its own task queue and worker process, extra environment `env`). */
 export async function parkedBench(b: ParkedBench, parkedRuns: number, variant?: { name: string; env: Record<string, string> }): Promise<void> {

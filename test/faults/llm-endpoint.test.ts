@@ -3,7 +3,8 @@ import { describeRun } from '../../src/client/run-view';
 import { draftReply } from '../support/fixtures';
 import { startWorker, testClient, tmpDir, uniqueId, waitFor, type TestWorker } from '../support/env';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
-import { approveAtGate, freePort } from './support';
+import { freePort } from '../support/ports';
+import { approveAtGate } from './support';
 
 /**
  * LLM endpoint faults the main suite does not cover: nothing listening (connection refused) and

@@ -1,4 +1,3 @@
-import net from 'node:net';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { approveSignal, stateQuery, type DesignResult } from '../../src/contracts';
@@ -78,11 +77,3 @@ export function localActivities(events: Event[]): string[] {
     .map((e) => JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details!.data!.payloads![0]!.data!).toString()).activity_type as string);
 }
 
-/** A port that was free a moment ago, with nothing listening on it now. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
