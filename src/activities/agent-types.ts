@@ -1,3 +1,4 @@
+import type { ProviderUse } from '../contracts/llm';
 import type { RedactionSummary } from '../contracts/security';
 import type { StepCheck } from '../contracts/build';
 import type { Usage } from '../contracts/run';
@@ -62,6 +63,8 @@ export interface AgentTurnOutput {
   usage: Usage;
   /** Tool results the fitting shortened for this turn (oldest first). */
   shortened: number;
+  /** Which provider answered, and why those before it were skipped. */
+  provider?: ProviderUse;
 }
 
 export interface AgentToolInput {

@@ -2,6 +2,7 @@ import type { ActivityDeps } from './deps';
 import { buildActivities } from './build';
 import { designActivities } from './design';
 import { kbActivities } from './kb';
+import { llmActivities } from './llm';
 import { outputActivities } from './outputs';
 
 export type { ActivityDeps } from './deps';
@@ -13,6 +14,7 @@ export function createActivities(deps: ActivityDeps) {
     ...buildActivities(deps),
     ...kbActivities(deps),
     ...outputActivities(),
+    ...llmActivities(deps),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { AgentBudget, StepMode, ToolCallView } from './agent';
 import type { BuildApproval, BuildStepState, ChildStatePayload } from './build';
+import type { LlmRunView } from './llm';
 import type { RedactionSummary } from './security';
 
 /** `details` of a design run's state. */
@@ -17,6 +18,8 @@ export interface DesignDetails {
   digest?: string;
   /** Credentials removed from what the run read (rules and places, never values). */
   redactions?: RedactionSummary;
+  /** Which provider serves each role; which answered, and every switch. */
+  llm?: LlmRunView;
 }
 
 /** `details` of a build run's state. */
@@ -43,6 +46,8 @@ export interface BuildDetails {
   toolCalls?: ToolCallView[];
   /** Credentials removed from what the run read (rules and places, never values). */
   redactions?: RedactionSummary;
+  /** Which provider serves each role; which answered, and every switch. */
+  llm?: LlmRunView;
 }
 
 /** `details` of a ship run's state. */

@@ -7,6 +7,7 @@ import { buildStepGate, type AgentLoopState, type BuildStepState, type StepRecor
 import { addUsage, type GateDecision } from '../contracts/run';
 import { AGENT_COMMAND_ACTIVITY, AGENT_LOCAL, BUILD_APPLY_ACTIVITY, IO_ACTIVITY, LLM_ACTIVITY } from './activity-options';
 import { setStep, type StepEnv } from './step-env';
+import { noteProvider } from './llm-view';
 
 const llm = wf.proxyActivities<Activities>(LLM_ACTIVITY);
 const io = wf.proxyActivities<Activities>(IO_ACTIVITY);
@@ -274,6 +275,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState, carried?: A
       ]);
       conversationRef = t.conversationRef;
       env.run.state.usage = addUsage(env.run.state.usage, t.usage);
+      noteProvider(env.run, t.provider);
       used.turns += 1;
       used.tokens += t.usage.totalTokens;
       results = [];

@@ -11,6 +11,7 @@ import { agentStep } from './agent-step';
 import { OUTPUT_CHECK_PATCH, validInput } from './boundary';
 import { oneShotStep } from './build-oneshot';
 import { GateKeeper } from './gates';
+import { noteProvider, recordRoutes } from './llm-view';
 import { RunTracker } from './run-state';
 import type { StepEnv } from './step-env';
 
@@ -168,6 +169,7 @@ export async function build(raw: BuildInput): Promise<BuildResult> {
       const file = input.reportFile ?? 'BUILD_REPORT.md';
       await io.checkOutputTarget.executeWithOptions({ ...IO_ACTIVITY, summary: `check ${file} can be written` }, [{ workspace: input.workspace, file, force: input.force }]);
     }
+    await recordRoutes(run);
     run.step('reading the spec');
     const prep = await io.prepareBuild.executeWithOptions({ ...IO_ACTIVITY, summary: 'read spec, detect check command' }, [
       { workspace: input.workspace, specPath: input.specPath, checkCommand: input.checkCommand },
@@ -196,6 +198,7 @@ export async function build(raw: BuildInput): Promise<BuildResult> {
         { workspace: input.workspace, specRef: prep.specRef, maxSteps: limits.maxSteps, feedback, previousPlanRef: plan?.planRef, model: input.model, kb: input.kb },
       ]);
       run.state.usage = addUsage(run.state.usage, plan.usage);
+      noteProvider(run, plan.provider);
       run.state.details.plan = { title: plan.title, planRef: plan.planRef, steps: plan.steps.map((s) => s.title) };
       steps.splice(0, steps.length, ...plan.steps.map((s, i): BuildStepState => ({ n: i + 1, title: s.title, status: 'pending', attempts: 0, files: [] })));
       const decision = await gates.wait({
