@@ -47,13 +47,18 @@ async function measure(b: ParkedBench, w: WorkerProcess, queue: string, ids: str
   );
   const waitFor = async (query: string, target: number, what: string): Promise<void> => {
     const since = Date.now();
+    let said = since;
     for (;;) {
       const count = await b.client.workflow.count(`TaskQueue = '${queue}' AND ${query}`).then(
         (r) => r.count,
         () => 0, // a loaded server timed the count out: ask again
       );
       if (count >= target) return;
-      if (Date.now() - since > 900_000) throw new Error(`only ${count} of ${target} runs ${what}`);
+      if (Date.now() - since > 3_600_000) throw new Error(`only ${count} of ${target} runs ${what} in an hour`);
+      if (Date.now() - said > 60_000) {
+        said = Date.now();
+        say(`  ... ${count} of ${target} runs ${what} (${((said - since) / 1000).toFixed(0)} s)`); // a loaded machine is slow: show it moves
+      }
       await new Promise((res) => setTimeout(res, 250));
     }
   };

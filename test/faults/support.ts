@@ -70,6 +70,13 @@ export function activityAttempts(events: Event[], type: string): ActivityAttempt
   };
 }
 
+/** `types`, after checking that none occurs twice (nothing applied twice). */
+export function onceEach(types: string[]): string[] {
+  const twice = types.filter((t, i) => types.indexOf(t) !== i);
+  if (twice.length) throw new Error(`recorded more than once: ${twice.join(', ')} (all: ${types.join(', ')})`);
+  return types;
+}
+
 /** The local activities a run recorded, by type, in order. */
 export function localActivities(events: Event[]): string[] {
   return events
