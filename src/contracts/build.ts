@@ -2,6 +2,7 @@ import type { RedactionSummary } from './security';
 import { defineSignal } from '@temporalio/workflow';
 import type { AgentBudget, AgentPolicy, StepMode } from './agent';
 import type { ApprovalPolicy } from './design';
+import type { RunBudget } from './budget';
 import type { GateDecision, GateRound, IgnoredDecision, RunStatus, Usage } from './run';
 
 /** Which build gates wait for a person: every step's diff, only the plan, or none. */
@@ -56,6 +57,8 @@ export interface BuildInput {
   verify?: 'shadow';
   /** Overwrite the report file even when it was not written by aiml or was changed since (CLI: --force). */
   force?: boolean;
+  /** Spending limit for the run; its tokens default to `limits.tokenBudget`. Reached, the run parks at the `budget` gate. */
+  runBudget?: RunBudget;
   /**
    * Set only by the run itself when it continues as new: where it was. A run started with it from
    * outside (a client cannot make a continued run) fails at once as INPUT_INVALID.
@@ -67,6 +70,8 @@ export interface BuildInput {
 export interface StepRecord {
   proposalRefs: string[];
   checkPassed: boolean | null;
+  /** Set when a person stopped the run at the budget gate during this step: no further steps run. */
+  stopped?: string;
 }
 
 /** A tool result going back to the model: by blob reference, or inline when short. */
@@ -154,7 +159,8 @@ export interface BuildStepState {
 }
 
 export interface BuildResult {
-  reportPath: string;
+  /** Null when the run was stopped at its budget gate before a plan was approved. */
+  reportPath: string | null;
   /** The report text (the seed's BUILD return format). */
   report: string;
   filesChanged: string[];
@@ -162,6 +168,8 @@ export interface BuildResult {
   checkCommand: string | null;
   decisions: GateDecision[];
   usage: Usage;
+  /** Why the run ended early: stopped by a person at the budget gate. */
+  stopped?: string;
 }
 
 export const BUILD_PLAN_GATE = 'build/plan';
@@ -186,14 +194,19 @@ export interface ShipInput {
   verify?: 'shadow';
   /** Overwrite SPECS.md and the build report even when the user changed them (CLI: --force). */
   force?: boolean;
+  /** Spending limit for both phases: build gets what design left (top-ups included). */
+  runBudget?: RunBudget;
 }
 
 export interface ShipResult {
   designRunId: string;
-  buildRunId: string;
-  specPath: string;
-  build: BuildResult;
+  /** Null when the design was stopped at its budget gate (no build ran). */
+  buildRunId: string | null;
+  specPath: string | null;
+  build: BuildResult | null;
   usage: Usage;
+  /** Why the run ended early: stopped by a person at a budget gate. */
+  stopped?: string;
 }
 
 export const shipWorkflowId = (suffix: string): string => `ship-${suffix}`;

@@ -1,4 +1,5 @@
 import type { ArchitectureDraft } from '../design/architecture';
+import type { RunBudget } from './budget';
 import type { GateDecision, Usage } from './run';
 
 export type { ArchitectureDraft };
@@ -30,14 +31,21 @@ export interface DesignInput {
   specFile?: string;
   /** Overwrite the spec file even when it was not written by aiml or was changed since (CLI: --force). */
   force?: boolean;
+  /** Spending limit: reached, the run parks at the `budget` gate (CLI: --budget, --budget-tokens). */
+  runBudget?: RunBudget;
 }
 
 export interface DesignResult {
-  specPath: string;
+  /** Null when the run was stopped at its budget gate before a draft was approved. */
+  specPath: string | null;
   draft: ArchitectureDraft;
   rounds: number;
   decisions: GateDecision[];
   usage: Usage;
+  /** The budget's limit at the end (after top-ups), when the run had one. */
+  budget?: RunBudget;
+  /** Why the run ended early: stopped by a person at the budget gate. */
+  stopped?: string;
 }
 
 export const DESIGN_GATE = 'design/spec';

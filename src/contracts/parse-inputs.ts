@@ -45,6 +45,8 @@ const agentBudget = obj({
   maxTokens: optional(num({ int: true, min: 1_000, max: 1e9 })),
   maxWallMs: optional(ms(1_000, 7 * DAY_MS)),
 });
+// A run's spending limit; 0 is allowed (ship hands build what design left, which may be nothing).
+const runBudget = obj({ usd: optional(num({ min: 0, max: 1e6 })), tokens: optional(num({ int: true, min: 0, max: 1e10 })) });
 const agentShape = { policy: optional(agentPolicy), budget: optional(agentBudget), verify: optional(oneOf(['shadow'] as const)) };
 
 const designSchema = obj({
@@ -56,6 +58,7 @@ const designSchema = obj({
   model: optional(name),
   specFile: optional(relOrAbsPath),
   force: optional(bool),
+  runBudget: optional(runBudget),
 });
 
 const buildSchema = obj(
@@ -73,6 +76,7 @@ const buildSchema = obj(
     force: optional(bool),
     stepMode: optional(oneOf(['agent', 'oneshot'] as const)),
     ...agentShape,
+    runBudget: optional(runBudget),
   },
   { keepEmpty: ['checkCommand'] },
 );
@@ -90,6 +94,7 @@ const shipSchema = obj(
     kb: optional(name),
     force: optional(bool),
     ...agentShape,
+    runBudget: optional(runBudget),
   },
   { keepEmpty: ['checkCommand'] },
 );

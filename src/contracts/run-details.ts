@@ -1,5 +1,7 @@
 import type { AgentBudget, StepMode, ToolCallView } from './agent';
 import type { BuildApproval, BuildStepState, ChildStatePayload } from './build';
+import type { BudgetView } from './budget';
+import type { Usage } from './run';
 import type { LlmRunView } from './llm';
 import type { RedactionSummary } from './security';
 
@@ -18,6 +20,8 @@ export interface DesignDetails {
   digest?: string;
   /** Credentials removed from what the run read (rules and places, never values). */
   redactions?: RedactionSummary;
+  /** The spending limit, when the run has one, and its top-ups. */
+  budget?: BudgetView;
   /** Which provider serves each role; which answered, and every switch. */
   llm?: LlmRunView;
 }
@@ -46,6 +50,8 @@ export interface BuildDetails {
   toolCalls?: ToolCallView[];
   /** Credentials removed from what the run read (rules and places, never values). */
   redactions?: RedactionSummary;
+  /** The spending limit, when the run has one, and its top-ups. */
+  budget?: BudgetView;
   /** Which provider serves each role; which answered, and every switch. */
   llm?: LlmRunView;
 }
@@ -57,6 +63,8 @@ export interface ShipDetails {
   /** The latest state each child reported, by phase. */
   childStates: Record<string, ChildStatePayload>;
   brief: string;
+  /** Tokens and cost of each finished child, by phase. */
+  byPhase?: Record<string, Usage>;
 }
 
 export interface RunDetailsByPhase {
