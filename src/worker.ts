@@ -4,11 +4,14 @@ import { describeRoutes } from './llm/providers';
 import { stateDir } from './paths';
 import { connectWorker, dataConverterFor } from './temporal/connection';
 import { installRuntimeLogger } from './temporal/runtime';
+import { applyV8Flags, workerMemorySettings } from './temporal/worker-memory';
 import { buildDeps, createWorker, resolveLlm } from './worker-factory';
 
 /** `node dist/worker.js` (or `aiml worker`): runs a worker until SIGINT/SIGTERM. */
 export async function runWorker(env: NodeJS.ProcessEnv = process.env, opts: { json?: boolean } = {}): Promise<void> {
   const temporal = loadTemporalConfig(env);
+  const memory = workerMemorySettings(env);
+  applyV8Flags(memory.v8Flags);
   installRuntimeLogger(env);
   const llm = resolveLlm(loadLlmConfig(env), env, (line) => process.stderr.write(`${line}\n`));
   if (llm.provider === 'local' && !llm.routing) process.stderr.write(`aiml worker: no LLM endpoint configured, using the offline local model ${llm.localModelPath}\n`);
@@ -24,7 +27,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env, opts: { js
     taskQueue: temporal.taskQueue,
     deps,
     dataConverter: dataConverterFor(temporal),
-    maxCachedWorkflows: env.AIML_MAX_CACHED_WORKFLOWS ? Number(env.AIML_MAX_CACHED_WORKFLOWS) : undefined,
+    maxCachedWorkflows: memory.maxCachedWorkflows,
   });
   process.stderr.write(`aiml worker: task queue "${temporal.taskQueue}" on ${temporal.address} (namespace ${temporal.namespace})\n`);
   if (opts.json) process.stdout.write(`${JSON.stringify({ ready: true, taskQueue: temporal.taskQueue, address: temporal.address, namespace: temporal.namespace })}\n`);
