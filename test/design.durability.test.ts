@@ -48,7 +48,7 @@ test('a worker SIGKILLed while the run waits for approval loses nothing and repe
     const localActivities = events
       .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
       .map((e) => JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details!.data!.payloads![0]!.data!).toString()).activity_type);
-    expect(localActivities).toEqual(['checkOutputTarget', 'writeSpec']); // each once
+    expect(localActivities).toEqual(['checkOutputTarget', 'llmRoutes', 'writeSpec']); // each once
     expect(events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toHaveLength(1);
   } finally {
     await second.stop();
