@@ -3,28 +3,35 @@ import { errorMessage } from './errors';
 import { stateDir } from './paths';
 import { connectWorker, dataConverterFor } from './temporal/connection';
 import { installRuntimeLogger } from './temporal/runtime';
-import { buildDeps, createWorker, resolveLlm } from './worker-factory';
+import { loadHostConfig } from './config-hosts';
+import { buildDeps, createHostWorkers, resolveLlm } from './worker-factory';
 
 /** `node dist/worker.js` (or `aiml worker`): runs a worker until SIGINT/SIGTERM. */
 export async function runWorker(env: NodeJS.ProcessEnv = process.env, opts: { json?: boolean } = {}): Promise<void> {
   const temporal = loadTemporalConfig(env);
+  const host = loadHostConfig(env);
   installRuntimeLogger(env);
   const llm = resolveLlm(loadLlmConfig(env), env, (line) => process.stderr.write(`${line}\n`));
   if (llm.provider === 'local') process.stderr.write(`aiml worker: no LLM endpoint configured, using the offline local model ${llm.localModelPath}\n`);
   const deps = buildDeps(llm, stateDir(env));
   const connection = await connectWorker(temporal);
-  const worker = await createWorker({
+  const workers = await createHostWorkers({
     connection,
     namespace: temporal.namespace,
     taskQueue: temporal.taskQueue,
+    host,
     deps,
     dataConverter: dataConverterFor(temporal),
     maxCachedWorkflows: env.AIML_MAX_CACHED_WORKFLOWS ? Number(env.AIML_MAX_CACHED_WORKFLOWS) : undefined,
   });
-  process.stderr.write(`aiml worker: task queue "${temporal.taskQueue}" on ${temporal.address} (namespace ${temporal.namespace})\n`);
-  if (opts.json) process.stdout.write(`${JSON.stringify({ ready: true, taskQueue: temporal.taskQueue, address: temporal.address, namespace: temporal.namespace })}\n`);
+  process.stderr.write(
+    `aiml worker: task queue "${temporal.taskQueue}" and "${workers.hostQueue}" (host "${host.hostId}") on ${temporal.address} (namespace ${temporal.namespace}), blobs in ${deps.blobs.where}\n`,
+  );
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ ready: true, taskQueue: temporal.taskQueue, hostQueue: workers.hostQueue, host: host.hostId, identity: workers.identity, address: temporal.address, namespace: temporal.namespace })}\n`);
+  }
   try {
-    await worker.run();
+    await workers.run();
   } finally {
     await connection.close();
     await deps.llm.close();

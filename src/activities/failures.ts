@@ -3,7 +3,7 @@ import { isAimlError } from '../errors';
 import { LlmError } from '../llm/errors';
 
 /** AimlError codes that describe a passing condition, worth a retry. Every other code is final. */
-const RETRYABLE_CODES = new Set(['BLOB_MISSING_TRANSIENT', 'QDRANT_UNAVAILABLE', 'CHECK_TIMEOUT_TRANSIENT']);
+const RETRYABLE_CODES = new Set(['BLOB_MISSING_TRANSIENT', 'BLOB_STORE_UNREACHABLE', 'QDRANT_UNAVAILABLE', 'CHECK_TIMEOUT_TRANSIENT']);
 
 /**
  * Maps domain failures onto Temporal's retry policy: one layer owns retries. LLM 4xx (but

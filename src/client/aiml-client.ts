@@ -2,7 +2,9 @@ import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/
 import { temporal } from '@temporalio/proto';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { stateQuery, WORKFLOW_TYPES, type BuildInput, type DecideInput, type DesignInput, type IngestInput, type RunState, type RunStatus, type ShipInput, type ToolCallView } from '../contracts';
+import { ROUTING_MEMO_KEY, type RunRouting } from '../contracts/routing';
 import { AimlError } from '../errors';
+import { startDisplay } from './start-display';
 import { sendDecision, type DecisionOutcome } from './decisions';
 import { describeRun, listRuns, type RunView } from './run-view';
 
@@ -45,14 +47,30 @@ export interface WatchOptions {
 export class AimlClient {
   constructor(
     readonly client: Client,
-    readonly opts: { namespace: string; taskQueue: string },
+    readonly opts: {
+      namespace: string;
+      taskQueue: string;
+      /** Runs this client starts belong to this host (its queue); without it, everything goes to `taskQueue`. */
+      routing?: RunRouting;
+      /** The model named in the UI's details when the input names none. */
+      model?: string;
+    },
   ) {}
 
+  /**
+   * Starts a run with its UI summary and details. With routing, the run lives on the host's queue
+   * (its workflow tasks and workspace work stay on the host), carries the routing in its input
+   * (model calls go to the shared queue) and in its memo (status and diff find the host with no worker).
+   */
   async start<T extends WorkflowType>(type: T, workflowId: string, input: WorkflowInputs[T], extra: { joinExisting?: boolean } = {}): Promise<WorkflowHandleWithFirstExecutionRunId> {
+    const routing = this.opts.routing;
+    const args = routing && type !== 'ingest' ? { ...input, routing } : input;
     return this.client.workflow.start(WORKFLOW_TYPES[type], {
-      taskQueue: this.opts.taskQueue,
+      taskQueue: routing ? routing.hostQueue : this.opts.taskQueue,
       workflowId,
-      args: [input],
+      args: [args],
+      ...(routing ? { memo: { [ROUTING_MEMO_KEY]: routing } } : {}),
+      ...startDisplay(type, input, { routing, model: this.opts.model }),
       ...(extra.joinExisting ? { workflowIdConflictPolicy: 'USE_EXISTING' as const } : {}),
     });
   }

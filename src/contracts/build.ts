@@ -1,4 +1,5 @@
 import type { RedactionSummary } from './security';
+import type { RunRouting } from './routing';
 import { defineSignal } from '@temporalio/workflow';
 import type { AgentBudget, AgentPolicy, StepMode } from './agent';
 import type { ApprovalPolicy } from './design';
@@ -49,7 +50,8 @@ export interface BuildInput {
   /** `shadow`: a step's edits go to a throwaway copy first; only a step whose check passes reaches the workspace. */
   verify?: 'shadow';
   /** Overwrite the report file even when it was not written by aiml or was changed since (CLI: --force). */
-  force?: boolean;
+  force?: boolean;  /** Host and queues of a run served by several workers (set by the CLI); absent: one queue for everything. */
+  routing?: RunRouting;
 }
 
 export type BuildStepStatus =
@@ -124,7 +126,8 @@ export interface ShipInput {
   budget?: AgentBudget;
   verify?: 'shadow';
   /** Overwrite SPECS.md and the build report even when the user changed them (CLI: --force). */
-  force?: boolean;
+  force?: boolean;  /** Host and queues (set by the CLI); passed on to both children. */
+  routing?: RunRouting;
 }
 
 export interface ShipResult {

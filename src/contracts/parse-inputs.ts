@@ -44,6 +44,8 @@ const agentBudget = obj({
   maxTokens: optional(num({ int: true, min: 1_000, max: 1e9 })),
   maxWallMs: optional(ms(1_000, 7 * DAY_MS)),
 });
+const queueName = str({ max: LIMITS.nameChars, nonEmpty: true });
+const routing = obj({ host: queueName, hostQueue: queueName, sharedQueue: queueName });
 const agentShape = { policy: optional(agentPolicy), budget: optional(agentBudget), verify: optional(oneOf(['shadow'] as const)) };
 
 const designSchema = obj({
@@ -55,6 +57,7 @@ const designSchema = obj({
   model: optional(name),
   specFile: optional(relOrAbsPath),
   force: optional(bool),
+  routing: optional(routing),
 });
 
 const buildSchema = obj(
@@ -71,6 +74,7 @@ const buildSchema = obj(
     reportFile: optional(relOrAbsPath),
     force: optional(bool),
     stepMode: optional(oneOf(['agent', 'oneshot'] as const)),
+    routing: optional(routing),
     ...agentShape,
   },
   { keepEmpty: ['checkCommand'] },
@@ -88,6 +92,7 @@ const shipSchema = obj(
     model: optional(name),
     kb: optional(name),
     force: optional(bool),
+    routing: optional(routing),
     ...agentShape,
   },
   { keepEmpty: ['checkCommand'] },

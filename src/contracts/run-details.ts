@@ -17,6 +17,8 @@ export interface DesignDetails {
   digest?: string;
   /** Credentials removed from what the run read (rules and places, never values). */
   redactions?: RedactionSummary;
+  /** The host that holds the workspace, for a run routed to host queues. */
+  host?: string;
 }
 
 /** `details` of a build run's state. */
@@ -43,6 +45,8 @@ export interface BuildDetails {
   toolCalls?: ToolCallView[];
   /** Credentials removed from what the run read (rules and places, never values). */
   redactions?: RedactionSummary;
+  /** The host that holds the workspace, for a run routed to host queues. */
+  host?: string;
 }
 
 /** `details` of a ship run's state. */
@@ -52,6 +56,8 @@ export interface ShipDetails {
   /** The latest state each child reported, by phase. */
   childStates: Record<string, ChildStatePayload>;
   brief: string;
+  /** The host that holds the workspace, for a run routed to host queues. */
+  host?: string;
 }
 
 export interface RunDetailsByPhase {

@@ -12,6 +12,7 @@ import { OUTPUT_CHECK_PATCH, validInput } from './boundary';
 import { oneShotStep } from './build-oneshot';
 import { GateKeeper } from './gates';
 import { RunTracker } from './run-state';
+import { routesFor } from './routing';
 import type { StepEnv, StepRecord } from './step-env';
 
 const io = wf.proxyActivities<Activities>(IO_ACTIVITY);
@@ -30,6 +31,8 @@ export async function build(raw: BuildInput): Promise<BuildResult> {
   const steps: BuildStepState[] = [];
   const run = new RunTracker('build', { details: { workspace: input.workspace, approval, steps, designRunId: input.designRunId ?? null } });
   const gates = new GateKeeper(run);
+  const routes = routesFor(input.routing);
+  if (routes.host) run.state.details.host = routes.host;
   const workflowId = wf.workflowInfo().workflowId;
   const manual: ApprovalPolicy = { ...input.gatePolicy, mode: 'manual' };
   const auto: ApprovalPolicy = { mode: 'auto' };
@@ -109,6 +112,7 @@ export async function build(raw: BuildInput): Promise<BuildResult> {
       expected,
       totalSteps: steps.length,
       allowCommands,
+      shared: routes.shared,
       noteRedactions: (r) => {
         const merged = mergeRedactionSummaries(run.state.details.redactions as RedactionSummary | undefined, r);
         if (merged) run.state.details.redactions = merged;

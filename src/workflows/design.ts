@@ -1,5 +1,6 @@
 import * as wf from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { GatherContextOutput } from '../activities/design';
 import { DESIGN_GATE, type ArchitectureDraft, type DesignInput, type DesignResult } from '../contracts/design';
 import { parseDesignInput } from '../contracts/parse-inputs';
 import { addUsage } from '../contracts/run';
@@ -7,6 +8,7 @@ import { IO_ACTIVITY, LLM_ACTIVITY, LOCAL_IO } from './activity-options';
 import { OUTPUT_CHECK_PATCH, validInput } from './boundary';
 import { GateKeeper } from './gates';
 import { RunTracker } from './run-state';
+import { routesFor } from './routing';
 
 const io = wf.proxyActivities<Activities>(IO_ACTIVITY);
 const llm = wf.proxyActivities<Activities>(LLM_ACTIVITY);
@@ -16,12 +18,20 @@ const local = wf.proxyLocalActivities<Activities>(LOCAL_IO);
  * DESIGN: gather context → draft the architecture (structured, validated) → gate `design/spec`
  * → on rejection, redraft with the feedback and the previous draft → on approval, write SPECS.md.
  */
+function noteContext(run: RunTracker<'design'>, context: GatherContextOutput): void {
+  run.state.details.contextFiles = context.files;
+  run.state.details.kbHits = context.kbHits;
+  if (context.redactions) run.state.details.redactions = context.redactions;
+}
+
 export async function design(raw: DesignInput): Promise<DesignResult> {
   const input = validInput(parseDesignInput(raw));
   const specFile = input.specFile ?? 'SPECS.md';
   const run = new RunTracker('design', { details: { round: 0, brief: input.brief.slice(0, 200) } });
   const gates = new GateKeeper(run);
   const maxRevisions = input.maxRevisions ?? 5;
+  const routes = routesFor(input.routing);
+  if (routes.host) run.state.details.host = routes.host;
   try {
     if (wf.patched(OUTPUT_CHECK_PATCH)) {
       // Before any drafting or gate: nobody should approve a spec that cannot be written.
@@ -39,8 +49,16 @@ export async function design(raw: DesignInput): Promise<DesignResult> {
       run.state.details.round = round;
       const source = `the workspace${input.kb ? ` and knowledge base "${input.kb}"` : ''}`;
       run.step(round === 1 ? `gathering context from ${source} and drafting the architecture` : `redrafting the architecture with feedback (round ${round})`);
+      if (routes.host && !contextRef) {
+        // Gathering reads the workspace (host queue); the draft is model work (shared queue).
+        const gathered = await io.gatherDesignContext.executeWithOptions({ ...IO_ACTIVITY, summary: `gather context from ${source}` }, [
+          { brief: input.brief, workspace: input.workspace, kb: input.kb },
+        ]);
+        noteContext(run, gathered);
+        contextRef = gathered.contextRef;
+      }
       const out = await llm.draftArchitecture.executeWithOptions(
-        { ...LLM_ACTIVITY, summary: round === 1 ? 'gather context, draft architecture' : `redraft architecture (round ${round})` },
+        { ...routes.shared(LLM_ACTIVITY), summary: round === 1 ? 'gather context, draft architecture' : `redraft architecture (round ${round})` },
         [
           {
             brief: input.brief,
@@ -55,9 +73,7 @@ export async function design(raw: DesignInput): Promise<DesignResult> {
       );
       if (out.context) {
         contextRef = out.context.contextRef;
-        run.state.details.contextFiles = out.context.files;
-        run.state.details.kbHits = out.context.kbHits;
-        if (out.context.redactions) run.state.details.redactions = out.context.redactions;
+        noteContext(run, out.context);
       }
       draft = out.draft;
       run.state.usage = addUsage(run.state.usage, out.usage);

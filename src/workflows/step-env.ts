@@ -3,6 +3,7 @@ import type { ApprovalPolicy } from '../contracts/design';
 import type { RedactionSummary } from '../contracts/security';
 import type { GateKeeper, GateWaitOptions } from './gates';
 import type { RunTracker } from './run-state';
+import type { Routes } from './routing';
 
 /** Per step, the proposals that were applied (for the report). */
 export interface StepRecord {
@@ -31,6 +32,8 @@ export interface StepEnv {
   totalSteps: number;
   /** Commands allowed without a gate; grows only by a person's decision. */
   allowCommands: string[];
+  /** Sends an activity to the shared queue when the run is routed (model calls); else unchanged. */
+  shared: Routes['shared'];
   /** Adds an activity's redaction summary to the run's (details.redactions). */
   noteRedactions: (r: RedactionSummary | undefined) => void;
 }
