@@ -116,3 +116,8 @@ export function isAimlError(err: unknown, code?: ErrorCode): err is AimlError {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** Whether a string (say a Temporal failure's `type`) is one of aiml's error codes. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}

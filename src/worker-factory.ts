@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
 import type { LlmConfig } from './config';
@@ -14,8 +13,7 @@ import { createLlmReranker } from './rag/rerank';
 import { HybridRetriever } from './rag/retriever';
 import { loadBlobConfig, type BlobConfig } from './config-hosts';
 import { hostQueueName } from './contracts/routing';
-import { BlobStore } from './storage/blob-store';
-import { S3Blobs } from './storage/s3-blobs';
+import { blobStoreFor } from './storage/open-blob-store';
 import { bundleCode, prebuiltBundle } from './temporal/bundle';
 import { sharedBlobsInterceptor } from './temporal/blob-interceptor';
 
@@ -42,11 +40,6 @@ export function buildDeps(llm: LlmConfig, stateDir: string, rag: RagConfig = loa
     faults: faultsFromEnv(process.env),
     ...(llm.contextTokens ? { contextTokens: llm.contextTokens } : {}),
   };
-}
-
-/** The blob store: a folder under the state folder, or that folder as this host's copy of an S3-compatible bucket. */
-export function blobStoreFor(stateDir: string, config: BlobConfig): BlobStore {
-  return new BlobStore(path.join(stateDir, 'blobs'), config.kind === 's3' ? new S3Blobs(config) : undefined);
 }
 
 /** Metrics on the Temporal runtime's meter (served with the worker's own on AIML_METRICS_ADDRESS), looked up at first use so the runtime is installed first. */

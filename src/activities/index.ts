@@ -3,6 +3,7 @@ import { buildActivities } from './build';
 import { designActivities } from './design';
 import { kbActivities } from './kb';
 import { outputActivities } from './outputs';
+import { revertActivities } from './revert';
 
 export type { ActivityDeps } from './deps';
 
@@ -13,6 +14,7 @@ export function createActivities(deps: ActivityDeps) {
     ...buildActivities(deps),
     ...kbActivities(deps),
     ...outputActivities(),
+    ...revertActivities(deps),
   };
 }
 

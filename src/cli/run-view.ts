@@ -14,6 +14,7 @@ export function formatRun(v: RunView): string {
     `  step:    ${v.step}`,
     `  tokens:  ${v.usage.totalTokens} (prompt ${v.usage.promptTokens}, completion ${v.usage.completionTokens}, ${v.usage.llmCalls} calls)`,
   ];
+  if (v.host) lines.push(`  host:    ${v.host} (task queue ${v.taskQueue})`);
   if (v.trouble && v.trouble.kind !== 'run_failed') lines.push(`  problem: ${v.trouble.line}`);
   if (v.pendingGate) {
     const target = v.pendingGateWorkflowId ?? v.workflowId;

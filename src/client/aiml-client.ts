@@ -3,7 +3,8 @@ import { temporal } from '@temporalio/proto';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { stateQuery, WORKFLOW_TYPES, type BuildInput, type DecideInput, type DesignInput, type IngestInput, type RunState, type RunStatus, type ShipInput, type ToolCallView } from '../contracts';
 import { ROUTING_MEMO_KEY, type RunRouting } from '../contracts/routing';
-import { AimlError } from '../errors';
+import { REVERT_WORKFLOW, revertWorkflowId, type RevertInput, type RevertOutput } from '../contracts/revert';
+import { AimlError, isErrorCode } from '../errors';
 import { startDisplay } from './start-display';
 import { sendDecision, type DecisionOutcome } from './decisions';
 import { describeRun, listRuns, type RunView } from './run-view';
@@ -14,6 +15,18 @@ function isDeadline(err: unknown): boolean {
     if (e.code === 4 || /deadline/i.test(String(e.message))) return true;
   }
   return false;
+}
+
+/** The innermost failure of a chain (an activity's ApplicationFailure inside a workflow failure). */
+function rootCause(err: unknown): { type?: string; message: string } {
+  let e = err as { cause?: unknown; type?: string; message?: string };
+  while (e.cause) e = e.cause as typeof e;
+  return { type: e.type, message: e.message ?? String(err) };
+}
+
+/** What to say when a run's host has no worker polling. */
+export function hostDownMessage(view: Pick<RunView, 'host' | 'taskQueue'>): string {
+  return `the worker for host "${view.host}" is not running (nothing polls task queue ${view.taskQueue}): the run's workspace work waits for it; start "aiml worker" on that host (AIML_HOST_ID=${view.host})`;
 }
 
 /** Each workflow type with the input it starts with. */
@@ -92,6 +105,53 @@ export class AimlClient {
         throw new AimlError('NO_WORKER_ANSWER', `No worker answered the state query for "${workflowId}" within ${Math.round(deadlineMs / 1000)}s: is "aiml worker" running?`);
       }
       throw err;
+    }
+  }
+
+  /**
+   * Whether the worker that owns a run answers for it now: a state query with a short deadline (a
+   * poller list cannot tell a worker killed a minute ago from an idle one). Only the run's queue,
+   * i.e. its host's workers, can answer.
+   */
+  async ownerAnswers(view: RunView, deadlineMs = 3000): Promise<boolean> {
+    return this.query(view.workflowId, deadlineMs).then(
+      () => true,
+      (err: unknown) => {
+        if ((err as { code?: string }).code === 'NO_WORKER_ANSWER') return false;
+        throw err;
+      },
+    );
+  }
+
+  /** The run's state from its host's worker; HOST_WORKER_DOWN, naming the host, when that worker does not answer. */
+  async queryOwner(view: RunView, deadlineMs = 3000): Promise<RunState> {
+    try {
+      return await this.query(view.workflowId, deadlineMs);
+    } catch (err) {
+      if (view.host && (err as { code?: string }).code === 'NO_WORKER_ANSWER') throw new AimlError('HOST_WORKER_DOWN', hostDownMessage(view));
+      throw err;
+    }
+  }
+
+  /**
+   * Undoes a build's applied steps on the host that holds its workspace and journal: a `revert` run
+   * on that host's queue. HOST_WORKER_DOWN when that host's worker does not answer; the revert's
+   * own refusal (files changed since, nothing to revert) comes back with its code.
+   */
+  async revertOnHost(view: RunView, input: RevertInput): Promise<RevertOutput> {
+    if (!(await this.ownerAnswers(view))) throw new AimlError('HOST_WORKER_DOWN', hostDownMessage(view));
+    const handle = await this.client.workflow.start(REVERT_WORKFLOW, {
+      taskQueue: view.taskQueue,
+      workflowId: revertWorkflowId(view.workflowId, Date.now().toString(36)),
+      args: [input],
+      workflowExecutionTimeout: '2 minutes',
+      staticSummary: `revert ${view.workflowId}${input.step ? ` from step ${input.step}` : ''} on host ${view.host ?? '?'}`,
+    });
+    try {
+      return (await handle.result()) as RevertOutput;
+    } catch (err) {
+      const root = rootCause(err);
+      throw new AimlError(isErrorCode(root.type) ? root.type : 'RUN_FAILED', `revert on host ${view.host ?? '?'}: ${root.message}`);
     }
   }
 

@@ -16,3 +16,4 @@ export * from './decision';
 /** Workflow type names, as registered by the worker. */
 export const WORKFLOW_TYPES = { design: 'design', build: 'build', ship: 'ship', ingest: 'ingest' } as const;
 export * from './routing';
+export * from './revert';

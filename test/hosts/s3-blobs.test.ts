@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadBlobConfig } from '../../src/config-hosts';
-import { blobStoreFor } from '../../src/worker-factory';
+import { blobStoreFor } from '../../src/storage/open-blob-store';
 import { sha256 } from '../../src/storage/blob-store';
 import { tmpDir } from '../support/env';
 import { startS3Server, type S3Server } from '../support/s3-server';
