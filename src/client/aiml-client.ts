@@ -4,7 +4,7 @@ import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { stateQuery, WORKFLOW_TYPES, type BuildInput, type DecideInput, type DesignInput, type IngestInput, type RunState, type RunStatus, type ShipInput, type ToolCallView } from '../contracts';
 import { ROUTING_MEMO_KEY, type RunRouting } from '../contracts/routing';
 import { REVERT_WORKFLOW, revertWorkflowId, type RevertInput, type RevertOutput } from '../contracts/revert';
-import { AimlError, isErrorCode } from '../errors';
+import { AimlError, errorMessage, isErrorCode } from '../errors';
 import { startDisplay } from './start-display';
 import { sendDecision, type DecisionOutcome } from './decisions';
 import { describeRun, listRuns, type RunView } from './run-view';
@@ -114,12 +114,10 @@ export class AimlClient {
    * i.e. its host's workers, can answer.
    */
   async ownerAnswers(view: RunView, deadlineMs = 3000): Promise<boolean> {
+    // No answer by the deadline, or the server giving up on the query itself: nobody there to answer.
     return this.query(view.workflowId, deadlineMs).then(
       () => true,
-      (err: unknown) => {
-        if ((err as { code?: string }).code === 'NO_WORKER_ANSWER') return false;
-        throw err;
-      },
+      () => false,
     );
   }
 
@@ -128,8 +126,9 @@ export class AimlClient {
     try {
       return await this.query(view.workflowId, deadlineMs);
     } catch (err) {
-      if (view.host && (err as { code?: string }).code === 'NO_WORKER_ANSWER') throw new AimlError('HOST_WORKER_DOWN', hostDownMessage(view));
-      throw err;
+      if (!view.host) throw err;
+      const why = (err as { code?: string }).code === 'NO_WORKER_ANSWER' ? '' : ` (${errorMessage(err).split('\n')[0]})`;
+      throw new AimlError('HOST_WORKER_DOWN', hostDownMessage(view) + why);
     }
   }
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
@@ -18,6 +19,8 @@ import { activityRuns, hostOf, startTwoWorkers, workflowTaskIdentities, type Hos
  * other one; when that was the owner, the run's host work waits until it is back.
  */
 jest.setTimeout(300_000);
+
+const HOST_HISTORIES = path.join(__dirname, '..', 'histories', 'hosts');
 
 let llm: ScriptedLlm;
 let two: TwoWorkers;
@@ -66,6 +69,14 @@ async function killMidCall(handle: WorkflowHandle, activityType: string, count: 
   return { killed, finishedBy: hostOf(done.identity)! };
 }
 
+/** With AIML_RECORD_HISTORIES=hosts (or 1), keeps this run's history for test/hosts/hosts.replay.test.ts. */
+function recordHistory(workflowId: string, file: string): void {
+  if (!['1', 'hosts'].includes(process.env.AIML_RECORD_HISTORIES ?? '')) return;
+  const json = execFileSync(process.env.AIML_TEST_TEMPORAL_BIN!, ['workflow', 'show', '-w', workflowId, '--address', temporalAddress(), '-o', 'json'], { encoding: 'utf8' });
+  fs.mkdirSync(HOST_HISTORIES, { recursive: true });
+  fs.writeFileSync(path.join(HOST_HISTORIES, file), json);
+}
+
 /** The owner is down: the run waits, and `aiml status` on host-b says why. */
 async function expectParkedForOwner(workflowId: string): Promise<void> {
   const status = await runCli(['status', workflowId], b.env);
@@ -111,6 +122,7 @@ test('design: context on the owner, the draft on the shared queue; a worker kill
   expect(await desc.staticSummary()).toBe('design: A support assistant over our docs');
   expect(await desc.staticDetails()).toContain(`**Workspace:** \`${ws}\``);
   expect(await desc.staticDetails()).toContain('**Host:** `host-a`');
+  recordHistory(workflowId, 'design-routed.json');
 });
 
 test('build: plan and edits on the owner, agent turns on the shared queue; diff and revert from the other host', async () => {
@@ -151,6 +163,8 @@ test('build: plan and edits on the owner, agent turns on the shared queue; diff 
   expect(revert.stderr).toBe('');
   expect(revert.stdout).toContain('on host host-a');
   expect(fs.existsSync(path.join(ws, 'src/whisper.js'))).toBe(false);
+  recordHistory(workflowId, 'build-routed.json');
+  for await (const r of client.workflow.list({ query: `WorkflowType = 'revert'` })) if (r.workflowId.startsWith(`${workflowId}-revert-`)) recordHistory(r.workflowId, 'revert.json');
 
   // With the owner down, both say so instead of waiting.
   await a.kill();
