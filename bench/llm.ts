@@ -1,5 +1,6 @@
 /**
- * npm run bench:llm — the local provider (SmolLM2-135M-Instruct Q4_1 on the CPU, in process):
+ * npm run bench:llm — first the gateway against the scripted server (bench/llm-gateway.ts; alone
+ * with `-- --gateway`), then the local provider (SmolLM2-135M-Instruct Q4_1 on the CPU, in process):
  *  1. model load time and process RSS before/after loading (this process is the worker);
  *  2. time to first token and generation speed (tokens/s after the first token), plain text,
  *     median of 3 runs;
@@ -10,18 +11,18 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import { DEFAULT_LOCAL_CAPS, loadLlmConfig } from '../src/config';
 import { LlmGateway } from '../src/llm/gateway';
 import { ensureChatModel } from '../src/llm/local/install';
 import { installRuntimeLogger } from '../src/temporal/runtime';
-import { buildDeps, createWorker } from '../src/worker-factory';
-import { benchServer, ms, percentile } from './support';
+import { gatewayBench } from './llm-gateway';
+import { ms, percentile, withBenchWorker } from './support';
 
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 
 async function main(): Promise<void> {
+  await gatewayBench();
+  if (process.argv.includes('--gateway')) return;
   const modelPath = ensureChatModel(process.env, (l) => console.log(l));
   const config = { ...loadLlmConfig({ AIML_LOCAL_MODEL: modelPath }), localModelPath: modelPath };
   console.log(`model: ${modelPath} (${mb(fs.statSync(modelPath).size)}); load average ${os.loadavg().map((n) => n.toFixed(1)).join(' ')}`);
@@ -53,15 +54,8 @@ async function main(): Promise<void> {
 
   // 3. A whole design run, auto-approved.
   installRuntimeLogger({ AIML_LOG_LEVEL: 'ERROR' });
-  const env = await benchServer();
-  const client = new Client({ connection: env.connection, namespace: 'default' });
-  const connection = await NativeConnection.connect({ address: env.connection.options.address });
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'aiml-bench-home-'));
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'aiml-bench-'));
-  const deps = buildDeps(config, home);
-  const worker = await createWorker({ connection, namespace: 'default', taskQueue: 'bench-llm', deps });
-  const running = worker.run();
-  try {
+  await withBenchWorker(config, 'bench-llm', async (client) => {
     const t1 = performance.now();
     const handle = await client.workflow.start('design', {
       taskQueue: 'bench-llm',
@@ -74,13 +68,7 @@ async function main(): Promise<void> {
       `design run on the local model: ${(wall / 1000).toFixed(1)} s wall, ${result.usage.completionTokens} output tokens in ${result.usage.llmCalls} call(s) ` +
         `(grammar caps: strings ≤ ${DEFAULT_LOCAL_CAPS.maxLength} chars, arrays ≤ ${DEFAULT_LOCAL_CAPS.maxItems} items); worker RSS ${mb(process.memoryUsage().rss)}`,
     );
-  } finally {
-    worker.shutdown();
-    await running;
-    await deps.llm.close();
-    await connection.close();
-    await env.teardown();
-  }
+  });
 }
 
 main().catch((err) => {

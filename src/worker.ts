@@ -1,5 +1,6 @@
 import { loadLlmConfig, loadTemporalConfig } from './config';
 import { errorMessage } from './errors';
+import { describeRoutes } from './llm/providers';
 import { stateDir } from './paths';
 import { connectWorker, dataConverterFor } from './temporal/connection';
 import { installRuntimeLogger } from './temporal/runtime';
@@ -12,7 +13,11 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env, opts: { js
   const host = loadHostConfig(env);
   installRuntimeLogger(env);
   const llm = resolveLlm(loadLlmConfig(env), env, (line) => process.stderr.write(`${line}\n`));
-  if (llm.provider === 'local') process.stderr.write(`aiml worker: no LLM endpoint configured, using the offline local model ${llm.localModelPath}\n`);
+  if (llm.provider === 'local' && !llm.routing) process.stderr.write(`aiml worker: no LLM endpoint configured, using the offline local model ${llm.localModelPath}\n`);
+  if (llm.routing) {
+    const { routes } = describeRoutes(llm.routing);
+    process.stderr.write(`aiml worker: model providers from ${llm.routing.source}:\n${routes.map((r) => `  ${r.purpose}: ${r.providers.join(' → ')}`).join('\n')}\n`);
+  }
   const deps = buildDeps(llm, stateDir(env));
   const connection = await connectWorker(temporal);
   const workers = await createHostWorkers({

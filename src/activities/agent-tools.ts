@@ -25,6 +25,13 @@ import type {
 import { storeProposal, toolResult } from './agent-common';
 import type { ActivityDeps } from './deps';
 import { guarded } from './failures';
+import { summarizeRedactions, type Redaction, type RedactionSummary } from '../contracts/security';
+
+/** The redaction summary of a tool's output, as a field to spread into its result (none: no field). */
+function noted(redactions: Redaction[]): { redactions?: RedactionSummary } {
+  const summary = summarizeRedactions(redactions);
+  return summary ? { redactions: summary } : {};
+}
 
 /**
  * The BUILD agent's tool calls, one activity each: read tools run; edits are prepared (and applied
@@ -80,7 +87,7 @@ export function agentToolActivities(deps: ActivityDeps) {
         if (!res.ok) return { ok: false, result: toolResult(deps, input.call.id, `Error: ${res.error}`), summary: `error: ${res.error.split('\n')[0]!.slice(0, 120)}`, chars: res.error.length };
         const text = wrapToolOutput(tool.name, res.summary, res.output);
         const redacted = res.redactions.length ? ` · ${res.redactions.length} secret(s) redacted` : '';
-        return { ok: true, result: toolResult(deps, input.call.id, text), summary: `${res.summary}${redacted}`, chars: text.length };
+        return { ok: true, result: toolResult(deps, input.call.id, text), summary: `${res.summary}${redacted}`, chars: text.length, ...noted(res.redactions) };
       });
     },
 
@@ -145,7 +152,7 @@ export function agentToolActivities(deps: ActivityDeps) {
             ? 'Run it again if you need its result.'
             : `exit ${res.exitCode ?? res.signal}${res.status === 'timed_out' ? ' (timed out)' : ''} · ${(res.durationMs / 1000).toFixed(1)} s${res.truncated ? ' · output shortened (head and tail kept)' : ''}`;
         const text = wrapToolOutput('run_command', `$ ${req.command}`, res.status === 'interrupted' ? `${res.output}. ${head}` : `${head}\n${res.output}`);
-        return { ok: res.status === 'exited' && res.exitCode === 0, result: toolResult(deps, input.call.id, text), summary: res.status === 'interrupted' ? 'interrupted' : res.summary.replace(/^run_command\s+.*?·\s*/, ''), chars: text.length };
+        return { ok: res.status === 'exited' && res.exitCode === 0, result: toolResult(deps, input.call.id, text), summary: res.status === 'interrupted' ? 'interrupted' : res.summary.replace(/^run_command\s+.*?·\s*/, ''), chars: text.length, ...noted(res.redactions) };
       }, 2000);
     },
 
@@ -157,6 +164,7 @@ export function agentToolActivities(deps: ActivityDeps) {
         return {
           check: { passed: res.passed, exitCode: res.exitCode, timedOut: res.timedOut, excerpt: truncateMiddle(res.output.trim(), 1500), outputRef: deps.blobs.put(header + res.output) },
           result: toolResult(deps, '', wrapCheckOutput(input.command, truncateMiddle(header + res.output, CHECK_OUTPUT_FOR_MODEL))),
+          ...noted(res.redactions),
         };
       }, 1000);
     },

@@ -37,7 +37,7 @@ export function agentTurnActivities(deps: ActivityDeps) {
         for (const r of input.results) messages.push({ role: 'tool', toolCallId: r.toolCallId, content: r.text ?? deps.blobs.get(r.ref!) });
         for (const note of input.notes) messages.push({ role: 'user', content: note });
 
-        const model = input.model ?? deps.llm.model;
+        const model = input.model ?? deps.llm.modelFor?.('agent') ?? deps.llm.model;
         const window = contextWindow(model, deps.contextTokens);
         const fitted = fitConversation(messages, Math.floor(window * (1 - ANSWER_RESERVE)));
         let ctx: Context | undefined;
@@ -50,6 +50,7 @@ export function agentTurnActivities(deps: ActivityDeps) {
           messages: fitted.messages,
           tools: toolset.definitions,
           toolChoice: 'auto',
+          purpose: 'agent',
           model: input.model,
           temperature: 0.1,
           signal,
@@ -65,6 +66,7 @@ export function agentTurnActivities(deps: ActivityDeps) {
           calls,
           usage: { ...res.usage, llmCalls: 1, llmMs: Math.round(res.latencyMs) },
           shortened: fitted.shortened,
+          ...(res.provider ? { provider: res.provider } : {}),
         };
 
         function classify(c: ToolCall, key: string): AgentCall {

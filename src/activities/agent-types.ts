@@ -1,3 +1,5 @@
+import type { ProviderUse } from '../contracts/llm';
+import type { RedactionSummary } from '../contracts/security';
 import type { StepCheck } from '../contracts/build';
 import type { Usage } from '../contracts/run';
 
@@ -61,6 +63,8 @@ export interface AgentTurnOutput {
   usage: Usage;
   /** Tool results the fitting shortened for this turn (oldest first). */
   shortened: number;
+  /** Which provider answered, and why those before it were skipped. */
+  provider?: ProviderUse;
 }
 
 export interface AgentToolInput {
@@ -75,6 +79,8 @@ export interface AgentToolOutput {
   /** The result in short for the UI: `7 hits`, `exit 1 · 4.2 s`. */
   summary: string;
   chars: number;
+  /** Credentials removed from the output: counts and places, never values. */
+  redactions?: RedactionSummary;
 }
 
 export interface AgentEditInput {
@@ -136,6 +142,8 @@ export interface AgentCheckOutput {
   check: StepCheck;
   /** The check output for the model, delimited as data. */
   result: ToolResult;
+  /** Credentials removed from the check output. */
+  redactions?: RedactionSummary;
 }
 
 export interface ShadowInput {

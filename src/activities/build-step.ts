@@ -7,6 +7,7 @@ import { stepEditsJsonSchema, StepEditsSchema, toFileEdits, type BuildPlan, type
 import type { RetrievedSnippet } from '../design/context';
 import { AimlError, isAimlError } from '../errors';
 import { chatStructured } from '../llm/structured';
+import type { ProviderUse } from '../contracts/llm';
 import { applyChanges, conflictMessage, currentHash, type Conflict, type PlannedChange } from '../workspace/apply';
 import { runCheck, truncateMiddle } from '../workspace/check';
 import { summarizeRedactions, type RedactionSummary } from '../contracts/security';
@@ -54,6 +55,8 @@ export type GenerateStepOutput = (
 ) & {
   /** Credentials removed from the step's context (rules and places, never values). */
   redactions?: RedactionSummary;
+  /** Which provider answered, and why those before it were skipped. */
+  provider?: ProviderUse;
 };
 
 export interface ApplyStepInput {
@@ -188,6 +191,7 @@ export function buildStepActivities(deps: ActivityDeps) {
           stat: diffStat(diff),
           summary: meta.summary.slice(0, 300),
           usage,
+          ...(result.provider ? { provider: result.provider } : {}),
         } as const);
       });
     },

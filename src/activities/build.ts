@@ -8,6 +8,7 @@ import { buildPlanJsonSchema, BuildPlanSchema, planProblems, type BuildPlan } fr
 import { gatherWorkspaceContext, renderContext } from '../design/context';
 import { AimlError } from '../errors';
 import { chatStructured } from '../llm/structured';
+import type { ProviderUse } from '../contracts/llm';
 import { currentHash } from '../workspace/apply';
 import { detectCheckCommand, truncateMiddle } from '../workspace/check';
 import { diffStat, renderDiff } from '../workspace/diff';
@@ -54,6 +55,8 @@ export interface PlanBuildOutput {
   /** Content hash of every planned file at plan time (null: absent), for conflict detection. */
   baseline: Record<string, string | null>;
   usage: Usage;
+  /** Which provider answered, and why those before it were skipped. */
+  provider?: ProviderUse;
 }
 
 export interface BuildReportInput {
@@ -132,6 +135,7 @@ export function buildActivities(deps: ActivityDeps) {
           steps: plan.steps.map((s) => ({ title: s.title, files: s.files.map((f) => f.path) })),
           baseline,
           usage: { ...result.usage, llmCalls: result.calls },
+          ...(result.provider ? { provider: result.provider } : {}),
         };
       });
     },

@@ -1,4 +1,5 @@
 import type { RetrievedSnippet } from '../design/context';
+import type { LlmPurpose } from '../config';
 import type { ChatModel } from '../llm/gateway';
 import type { KbRegistry } from '../rag/registry';
 import type { BlobStore } from '../storage/blob-store';
@@ -10,7 +11,7 @@ export interface Retriever {
 
 /** Everything activities need, built once by the worker and injected. */
 export interface ActivityDeps {
-  llm: ChatModel & { readonly model: string };
+  llm: ChatModel & { readonly model: string; modelFor?(purpose: LlmPurpose): string };
   blobs: BlobStore;
   stateDir: string;
   retriever?: Retriever;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { log } from '@temporalio/activity';
 import type { ArchitectureDraft } from '../contracts/design';
 import type { GateDecision, Usage } from '../contracts/run';
+import type { ProviderUse } from '../contracts/llm';
 import { architectureJsonSchema, ArchitectureDraftSchema, semanticProblems } from '../design/architecture';
 import { summarizeRedactions, type RedactionSummary } from '../contracts/security';
 import { contextRedactions, gatherWorkspaceContext, renderContext, type DesignContext } from '../design/context';
@@ -49,6 +50,8 @@ export interface DraftOutput {
   usage: Usage;
   repaired: boolean;
   model: string;
+  /** Which provider answered, and why those before it were skipped. */
+  provider?: ProviderUse;
 }
 
 export interface WriteSpecInput {
@@ -113,7 +116,8 @@ export function designActivities(deps: ActivityDeps) {
           digest: draftDigest(result.value),
           usage: { ...result.usage, llmCalls: result.calls, llmMs: Math.round(result.latencyMs) },
           repaired: result.repaired,
-          model: input.model ?? deps.llm.model,
+          model: result.provider?.model ?? input.model ?? deps.llm.model,
+          ...(result.provider ? { provider: result.provider } : {}),
         };
       });
     },

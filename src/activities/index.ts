@@ -2,6 +2,7 @@ import type { ActivityDeps } from './deps';
 import { buildActivities } from './build';
 import { designActivities } from './design';
 import { kbActivities } from './kb';
+import { llmActivities } from './llm';
 import { outputActivities } from './outputs';
 import { revertActivities } from './revert';
 
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
     ...kbActivities(deps),
     ...outputActivities(),
     ...revertActivities(deps),
+    ...llmActivities(deps),
   };
 }
 

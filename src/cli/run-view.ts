@@ -1,5 +1,5 @@
 import type { RunView } from '../client/run-view';
-import { decisionCommands } from '../contracts';
+import { decisionCommands, type LlmMemo } from '../contracts';
 
 export { toRunStatus, type RunView } from '../client/run-view';
 
@@ -15,6 +15,7 @@ export function formatRun(v: RunView): string {
     `  tokens:  ${v.usage.totalTokens} (prompt ${v.usage.promptTokens}, completion ${v.usage.completionTokens}, ${v.usage.llmCalls} calls)`,
   ];
   if (v.host) lines.push(`  host:    ${v.host} (task queue ${v.taskQueue})`);
+  if (v.llm) lines.push(...llmLines(v.llm));
   if (v.trouble && v.trouble.kind !== 'run_failed') lines.push(`  problem: ${v.trouble.line}`);
   if (v.pendingGate) {
     const target = v.pendingGateWorkflowId ?? v.workflowId;
@@ -27,4 +28,13 @@ export function formatRun(v: RunView): string {
   for (const a of v.artifacts) lines.push(`  wrote:   ${a}`);
   if (v.error) lines.push(`  error:   ${v.error}`);
   return lines.join('\n');
+}
+
+/** Which provider serves each role, the latest call's provider, and the switches so far. */
+export function llmLines(m: LlmMemo): string[] {
+  const lines = m.routes.map((r, i) => `  ${i === 0 ? 'models: ' : '        '} ${r}`);
+  if (m.last) lines.push(`  model:   ${m.last}`);
+  if (m.cacheHits) lines.push(`  cache:   ${m.cacheHits} answer(s) from the response cache`);
+  if (m.switchTotal) lines.push(`  switches: ${m.switchTotal}${m.switchTotal > m.switches.length ? ` (latest ${m.switches.length})` : ''}`, ...m.switches.map((s) => `    ${s}`));
+  return lines;
 }

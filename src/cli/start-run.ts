@@ -18,7 +18,7 @@ export async function startRun<T extends WorkflowType>(ctx: CliContext, type: T,
     else ctx.out(workflowId);
     return;
   }
-  const view = await aiml.watch(workflowId, { onChange: flags.json ? undefined : (v) => ctx.err(stepLine(v)) });
+  const view = await aiml.watch(workflowId, { onChange: flags.json ? undefined : (v) => ctx.err(stepLine(v)), onSwitch: flags.json ? undefined : (line) => ctx.err(`  provider switch: ${line}`) });
   if (flags.json) printJson(ctx, view);
   else ctx.out(formatRun(view));
   if (view.status === 'failed' || view.status === 'cancelled' || view.trouble?.kind === 'workflow_task_failing') ctx.exitCode = 1;

@@ -44,6 +44,8 @@ const POLLER_FRESH_MS = 90_000;
 
 export interface WatchOptions {
   onChange?: (view: RunView) => void;
+  /** Each model-provider switch once (from the memo: no worker needed), as its line. */
+  onSwitch?: (line: string) => void;
   /** Each BUILD agent tool call once it finished (from the run's state: needs a worker to answer queries). */
   onToolCall?: (call: ToolCallView) => void;
   /** Keep following while the run waits at a gate (default: return there). */
@@ -182,8 +184,13 @@ export class AimlClient {
   async watch(workflowId: string, opts: WatchOptions = {}): Promise<RunView> {
     let last = '';
     const shown = new Set<string>();
+    let switches = 0;
     for (;;) {
       const view = await this.describe(workflowId);
+      const total = view.llm?.switchTotal ?? 0;
+      // Each switch once (the memo keeps the latest few: older ones are counted in `status`).
+      if (opts.onSwitch && total > switches) for (const line of view.llm!.switches.slice(-(total - switches))) opts.onSwitch(line);
+      switches = total;
       const key = `${view.status}|${view.step}|${view.pendingGate}|${view.trouble?.line ?? ''}`;
       if (key !== last) {
         last = key;

@@ -49,7 +49,7 @@ export function queuedDecision(s: SignalEvent): { kind: 'approve' | 'reject'; ga
   }
   if (s.name === DECISION_SIGNALS.reject) {
     const p = parseReject(s.payload);
-    return p.ok && p.value.feedback.trim() ? { kind: 'reject', gate: p.value.gate, by: p.value.by } : undefined;
+    return p.ok && (p.value.stop === true || p.value.feedback?.trim()) ? { kind: 'reject', gate: p.value.gate, by: p.value.by } : undefined;
   }
   return undefined;
 }

@@ -1,6 +1,6 @@
 import type { Client, WorkflowExecutionDescription, WorkflowExecutionInfo } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { ROUTING_MEMO_KEY, RUN_MEMO_KEY, SA_PHASE, type RunRouting, SA_STATUS, ZERO_USAGE, type GateSummary, type RunMemo, type RunStatus } from '../contracts';
+import { ROUTING_MEMO_KEY, RUN_MEMO_KEY, SA_PHASE, SA_STATUS, ZERO_USAGE, type GateSummary, type LlmMemo, type RunMemo, type RunRouting, type RunStatus } from '../contracts';
 import { AimlError, errorMessage } from '../errors';
 import { closingFailure, fetchEvents, lastWorkflowTaskFailure } from './history';
 import { activityTrouble, failedTrouble, workflowTaskAttempt, workflowTaskTrouble, type Trouble } from './trouble';
@@ -24,6 +24,8 @@ export interface RunView {
   children?: Record<string, string>;
   /** Every gate round so far, as the run publishes them in its memo (absent from older runs). */
   gates?: GateSummary[];
+  /** Model providers: which serves each role, the latest call's, and switches (absent from older runs). */
+  llm?: LlmMemo;
   startTime: string;
   closeTime: string | null;
   historyLength: number;
@@ -67,6 +69,7 @@ export function toRunView(info: Omit<WorkflowExecutionInfo, 'raw'>): RunView {
     trouble: null,
     children: memo.children,
     gates: memo.gates,
+    ...(memo.llm ? { llm: memo.llm } : {}),
     startTime: info.startTime.toISOString(),
     closeTime: info.closeTime ? info.closeTime.toISOString() : null,
     historyLength: info.historyLength,

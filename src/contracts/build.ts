@@ -3,7 +3,7 @@ import type { RunRouting } from './routing';
 import { defineSignal } from '@temporalio/workflow';
 import type { AgentBudget, AgentPolicy, StepMode } from './agent';
 import type { ApprovalPolicy } from './design';
-import type { GateDecision, RunStatus, Usage } from './run';
+import type { GateDecision, GateRound, IgnoredDecision, RunStatus, Usage } from './run';
 
 /** Which build gates wait for a person: every step's diff, only the plan, or none. */
 export type BuildApproval = 'each' | 'plan' | 'none';
@@ -18,9 +18,15 @@ export interface BuildLimits {
   tokenBudget?: number;
   /** Check command timeout. Default 10 minutes. */
   checkTimeoutMs?: number;
+  /**
+   * History events after which the run continues as new at its next safe point (between agent
+   * turns or steps), carrying its state and the conversation by reference. Default 10,000; the
+   * server's own suggestion (`continueAsNewSuggested`) is followed too.
+   */
+  historyEvents?: number;
 }
 
-export const DEFAULT_BUILD_LIMITS: Required<BuildLimits> = { maxSteps: 12, maxFixAttempts: 2, tokenBudget: 2_000_000, checkTimeoutMs: 600_000 };
+export const DEFAULT_BUILD_LIMITS: Required<BuildLimits> = { maxSteps: 12, maxFixAttempts: 2, tokenBudget: 2_000_000, checkTimeoutMs: 600_000, historyEvents: 10_000 };
 
 export interface BuildInput {
   /** The spec: absolute, or relative to the workspace (e.g. SPECS.md). */
@@ -50,8 +56,64 @@ export interface BuildInput {
   /** `shadow`: a step's edits go to a throwaway copy first; only a step whose check passes reaches the workspace. */
   verify?: 'shadow';
   /** Overwrite the report file even when it was not written by aiml or was changed since (CLI: --force). */
-  force?: boolean;  /** Host and queues of a run served by several workers (set by the CLI); absent: one queue for everything. */
+  force?: boolean;
+  /** Host and queues of a run served by several workers (set by the CLI); absent: one queue for everything. */
   routing?: RunRouting;
+  /**
+   * Set only by the run itself when it continues as new: where it was. A run started with it from
+   * outside (a client cannot make a continued run) fails at once as INPUT_INVALID.
+   */
+  resume?: BuildResume;
+}
+
+/** Per step, the proposals that were applied (for the report). */
+export interface StepRecord {
+  proposalRefs: string[];
+  checkPassed: boolean | null;
+}
+
+/** A tool result going back to the model: by blob reference, or inline when short. */
+export interface CarriedToolResult {
+  toolCallId: string;
+  ref?: string;
+  text?: string;
+}
+
+/** Where an agent step's loop was when the run continued as new. */
+export interface AgentLoopState {
+  conversationRef?: string;
+  /** Tool results and notes not yet given to the model. */
+  results: CarriedToolResult[];
+  notes: string[];
+  turn: number;
+  /** The step's budget spent so far (wall time as elapsed ms: clocks differ across runs). */
+  used: { turns: number; tokens: number; elapsedMs: number };
+  fixes: number;
+  seq: number;
+  record: StepRecord;
+  /** `--verify shadow`: the shadow copy the step works in, and what it changed there. */
+  shadowDir?: string;
+  shadowPaths: string[];
+  shadowExpected: Record<string, string | null>;
+}
+
+/** What a BUILD run carries into its next run when it continues as new. */
+export interface BuildResume {
+  v: 1;
+  /** How many times the run has continued as new, this time included. */
+  generation: number;
+  prep: { specRef: string; specPath: string; checkCommand: string | null };
+  plan: { title: string; planRef: string };
+  steps: BuildStepState[];
+  /** Records of the steps before `next`. */
+  records: StepRecord[];
+  /** Index (0-based) of the step to run next. */
+  next: number;
+  expected: Record<string, string | null>;
+  allowCommands: string[];
+  run: { gates: GateRound[]; usage: Usage; ignoredDecisions: IgnoredDecision[]; ignoredTotal: number; artifacts: string[]; details: Record<string, unknown> };
+  /** The agent loop of step `next`, when the run continued in the middle of it. */
+  loop?: AgentLoopState;
 }
 
 export type BuildStepStatus =

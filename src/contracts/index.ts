@@ -12,6 +12,7 @@ export * from './limits';
 export * from './parse';
 export * from './parse-inputs';
 export * from './decision';
+export * from './llm';
 
 /** Workflow type names, as registered by the worker. */
 export const WORKFLOW_TYPES = { design: 'design', build: 'build', ship: 'ship', ingest: 'ingest' } as const;

@@ -26,6 +26,8 @@ export const LIMITS = {
   stepChars: 300,
   /** A whole workflow input, serialized as JSON (characters). */
   inputChars: 256 * 1024,
+  /** State a run carries into its continue-as-new (its own, not a client's): under Temporal's 2 MB payload limit. */
+  carriedChars: 1536 * 1024,
   /** Ignored (refused) signals kept in a run's state; older ones are counted, not kept. */
   ignoredKept: 20,
 } as const;

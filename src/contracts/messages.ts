@@ -18,8 +18,8 @@ export interface ApprovePayload {
 export interface RejectPayload {
   gate?: string;
   by?: string;
-  /** Required (unless `stop`): what should change. The next draft is made with it. */
-  feedback: string;
+  /** Required unless `stop` (checked by `checkDecision`): what should change. The next draft is made with it. */
+  feedback?: string;
   comment?: string;
   /** At a BUILD step's tool or budget gate: end the step instead of going on. */
   stop?: boolean;

@@ -1,9 +1,9 @@
-import { BUILD_APPROVALS, type BuildInput, type ShipInput } from './build';
+import { BUILD_APPROVALS, type BuildInput, type BuildResume, type ShipInput } from './build';
 import type { DesignInput } from './design';
 import type { IngestInput } from './kb';
 import { LIMITS } from './limits';
 import { top } from './parse';
-import { bool, fail, list, num, obj, oneOf, optional, str, type Parsed, type Schema } from './schema';
+import { bool, fail, kindOf, list, num, obj, ok, oneOf, optional, str, type Parsed, type Schema } from './schema';
 
 /**
  * Parsers for workflow inputs: a run started with a bad input (say from the Temporal CLI or UI)
@@ -35,6 +35,7 @@ const buildLimits = obj({
   maxFixAttempts: optional(num({ int: true, min: 0, max: 10 })),
   tokenBudget: optional(num({ int: true, min: 1, max: 1e9 })),
   checkTimeoutMs: optional(ms(1_000, DAY_MS)),
+  historyEvents: optional(num({ int: true, min: 50, max: 50_000 })),
 });
 const checkCommand = str({ max: LIMITS.commandChars });
 // The BUILD agent's tool policy and per-step budget.
@@ -139,6 +140,38 @@ function sized<T>(schema: Schema<T>, raw: unknown, what: string): Parsed<T> {
 }
 
 export const parseDesignInput = (raw: unknown): Parsed<DesignInput> => sized(designSchema, raw, 'design input');
-export const parseBuildInput = (raw: unknown): Parsed<BuildInput> => sized(buildSchema, raw, 'build input');
+/**
+ * A build input; `resume` (the state a run carries into its continue-as-new) is checked apart, with
+ * a larger size limit: the workflow accepts it only in a run that was continued, never from a client.
+ */
+export function parseBuildInput(raw: unknown): Parsed<BuildInput> {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw) || !('resume' in raw)) return sized(buildSchema, raw, 'build input');
+  const { resume, ...rest } = raw as Record<string, unknown>;
+  const input = sized(buildSchema, rest, 'build input');
+  if (!input.ok) return input;
+  const carried = parseBuildResume(resume);
+  return carried.ok ? ok({ ...input.value, resume: carried.value }) : carried;
+}
+
+/** The carried state is the run's own (see above): its shape is checked, not each field's limits. */
+function parseBuildResume(raw: unknown): Parsed<BuildResume> {
+  const at = 'build input: "resume"';
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return fail(`${at} must be an object, got ${kindOf(raw)}`);
+  const r = raw as Partial<Record<keyof BuildResume, unknown>>;
+  if (r.v !== 1) return fail(`${at} is of an unknown version (${String(r.v).slice(0, 20)})`);
+  const objects = ['prep', 'plan', 'expected', 'run'] as const;
+  for (const k of objects) if (r[k] === null || typeof r[k] !== 'object' || Array.isArray(r[k])) return fail(`${at}.${k} must be an object`);
+  for (const k of ['steps', 'records', 'allowCommands'] as const) if (!Array.isArray(r[k])) return fail(`${at}.${k} must be a list`);
+  if (typeof r.next !== 'number' || typeof r.generation !== 'number') return fail(`${at}: next and generation must be numbers`);
+  if (r.loop !== undefined && (r.loop === null || typeof r.loop !== 'object')) return fail(`${at}.loop must be an object`);
+  let size = 0;
+  try {
+    size = JSON.stringify(raw).length;
+  } catch {
+    return fail(`${at} is not plain JSON data`);
+  }
+  if (size > LIMITS.carriedChars) return fail(`${at} is too large: ${size} characters of JSON, at most ${LIMITS.carriedChars}`);
+  return ok(raw as BuildResume);
+}
 export const parseShipInput = (raw: unknown): Parsed<ShipInput> => sized(shipSchema, raw, 'ship input');
 export const parseIngestInput = (raw: unknown): Parsed<IngestInput> => sized(ingestSchema, raw, 'ingest input');

@@ -32,7 +32,7 @@ export function top<T>(schema: Schema<T>, raw: unknown, what: string, emptyMeans
 // of the run; `stop: true` on a rejection ends the step (feedback may then be empty).
 const remember = oneOf(['pattern'] as const);
 const approveSchema = obj({ gate: optional(gate), by: optional(by), comment: optional(comment), remember: optional(remember) });
-const rejectSchema = obj({ gate: optional(gate), by: optional(by), feedback, comment: optional(comment), stop: optional(bool) }, { keepEmpty: ['feedback'] });
+const rejectSchema = obj({ gate: optional(gate), by: optional(by), feedback: optional(feedback), comment: optional(comment), stop: optional(bool) }, { keepEmpty: ['feedback'] });
 const decideSchema = obj({
   decision: oneOf(['approve', 'reject'] as const),
   gate: optional(gate),
@@ -48,7 +48,7 @@ export function parseApprove(raw: unknown): Parsed<ApprovePayload> {
   return top(approveSchema, raw, 'approve', true);
 }
 
-/** `reject` signal: `{gate?, by?, feedback, comment?, stop?}`. Empty feedback parses; `checkDecision` refuses it. */
+/** `reject` signal: `{gate?, by?, feedback?, comment?, stop?}`. Missing or empty feedback parses; `checkDecision` refuses it unless `stop` (ends a BUILD step). */
 export function parseReject(raw: unknown): Parsed<RejectPayload> {
   return top(rejectSchema, raw, 'reject');
 }

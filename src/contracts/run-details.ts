@@ -1,5 +1,6 @@
 import type { AgentBudget, StepMode, ToolCallView } from './agent';
 import type { BuildApproval, BuildStepState, ChildStatePayload } from './build';
+import type { LlmRunView } from './llm';
 import type { RedactionSummary } from './security';
 
 /** `details` of a design run's state. */
@@ -19,6 +20,8 @@ export interface DesignDetails {
   redactions?: RedactionSummary;
   /** The host that holds the workspace, for a run routed to host queues. */
   host?: string;
+  /** Which provider serves each role; which answered, and every switch. */
+  llm?: LlmRunView;
 }
 
 /** `details` of a build run's state. */
@@ -47,6 +50,8 @@ export interface BuildDetails {
   redactions?: RedactionSummary;
   /** The host that holds the workspace, for a run routed to host queues. */
   host?: string;
+  /** Which provider serves each role; which answered, and every switch. */
+  llm?: LlmRunView;
 }
 
 /** `details` of a ship run's state. */

@@ -1,6 +1,7 @@
 /** Run state shared by every aiml workflow, the CLI and the tests. Plain data only. */
 import type { GateSummary } from './decision';
 import type { AnyRunDetails, RunDetailsByPhase } from './run-details';
+import type { LlmMemo } from './llm';
 
 export type Phase = 'design' | 'build' | 'ship' | 'ingest';
 export type RunStatus = 'running' | 'awaiting_approval' | 'completed' | 'failed' | 'cancelled';
@@ -111,4 +112,6 @@ export interface RunMemo {
   children?: Record<string, string>;
   /** Every gate round so far, without summaries: enough for `checkDecision` with no worker running. */
   gates?: GateSummary[];
+  /** Model providers: routes per role, the latest call's provider, switches. */
+  llm?: LlmMemo;
 }

@@ -1,6 +1,10 @@
-import { DEFAULT_MAX_TOKENS, type LlmConfig, type LlmPurpose } from '../config';
+import type { LlmConfig, LlmPurpose } from '../config';
+import type { LlmRoutesView, ProviderUse } from '../contracts/llm';
+import { CircuitBreaker } from './breaker';
 import { LocalChatModel } from './local/local-chat';
 import { OpenAiChatModel } from './openai-chat';
+import { singleProvider } from './providers';
+import { LlmRouter } from './router';
 
 /** One tool the model may call: a name, what it does, and a JSON schema of its arguments. */
 export interface ToolDefinition {
@@ -60,6 +64,8 @@ export interface ChatResponse {
   latencyMs: number;
   /** The output-token limit the call ran under, if any (named when an answer is cut at it). */
   maxTokens?: number;
+  /** Which provider answered (set by the router), and why those before it were skipped. */
+  provider?: ProviderUse;
 }
 
 /** Anything that can answer a chat request: the real gateway, or a test's own. */
@@ -67,18 +73,26 @@ export interface ChatModel {
   chat(req: ChatRequest): Promise<ChatResponse>;
   /** The output-token limit a call of this purpose gets, when the model sets one. */
   maxTokensFor?(purpose: LlmPurpose | undefined): number;
+  /** The routing table (the gateway has one): which provider serves each role. */
+  describeRoutes?(): LlmRoutesView;
 }
 
 /**
- * The one door to the models. It sets each call's output-token limit from its purpose, then hands
- * the call to a provider: an OpenAI-compatible endpoint (openai-chat.ts) or the in-process local
- * model (local/local-chat.ts). Routing among several providers plugs in here.
+ * The one door to the models. Each call goes to the providers of its role (router.ts): an
+ * OpenAI-compatible endpoint (openai-chat.ts) or the in-process local model (local/local-chat.ts),
+ * with fallback, a circuit breaker and a response cache. Today's single-endpoint settings are a
+ * one-provider list.
  */
 export class LlmGateway implements ChatModel {
-  private readonly provider: ChatModel & { close?(): Promise<void> };
+  readonly router: LlmRouter;
 
-  constructor(private readonly config: LlmConfig) {
-    this.provider = (config.provider ?? 'openai') === 'local' ? new LocalChatModel(config) : new OpenAiChatModel(config);
+  constructor(
+    private readonly config: LlmConfig,
+    opts: { stateDir?: string } = {},
+  ) {
+    this.router = new LlmRouter(config.routing ?? singleProvider(config), (p) => (p.llm.provider === 'local' ? new LocalChatModel(p.llm) : new OpenAiChatModel(p.llm)), {
+      ...(opts.stateDir ? { breakerFile: CircuitBreaker.fileIn(opts.stateDir) } : {}),
+    });
   }
 
   get model(): string {
@@ -89,23 +103,32 @@ export class LlmGateway implements ChatModel {
     return this.config.provider ?? 'openai';
   }
 
-  /** The output-token limit a call of this purpose runs under. */
+  /** The model of the role's first provider (what a call of this purpose is sized for). */
+  modelFor(purpose: LlmPurpose): string {
+    return this.router.route(purpose)[0]!.config.llm.model;
+  }
+
+  /** The output-token limit a call of this purpose runs under (set by the role's first provider). */
   maxTokensFor(purpose: LlmPurpose | undefined): number {
-    const p = purpose ?? 'other';
-    return this.config.maxTokens?.[p] ?? DEFAULT_MAX_TOKENS[p];
+    return this.router.maxTokensFor(purpose);
   }
 
   chat(req: ChatRequest): Promise<ChatResponse> {
-    return this.provider.chat({ ...req, maxTokens: req.maxTokens ?? this.maxTokensFor(req.purpose) });
+    return this.router.chat(req);
   }
 
-  /** Loads what the provider needs before the first call (the local model); nothing for an endpoint. */
+  /** Which provider serves each role, and which breakers are open: recorded at run start. */
+  describeRoutes(): LlmRoutesView {
+    return this.router.describe();
+  }
+
+  /** Loads what the providers need before the first call (a local model); nothing for an endpoint. */
   async warm(): Promise<void> {
-    await (this.provider as { load?(): Promise<unknown> }).load?.();
+    await this.router.warm();
   }
 
-  /** Frees what the provider holds (the local model's memory). */
+  /** Frees what the providers hold (the local model's memory). */
   async close(): Promise<void> {
-    await this.provider.close?.();
+    await this.router.close();
   }
 }

@@ -3,6 +3,7 @@ import { AimlError } from '../errors';
 import { LlmError } from './errors';
 import { limitsInstruction } from './limits';
 import type { ChatMessage, ChatModel, ChatRequest, TokenUsage } from './gateway';
+import type { ProviderUse } from '../contracts/llm';
 
 /** Pulls one JSON value out of a model answer: tolerates code fences and prose around it. */
 export function extractJson(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
@@ -37,6 +38,8 @@ export interface StructuredResult<T> {
   repaired: boolean;
   /** Time spent waiting on the model, all calls together. */
   latencyMs: number;
+  /** The provider of the last answer, with every provider skipped on the way. */
+  provider?: ProviderUse;
 }
 
 /**
@@ -58,12 +61,14 @@ export async function chatStructured<T>(
   let messages: ChatMessage[] = base;
   let lastProblems: string[] = [];
   let latencyMs = 0;
+  let provider: ProviderUse | undefined;
   for (let attempt = 1; attempt <= 2; attempt++) {
     const res = await model.chat({ ...rest, messages, jsonSchema: { name: schemaName, schema: jsonSchema } });
     usage.promptTokens += res.usage.promptTokens;
     usage.completionTokens += res.usage.completionTokens;
     usage.totalTokens += res.usage.totalTokens;
     latencyMs += res.latencyMs;
+    provider = mergeProvider(provider, res.provider);
     if (res.finishReason === 'length') {
       const limit = res.maxTokens ?? rest.maxTokens;
       const limitText = limit ? `the limit of ${limit} output tokens` : 'the output-token limit';
@@ -89,7 +94,7 @@ export async function chatStructured<T>(
       const checked = schema.safeParse(parsed.value);
       if (checked.success) {
         const problems = extraCheck(checked.data);
-        if (problems.length === 0) return { value: checked.data, usage, calls: attempt, repaired: attempt > 1, latencyMs };
+        if (problems.length === 0) return { value: checked.data, usage, calls: attempt, repaired: attempt > 1, latencyMs, ...(provider ? { provider } : {}) };
         lastProblems = problems;
       } else {
         lastProblems = describeIssues(checked.error);
@@ -116,4 +121,12 @@ function withSystemNote(messages: ChatMessage[], note: string): ChatMessage[] {
   const [first, ...rest] = messages;
   if (first?.role === 'system') return [{ role: 'system', content: `${first.content}\n\n${note}` }, ...rest];
   return [{ role: 'system', content: note }, ...messages];
+}
+
+/** The later call's provider, keeping what the earlier one skipped. */
+function mergeProvider(before: ProviderUse | undefined, now: ProviderUse | undefined): ProviderUse | undefined {
+  if (!before || !now) return now ?? before;
+  const skipped = [...before.skipped];
+  for (const s of now.skipped) if (!skipped.some((k) => k.name === s.name && k.reason === s.reason)) skipped.push(s);
+  return { ...now, skipped };
 }

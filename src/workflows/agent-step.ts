@@ -3,10 +3,11 @@ import type { Activities } from '../activities';
 import { matchesAllowList } from '../agent/tools/allow-list';
 import type { AgentCall, AgentEditOutput, ToolResult } from '../activities/agent-types';
 import { budgetGate, commandGate, commandPattern, DEFAULT_AGENT_BUDGET, TOOL_CALLS_SHOWN, type ToolCallView } from '../contracts/agent';
-import { buildStepGate, type BuildStepState } from '../contracts/build';
+import { buildStepGate, type AgentLoopState, type BuildStepState, type StepRecord } from '../contracts/build';
 import { addUsage, type GateDecision } from '../contracts/run';
 import { AGENT_COMMAND_ACTIVITY, AGENT_LOCAL, BUILD_APPLY_ACTIVITY, IO_ACTIVITY, LLM_ACTIVITY } from './activity-options';
-import { setStep, type StepEnv, type StepRecord } from './step-env';
+import { setStep, type StepEnv } from './step-env';
+import { noteProvider } from './llm-view';
 
 const llm = wf.proxyActivities<Activities>(LLM_ACTIVITY);
 const io = wf.proxyActivities<Activities>(IO_ACTIVITY);
@@ -25,25 +26,32 @@ class StepStopped extends Error {}
  * budget running out is a gate too (extend, take over with feedback, or stop). With
  * `--verify shadow` the loop works in a throwaway copy and only a green step reaches the workspace.
  */
-export async function agentStep(env: StepEnv, state: BuildStepState): Promise<StepRecord> {
+export async function agentStep(env: StepEnv, state: BuildStepState, carried?: AgentLoopState): Promise<StepRecord | { continueWith: AgentLoopState }> {
   const { input, limits, workflowId, gates, manual, remind, expected } = env;
   const n = state.n;
   const budget = { ...DEFAULT_AGENT_BUDGET, ...input.budget };
-  const record: StepRecord = { proposalRefs: [], checkPassed: null };
+  const record: StepRecord = carried?.record ?? { proposalRefs: [], checkPassed: null };
   const set = (status: BuildStepState['status'], what: string): void => setStep(env, state, status, what);
   const views = (env.run.state.details.toolCalls ??= []);
-  const shadow = input.verify === 'shadow' ? await io.agentShadow.executeWithOptions({ ...IO_ACTIVITY, summary: `step ${n}: shadow copy` }, [{ workflowId, workspace: input.workspace, step: n }]) : undefined;
+  const shadow =
+    input.verify !== 'shadow'
+      ? undefined
+      : carried?.shadowDir
+        ? { dir: carried.shadowDir }
+        : await io.agentShadow.executeWithOptions({ ...IO_ACTIVITY, summary: `step ${n}: shadow copy` }, [{ workflowId, workspace: input.workspace, step: n }]);
   const workspace = shadow?.dir ?? input.workspace;
-  const shadowPaths = new Set<string>();
-  const shadowExpected: Record<string, string | null> = {};
+  const shadowPaths = new Set<string>(carried?.shadowPaths);
+  const shadowExpected: Record<string, string | null> = { ...carried?.shadowExpected };
 
-  let conversationRef: string | undefined;
-  let results: ToolResult[] = [];
-  let notes: string[] = [];
-  let turn = 0;
-  let used = { turns: 0, tokens: 0, since: Date.now() };
-  let fixes = 0;
-  let seq = 0; // edits of this step, in order (journal order)
+  let conversationRef: string | undefined = carried?.conversationRef;
+  let results: ToolResult[] = carried?.results ?? [];
+  let notes: string[] = carried?.notes ?? [];
+  let turn = carried?.turn ?? 0;
+  let used = { turns: carried?.used.turns ?? 0, tokens: carried?.used.tokens ?? 0, since: Date.now() - (carried?.used.elapsedMs ?? 0) };
+  let fixes = carried?.fixes ?? 0;
+  let seq = carried?.seq ?? 0; // edits of this step, in order (journal order)
+  let continuing = false; // the run continues as new: the shadow copy stays for the next run
+  const firstTurn = turn;
 
   const gate = async (name: string, summary: string): Promise<GateDecision> => {
     const paused = Date.now();
@@ -140,6 +148,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState): Promise<St
       { ...AGENT_COMMAND_ACTIVITY, startToCloseTimeout: limits.checkTimeoutMs + 60_000, summary: call.summary.slice(0, 200) },
       [{ workflowId, workspace, step: n, call: ref(call), timeoutMs: limits.checkTimeoutMs }],
     );
+    env.noteRedactions(out.redactions);
     return finished(call, started, out.ok, out.summary, out.result, out.summary.startsWith('interrupted') ? 'interrupted' : undefined);
   };
 
@@ -155,6 +164,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState): Promise<St
         { ...BUILD_APPLY_ACTIVITY, startToCloseTimeout: limits.checkTimeoutMs + 120_000, summary: `step ${n}: ${env.checkCommand}`.slice(0, 200) },
         [{ workspace, command: env.checkCommand, timeoutMs: limits.checkTimeoutMs }],
       );
+      env.noteRedactions(res.redactions);
       state.check = res.check;
       record.checkPassed = res.check.passed;
       if (!res.check.passed) {
@@ -220,6 +230,25 @@ export async function agentStep(env: StepEnv, state: BuildStepState): Promise<St
 
   try {
     for (;;) {
+      // A long history: continue as new between turns, the conversation by reference.
+      if (turn > firstTurn && env.continueDue()) {
+        continuing = true;
+        return {
+          continueWith: {
+            ...(conversationRef ? { conversationRef } : {}),
+            results,
+            notes,
+            turn,
+            used: { turns: used.turns, tokens: used.tokens, elapsedMs: Date.now() - used.since },
+            fixes,
+            seq,
+            record,
+            ...(shadow ? { shadowDir: shadow.dir } : {}),
+            shadowPaths: [...shadowPaths],
+            shadowExpected,
+          },
+        };
+      }
       // The step's own budget: out of it, a person decides (never a silent cut-off).
       const overBy = used.turns >= budget.maxTurns ? `${used.turns} turns` : used.tokens >= budget.maxTokens ? `${used.tokens} tokens` : Date.now() - used.since >= budget.maxWallMs ? `${Math.round((Date.now() - used.since) / 1000)} s` : undefined;
       if (overBy) {
@@ -246,6 +275,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState): Promise<St
       ]);
       conversationRef = t.conversationRef;
       env.run.state.usage = addUsage(env.run.state.usage, t.usage);
+      noteProvider(env.run, t.provider);
       used.turns += 1;
       used.tokens += t.usage.totalTokens;
       results = [];
@@ -261,6 +291,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState): Promise<St
           const started = Date.now();
           show(call, {});
           const out = await local.agentRead.executeWithOptions({ ...AGENT_LOCAL, summary: call.summary.slice(0, 200) }, [{ workspace, call: ref(call), kb: input.kb }]);
+          env.noteRedactions(out.redactions);
           byId.set(call.id, finished(call, started, out.ok, out.summary, out.result));
         }),
       );
@@ -296,7 +327,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState): Promise<St
     }
     throw err;
   } finally {
-    if (shadow) {
+    if (shadow && !continuing) {
       await wf.CancellationScope.nonCancellable(() =>
         io.agentShadowDispose.executeWithOptions({ ...IO_ACTIVITY, summary: `step ${n}: remove the shadow copy` }, [{ workspace: input.workspace, dir: shadow.dir }]),
       );

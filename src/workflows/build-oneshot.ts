@@ -5,6 +5,7 @@ import { buildStepGate, type BuildStepState, type BuildStepStatus } from '../con
 import { addUsage, type GateDecision } from '../contracts/run';
 import { BUILD_APPLY_ACTIVITY, LLM_ACTIVITY } from './activity-options';
 import { setStep, type StepEnv, type StepRecord } from './step-env';
+import { noteProvider } from './llm-view';
 
 const llm = wf.proxyActivities<Activities>(LLM_ACTIVITY);
 const apply = wf.proxyActivities<Activities>(BUILD_APPLY_ACTIVITY);
@@ -65,6 +66,7 @@ export async function oneShotStep(env: StepEnv, state: BuildStepState): Promise<
       ],
     );
     env.run.state.usage = addUsage(env.run.state.usage, gen.usage);
+    noteProvider(env.run, gen.provider);
     env.noteRedactions(gen.redactions);
     problems = undefined;
 

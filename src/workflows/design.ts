@@ -7,6 +7,7 @@ import { addUsage } from '../contracts/run';
 import { IO_ACTIVITY, LLM_ACTIVITY, LOCAL_IO } from './activity-options';
 import { OUTPUT_CHECK_PATCH, validInput } from './boundary';
 import { GateKeeper } from './gates';
+import { noteProvider, recordRoutes } from './llm-view';
 import { RunTracker } from './run-state';
 import { routesFor } from './routing';
 
@@ -39,6 +40,7 @@ export async function design(raw: DesignInput): Promise<DesignResult> {
         { workspace: input.workspace, file: specFile, force: input.force },
       ]);
     }
+    await recordRoutes(run);
     let draft: ArchitectureDraft | undefined;
     let feedback: string | undefined;
     let contextRef: string | undefined;
@@ -77,6 +79,7 @@ export async function design(raw: DesignInput): Promise<DesignResult> {
       }
       draft = out.draft;
       run.state.usage = addUsage(run.state.usage, out.usage);
+      noteProvider(run, out.provider);
       run.state.details.title = draft.title;
       run.state.details.digest = out.digest;
 

@@ -8,6 +8,7 @@ import { shown } from '../contracts/schema';
 import { stateQuery } from '../contracts/messages';
 import { childStateSignal, type ChildStatePayload } from '../contracts/build';
 import type { ToolCallView } from '../contracts/agent';
+import { llmMemo, providerLine, type LlmRunView } from '../contracts/llm';
 
 /** Since this patch the memo carries the gate rounds, so a decision can be checked with no worker. */
 const MEMO_GATES_PATCH = 'memo-gates';
@@ -59,6 +60,9 @@ export class RunTracker<P extends Phase = Phase> {
     }
     const calls = ((s.details as { toolCalls?: ToolCallView[] }).toolCalls ?? []).slice(-5);
     if (calls.length) lines.push('', 'Latest tool calls:', ...calls.map((c) => `- step ${c.step}: ${c.args} — ${c.status}${c.result ? `: ${c.result}` : ''}${c.ms !== undefined ? ` (${c.ms} ms)` : ''}`));
+    const llm = (s.details as { llm?: LlmRunView }).llm;
+    if (llm?.last) lines.push('', `Model: ${providerLine(llm.last)}`);
+    if (llm?.switchTotal) lines.push(`Provider switches: ${llm.switchTotal}`);
     lines.push('', `Tokens so far: ${s.usage.totalTokens}`);
     const redacted = (s.details as { redactions?: RedactionSummary }).redactions;
     if (redacted) lines.push(`Credentials redacted from what the model saw: ${redacted.count} (${Object.keys(redacted.byRule).join(', ')})`);
@@ -72,6 +76,7 @@ export class RunTracker<P extends Phase = Phase> {
       artifacts: s.artifacts,
       error: s.error,
       children: (s.details as RunState['details']).children,
+      ...(llm ? { llm: llmMemo(llm) } : {}),
     };
     if (wf.patched(MEMO_GATES_PATCH)) {
       memo.gates = s.gates.map((g) => ({

@@ -1,15 +1,11 @@
-import type { BuildApproval, BuildInput, BuildLimits, BuildStepState, BuildStepStatus } from '../contracts/build';
+import type { BuildApproval, BuildInput, BuildLimits, BuildStepState, BuildStepStatus, StepRecord } from '../contracts/build';
 import type { ApprovalPolicy } from '../contracts/design';
 import type { RedactionSummary } from '../contracts/security';
 import type { GateKeeper, GateWaitOptions } from './gates';
 import type { RunTracker } from './run-state';
 import type { Routes } from './routing';
 
-/** Per step, the proposals that were applied (for the report). */
-export interface StepRecord {
-  proposalRefs: string[];
-  checkPassed: boolean | null;
-}
+export type { StepRecord };
 
 /** What a step's state machine (agent loop or the one-shot path) gets from the build run. */
 export interface StepEnv {
@@ -36,6 +32,8 @@ export interface StepEnv {
   shared: Routes['shared'];
   /** Adds an activity's redaction summary to the run's (details.redactions). */
   noteRedactions: (r: RedactionSummary | undefined) => void;
+  /** True at a safe point when the history is long enough that the run should continue as new. */
+  continueDue: () => boolean;
 }
 
 /** Sets a step's status and the run's step line. */

@@ -6,7 +6,7 @@ import { revertBuild } from '../../src/builder/revert';
 import { Journal } from '../../src/workspace/journal';
 import { fixtureRepo, git, gitChanged, planReply } from '../build/fixtures';
 import { awaitingGate, useRig } from '../build/helpers';
-import { editFile, finish, grep, latestResults, promptText, readFile, runCommand, startAgentBuild, toolResults, turn } from './helpers';
+import { addMarkerScript, editFile, finish, grep, latestResults, marks, promptText, readFile, runCommand, startAgentBuild, toolResults, turn } from './helpers';
 
 const rig = useRig();
 
@@ -15,16 +15,6 @@ const EXPORTS = 'module.exports = { shout };';
 const WITH_WHISPER = (body: string) => `function whisper(s) {\n  ${body}\n}\n\nmodule.exports = { shout, whisper };`;
 const TEST_LINE = "console.log('ok');";
 const TEST_WHISPER = "assert.strictEqual(require('./src/text').whisper('HI'), 'hi');\nconsole.log('ok');";
-
-/** A script that counts its runs in a marker file (one line per run) and prints its arguments. */
-function addMarkerScript(ws: string): string {
-  fs.writeFileSync(path.join(ws, 'mark.js'), "require('node:fs').appendFileSync(__dirname + '/.marks', (process.argv[2] ?? 'run') + '\\n');\nconsole.log('marked', process.argv[2] ?? '');\n");
-  git(ws, 'add', 'mark.js');
-  git(ws, '-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-q', '-m', 'marker');
-  fs.appendFileSync(path.join(ws, '.git/info/exclude'), '.marks\n');
-  return path.join(ws, '.marks');
-}
-const marks = (file: string): string[] => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
 
 test('a multi-turn step: grep, read, edit, a failing check run, a fix, a passing run, finish; journal, diff and report match git status', async () => {
   const ws = fixtureRepo();
@@ -255,4 +245,22 @@ test('--verify shadow: a red step never touches the workspace; once green it doe
   expect(gitChanged(ws).filter((f) => f !== 'BUILD_REPORT.md')).toEqual(['src/text.js', 'test.js']);
   expect(promptText(rig.llm.requests[before + 3]!)).toContain('whisper must lower-case');
   expect(latestResults(rig.llm.requests[before + 3]!)[0]).toMatch(/<check-output[\s\S]*AssertionError/);
+});
+
+test('credentials in what the agent reads and runs are redacted, and counted in details.redactions (rules and places, never values)', async () => {
+  const ws = fixtureRepo();
+  const key = `ghp_${'Zq8Xw2Ld5Rk9Tb4Nm7Vc1Hs6Jf3Gy0Pa2Ue5'.slice(0, 36)}`;
+  fs.writeFileSync(path.join(ws, 'config.js'), `module.exports = { token: '${key}' };\n`);
+  rig.llm.enqueue(planReply(STEP), turn(readFile('config.js'), grep('token')), turn(runCommand('cat config.js')), turn(finish()));
+  const before = rig.llm.requests.length;
+  const handle = await startAgentBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js', policy: { allowCommands: ['cat *'] } });
+  await handle.result();
+  const reqs = rig.llm.requests.slice(before);
+  expect(JSON.stringify(reqs)).not.toContain(key);
+  expect(latestResults(reqs[2]!)[0]).toContain('[REDACTED:');
+  const s = await handle.query(stateQuery);
+  const r = s.details.redactions as { count: number; byRule: Record<string, number>; items: { source: string }[] };
+  expect(r.count).toBe(3); // read_file, grep, run_command: one each
+  expect(r.items.map((i) => i.source)).toEqual(expect.arrayContaining(['config.js']));
+  expect(JSON.stringify(await handle.fetchHistory())).not.toContain(key);
 });

@@ -1,5 +1,8 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { BuildInput } from '../../src/contracts';
+import { git } from '../build/fixtures';
 import { startBuild } from '../build/helpers';
 import type { ChatRequestBody, ScriptedToolCall } from '../support/scripted-llm';
 
@@ -32,3 +35,13 @@ export const promptText = (req: ChatRequestBody): string => req.messages.map((m)
 export function startAgentBuild(client: Client, taskQueue: string, input: Partial<BuildInput> & { workspace: string }): Promise<WorkflowHandle> {
   return startBuild(client, taskQueue, { ...input, stepMode: 'agent' });
 }
+
+/** A script that counts its runs in a marker file (one line per run) and prints its arguments. */
+export function addMarkerScript(ws: string): string {
+  fs.writeFileSync(path.join(ws, 'mark.js'), "require('node:fs').appendFileSync(__dirname + '/.marks', (process.argv[2] ?? 'run') + '\\n');\nconsole.log('marked', process.argv[2] ?? '');\n");
+  git(ws, 'add', 'mark.js');
+  git(ws, '-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-q', '-m', 'marker');
+  fs.appendFileSync(path.join(ws, '.git/info/exclude'), '.marks\n');
+  return path.join(ws, '.marks');
+}
+export const marks = (file: string): string[] => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);

@@ -17,7 +17,8 @@ let llm: ScriptedLlm;
 let gateway: LlmGateway;
 beforeAll(async () => {
   llm = await startScriptedLlm();
-  gateway = new LlmGateway({ baseURL: llm.url, apiKey: 'k', model: 'm', timeoutMs: 5000, stream: false });
+  // This scripted model answers the same temperature-0 question differently on purpose: no response cache.
+  gateway = new LlmGateway({ baseURL: llm.url, apiKey: 'k', model: 'm', timeoutMs: 5000, stream: false, cache: 'off' });
 });
 afterAll(async () => {
   await llm?.close();

@@ -6,6 +6,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { installRuntimeLogger } from '../../src/temporal/runtime';
 import type { ActivityDeps } from '../../src/activities';
 import type { RagConfig } from '../../src/rag/config';
+import type { LlmConfig } from '../../src/config';
 import { setupTracing, tracingWorkerOptions } from '../../src/observability/tracing';
 import { defaultHostId } from '../../src/config-hosts';
 import { buildDeps, createHostWorkers, type createWorker } from '../../src/worker-factory';
@@ -64,6 +65,8 @@ export interface TestWorkerOptions {
   namespace?: string;
   /** Tracing (observability tests). */
   tracing?: Parameters<typeof createWorker>[0]['tracing'];
+  /** LLM settings in place of the one scripted endpoint at `llmUrl` (provider lists). */
+  llm?: LlmConfig;
 }
 
 /** An in-process worker on its own task queue, talking to the scripted LLM at `llmUrl`. */
@@ -72,7 +75,7 @@ export async function startWorker(opts: TestWorkerOptions): Promise<TestWorker> 
   const taskQueue = opts.taskQueue ?? uniqueId('tq');
   const stateDir = opts.stateDir ?? tmpDir('aiml-state-');
   const connection = await NativeConnection.connect({ address: temporalAddress() });
-  const llm = { baseURL: opts.llmUrl, apiKey: 'sk-test-not-a-secret', model: 'scripted-model', timeoutMs: 30_000, stream: opts.stream ?? true };
+  const llm = opts.llm ?? { baseURL: opts.llmUrl, apiKey: 'sk-test-not-a-secret', model: 'scripted-model', timeoutMs: 30_000, stream: opts.stream ?? true };
   const deps = opts.rag ? buildDeps(llm, stateDir, opts.rag) : buildDeps(llm, stateDir);
   // Like `aiml worker`: the shared queue and this machine's host queue, where the CLI (same hostname) starts runs.
   const workers = await createHostWorkers({

@@ -42,6 +42,8 @@ export type Responder = (req: ChatRequestBody, index: number) => Reply;
 export interface ScriptedLlm {
   url: string; // base URL, ending in /v1
   requests: ChatRequestBody[];
+  /** The Authorization header of each chat request, in the order of `requests`. */
+  authorizations: (string | undefined)[];
   embeddingRequests: { model: string; input: string[] }[];
   /** Replies for the next chat requests, in order. */
   enqueue(...replies: Reply[]): void;
@@ -72,6 +74,7 @@ export function hashEmbedding(text: string, dims = 64): number[] {
 export async function startScriptedLlm(opts: { port?: number } = {}): Promise<ScriptedLlm> {
   const queue: Reply[] = [];
   const requests: ChatRequestBody[] = [];
+  const authorizations: (string | undefined)[] = [];
   const embeddingRequests: { model: string; input: string[] }[] = [];
   let fallback: Responder = () => ({ status: 500, error: 'scripted LLM: script exhausted' });
   let counter = 0;
@@ -108,6 +111,7 @@ export async function startScriptedLlm(opts: { port?: number } = {}): Promise<Sc
     }
     const chat = body as unknown as ChatRequestBody;
     requests.push(chat);
+    authorizations.push(req.headers.authorization);
     const index = counter++;
     if (rejectSchema && chat.response_format?.type === 'json_schema') {
       return sendJson(res, 400, { error: { message: "Invalid 'response_format': json_schema is not supported by this server", type: 'invalid_request_error' } });
@@ -193,6 +197,7 @@ export async function startScriptedLlm(opts: { port?: number } = {}): Promise<Sc
   return {
     url: `http://127.0.0.1:${port}/v1`,
     requests,
+    authorizations,
     embeddingRequests,
     enqueue: (...replies) => queue.push(...replies),
     setFallback: (r) => {

@@ -77,8 +77,10 @@ test('over-long strings are refused with the limit', () => {
   expect(value(parseApprove({ by: `  ${'x'.repeat(LIMITS.byChars)}  ` })).by).toHaveLength(LIMITS.byChars);
 });
 
-test('reject: feedback is required (an empty one parses; checkDecision refuses it)', () => {
-  expect(reason(parseReject({ by: 'ana' }))).toBe('reject: the payload is missing the required field "feedback"');
+test('reject: feedback may be missing or empty when parsing (checkDecision refuses it unless stop)', () => {
+  // `{"stop": true}` from the UI stops a BUILD step with no feedback field at all.
+  expect(value(parseReject({ by: 'ana', stop: true }))).toEqual({ by: 'ana', stop: true });
+  expect(value(parseReject({ by: 'ana' }))).toEqual({ by: 'ana' });
   expect(reason(parseReject(undefined))).toBe('reject: no payload');
   expect(value(parseReject({ by: 'dee', feedback: ' ' }))).toEqual({ by: 'dee', feedback: '' });
   expect(value(parseReject({ feedback: ' use pgvector ', comment: 'x' }))).toEqual({ feedback: 'use pgvector', comment: 'x' });
@@ -163,6 +165,10 @@ describe('checkDecision', () => {
     expect(reason(checkDecision({ pendingGate: null, gates: [decided] }, { decision: 'approve' }))).toBe('no gate is waiting for a decision');
     expect(reason(checkDecision({ pendingGate: null, gates: [decided] }, { decision: 'approve', gate: 'x' }))).toBe('unknown gate "x"; gates so far: build/plan');
     expect(reason(checkDecision(waiting, { decision: 'reject', feedback: ' ' }))).toBe('a rejection needs feedback saying what to change');
+    expect(reason(checkDecision(waiting, { decision: 'reject' }))).toBe('a rejection needs feedback saying what to change');
+  });
+  test('a rejection that stops the step needs no feedback', () => {
+    expect(value(checkDecision(waiting, { decision: 'reject', stop: true }))).toBe(pending);
   });
 });
 

@@ -34,11 +34,9 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--json', 'print the final state of the run as JSON (progress stays on stderr)');
   addApprovalOptions(cmd).action(async (brief: string, flags: RunFlags) => {
     let llm = loadLlmConfig(ctx.env);
-    if (llm.provider === 'local') {
-      // No endpoint: the offline default. Said once; the model is ready before anything starts.
-      ctx.err(LOCAL_MODEL_NOTICE);
-      llm = resolveLlm(llm, ctx.env, ctx.err);
-    }
+    // No endpoint: the offline default, said once. A local model is ready before anything starts.
+    if (llm.provider === 'local' && !llm.routing) ctx.err(LOCAL_MODEL_NOTICE);
+    llm = resolveLlm(llm, ctx.env, ctx.err);
     if (!brief.trim()) throw new AimlError('USAGE', 'The brief is empty');
     const raw: DesignInput = { brief: cleanText(brief), workspace: parseWorkspace(flags.workspace, ctx.env.INIT_CWD ?? process.cwd()), approval: approvalPolicy(flags) };
     if (flags.kb) raw.kb = flags.kb;
@@ -64,7 +62,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
       ctx.err(`Design run ${workflowId} started — follow it in the Temporal UI: ${page}`);
       let interactive = true;
       for (;;) {
-        const view = await aiml.watch(workflowId, { onChange: (v) => ctx.err(stepLine(v)), throughGates: !interactive });
+        const view = await aiml.watch(workflowId, { onChange: (v) => ctx.err(stepLine(v)), onSwitch: (line) => ctx.err(`  provider switch: ${line}`), throughGates: !interactive });
         if (view.status !== 'awaiting_approval' || view.trouble?.kind === 'workflow_task_failing') {
           if (view.status !== 'completed') ctx.exitCode = 1;
           if (flags.json) {

@@ -13,6 +13,7 @@ export function registerWatch(program: Command, ctx: CliContext): void {
       const view = await (await ctx.aiml()).watch(id, {
         onChange: flags.json ? undefined : (v) => ctx.out(stepLine(v)),
         onToolCall: flags.json ? undefined : (c) => ctx.out(toolCallLine(c)),
+        onSwitch: flags.json ? undefined : (line) => ctx.out(`  provider switch: ${line}`),
       });
       if (flags.json) printJson(ctx, view);
       else ctx.out(formatRun(view));
