@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import { AimlError } from './errors';
+import { loadPriceTable, type PriceTable } from './llm/prices';
 import { stateDir } from './paths';
 import { parseCodecKeys, type CodecKey } from './temporal/codec';
 import { loadRouting, routeFor, type CacheMode, type RoutingConfig } from './llm/providers';
@@ -59,6 +60,8 @@ const LlmEnv = z.object({
   AIML_LOCAL_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   AIML_LOCAL_MAX_STRING: z.coerce.number().int().min(1).optional(),
   AIML_LOCAL_MAX_ITEMS: z.coerce.number().int().min(0).optional(),
+  AIML_PRICES: z.string().optional(),
+  AIML_PRICES_FILE: nonEmpty.optional(),
   AIML_LLM_CACHE: z.enum(['deterministic', 'all', 'off']).optional(),
 });
 
@@ -96,6 +99,8 @@ export interface LlmConfig {
   localThreads?: number;
   /** Local provider: caps on structured outputs' strings and arrays, so a small CPU model answers in reasonable time. */
   localCaps?: { maxLength: number; maxItems: number };
+  /** USD per 1M tokens by model (llm/prices.ts): defaults, AIML_PRICES_FILE, AIML_PRICES. */
+  prices?: PriceTable;
   /** Several providers and routes per role (AIML_LLM_CONFIG / AIML_LLM_PROVIDERS); absent: this one endpoint. */
   routing?: RoutingConfig;
   /** Response cache mode (AIML_LLM_CACHE): `deterministic` (temperature 0, the default), `all` or `off`. */
@@ -204,7 +209,7 @@ export function loadLlmConfig(env: NodeJS.ProcessEnv = process.env, opts: { requ
     // A provider list: the variables above give every provider its defaults (timeouts, streaming, limits).
     const base = singleConfig(e, env, 'openai');
     const routing = loadRouting(env, base, e.AIML_LLM_TIMEOUT_MS)!;
-    return { ...routeFor(routing, 'design')[0]!.llm, routing };
+    return { ...routeFor(routing, 'design')[0]!.llm, routing, ...(base.prices ? { prices: base.prices } : {}) };
   }
   if (provider === 'openai' && !e.OPENAI_API_KEY && !e.OPENAI_BASE_URL) {
     throw new AimlError('CONFIG_MISSING', LLM_NOT_CONFIGURED, { variable: 'OPENAI_API_KEY' });
@@ -227,6 +232,7 @@ function singleConfig(e: z.infer<typeof LlmEnv>, env: NodeJS.ProcessEnv, provide
     maxTokens: parseMaxTokens(e.AIML_MAX_TOKENS),
     ...(e.AIML_LOCAL_MODEL ? { localModelPath: e.AIML_LOCAL_MODEL } : {}),
     ...(e.AIML_LOCAL_THREADS ? { localThreads: e.AIML_LOCAL_THREADS } : {}),
+    prices: loadPriceTable(e),
     localCaps: { maxLength: e.AIML_LOCAL_MAX_STRING ?? DEFAULT_LOCAL_CAPS.maxLength, maxItems: e.AIML_LOCAL_MAX_ITEMS ?? DEFAULT_LOCAL_CAPS.maxItems },
     ...(e.AIML_LLM_CACHE ? { cache: e.AIML_LLM_CACHE } : {}),
   };

@@ -117,6 +117,8 @@ export function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     // Parked runs (waiting days for a human) need not stay in memory: evicted ones replay on demand.
     maxCachedWorkflows: opts.maxCachedWorkflows ?? 100,
     identity: opts.identity ?? `aiml-worker@${process.pid}`,
+    // LLM activities heartbeat the text they stream (aiml watch reads it): at most once a second each.
+    maxHeartbeatThrottleInterval: '1 second',
     ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
     ...(opts.maxTaskQueueActivitiesPerSecond ? { maxTaskQueueActivitiesPerSecond: opts.maxTaskQueueActivitiesPerSecond } : {}),
     ...(opts.maxConcurrentActivityTaskExecutions ? { maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions } : {}),

@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import { contextWindow, fitConversation } from '../agent/conversation';
 import { agentStartMessages } from '../agent/prompt';
 import { agentTools } from '../agent/tools/registry';
@@ -9,6 +8,7 @@ import type { Proposal } from './build-step';
 import type { AgentCall, AgentTurnInput, AgentTurnOutput } from './agent-types';
 import type { ActivityDeps } from './deps';
 import { guarded } from './failures';
+import { callUsage } from '../contracts/run';
 
 /** Room kept free in the context window for the model's answer. */
 const ANSWER_RESERVE = 0.2;
@@ -23,7 +23,7 @@ const ANSWER_RESERVE = 0.2;
 export function agentTurnActivities(deps: ActivityDeps) {
   return {
     async agentTurn(input: AgentTurnInput): Promise<AgentTurnOutput> {
-      return guarded(async (signal) => {
+      return guarded(async (signal, tap) => {
         const toolset = agentTools({ knowledgeBase: Boolean(input.kb) });
         let messages: ChatMessage[];
         if (input.conversationRef) {
@@ -40,12 +40,6 @@ export function agentTurnActivities(deps: ActivityDeps) {
         const model = input.model ?? deps.llm.modelFor?.('agent') ?? deps.llm.model;
         const window = contextWindow(model, deps.contextTokens);
         const fitted = fitConversation(messages, Math.floor(window * (1 - ANSWER_RESERVE)));
-        let ctx: Context | undefined;
-        try {
-          ctx = Context.current();
-        } catch {
-          ctx = undefined;
-        }
         const res = await deps.llm.chat({
           messages: fitted.messages,
           tools: toolset.definitions,
@@ -54,7 +48,7 @@ export function agentTurnActivities(deps: ActivityDeps) {
           model: input.model,
           temperature: 0.1,
           signal,
-          onProgress: (chars) => ctx?.heartbeat({ chars }),
+          stream: tap,
         });
         messages.push({ role: 'assistant', content: res.content, ...(res.toolCalls.length ? { toolCalls: res.toolCalls } : {}) });
         const conversationRef = deps.blobs.put(JSON.stringify(messages));
@@ -64,7 +58,7 @@ export function agentTurnActivities(deps: ActivityDeps) {
           conversationRef,
           content: res.content.slice(0, 500),
           calls,
-          usage: { ...res.usage, llmCalls: 1, llmMs: Math.round(res.latencyMs) },
+          usage: callUsage(res.usage, 1, res.latencyMs),
           shortened: fitted.shortened,
           ...(res.provider ? { provider: res.provider } : {}),
         };

@@ -1,5 +1,5 @@
 import type { StepCheck } from '../contracts/build';
-import type { Usage } from '../contracts/run';
+import { callUsage, type Usage } from '../contracts/run';
 import { netChanges } from '../builder/net-changes';
 import { stepMessages } from '../builder/prompts';
 import { stepContext } from '../builder/retrieve';
@@ -111,7 +111,7 @@ export function buildStepActivities(deps: ActivityDeps) {
 
   return {
     async generateStep(input: GenerateStepInput): Promise<GenerateStepOutput> {
-      return guarded(async (signal) => {
+      return guarded(async (signal, tap) => {
         const plan = json<BuildPlan>(input.planRef);
         const step = plan.steps[input.step - 1];
         if (!step) throw new AimlError('INPUT_INVALID', `The plan has no step ${input.step}`);
@@ -156,6 +156,7 @@ export function buildStepActivities(deps: ActivityDeps) {
               jsonSchema: stepEditsJsonSchema(),
               temperature: 0.1,
               signal,
+              stream: tap,
             },
             StepEditsSchema,
           );
@@ -164,7 +165,7 @@ export function buildStepActivities(deps: ActivityDeps) {
           if (!isAimlError(err, 'LLM_MALFORMED_OUTPUT')) throw err;
           return noted({ kind: 'refused', problems: `- the answer was not valid step_edits JSON: ${err.message.slice(0, 1500)}`, usage: { ...ZERO, llmCalls: 2 } } as const);
         }
-        const usage: Usage = { ...result.usage, llmCalls: result.calls };
+        const usage: Usage = callUsage(result.usage, result.calls, result.latencyMs);
         const { edits, ...meta } = result.value;
         const prepared = prepareEdits(input.workspace, toFileEdits(result.value));
         if (prepared.problems.length) return noted({ kind: 'refused', problems: truncateMiddle(formatProblems(prepared.problems), 6000), usage } as const);

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Usage } from '../contracts/run';
+import { callUsage, type Usage } from '../contracts/run';
 import { netChanges } from '../builder/net-changes';
 import { planMessages } from '../builder/prompts';
 import { addedDependencies, renderBuildReport, type ReportFile, type ReportStep } from '../builder/report';
@@ -97,7 +97,7 @@ export function buildActivities(deps: ActivityDeps) {
     },
 
     async planBuild(input: PlanBuildInput): Promise<PlanBuildOutput> {
-      return guarded(async (signal) => {
+      return guarded(async (signal, tap) => {
         const spec = deps.blobs.get(input.specRef);
         const files = fs.existsSync(input.workspace) ? listWorkspace(input.workspace, { limit: 400 }).files : [];
         const kb = await kbSnippets(deps, input.kb, spec.slice(0, 2000));
@@ -113,6 +113,7 @@ export function buildActivities(deps: ActivityDeps) {
             jsonSchema: buildPlanJsonSchema(),
             temperature: 0.2,
             signal,
+            stream: tap,
           },
           BuildPlanSchema,
           (p) => planProblems(p, input.maxSteps),
@@ -134,7 +135,7 @@ export function buildActivities(deps: ActivityDeps) {
           title: plan.title,
           steps: plan.steps.map((s) => ({ title: s.title, files: s.files.map((f) => f.path) })),
           baseline,
-          usage: { ...result.usage, llmCalls: result.calls },
+          usage: callUsage(result.usage, result.calls, result.latencyMs),
           ...(result.provider ? { provider: result.provider } : {}),
         };
       });

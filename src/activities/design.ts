@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { log } from '@temporalio/activity';
 import type { ArchitectureDraft } from '../contracts/design';
-import type { GateDecision, Usage } from '../contracts/run';
+import { callUsage, type GateDecision, type Usage } from '../contracts/run';
 import type { ProviderUse } from '../contracts/llm';
 import { architectureJsonSchema, ArchitectureDraftSchema, semanticProblems } from '../design/architecture';
 import { summarizeRedactions, type RedactionSummary } from '../contracts/security';
@@ -88,7 +88,7 @@ export function designActivities(deps: ActivityDeps) {
   return {
     /** Drafts the architecture; the first round gathers its context in the same activity (one round trip less). */
     async draftArchitecture(input: DraftInput): Promise<DraftOutput> {
-      return guarded(async (signal) => {
+      return guarded(async (signal, tap) => {
         let gathered: GatherContextOutput | undefined;
         if (!input.contextRef) {
           if (!input.gather) throw new AimlError('INPUT_INVALID', 'draftArchitecture needs a contextRef or a workspace to gather from');
@@ -105,6 +105,7 @@ export function designActivities(deps: ActivityDeps) {
             jsonSchema: architectureJsonSchema(),
             temperature: 0.2,
             signal,
+            stream: tap,
           },
           ArchitectureDraftSchema,
           semanticProblems,
@@ -114,7 +115,7 @@ export function designActivities(deps: ActivityDeps) {
           context: gathered,
           draft: result.value,
           digest: draftDigest(result.value),
-          usage: { ...result.usage, llmCalls: result.calls, llmMs: Math.round(result.latencyMs) },
+          usage: callUsage(result.usage, result.calls, result.latencyMs),
           repaired: result.repaired,
           model: result.provider?.model ?? input.model ?? deps.llm.model,
           ...(result.provider ? { provider: result.provider } : {}),

@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { isAimlError } from '../errors';
 import { LlmError } from '../llm/errors';
+import { StreamTap } from './stream-tap';
 
 /** AimlError codes that describe a passing condition, worth a retry. Every other code is final. */
 const RETRYABLE_CODES = new Set(['BLOB_MISSING_TRANSIENT', 'BLOB_STORE_UNREACHABLE', 'QDRANT_UNAVAILABLE', 'CHECK_TIMEOUT_TRANSIENT']);
@@ -27,17 +28,23 @@ export function toFailure(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
-/** Runs `fn`, heartbeating every few seconds so a dead worker is noticed and cancellation arrives. */
-export async function guarded<T>(fn: (signal: AbortSignal) => Promise<T>, heartbeatEveryMs = 5000): Promise<T> {
+/**
+ * Runs `fn`, heartbeating every few seconds so a dead worker is noticed and cancellation arrives.
+ * LLM activities pass `tap` to the gateway as its `stream`: the heartbeats then carry the end of the
+ * text being generated, for `aiml watch` (never an event in history).
+ */
+export async function guarded<T>(fn: (signal: AbortSignal, tap: StreamTap) => Promise<T>, heartbeatEveryMs = 5000): Promise<T> {
   let ctx: Context | undefined;
   try {
     ctx = Context.current();
   } catch {
     ctx = undefined; // called outside an activity (unit tests of the factory)
   }
-  const timer = ctx && !ctx.info.isLocal ? setInterval(() => ctx!.heartbeat(), heartbeatEveryMs) : undefined; // local activities cannot heartbeat
+  const live = ctx && !ctx.info.isLocal ? ctx : undefined; // local activities cannot heartbeat
+  const tap = new StreamTap(live);
+  const timer = live ? setInterval(() => live.heartbeat(tap.details().call ? tap.details() : undefined), heartbeatEveryMs) : undefined;
   try {
-    return await fn(ctx?.cancellationSignal ?? new AbortController().signal);
+    return await fn(ctx?.cancellationSignal ?? new AbortController().signal, tap);
   } catch (err) {
     throw toFailure(err);
   } finally {

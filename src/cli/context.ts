@@ -11,6 +11,8 @@ export interface CliContext {
   env: NodeJS.ProcessEnv;
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Raw output, no newline added (streamed text); default process.stdout. */
+  write?: (text: string) => void;
   temporal(): TemporalConfig;
   client(): Promise<Client>;
   /** The typed client facade over client(), on this environment's namespace and task queue. */
@@ -20,7 +22,7 @@ export interface CliContext {
   exitCode: number;
 }
 
-export function createContext(env: NodeJS.ProcessEnv = process.env, io?: { out?: (t: string) => void; err?: (t: string) => void }): CliContext {
+export function createContext(env: NodeJS.ProcessEnv = process.env, io?: { out?: (t: string) => void; err?: (t: string) => void; write?: (t: string) => void }): CliContext {
   let config: TemporalConfig | undefined;
   let clientPromise: Promise<Client> | undefined;
   const ctx: CliContext = {
@@ -28,6 +30,7 @@ export function createContext(env: NodeJS.ProcessEnv = process.env, io?: { out?:
     // Everything printed goes through forTerminal: no escape sequence from a brief or a model reaches the terminal.
     out: (t) => (io?.out ?? ((s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`)))(forTerminal(t)),
     err: (t) => (io?.err ?? ((s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`)))(forTerminal(t)),
+    write: (t) => (io?.write ?? io?.out ?? ((s: string) => process.stdout.write(s)))(forTerminal(t)),
     temporal: () => (config ??= loadTemporalConfig(env)),
     client: () =>
       (clientPromise ??= connectClient(ctx.temporal()).catch((err) => {

@@ -1,5 +1,5 @@
 import type { RunView } from '../client/run-view';
-import { decisionCommands, type LlmMemo } from '../contracts';
+import { decisionCommands, describeBudget, type LlmMemo, type Usage } from '../contracts';
 
 export { toRunStatus, type RunView } from '../client/run-view';
 
@@ -8,13 +8,22 @@ export function statusLabel(v: RunView): string {
   return v.trouble?.kind === 'workflow_task_failing' ? `stuck (was ${v.status})` : v.status;
 }
 
+/** `$0.0123`, with what it leaves out: calls of models the price table does not know. */
+export function costLine(u: Usage): string {
+  if (u.costUsd === undefined) return u.llmCalls ? `unknown (${u.unpricedCalls ?? u.llmCalls} call(s) of a model with no price: set AIML_PRICES)` : '$0';
+  return `$${u.costUsd.toFixed(4)}${u.unpricedCalls ? ` (+ ${u.unpricedCalls} call(s) of a model with no price: set AIML_PRICES)` : ''}`;
+}
+
 export function formatRun(v: RunView): string {
   const lines = [
     `${v.workflowId}  ${v.phase}  ${statusLabel(v)}`,
     `  step:    ${v.step}`,
-    `  tokens:  ${v.usage.totalTokens} (prompt ${v.usage.promptTokens}, completion ${v.usage.completionTokens}, ${v.usage.llmCalls} calls)`,
+    `  tokens:  ${v.usage.totalTokens} (prompt ${v.usage.promptTokens}, completion ${v.usage.completionTokens}, ${v.usage.llmCalls} calls${v.usage.estimatedCalls ? `, ${v.usage.estimatedCalls} counted by aiml` : ''})`,
+    `  cost:    ${costLine(v.usage)}`,
   ];
   if (v.host) lines.push(`  host:    ${v.host} (task queue ${v.taskQueue})`);
+  if (v.budget) lines.push(`  budget:  ${describeBudget(v.budget)}`);
+  for (const [phase, u] of Object.entries(v.byPhase ?? {})) lines.push(`  ${`${phase}:`.padEnd(8)} ${u.totalTokens} tokens, ${costLine(u)}`);
   if (v.llm) lines.push(...llmLines(v.llm));
   if (v.trouble && v.trouble.kind !== 'run_failed') lines.push(`  problem: ${v.trouble.line}`);
   if (v.pendingGate) {

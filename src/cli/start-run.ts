@@ -4,6 +4,8 @@ import { checkedInput } from './inputs';
 import { printJson } from './context';
 import { formatRun } from './run-view';
 import { stepLine } from './watch';
+import { budgetNotice } from './budget-options';
+import type { RunBudget } from '../contracts';
 
 /**
  * Starts a workflow and reports it the way every starting command does: its id (or `--json`
@@ -13,6 +15,8 @@ export async function startRun<T extends WorkflowType>(ctx: CliContext, type: T,
   const checked = checkedInput(type, input);
   const aiml = await ctx.aiml();
   await aiml.start(type, workflowId, checked);
+  const budget = (checked as { runBudget?: RunBudget }).runBudget;
+  if (budget && !flags.json) ctx.err(budgetNotice(workflowId, budget));
   if (!flags.wait) {
     if (flags.json) printJson(ctx, { workflowId });
     else ctx.out(workflowId);

@@ -8,6 +8,7 @@ import { AimlError, errorMessage, isErrorCode } from '../errors';
 import { startDisplay } from './start-display';
 import { sendDecision, type DecisionOutcome } from './decisions';
 import { describeRun, listRuns, type RunView } from './run-view';
+import { pendingStreamBeats, StreamFollower } from './stream';
 
 /** Whether a failure (or one of its causes) is a gRPC deadline: nobody answered in time. */
 function isDeadline(err: unknown): boolean {
@@ -48,6 +49,11 @@ export interface WatchOptions {
   onSwitch?: (line: string) => void;
   /** Each BUILD agent tool call once it finished (from the run's state: needs a worker to answer queries). */
   onToolCall?: (call: ToolCallView) => void;
+  /**
+   * The text of the current generation as it streams, each piece once (from the LLM activity's
+   * heartbeats via describe(): works wherever the worker runs; never read from history).
+   */
+  onText?: (text: string) => void;
   /** Keep following while the run waits at a gate (default: return there). */
   throughGates?: boolean;
   intervalMs?: number;
@@ -184,6 +190,7 @@ export class AimlClient {
   async watch(workflowId: string, opts: WatchOptions = {}): Promise<RunView> {
     let last = '';
     const shown = new Set<string>();
+    const stream = new StreamFollower();
     let switches = 0;
     for (;;) {
       const view = await this.describe(workflowId);
@@ -191,6 +198,15 @@ export class AimlClient {
       // Each switch once (the memo keeps the latest few: older ones are counted in `status`).
       if (opts.onSwitch && total > switches) for (const line of view.llm!.switches.slice(-(total - switches))) opts.onSwitch(line);
       switches = total;
+      if (opts.onText && !FINAL.has(view.status)) {
+        // A ship run streams through its children: the build once it started, else the design.
+        const target = view.children ? (view.children.build ?? view.children.design ?? workflowId) : workflowId;
+        const beats = await pendingStreamBeats(this.client, target).catch(() => []);
+        for (const { activityId, beat } of beats) {
+          const text = stream.next(`${target}/${activityId}`, beat);
+          if (text) opts.onText(text);
+        }
+      }
       const key = `${view.status}|${view.step}|${view.pendingGate}|${view.trouble?.line ?? ''}`;
       if (key !== last) {
         last = key;

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import {
   approveSignal,
+  BUDGET_GATE,
   checkDecision,
   parseApprove,
   parseReject,
@@ -64,7 +65,7 @@ export function refusal(view: RunView, input: DecideInput, queued: SignalEvent[]
     // Only the pending gate is known: the same checks, in less detail.
     if (!view.pendingGate) return `Run "${view.workflowId}" is not waiting for a decision (${view.step})`;
     if (input.gate && input.gate !== view.pendingGate) return `gate "${input.gate}" is not pending; the pending gate is "${view.pendingGate}"`;
-    if (input.decision === 'reject' && !input.feedback?.trim()) return 'a rejection needs feedback saying what to change';
+    if (input.decision === 'reject' && !input.feedback?.trim() && view.pendingGate !== BUDGET_GATE) return 'a rejection needs feedback saying what to change';
   }
   if (!view.pendingGate) return `Run "${view.workflowId}" is not waiting for a decision (${view.step})`;
   for (const s of queued) {
@@ -81,13 +82,16 @@ export function refusal(view: RunView, input: DecideInput, queued: SignalEvent[]
 
 /** The signal payload, through the run's own parser: what it would refuse is refused here, with its reason. */
 function payloadOf(input: DecideInput, gate: string | undefined): ApprovePayload | RejectPayload {
-  const raw: Record<string, string | boolean> = gate ? { gate } : {};
+  const raw: Record<string, string | boolean | number> = gate ? { gate } : {};
   if (input.by !== undefined) raw.by = input.by;
   if (input.comment !== undefined) raw.comment = input.comment;
   if (input.decision === 'reject') raw.feedback = input.feedback ?? '';
   // BUILD tool gates: remember the command pattern (approve), stop the step (reject).
   if (input.decision === 'approve' && input.remember) raw.remember = input.remember;
   if (input.decision === 'reject' && input.stop) raw.stop = true;
+  // The budget gate: what an approval adds to the run's limit.
+  if (input.decision === 'approve' && input.topUpUsd !== undefined) raw.topUpUsd = input.topUpUsd;
+  if (input.decision === 'approve' && input.topUpTokens !== undefined) raw.topUpTokens = input.topUpTokens;
   const parsed = input.decision === 'approve' ? parseApprove(raw) : parseReject(raw);
   if (!parsed.ok) throw new AimlError('USAGE', parsed.reason);
   return parsed.value;

@@ -1,6 +1,6 @@
 import type { Client, WorkflowExecutionDescription, WorkflowExecutionInfo } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { ROUTING_MEMO_KEY, RUN_MEMO_KEY, SA_PHASE, SA_STATUS, ZERO_USAGE, type GateSummary, type LlmMemo, type RunMemo, type RunRouting, type RunStatus } from '../contracts';
+import { ROUTING_MEMO_KEY, RUN_MEMO_KEY, SA_PHASE, SA_STATUS, ZERO_USAGE, type GateSummary, type LlmMemo, type RunMemo, type RunRouting, type RunStatus, type RunBudget, type Usage } from '../contracts';
 import { AimlError, errorMessage } from '../errors';
 import { closingFailure, fetchEvents, lastWorkflowTaskFailure } from './history';
 import { activityTrouble, failedTrouble, workflowTaskAttempt, workflowTaskTrouble, type Trouble } from './trouble';
@@ -16,7 +16,7 @@ export interface RunView {
   pendingGate: string | null;
   /** The workflow that owns the pending gate (a child for `ship`). */
   pendingGateWorkflowId: string | null;
-  usage: { promptTokens: number; completionTokens: number; totalTokens: number; llmCalls: number };
+  usage: Usage;
   artifacts: string[];
   error: string | null;
   /** What is going wrong now (retries, a stuck workflow task) or why the run failed, in one line. */
@@ -24,6 +24,10 @@ export interface RunView {
   children?: Record<string, string>;
   /** Every gate round so far, as the run publishes them in its memo (absent from older runs). */
   gates?: GateSummary[];
+  /** The spending limit now (after top-ups), when the run has one. */
+  budget?: RunBudget;
+  /** Tokens and cost per phase (ship: per finished child). */
+  byPhase?: Record<string, Usage>;
   /** Model providers: which serves each role, the latest call's, and switches (absent from older runs). */
   llm?: LlmMemo;
   startTime: string;
@@ -69,6 +73,8 @@ export function toRunView(info: Omit<WorkflowExecutionInfo, 'raw'>): RunView {
     trouble: null,
     children: memo.children,
     gates: memo.gates,
+    ...(memo.budget ? { budget: memo.budget } : {}),
+    ...(memo.byPhase ? { byPhase: memo.byPhase } : {}),
     ...(memo.llm ? { llm: memo.llm } : {}),
     startTime: info.startTime.toISOString(),
     closeTime: info.closeTime ? info.closeTime.toISOString() : null,

@@ -3,6 +3,7 @@ import type { RunRouting } from './routing';
 import { defineSignal } from '@temporalio/workflow';
 import type { AgentBudget, AgentPolicy, StepMode } from './agent';
 import type { ApprovalPolicy } from './design';
+import type { RunBudget } from './budget';
 import type { GateDecision, GateRound, IgnoredDecision, RunStatus, Usage } from './run';
 
 /** Which build gates wait for a person: every step's diff, only the plan, or none. */
@@ -59,6 +60,8 @@ export interface BuildInput {
   force?: boolean;
   /** Host and queues of a run served by several workers (set by the CLI); absent: one queue for everything. */
   routing?: RunRouting;
+  /** Spending limit for the run; its tokens default to `limits.tokenBudget`. Reached, the run parks at the `budget` gate. */
+  runBudget?: RunBudget;
   /**
    * Set only by the run itself when it continues as new: where it was. A run started with it from
    * outside (a client cannot make a continued run) fails at once as INPUT_INVALID.
@@ -70,6 +73,8 @@ export interface BuildInput {
 export interface StepRecord {
   proposalRefs: string[];
   checkPassed: boolean | null;
+  /** Set when a person stopped the run at the budget gate during this step: no further steps run. */
+  stopped?: string;
 }
 
 /** A tool result going back to the model: by blob reference, or inline when short. */
@@ -157,7 +162,8 @@ export interface BuildStepState {
 }
 
 export interface BuildResult {
-  reportPath: string;
+  /** Null when the run was stopped at its budget gate before a plan was approved. */
+  reportPath: string | null;
   /** The report text (the seed's BUILD return format). */
   report: string;
   filesChanged: string[];
@@ -165,6 +171,8 @@ export interface BuildResult {
   checkCommand: string | null;
   decisions: GateDecision[];
   usage: Usage;
+  /** Why the run ended early: stopped by a person at the budget gate. */
+  stopped?: string;
 }
 
 export const BUILD_PLAN_GATE = 'build/plan';
@@ -188,16 +196,22 @@ export interface ShipInput {
   budget?: AgentBudget;
   verify?: 'shadow';
   /** Overwrite SPECS.md and the build report even when the user changed them (CLI: --force). */
-  force?: boolean;  /** Host and queues (set by the CLI); passed on to both children. */
+  force?: boolean;
+  /** Host and queues (set by the CLI); passed on to both children. */
   routing?: RunRouting;
+  /** Spending limit for both phases: build gets what design left (top-ups included). */
+  runBudget?: RunBudget;
 }
 
 export interface ShipResult {
   designRunId: string;
-  buildRunId: string;
-  specPath: string;
-  build: BuildResult;
+  /** Null when the design was stopped at its budget gate (no build ran). */
+  buildRunId: string | null;
+  specPath: string | null;
+  build: BuildResult | null;
   usage: Usage;
+  /** Why the run ended early: stopped by a person at a budget gate. */
+  stopped?: string;
 }
 
 export const shipWorkflowId = (suffix: string): string => `ship-${suffix}`;

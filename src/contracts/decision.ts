@@ -1,3 +1,4 @@
+import { BUDGET_GATE } from './budget';
 import type { DecideInput } from './messages';
 import type { DecisionKind, GateStatus } from './run';
 import type { Parsed } from './schema';
@@ -47,6 +48,14 @@ export function checkDecision(state: DecisionTarget, d: DecideInput): Parsed<Gat
   if (!open) return { ok: false, reason: 'no gate is waiting for a decision' };
   if (d.remember && d.decision !== 'approve') return { ok: false, reason: 'remember: "pattern" goes with an approval only' };
   if (d.stop && d.decision !== 'reject') return { ok: false, reason: 'stop: true goes with a rejection only' };
+  const topUp = d.topUpUsd !== undefined || d.topUpTokens !== undefined;
+  if (topUp && d.decision !== 'approve') return { ok: false, reason: 'a top-up goes with an approval only' };
+  if (topUp && open.gate !== BUDGET_GATE) return { ok: false, reason: `a top-up applies at the ${BUDGET_GATE} gate only; the pending gate is "${open.gate}"` };
+  if (open.gate === BUDGET_GATE) {
+    // The budget gate: approve = top up and go on, reject = stop the run (no feedback needed).
+    if (d.decision === 'approve' && !topUp) return { ok: false, reason: `the ${BUDGET_GATE} gate is approved with a top-up (approve --top-up <usd> or --top-up-tokens <n>); reject it to stop the run` };
+    return { ok: true, value: open };
+  }
   if (d.decision === 'reject' && !d.stop && !d.feedback?.trim()) return { ok: false, reason: 'a rejection needs feedback saying what to change' };
   return { ok: true, value: open };
 }
@@ -56,6 +65,7 @@ export function checkDecision(state: DecisionTarget, d: DecideInput): Parsed<Gat
  * round's `approveCommand`, reminders and the CLI's status view all use these).
  */
 export function decisionCommands(workflowId: string, gate: string): { approve: string; reject: string } {
+  if (gate === BUDGET_GATE) return { approve: `aiml approve ${workflowId} --gate ${gate} --top-up <usd>`, reject: `aiml reject ${workflowId} --gate ${gate}` };
   return {
     approve: `aiml approve ${workflowId} --gate ${gate}`,
     reject: `aiml reject ${workflowId} --gate ${gate} --feedback "<what to change>"`,

@@ -1,5 +1,6 @@
 import type { RunRouting } from './routing';
 import type { ArchitectureDraft } from '../design/architecture';
+import type { RunBudget } from './budget';
 import type { GateDecision, Usage } from './run';
 
 export type { ArchitectureDraft };
@@ -33,14 +34,21 @@ export interface DesignInput {
   force?: boolean;
   /** Host and queues of a run served by several workers (set by the CLI); absent: one queue for everything. */
   routing?: RunRouting;
+  /** Spending limit: reached, the run parks at the `budget` gate (CLI: --budget, --budget-tokens). */
+  runBudget?: RunBudget;
 }
 
 export interface DesignResult {
-  specPath: string;
+  /** Null when the run was stopped at its budget gate before a draft was approved. */
+  specPath: string | null;
   draft: ArchitectureDraft;
   rounds: number;
   decisions: GateDecision[];
   usage: Usage;
+  /** The budget's limit at the end (after top-ups), when the run had one. */
+  budget?: RunBudget;
+  /** Why the run ended early: stopped by a person at the budget gate. */
+  stopped?: string;
 }
 
 export const DESIGN_GATE = 'design/spec';

@@ -12,6 +12,7 @@ export * from './limits';
 export * from './parse';
 export * from './parse-inputs';
 export * from './decision';
+export * from './budget';
 export * from './llm';
 
 /** Workflow type names, as registered by the worker. */

@@ -13,6 +13,10 @@ export interface ApprovePayload {
   comment?: string;
   /** At a BUILD command gate: also allow this command's pattern for the rest of the run. */
   remember?: 'pattern';
+  /** At the `budget` gate: dollars added to the run's limit. */
+  topUpUsd?: number;
+  /** At the `budget` gate: tokens added to the run's limit. */
+  topUpTokens?: number;
 }
 
 export interface RejectPayload {
@@ -35,6 +39,10 @@ export interface DecideInput {
   remember?: 'pattern';
   /** Reject only: stop the BUILD step (tool and budget gates); feedback is then optional. */
   stop?: boolean;
+  /** Approve only, at the `budget` gate: dollars added to the run's limit. */
+  topUpUsd?: number;
+  /** Approve only, at the `budget` gate: tokens added to the run's limit. */
+  topUpTokens?: number;
 }
 
 export const approveSignal = defineSignal<[ApprovePayload]>('approve');

@@ -47,6 +47,8 @@ const agentBudget = obj({
 });
 const queueName = str({ max: LIMITS.nameChars, nonEmpty: true });
 const routing = obj({ host: queueName, hostQueue: queueName, sharedQueue: queueName });
+// A run's spending limit; 0 is allowed (ship hands build what design left, which may be nothing).
+const runBudget = obj({ usd: optional(num({ min: 0, max: 1e6 })), tokens: optional(num({ int: true, min: 0, max: 1e10 })) });
 const agentShape = { policy: optional(agentPolicy), budget: optional(agentBudget), verify: optional(oneOf(['shadow'] as const)) };
 
 const designSchema = obj({
@@ -59,6 +61,7 @@ const designSchema = obj({
   specFile: optional(relOrAbsPath),
   force: optional(bool),
   routing: optional(routing),
+  runBudget: optional(runBudget),
 });
 
 const buildSchema = obj(
@@ -77,6 +80,7 @@ const buildSchema = obj(
     stepMode: optional(oneOf(['agent', 'oneshot'] as const)),
     routing: optional(routing),
     ...agentShape,
+    runBudget: optional(runBudget),
   },
   { keepEmpty: ['checkCommand'] },
 );
@@ -95,6 +99,7 @@ const shipSchema = obj(
     force: optional(bool),
     routing: optional(routing),
     ...agentShape,
+    runBudget: optional(runBudget),
   },
   { keepEmpty: ['checkCommand'] },
 );

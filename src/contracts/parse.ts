@@ -31,7 +31,10 @@ export function top<T>(schema: Schema<T>, raw: unknown, what: string, emptyMeans
 // BUILD tool gates: `remember: "pattern"` on an approval allows the command's pattern for the rest
 // of the run; `stop: true` on a rejection ends the step (feedback may then be empty).
 const remember = oneOf(['pattern'] as const);
-const approveSchema = obj({ gate: optional(gate), by: optional(by), comment: optional(comment), remember: optional(remember) });
+// The `budget` gate: an approval carries a top-up (dollars and/or tokens added to the run's limit).
+const topUpUsd = num({ min: 0.000001, max: 1e6 });
+const topUpTokens = num({ int: true, min: 1, max: 1e10 });
+const approveSchema = obj({ gate: optional(gate), by: optional(by), comment: optional(comment), remember: optional(remember), topUpUsd: optional(topUpUsd), topUpTokens: optional(topUpTokens) });
 const rejectSchema = obj({ gate: optional(gate), by: optional(by), feedback: optional(feedback), comment: optional(comment), stop: optional(bool) }, { keepEmpty: ['feedback'] });
 const decideSchema = obj({
   decision: oneOf(['approve', 'reject'] as const),
@@ -41,9 +44,11 @@ const decideSchema = obj({
   feedback: optional(feedback),
   remember: optional(remember),
   stop: optional(bool),
+  topUpUsd: optional(topUpUsd),
+  topUpTokens: optional(topUpTokens),
 });
 
-/** `approve` signal: `{gate?, by?, comment?, remember?}`; no payload at all means `{}` (approve the pending gate). */
+/** `approve` signal: `{gate?, by?, comment?, remember?, topUpUsd?, topUpTokens?}`; no payload at all means `{}` (approve the pending gate). */
 export function parseApprove(raw: unknown): Parsed<ApprovePayload> {
   return top(approveSchema, raw, 'approve', true);
 }
@@ -53,7 +58,7 @@ export function parseReject(raw: unknown): Parsed<RejectPayload> {
   return top(rejectSchema, raw, 'reject');
 }
 
-/** `decide` update: `{decision: "approve" | "reject", gate?, by?, comment?, feedback?, remember?, stop?}`. */
+/** `decide` update: `{decision: "approve" | "reject", gate?, by?, comment?, feedback?, remember?, stop?, topUpUsd?, topUpTokens?}`. */
 export function parseDecide(raw: unknown): Parsed<DecideInput> {
   return top(decideSchema, raw, 'decide');
 }

@@ -1,5 +1,7 @@
 import type { AgentBudget, StepMode, ToolCallView } from './agent';
 import type { BuildApproval, BuildStepState, ChildStatePayload } from './build';
+import type { BudgetView } from './budget';
+import type { Usage } from './run';
 import type { LlmRunView } from './llm';
 import type { RedactionSummary } from './security';
 
@@ -20,6 +22,8 @@ export interface DesignDetails {
   redactions?: RedactionSummary;
   /** The host that holds the workspace, for a run routed to host queues. */
   host?: string;
+  /** The spending limit, when the run has one, and its top-ups. */
+  budget?: BudgetView;
   /** Which provider serves each role; which answered, and every switch. */
   llm?: LlmRunView;
 }
@@ -50,6 +54,8 @@ export interface BuildDetails {
   redactions?: RedactionSummary;
   /** The host that holds the workspace, for a run routed to host queues. */
   host?: string;
+  /** The spending limit, when the run has one, and its top-ups. */
+  budget?: BudgetView;
   /** Which provider serves each role; which answered, and every switch. */
   llm?: LlmRunView;
 }
@@ -63,6 +69,8 @@ export interface ShipDetails {
   brief: string;
   /** The host that holds the workspace, for a run routed to host queues. */
   host?: string;
+  /** Tokens and cost of each finished child, by phase. */
+  byPhase?: Record<string, Usage>;
 }
 
 export interface RunDetailsByPhase {

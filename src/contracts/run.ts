@@ -1,4 +1,5 @@
 /** Run state shared by every aiml workflow, the CLI and the tests. Plain data only. */
+import type { RunBudget } from './budget';
 import type { GateSummary } from './decision';
 import type { AnyRunDetails, RunDetailsByPhase } from './run-details';
 import type { LlmMemo } from './llm';
@@ -14,17 +15,49 @@ export interface Usage {
   llmCalls: number;
   /** Wall time spent waiting on the LLM, as the gateway measured it. */
   llmMs?: number;
+  /** What the calls cost in USD, by the worker's price table (calls of unpriced models add nothing). */
+  costUsd?: number;
+  /** Calls of a model the price table does not know: their cost is not in `costUsd`. */
+  unpricedCalls?: number;
+  /** Calls whose provider reported no usage: their tokens were counted by aiml. */
+  estimatedCalls?: number;
 }
 
 export const ZERO_USAGE: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, llmCalls: 0, llmMs: 0 };
 
+/** Sums two usages. Cost fields appear only once some call had them, so runs recorded before costs sum as they did. */
 export function addUsage(a: Usage, b: Partial<Usage>): Usage {
-  return {
+  const sum: Usage = {
     promptTokens: a.promptTokens + (b.promptTokens ?? 0),
     completionTokens: a.completionTokens + (b.completionTokens ?? 0),
     totalTokens: a.totalTokens + (b.totalTokens ?? (b.promptTokens ?? 0) + (b.completionTokens ?? 0)),
     llmCalls: a.llmCalls + (b.llmCalls ?? 0),
     llmMs: (a.llmMs ?? 0) + (b.llmMs ?? 0),
+  };
+  for (const k of ['costUsd', 'unpricedCalls', 'estimatedCalls'] as const) {
+    if (a[k] !== undefined || b[k] !== undefined) sum[k] = k === 'costUsd' ? roundUsd((a[k] ?? 0) + (b[k] ?? 0)) : (a[k] ?? 0) + (b[k] ?? 0);
+  }
+  return sum;
+}
+
+/** Dollars kept to a millionth of a cent, so sums do not drift. */
+export const roundUsd = (usd: number): number => Math.round(usd * 1e8) / 1e8;
+
+/** One activity's usage: its calls' tokens and cost (a gateway TokenUsage, summed), how many calls, how long. */
+export function callUsage(
+  u: { promptTokens: number; completionTokens: number; totalTokens: number; costUsd?: number; unpriced?: boolean; estimated?: boolean },
+  llmCalls: number,
+  llmMs?: number,
+): Usage {
+  return {
+    promptTokens: u.promptTokens,
+    completionTokens: u.completionTokens,
+    totalTokens: u.totalTokens,
+    llmCalls,
+    ...(llmMs !== undefined ? { llmMs: Math.round(llmMs) } : {}),
+    ...(u.costUsd !== undefined ? { costUsd: u.costUsd } : {}),
+    ...(u.unpriced ? { unpricedCalls: llmCalls } : {}),
+    ...(u.estimated ? { estimatedCalls: llmCalls } : {}),
   };
 }
 
@@ -44,6 +77,9 @@ export interface GateDecision {
   remember?: 'pattern';
   /** A rejection that stops the step. */
   stop?: boolean;
+  /** At the budget gate: what the approval added to the run's limit. */
+  topUpUsd?: number;
+  topUpTokens?: number;
   via: 'signal' | 'update' | 'policy';
 }
 
@@ -112,6 +148,10 @@ export interface RunMemo {
   children?: Record<string, string>;
   /** Every gate round so far, without summaries: enough for `checkDecision` with no worker running. */
   gates?: GateSummary[];
+  /** The spending limit now (after top-ups), when the run has one. */
+  budget?: RunBudget;
+  /** Tokens and cost per phase (ship: per finished child). */
+  byPhase?: Record<string, Usage>;
   /** Model providers: routes per role, the latest call's provider, switches. */
   llm?: LlmMemo;
 }

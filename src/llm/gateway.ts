@@ -3,8 +3,10 @@ import type { LlmRoutesView, ProviderUse } from '../contracts/llm';
 import { CircuitBreaker } from './breaker';
 import { LocalChatModel } from './local/local-chat';
 import { OpenAiChatModel } from './openai-chat';
+import { loadPriceTable, type PriceTable } from './prices';
 import { singleProvider } from './providers';
 import { LlmRouter } from './router';
+import { withUsageAndCost } from './usage';
 
 /** One tool the model may call: a name, what it does, and a JSON schema of its arguments. */
 export interface ToolDefinition {
@@ -45,12 +47,28 @@ export interface ChatRequest {
   signal?: AbortSignal;
   /** Called as streamed text arrives, with the number of characters so far. */
   onProgress?: (chars: number) => void;
+  /** Called with each piece of streamed text, as it arrives (providers call it). */
+  onText?: (delta: string) => void;
+  /** Where the gateway reports each call's start and its text (aiml watch's stream, via heartbeats). */
+  stream?: StreamSink;
+}
+
+/** Receives a call's streamed text: `start` once per model call, then `text` per piece. */
+export interface StreamSink {
+  start(): void;
+  text(delta: string): void;
 }
 
 export interface TokenUsage {
   promptTokens: number;
   completionTokens: number;
   totalTokens: number;
+  /** What the call cost in USD, from the price table (usage.ts); absent when the model has no price. */
+  costUsd?: number;
+  /** The model has no price in the table: its tokens count, its cost is unknown. */
+  unpriced?: boolean;
+  /** The provider reported no usage: the tokens were counted here. */
+  estimated?: boolean;
 }
 
 export interface ChatResponse {
@@ -85,12 +103,18 @@ export interface ChatModel {
  */
 export class LlmGateway implements ChatModel {
   readonly router: LlmRouter;
+  private readonly prices: PriceTable;
+  /** Providers that run in process (the local model): they cost nothing. */
+  private readonly localProviders: Set<string>;
 
   constructor(
     private readonly config: LlmConfig,
     opts: { stateDir?: string } = {},
   ) {
-    this.router = new LlmRouter(config.routing ?? singleProvider(config), (p) => (p.llm.provider === 'local' ? new LocalChatModel(p.llm) : new OpenAiChatModel(p.llm)), {
+    const routing = config.routing ?? singleProvider(config);
+    this.prices = config.prices ?? loadPriceTable({});
+    this.localProviders = new Set(routing.providers.filter((p) => p.llm.provider === 'local').map((p) => p.name));
+    this.router = new LlmRouter(routing, (p) => (p.llm.provider === 'local' ? new LocalChatModel(p.llm) : new OpenAiChatModel(p.llm)), {
       ...(opts.stateDir ? { breakerFile: CircuitBreaker.fileIn(opts.stateDir) } : {}),
     });
   }
@@ -113,8 +137,15 @@ export class LlmGateway implements ChatModel {
     return this.router.maxTokensFor(purpose);
   }
 
-  chat(req: ChatRequest): Promise<ChatResponse> {
-    return this.router.chat(req);
+  async chat(req: ChatRequest): Promise<ChatResponse> {
+    const { stream, ...rest } = req;
+    stream?.start();
+    const onText = stream ? (d: string): void => stream.text(d) : rest.onText;
+    const res = await this.router.chat({ ...rest, ...(onText ? { onText } : {}) });
+    // An answer from the response cache made no request: it costs nothing.
+    if (res.provider?.cached) return { ...res, usage: { ...res.usage, costUsd: 0 } };
+    const name = res.provider?.name ?? this.providerName;
+    return withUsageAndCost(rest, res, this.prices, this.localProviders.has(name) ? 'local' : name);
   }
 
   /** Which provider serves each role, and which breakers are open: recorded at run start. */

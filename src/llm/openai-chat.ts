@@ -127,6 +127,7 @@ export class OpenAiChatModel implements ChatModel {
         const delta = choice?.delta?.content;
         if (delta) {
           content += delta;
+          req.onText?.(delta);
           req.onProgress?.(content.length);
         }
         for (const d of choice?.delta?.tool_calls ?? []) calls.add(d);

@@ -67,6 +67,9 @@ export async function chatStructured<T>(
     usage.promptTokens += res.usage.promptTokens;
     usage.completionTokens += res.usage.completionTokens;
     usage.totalTokens += res.usage.totalTokens;
+    if (res.usage.costUsd !== undefined) usage.costUsd = (usage.costUsd ?? 0) + res.usage.costUsd;
+    if (res.usage.unpriced) usage.unpriced = true;
+    if (res.usage.estimated) usage.estimated = true;
     latencyMs += res.latencyMs;
     provider = mergeProvider(provider, res.provider);
     if (res.finishReason === 'length') {

@@ -32,8 +32,9 @@ export function observeChatModel<M extends ChatModel & { readonly model: string 
           'gen_ai.usage.input_tokens': res.usage.promptTokens,
           'gen_ai.usage.output_tokens': res.usage.completionTokens,
           'aiml.llm.finish_reason': res.finishReason ?? '',
+          ...(res.usage.costUsd !== undefined ? { 'aiml.llm.cost_usd': res.usage.costUsd } : {}),
         });
-        activityLog()?.info('llm call', { model: res.model || model, promptTokens: res.usage.promptTokens, completionTokens: res.usage.completionTokens, latencyMs: Math.round(res.latencyMs), finishReason: res.finishReason });
+        activityLog()?.info('llm call', { model: res.model || model, promptTokens: res.usage.promptTokens, completionTokens: res.usage.completionTokens, costUsd: res.usage.costUsd, latencyMs: Math.round(res.latencyMs), finishReason: res.finishReason });
         metrics.llmCall({ model: res.model || model, outcome: 'ok', latencyMs: res.latencyMs, promptTokens: res.usage.promptTokens, completionTokens: res.usage.completionTokens });
         return res;
       } catch (err) {

@@ -6,7 +6,8 @@ import { budgetGate, commandGate, commandPattern, DEFAULT_AGENT_BUDGET, TOOL_CAL
 import { buildStepGate, type AgentLoopState, type BuildStepState, type StepRecord } from '../contracts/build';
 import { addUsage, type GateDecision } from '../contracts/run';
 import { AGENT_COMMAND_ACTIVITY, AGENT_LOCAL, BUILD_APPLY_ACTIVITY, IO_ACTIVITY, LLM_ACTIVITY } from './activity-options';
-import { setStep, type StepEnv } from './step-env';
+import { isBudgetStop } from './budget';
+import { setStep, stoppedStep, type StepEnv } from './step-env';
 import { noteProvider } from './llm-view';
 
 const llm = wf.proxyActivities<Activities>(LLM_ACTIVITY);
@@ -257,7 +258,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState, carried?: A
         if (d.decision === 'reject') notes.push(`A reviewer takes over; follow their instructions:\n${d.feedback ?? ''}`);
         used = { turns: 0, tokens: 0, since: Date.now() };
       }
-      env.budget(`step ${n}`);
+      await env.budget(`step ${n}`);
       turn += 1;
       set('generating', working());
       const t = await llm.agentTurn.executeWithOptions({ ...env.shared(LLM_ACTIVITY), summary: `step ${n}: turn ${turn}` }, [
@@ -325,6 +326,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState, carried?: A
       set(record.proposalRefs.length ? 'stopped' : 'skipped', err.message);
       return record;
     }
+    if (isBudgetStop(err)) return stoppedStep(env, state, record, err);
     throw err;
   } finally {
     if (shadow && !continuing) {

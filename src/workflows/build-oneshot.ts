@@ -4,7 +4,8 @@ import type { GenerateStepOutput } from '../activities/build-step';
 import { buildStepGate, type BuildStepState, type BuildStepStatus } from '../contracts/build';
 import { addUsage, type GateDecision } from '../contracts/run';
 import { BUILD_APPLY_ACTIVITY, LLM_ACTIVITY } from './activity-options';
-import { setStep, type StepEnv, type StepRecord } from './step-env';
+import { isBudgetStop } from './budget';
+import { setStep, stoppedStep, type StepEnv, type StepRecord } from './step-env';
 import { noteProvider } from './llm-view';
 
 const llm = wf.proxyActivities<Activities>(LLM_ACTIVITY);
@@ -43,7 +44,12 @@ export async function oneShotStep(env: StepEnv, state: BuildStepState): Promise<
   };
 
   for (;;) {
-    budget(`step ${n}`);
+    try {
+      await budget(`step ${n}`);
+    } catch (err) {
+      if (isBudgetStop(err)) return stoppedStep(env, state, record, err);
+      throw err;
+    }
     state.attempts += 1;
     set('generating', fixes === 0 ? 'generating edits' : `generating fix attempt ${fixes}`);
     const gen: GenerateStepOutput = await llm.generateStep.executeWithOptions(

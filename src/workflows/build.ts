@@ -10,6 +10,7 @@ import { IO_ACTIVITY, LLM_ACTIVITY } from './activity-options';
 import { agentStep } from './agent-step';
 import { OUTPUT_CHECK_PATCH, validInput } from './boundary';
 import { oneShotStep } from './build-oneshot';
+import { BudgetKeeper, isBudgetStop, RUN_BUDGET_PATCH } from './budget';
 import { GateKeeper } from './gates';
 import { noteProvider, recordRoutes } from './llm-view';
 import { RunTracker } from './run-state';
@@ -54,7 +55,11 @@ export async function build(raw: BuildInput): Promise<BuildResult> {
     io.sendReminder.executeWithOptions({ ...IO_ACTIVITY, summary: `remind: ${g.gate} waiting` }, [
       { workflowId, gate: g.gate, waitedMs, approveCommand: g.approveCommand, reminder: g.reminders },
     ]);
-  const budget = (what: string): void => {
+  // The run's budget: --budget dollars and/or tokens (default: limits.tokenBudget). Spent, the run
+  // parks at the `budget` gate; runs recorded before that failed with TOKEN_BUDGET_EXCEEDED.
+  const keeper = new BudgetKeeper(run, gates, { ...input.runBudget, tokens: input.runBudget?.tokens ?? limits.tokenBudget }, { policy: manual, remind });
+  const budget = async (what: string): Promise<void> => {
+    if (wf.patched(RUN_BUDGET_PATCH)) return keeper.check(what);
     if (run.state.usage.totalTokens >= limits.tokenBudget) {
       throw wf.ApplicationFailure.nonRetryable(
         `Token budget of ${limits.tokenBudget} spent (${run.state.usage.totalTokens} used) before ${what}; applied steps stay in place and can be reverted with aiml revert ${workflowId}`,
@@ -62,6 +67,7 @@ export async function build(raw: BuildInput): Promise<BuildResult> {
       );
     }
   };
+  let stopped: string | undefined;
 
   try {
     const { prep, plan, expected, allowCommands } = carried ?? (await prepareAndPlan());
@@ -123,16 +129,27 @@ export async function build(raw: BuildInput): Promise<BuildResult> {
     let progressed = false; // this run has done work (never continue before doing any)
     for (let i = carried?.next ?? 0; i < steps.length; i++) {
       const state = steps[i]!;
+      if (stopped) {
+        // Stopped at the budget gate: the steps after it do not run.
+        state.status = 'skipped';
+        records.push({ proposalRefs: [], checkPassed: null });
+        continue;
+      }
       // Runs recorded before the agent loop replay the one-shot path they were made with.
       const agent = wf.patched('agent-loop') && (input.stepMode ?? 'agent') === 'agent';
       if (!agent) {
-        records.push(await oneShotStep(env, state));
+        const record = await oneShotStep(env, state);
+        records.push(record);
+        stopped = record.stopped;
         continue;
       }
       if (progressed && env.continueDue()) await continueAsNew(i);
       const out = await agentStep(env, state, i === carried?.next ? carried.loop : undefined);
       if ('continueWith' in out) await continueAsNew(i, out.continueWith);
-      else records.push(out);
+      else {
+        records.push(out);
+        stopped = out.stopped;
+      }
       progressed = true;
     }
 
@@ -152,7 +169,11 @@ export async function build(raw: BuildInput): Promise<BuildResult> {
     ]);
     run.state.artifacts.push(...report.filesChanged.map((f) => `${input.workspace}/${f}`), report.path);
     run.state.status = 'completed';
-    run.step(`completed: ${report.filesChanged.length} file(s) changed; report in ${report.path}`);
+    run.step(
+      stopped
+        ? `${stopped}; ${report.filesChanged.length} file(s) changed (undo: aiml revert ${workflowId}); report in ${report.path}`
+        : `completed: ${report.filesChanged.length} file(s) changed; report in ${report.path}`,
+    );
     return {
       reportPath: report.path,
       report: report.report,
@@ -161,10 +182,14 @@ export async function build(raw: BuildInput): Promise<BuildResult> {
       checkCommand: prep.checkCommand,
       decisions: gates.decisions(),
       usage: run.state.usage,
+      ...(stopped ? { stopped } : {}),
     };
   } catch (err) {
     if (err instanceof wf.ContinueAsNew) throw err; // not a failure: the next run goes on
-    throw run.fail(err);
+    if (!isBudgetStop(err)) throw run.fail(err);
+    // Stopped at the budget gate while planning: no plan was approved, nothing was written.
+    const why = keeper.stopped(err);
+    return { reportPath: null, report: '', filesChanged: [], steps: [], checkCommand: run.state.details.checkCommand ?? null, decisions: gates.decisions(), usage: run.state.usage, stopped: why };
   }
 
   /** A new run: check the report target, read the spec, show the policy, plan and wait at the plan gate. */
@@ -196,7 +221,7 @@ export async function build(raw: BuildInput): Promise<BuildResult> {
     let plan: Awaited<ReturnType<typeof llm.planBuild>> | undefined;
     let feedback: string | undefined;
     for (let round = 1; ; round++) {
-      budget('planning');
+      await budget('planning');
       run.step(round === 1 ? 'planning the implementation' : `re-planning with feedback (round ${round})`);
       plan = await llm.planBuild.executeWithOptions({ ...LLM_ACTIVITY, summary: round === 1 ? 'plan build' : `re-plan build (round ${round})` }, [
         { workspace: input.workspace, specRef: prep.specRef, maxSteps: limits.maxSteps, feedback, previousPlanRef: plan?.planRef, model: input.model, kb: input.kb },

@@ -6,6 +6,7 @@ import { parseDesignInput } from '../contracts/parse-inputs';
 import { addUsage } from '../contracts/run';
 import { IO_ACTIVITY, LLM_ACTIVITY, LOCAL_IO } from './activity-options';
 import { OUTPUT_CHECK_PATCH, validInput } from './boundary';
+import { BudgetKeeper, isBudgetStop } from './budget';
 import { GateKeeper } from './gates';
 import { noteProvider, recordRoutes } from './llm-view';
 import { RunTracker } from './run-state';
@@ -33,6 +34,12 @@ export async function design(raw: DesignInput): Promise<DesignResult> {
   const maxRevisions = input.maxRevisions ?? 5;
   const routes = routesFor(input.routing);
   if (routes.host) run.state.details.host = routes.host;
+  const remind: Parameters<GateKeeper['wait']>[0]['remind'] = (g, waitedMs) =>
+    io.sendReminder.executeWithOptions({ ...IO_ACTIVITY, summary: `remind: ${g.gate} waiting` }, [
+      { workflowId: wf.workflowInfo().workflowId, gate: g.gate, waitedMs, approveCommand: g.approveCommand, reminder: g.reminders },
+    ]);
+  const budget = new BudgetKeeper(run, gates, input.runBudget, { policy: input.approval, remind });
+  let draft: ArchitectureDraft | undefined;
   try {
     if (wf.patched(OUTPUT_CHECK_PATCH)) {
       // Before any drafting or gate: nobody should approve a spec that cannot be written.
@@ -41,13 +48,13 @@ export async function design(raw: DesignInput): Promise<DesignResult> {
       ]);
     }
     await recordRoutes(run);
-    let draft: ArchitectureDraft | undefined;
     let feedback: string | undefined;
     let contextRef: string | undefined;
     for (let round = 1; ; round++) {
       if (round > maxRevisions + 1) {
         throw wf.ApplicationFailure.nonRetryable(`Design rejected ${maxRevisions + 1} times; giving up (maxRevisions=${maxRevisions})`, 'TOO_MANY_REVISIONS');
       }
+      await budget.check(round === 1 ? 'the first draft' : `redraft round ${round}`);
       run.state.details.round = round;
       const source = `the workspace${input.kb ? ` and knowledge base "${input.kb}"` : ''}`;
       run.step(round === 1 ? `gathering context from ${source} and drafting the architecture` : `redrafting the architecture with feedback (round ${round})`);
@@ -87,10 +94,7 @@ export async function design(raw: DesignInput): Promise<DesignResult> {
         gate: DESIGN_GATE,
         summary: `architecture draft "${draft.title}" (round ${round})`,
         policy: input.approval,
-        remind: (g, waitedMs) =>
-          io.sendReminder.executeWithOptions({ ...IO_ACTIVITY, summary: `remind: ${g.gate} waiting` }, [
-            { workflowId: wf.workflowInfo().workflowId, gate: g.gate, waitedMs, approveCommand: g.approveCommand, reminder: g.reminders },
-          ]),
+        remind,
       });
       if (decision.decision === 'approve') break;
       feedback = decision.feedback;
@@ -103,8 +107,11 @@ export async function design(raw: DesignInput): Promise<DesignResult> {
     run.state.artifacts.push(spec.path);
     run.state.status = 'completed';
     run.step(`wrote ${spec.path}`);
-    return { specPath: spec.path, draft, rounds: run.state.details.round, decisions: gates.decisions(), usage: run.state.usage };
+    return { specPath: spec.path, draft: draft!, rounds: run.state.details.round, decisions: gates.decisions(), usage: run.state.usage, ...(budget.limit ? { budget: budget.limit } : {}) };
   } catch (err) {
-    throw run.fail(err);
+    if (!isBudgetStop(err)) throw run.fail(err);
+    // Stopped at the budget gate: the run ends cleanly, with the last draft and no spec.
+    const stopped = budget.stopped(err);
+    return { specPath: null, draft: draft!, rounds: run.state.details.round, decisions: gates.decisions(), usage: run.state.usage, budget: budget.limit, stopped };
   }
 }

@@ -80,6 +80,8 @@ export class GateKeeper<P extends Phase = Phase> {
     if (input.feedback) decision.feedback = input.feedback;
     if (input.remember === 'pattern') decision.remember = 'pattern';
     if (input.stop === true) decision.stop = true;
+    if (input.topUpUsd !== undefined) decision.topUpUsd = input.topUpUsd;
+    if (input.topUpTokens !== undefined) decision.topUpTokens = input.topUpTokens;
     open.decision = decision;
     open.status = input.decision === 'approve' ? 'approved' : 'rejected';
     this.run.state.pendingGate = null;

@@ -1,6 +1,6 @@
 import * as wf from '@temporalio/workflow';
 import type { RedactionSummary } from '../contracts/security';
-import { SA_AWAITING_APPROVAL, SA_PHASE, SA_STATUS, SA_TOTAL_TOKENS } from '../contracts/search-attributes';
+import { SA_AWAITING_APPROVAL, SA_COST_USD, SA_PHASE, SA_STATUS, SA_TOTAL_TOKENS } from '../contracts/search-attributes';
 import { RUN_MEMO_KEY, ZERO_USAGE, type IgnoredDecision, type Phase, type RunMemo, type RunState } from '../contracts/run';
 import { decisionCommands } from '../contracts/decision';
 import { LIMITS } from '../contracts/limits';
@@ -12,6 +12,8 @@ import { llmMemo, providerLine, type LlmRunView } from '../contracts/llm';
 
 /** Since this patch the memo carries the gate rounds, so a decision can be checked with no worker. */
 const MEMO_GATES_PATCH = 'memo-gates';
+/** Since this patch the run's cost is a search attribute (AimlCostUsd). */
+const COST_ATTR_PATCH = 'cost-attr';
 
 /**
  * Owns a workflow's RunState: answers the `state` query, keeps the UI's current-details panel
@@ -63,7 +65,7 @@ export class RunTracker<P extends Phase = Phase> {
     const llm = (s.details as { llm?: LlmRunView }).llm;
     if (llm?.last) lines.push('', `Model: ${providerLine(llm.last)}`);
     if (llm?.switchTotal) lines.push(`Provider switches: ${llm.switchTotal}`);
-    lines.push('', `Tokens so far: ${s.usage.totalTokens}`);
+    lines.push('', `Tokens so far: ${s.usage.totalTokens}${s.usage.costUsd !== undefined ? ` · cost $${s.usage.costUsd.toFixed(4)}` : ''}`);
     const redacted = (s.details as { redactions?: RedactionSummary }).redactions;
     if (redacted) lines.push(`Credentials redacted from what the model saw: ${redacted.count} (${Object.keys(redacted.byRule).join(', ')})`);
     wf.setCurrentDetails(lines.join('\n'));
@@ -78,6 +80,9 @@ export class RunTracker<P extends Phase = Phase> {
       children: (s.details as RunState['details']).children,
       ...(llm ? { llm: llmMemo(llm) } : {}),
     };
+    const details = s.details as RunState['details'];
+    if (details.budget) memo.budget = details.budget.limit;
+    if (details.byPhase) memo.byPhase = details.byPhase;
     if (wf.patched(MEMO_GATES_PATCH)) {
       memo.gates = s.gates.map((g) => ({
         gate: g.gate,
@@ -92,7 +97,8 @@ export class RunTracker<P extends Phase = Phase> {
       wf.upsertMemo({ [RUN_MEMO_KEY]: memo });
     }
     this.tellParent();
-    const attrs = JSON.stringify([s.phase, s.status, s.pendingGate !== null, s.usage.totalTokens]);
+    const cost = s.usage.costUsd !== undefined && wf.patched(COST_ATTR_PATCH) ? s.usage.costUsd : undefined;
+    const attrs = JSON.stringify([s.phase, s.status, s.pendingGate !== null, s.usage.totalTokens, cost]);
     if (attrs !== this.lastAttrs) {
       this.lastAttrs = attrs;
       wf.upsertSearchAttributes([
@@ -100,6 +106,7 @@ export class RunTracker<P extends Phase = Phase> {
         { key: SA_STATUS, value: s.status },
         { key: SA_AWAITING_APPROVAL, value: s.pendingGate !== null },
         { key: SA_TOTAL_TOKENS, value: s.usage.totalTokens },
+        ...(cost !== undefined ? [{ key: SA_COST_USD, value: cost }] : []),
       ]);
     }
   }

@@ -7,6 +7,7 @@ import { parseShipInput } from '../contracts/parse-inputs';
 import { shown } from '../contracts/schema';
 import { addUsage, ZERO_USAGE, type GateDecision } from '../contracts/run';
 import { ROUTING_MEMO_KEY } from '../contracts/routing';
+import { remaining } from '../contracts/budget';
 import { validInput } from './boundary';
 import { RunTracker } from './run-state';
 
@@ -78,7 +79,7 @@ export async function ship(raw: ShipInput): Promise<ShipResult> {
 
   try {
     run.step('design: starting');
-    const designInput: DesignInput = { brief: input.brief, workspace: input.workspace, approval: input.designApproval, model: input.model, kb: input.kb, force: input.force, ...(routed ? { routing: routed.routing } : {}) };
+    const designInput: DesignInput = { brief: input.brief, workspace: input.workspace, approval: input.designApproval, model: input.model, kb: input.kb, force: input.force, ...(input.runBudget ? { runBudget: input.runBudget } : {}), ...(routed ? { routing: routed.routing } : {}) };
     const design: DesignResult = await wf.executeChild('design', {
       workflowId: children.design!,
       args: [designInput],
@@ -86,6 +87,15 @@ export async function ship(raw: ShipInput): Promise<ShipResult> {
       ...(routed ? { memo: routed.memo } : {}),
     });
     run.state.usage = addUsage({ ...ZERO_USAGE }, design.usage);
+    run.state.details.byPhase = { design: design.usage };
+    if (design.specPath === null) {
+      // Stopped at the design's budget gate: nothing to build; this run ends cleanly too.
+      run.state.pendingGate = null;
+      run.state.pendingGateWorkflowId = null;
+      run.state.status = 'completed';
+      run.step(`design: ${design.stopped ?? 'stopped'}`);
+      return { designRunId: children.design!, buildRunId: null, specPath: null, build: null, usage: run.state.usage, stopped: design.stopped };
+    }
     run.state.artifacts.push(design.specPath);
 
     children.build = `${id}-build`;
@@ -105,6 +115,8 @@ export async function ship(raw: ShipInput): Promise<ShipResult> {
       verify: input.verify,
       force: input.force,
       ...(routed ? { routing: routed.routing } : {}),
+      // What design left of the budget (its top-ups included) is what build may spend.
+      ...(design.budget ? { runBudget: remaining(design.budget, design.usage) } : {}),
     };
     const build: BuildResult = await wf.executeChild('build', {
       workflowId: children.build,
@@ -113,12 +125,13 @@ export async function ship(raw: ShipInput): Promise<ShipResult> {
       ...(routed ? { memo: routed.memo } : {}),
     });
     run.state.usage = addUsage(run.state.usage, build.usage);
-    run.state.artifacts.push(...build.filesChanged.map((f) => `${input.workspace}/${f}`), build.reportPath);
+    run.state.details.byPhase = { design: design.usage, build: build.usage };
+    run.state.artifacts.push(...build.filesChanged.map((f) => `${input.workspace}/${f}`), ...(build.reportPath ? [build.reportPath] : []));
     run.state.pendingGate = null;
     run.state.pendingGateWorkflowId = null;
     run.state.status = 'completed';
-    run.step(`completed: spec ${design.specPath}; ${build.filesChanged.length} file(s) changed`);
-    return { designRunId: children.design!, buildRunId: children.build, specPath: design.specPath, build, usage: run.state.usage };
+    run.step(build.stopped ? `build: ${build.stopped}` : `completed: spec ${design.specPath}; ${build.filesChanged.length} file(s) changed`);
+    return { designRunId: children.design!, buildRunId: children.build, specPath: design.specPath, build, usage: run.state.usage, ...(build.stopped ? { stopped: build.stopped } : {}) };
   } catch (err) {
     throw run.fail(err);
   }

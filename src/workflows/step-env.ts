@@ -1,6 +1,7 @@
 import type { BuildApproval, BuildInput, BuildLimits, BuildStepState, BuildStepStatus, StepRecord } from '../contracts/build';
 import type { ApprovalPolicy } from '../contracts/design';
 import type { RedactionSummary } from '../contracts/security';
+import type { BudgetStopped } from './budget';
 import type { GateKeeper, GateWaitOptions } from './gates';
 import type { RunTracker } from './run-state';
 import type { Routes } from './routing';
@@ -21,8 +22,8 @@ export interface StepEnv {
   /** Gate policy for gates that always wait for a person. */
   manual: ApprovalPolicy;
   remind: GateWaitOptions['remind'];
-  /** The run-level token budget check; throws when it is spent. */
-  budget: (what: string) => void;
+  /** Before each LLM call: the run's budget (budget.ts); parks at the budget gate when spent, throws BudgetStopped when stopped there. */
+  budget: (what: string) => Promise<void>;
   /** Hashes aiml expects files to have (plan time, or after its own edits). */
   expected: Record<string, string | null>;
   totalSteps: number;
@@ -34,6 +35,12 @@ export interface StepEnv {
   noteRedactions: (r: RedactionSummary | undefined) => void;
   /** True at a safe point when the history is long enough that the run should continue as new. */
   continueDue: () => boolean;
+}
+
+/** A step's record when the run was stopped at the budget gate during it (applied edits stay, and are reported). */
+export function stoppedStep(env: StepEnv, state: BuildStepState, record: StepRecord, err: BudgetStopped): StepRecord {
+  setStep(env, state, record.proposalRefs.length ? 'stopped' : 'skipped', err.message);
+  return { ...record, stopped: err.message };
 }
 
 /** Sets a step's status and the run's step line. */

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { BUILD_PLAN_GATE, buildStepGate, decideUpdate, stateQuery, type BuildResult, type BuildStepState } from '../../src/contracts';
+import { BUDGET_GATE, BUILD_PLAN_GATE, buildStepGate, decideUpdate, rejectSignal, stateQuery, type BuildResult, type BuildStepState } from '../../src/contracts';
 import { BlobStore } from '../../src/storage/blob-store';
 import { revertBuild } from '../../src/builder/revert';
 import { fixtureRepo, git, gitChanged, patch, planReply, stepReply, whisperEdits, wordsEdits, write } from './fixtures';
@@ -155,20 +155,21 @@ test('refused edits go back to the model with a precise message; revert after a 
   expect(final.status).toBe('completed');
 });
 
-test('the token budget stops the run before the next LLM call, saying how to undo what was applied', async () => {
+test('the token budget parks the run at the budget gate before the next LLM call; stopping there ends it cleanly, saying how to undo', async () => {
   const ws = fixtureRepo();
   rig.llm.enqueue(planReply([TWO_STEPS[0]!]));
   const before = rig.llm.requests.length;
   const handle = await startBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: '', limits: { tokenBudget: 50 } });
-  const err = await handle.result().then(
-    () => undefined,
-    (e: Error & { cause?: Error & { type?: string } }) => e.cause,
-  );
-  expect(err?.type).toBe('TOKEN_BUDGET_EXCEEDED');
-  expect(err?.message).toMatch(/Token budget of 50 spent \(\d+ used\) before step 1; .*aiml revert build-/);
+  const parked = await awaitingGate(handle, BUDGET_GATE);
+  expect(parked.gates.at(-1)!.summary).toMatch(/^budget reached before step 1: \d+ tokens spent of 50 \(limit 50 tokens\)/);
+  expect(parked.details.checkCommand).toBeNull(); // an empty --check means no check, not "detect"
+  await handle.signal(rejectSignal, { by: 'bo' });
+  const result: BuildResult = await handle.result();
+  expect(result.stopped).toMatch(/^stopped by bo at the budget gate \(\d+ tokens spent of 50\)/);
+  expect(result.steps[0]!.status).toBe('skipped');
   const s = await handle.query(stateQuery);
-  expect(s.status).toBe('failed');
-  expect(s.details.checkCommand).toBeNull(); // an empty --check means no check, not "detect"
+  expect(s.status).toBe('completed');
+  expect(s.step).toMatch(/undo: aiml revert build-/);
   expect(rig.llm.requests.slice(before).map((r) => r.response_format?.json_schema?.name)).toEqual(['build_plan']);
 });
 

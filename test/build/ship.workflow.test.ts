@@ -48,12 +48,12 @@ test('ship goes from brief to applied code through both phases\' gates, routed t
 
   const result: ShipResult = await handle.result();
   expect(result.buildRunId).toBe(`${id}-build`);
-  expect(result.build.filesChanged).toEqual(['src/text.js', 'test.js']);
-  expect(result.build.steps[0]!.status).toBe('passed');
-  expect(result.build.decisions.map((d) => [d.gate, d.by])).toEqual([[BUILD_PLAN_GATE, 'bo']]);
+  expect(result.build!.filesChanged).toEqual(['src/text.js', 'test.js']);
+  expect(result.build!.steps[0]!.status).toBe('passed');
+  expect(result.build!.decisions.map((d) => [d.gate, d.by])).toEqual([[BUILD_PLAN_GATE, 'bo']]);
   expect(fs.readFileSync(path.join(ws, 'SPECS.md'), 'utf8')).toContain('AI/ML ARCHITECTURE DESIGN:');
   expect(fs.readFileSync(path.join(ws, 'src/text.js'), 'utf8')).toContain('function whisper');
-  expect(result.usage.totalTokens).toBeGreaterThan(result.build.usage.totalTokens);
+  expect(result.usage.totalTokens).toBeGreaterThan(result.build!.usage.totalTokens);
   const final = await handle.query(stateQuery);
   expect(final).toMatchObject({ status: 'completed', pendingGate: null });
 });

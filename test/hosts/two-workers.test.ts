@@ -105,7 +105,7 @@ test('design: context on the owner, the draft on the shared queue; a worker kill
   expect(approve.code).toBe(0);
   const result = (await handle.result()) as DesignResult;
   expect(result.specPath).toBe(path.join(ws, 'SPECS.md'));
-  expect(fs.readFileSync(result.specPath, 'utf8')).toContain('AI/ML ARCHITECTURE DESIGN');
+  expect(fs.readFileSync(result.specPath!, 'utf8')).toContain('AI/ML ARCHITECTURE DESIGN');
 
   const runs = await activityRuns(client, workflowId);
   const gather = runs.find((r) => r.activityType === 'gatherDesignContext')!;

@@ -90,5 +90,5 @@ test('a key in config/settings.json reaches no LLM request, blob, knowledge-base
   const history = decodedPayloads(await handle.fetchHistory());
   expect(history.includes(key.slice(8, 40))).toBe(false);
   expect(history.includes('"byRule":{"OpenAI API key":1}')).toBe(true); // the activity result: rule and place, no value
-  expect(fs.readFileSync(result.specPath, 'utf8')).not.toContain(key.slice(8, 40));
+  expect(fs.readFileSync(result.specPath!, 'utf8')).not.toContain(key.slice(8, 40));
 });

@@ -10,6 +10,7 @@ import type { LlmConfig } from '../../src/config';
 import { setupTracing, tracingWorkerOptions } from '../../src/observability/tracing';
 import { defaultHostId } from '../../src/config-hosts';
 import { buildDeps, createHostWorkers, type createWorker } from '../../src/worker-factory';
+import type { PriceTable } from '../../src/llm/prices';
 
 /** Shared helpers for tests that run workflows on the suite's real dev server. */
 
@@ -65,6 +66,8 @@ export interface TestWorkerOptions {
   namespace?: string;
   /** Tracing (observability tests). */
   tracing?: Parameters<typeof createWorker>[0]['tracing'];
+  /** The price table (default: the built-in one, which does not price `scripted-model`). */
+  prices?: PriceTable;
   /** LLM settings in place of the one scripted endpoint at `llmUrl` (provider lists). */
   llm?: LlmConfig;
 }
@@ -75,7 +78,7 @@ export async function startWorker(opts: TestWorkerOptions): Promise<TestWorker> 
   const taskQueue = opts.taskQueue ?? uniqueId('tq');
   const stateDir = opts.stateDir ?? tmpDir('aiml-state-');
   const connection = await NativeConnection.connect({ address: temporalAddress() });
-  const llm = opts.llm ?? { baseURL: opts.llmUrl, apiKey: 'sk-test-not-a-secret', model: 'scripted-model', timeoutMs: 30_000, stream: opts.stream ?? true };
+  const llm = opts.llm ?? { baseURL: opts.llmUrl, apiKey: 'sk-test-not-a-secret', model: 'scripted-model', timeoutMs: 30_000, stream: opts.stream ?? true, ...(opts.prices ? { prices: opts.prices } : {}) };
   const deps = opts.rag ? buildDeps(llm, stateDir, opts.rag) : buildDeps(llm, stateDir);
   // Like `aiml worker`: the shared queue and this machine's host queue, where the CLI (same hostname) starts runs.
   const workers = await createHostWorkers({

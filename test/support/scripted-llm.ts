@@ -34,6 +34,9 @@ export type Reply =
       hang?: 'endless' | 'stall';
       /** Streaming: send the first half of the content's chunks, then destroy the connection (no finish, no [DONE]). */
       cut?: boolean;
+      /** Streaming: characters per content chunk (default 256) and a pause before each chunk (default none). */
+      chunkChars?: number;
+      chunkDelayMs?: number;
     }
   | { status: number; error?: string; headers?: Record<string, string>; delayMs?: number };
 
@@ -45,6 +48,8 @@ export interface ScriptedLlm {
   /** The Authorization header of each chat request, in the order of `requests`. */
   authorizations: (string | undefined)[];
   embeddingRequests: { model: string; input: string[] }[];
+  /** The usage sent with each chat answer that completed, in order. */
+  usages: { prompt_tokens: number; completion_tokens: number; total_tokens: number }[];
   /** Replies for the next chat requests, in order. */
   enqueue(...replies: Reply[]): void;
   /** Used when the queue is empty (default: 500 "script exhausted"). */
@@ -76,6 +81,7 @@ export async function startScriptedLlm(opts: { port?: number } = {}): Promise<Sc
   const requests: ChatRequestBody[] = [];
   const authorizations: (string | undefined)[] = [];
   const embeddingRequests: { model: string; input: string[] }[] = [];
+  const usages: ScriptedLlm['usages'] = [];
   let fallback: Responder = () => ({ status: 500, error: 'scripted LLM: script exhausted' });
   let counter = 0;
   let rejectSchema = false;
@@ -138,6 +144,7 @@ export async function startScriptedLlm(opts: { port?: number } = {}): Promise<Sc
       completion_tokens: approxTokens(reply.content),
       total_tokens: approxTokens(prompt) + approxTokens(reply.content),
     };
+    if (!reply.cut && !reply.hang) usages.push(usage);
     const id = `chatcmpl-scripted-${index}`;
     const created = Math.floor(Date.now() / 1000);
     if (!chat.stream) {
@@ -158,11 +165,13 @@ export async function startScriptedLlm(opts: { port?: number } = {}): Promise<Sc
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const base = { id, object: 'chat.completion.chunk', created, model: chat.model };
-    const pieces = reply.content.match(/[\s\S]{1,256}/g) ?? [''];
+    const pieces = reply.content.match(new RegExp(`[\\s\\S]{1,${reply.chunkChars ?? 256}}`, 'g')) ?? [''];
+    const pause = (): Promise<void> => (reply.chunkDelayMs ? new Promise((r) => setTimeout(r, reply.chunkDelayMs)) : Promise.resolve());
     const sendPiece = (piece: string) => res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`);
     res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] })}\n\n`);
     if (reply.cut) {
       for (const piece of pieces.slice(0, Math.max(1, Math.floor(pieces.length / 2)))) {
+        await pause();
         sendPiece(piece);
       }
       // Let the chunks reach the client, then drop the socket as a crashed proxy would.
@@ -170,6 +179,8 @@ export async function startScriptedLlm(opts: { port?: number } = {}): Promise<Sc
       return;
     }
     for (const piece of pieces) {
+      await pause();
+      if (res.destroyed) return;
       sendPiece(piece);
     }
     if (reply.hang) {
@@ -199,6 +210,7 @@ export async function startScriptedLlm(opts: { port?: number } = {}): Promise<Sc
     requests,
     authorizations,
     embeddingRequests,
+    usages,
     enqueue: (...replies) => queue.push(...replies),
     setFallback: (r) => {
       fallback = r;

@@ -31,7 +31,7 @@ async function findSpec(ctx: CliContext, flags: AskFlags, workspace: string): Pr
   for (const run of await aiml.list({ status: 'completed', limit: 50 })) {
     if (run.type !== 'design') continue;
     const result = await aiml.result<DesignResult>(run.workflowId);
-    if (path.dirname(result.specPath) === workspace) return { specPath: result.specPath, designRunId: run.workflowId, why: `the latest completed design run, ${run.workflowId}` };
+    if (result.specPath && path.dirname(result.specPath) === workspace) return { specPath: result.specPath, designRunId: run.workflowId, why: `the latest completed design run, ${run.workflowId}` };
   }
   const specs = path.join(workspace, 'SPECS.md');
   if (fs.existsSync(specs)) return { specPath: specs, why: 'the workspace SPECS.md' };
@@ -69,6 +69,8 @@ export function registerAsk(program: Command, ctx: CliContext): void {
       const input: DesignInput = { brief: request, workspace, approval: approvalPolicy(flags) };
       if (flags.kb) input.kb = flags.kb;
       if (flags.model) input.model = flags.model;
+      const runBudget = buildSettings(flags).runBudget;
+      if (runBudget) input.runBudget = runBudget;
       await startRun(ctx, WORKFLOW_TYPES.design, flags.id ?? designWorkflowId(shortId()), input, flags);
       return;
     }

@@ -5,9 +5,10 @@ import { AimlError } from '../../errors';
 import type { CliContext } from '../context';
 import { parsePositiveInt, parseWorkspace, shortId } from '../options';
 import { startRun } from '../start-run';
+import { addBudgetOptions, runBudgetFrom, type BudgetFlags } from '../budget-options';
 import { addApprovalOptions, approvalPolicy, type ApprovalFlags } from './design';
 
-export interface BuildFlags extends ApprovalFlags {
+export interface BuildFlags extends ApprovalFlags, BudgetFlags {
   spec?: string;
   from?: string;
   workspace?: string;
@@ -50,12 +51,12 @@ export function parseLimits(flags: Pick<BuildFlags, 'maxSteps' | 'maxFixAttempts
 
 export function addBuildOptions(cmd: Command): Command {
   return addApprovalOptions(
-    cmd
+    addBudgetOptions(cmd)
       .option('--approve <policy>', 'which gates wait for you: each (plan and every step, default), plan (the plan only), none')
       .option('--check <command>', 'check command run after each step (default: detected, e.g. npm test); "" for none')
       .option('--max-steps <n>', 'most steps a plan may have (default 12)')
       .option('--max-fix-attempts <n>', 'fix attempts per step after a failed check (default 2)')
-      .option('--token-budget <n>', 'tokens the run may spend (default 2000000)')
+      .option('--token-budget <n>', 'tokens the build may spend before it waits at the budget gate (default 2000000; --budget-tokens sets the same)')
       .option('--model <model>', "LLM model for this run (default: the worker's AIML_MODEL)")
       .option('--kb <name>', 'knowledge base to retrieve context from')
       .option('--allow <command>', 'a command the agent may run without asking (exact, or a prefix pattern like "npm test*"); repeatable', (v: string, all: string[] = []) => [...all, v])
@@ -77,11 +78,12 @@ export async function specFromDesign(ctx: CliContext, id: string): Promise<{ spe
   if (view.type !== 'design') throw new AimlError('USAGE', `--from ${id} is a ${view.type} run, not a design run`);
   if (view.status !== 'completed') throw new AimlError('USAGE', `--from ${id}: the design run is ${view.status}, not completed; approve its spec first`);
   const result = await aiml.result<DesignResult>(id);
+  if (!result.specPath) throw new AimlError('USAGE', `--from ${id}: the design run wrote no spec (${result.stopped ?? 'it was stopped'})`);
   return { specPath: result.specPath, workspace: path.dirname(result.specPath) };
 }
 
 /** The settings `build` and `ship` share, from their common flags (only those given). */
-export function buildSettings(flags: BuildFlags): Pick<BuildInput, 'gatePolicy' | 'checkCommand' | 'limits' | 'model' | 'kb' | 'policy' | 'budget' | 'verify'> {
+export function buildSettings(flags: BuildFlags): Pick<BuildInput, 'gatePolicy' | 'checkCommand' | 'limits' | 'model' | 'kb' | 'policy' | 'budget' | 'verify' | 'runBudget'> {
   const settings: ReturnType<typeof buildSettings> = {};
   const { mode: _mode, ...gatePolicy } = approvalPolicy({ ...flags, autoApprove: false });
   if (Object.keys(gatePolicy).length) settings.gatePolicy = gatePolicy;
@@ -104,6 +106,8 @@ export function buildSettings(flags: BuildFlags): Pick<BuildInput, 'gatePolicy' 
   if (flags.stepTokens) budget.maxTokens = parsePositiveInt('--step-tokens', flags.stepTokens);
   if (flags.stepMinutes) budget.maxWallMs = parsePositiveInt('--step-minutes', flags.stepMinutes) * 60_000;
   if (Object.keys(budget).length) settings.budget = budget;
+  const runBudget = runBudgetFrom(flags);
+  if (runBudget) settings.runBudget = runBudget;
   return settings;
 }
 

@@ -4,7 +4,9 @@ import type { DecideInput } from '../../contracts';
 import { AimlError } from '../../errors';
 import { type CliContext, printJson, whoAmI } from '../context';
 import { cleanText } from '../inputs';
-import { parseDuration } from '../options';
+import { parseDuration, parsePositiveInt } from '../options';
+import { parseUsd } from '../budget-options';
+import { BUDGET_GATE } from '../../contracts';
 
 /** How long `approve`/`reject` wait for a live worker to apply the decision before answering "queued". */
 export function decideWaitMs(env: NodeJS.ProcessEnv): number {
@@ -27,6 +29,12 @@ export function describeOutcome(o: DecisionOutcome): string {
   return `applied: ${d.decision === 'approve' ? 'Approved' : 'Rejected'} ${d.gate} (round ${d.round}) of ${o.workflowId} as ${d.by}`;
 }
 
+/** Whether the decision goes to the budget gate, where a rejection needs no feedback: it stops the run. */
+async function atBudgetGate(ctx: CliContext, id: string, gate: string | undefined): Promise<boolean> {
+  if (gate !== undefined) return gate === BUDGET_GATE;
+  return (await (await ctx.aiml()).describe(id)).pendingGate === BUDGET_GATE;
+}
+
 const clean = (text: string | undefined): string | undefined => (text === undefined ? undefined : cleanText(text));
 
 export function registerDecide(program: Command, ctx: CliContext): void {
@@ -37,24 +45,30 @@ export function registerDecide(program: Command, ctx: CliContext): void {
     .option('--gate <gate>', 'gate to approve (default: the pending one)')
     .option('--comment <text>', 'a comment kept with the decision')
     .option('--remember-pattern', "at a build command gate: also allow the command's pattern (e.g. `npm test*`) for the rest of the run")
+    .option('--top-up <usd>', 'at the budget gate: US dollars added to the run\'s limit')
+    .option('--top-up-tokens <n>', 'at the budget gate: tokens added to the run\'s limit')
     .option('--by <name>', 'who decides (default: AIML_USER or the OS user)')
     .option('--json', 'machine-readable output')
-    .action(async (id: string, f: { gate?: string; comment?: string; by?: string; json?: boolean; rememberPattern?: boolean }) => {
+    .action(async (id: string, f: { gate?: string; comment?: string; by?: string; json?: boolean; rememberPattern?: boolean; topUp?: string; topUpTokens?: string }) => {
       const remember = f.rememberPattern ? { remember: 'pattern' as const } : {};
-      await decideAndReport(ctx, id, { decision: 'approve', gate: f.gate, comment: clean(f.comment), by: whoAmI(ctx.env, f.by), ...remember }, f.json);
+      const topUp = {
+        ...(f.topUp !== undefined ? { topUpUsd: parseUsd('--top-up', f.topUp) } : {}),
+        ...(f.topUpTokens !== undefined ? { topUpTokens: parsePositiveInt('--top-up-tokens', f.topUpTokens) } : {}),
+      };
+      await decideAndReport(ctx, id, { decision: 'approve', gate: f.gate, comment: clean(f.comment), by: whoAmI(ctx.env, f.by), ...remember, ...topUp }, f.json);
     });
   program
     .command('reject')
-    .description('Reject the pending gate with feedback; the run redoes it with the feedback')
+    .description('Reject the pending gate with feedback; the run redoes it with the feedback (at the budget gate: stops the run)')
     .argument('<id>', 'workflow id')
-    .option('--feedback <text>', 'what should change (required unless --stop)')
+    .option('--feedback <text>', 'what should change (required unless --stop, or at the budget gate)')
     .option('--stop', "at a build step's tool or budget gate: end the step instead")
     .option('--gate <gate>', 'gate to reject (default: the pending one)')
     .option('--comment <text>', 'a comment kept with the decision')
     .option('--by <name>', 'who decides (default: AIML_USER or the OS user)')
     .option('--json', 'machine-readable output')
     .action(async (id: string, f: { gate?: string; comment?: string; by?: string; feedback?: string; json?: boolean; stop?: boolean }) => {
-      if (!f.stop && !f.feedback?.trim()) throw new AimlError('USAGE', '--feedback must say what to change (or use --stop)');
+      if (!f.stop && !f.feedback?.trim() && !(await atBudgetGate(ctx, id, f.gate))) throw new AimlError('USAGE', '--feedback must say what to change (or use --stop)');
       const feedback = f.feedback === undefined ? undefined : cleanText(f.feedback);
       await decideAndReport(ctx, id, { decision: 'reject', gate: f.gate, comment: clean(f.comment), feedback, by: whoAmI(ctx.env, f.by), ...(f.stop ? { stop: true } : {}) }, f.json);
     });

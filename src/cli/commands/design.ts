@@ -5,6 +5,7 @@ import type { CliContext } from '../context';
 import { parseDuration, parsePositiveInt, parseWorkspace, shortId } from '../options';
 import { cleanText } from '../inputs';
 import { startRun } from '../start-run';
+import { addBudgetOptions, runBudgetFrom, type BudgetFlags } from '../budget-options';
 
 export interface ApprovalFlags {
   timeout?: string;
@@ -33,7 +34,7 @@ export function addApprovalOptions(cmd: Command): Command {
     .option('--auto-approve', 'approve every gate at once (recorded as a policy decision)');
 }
 
-interface DesignFlags extends ApprovalFlags {
+interface DesignFlags extends ApprovalFlags, BudgetFlags {
   workspace?: string;
   kb?: string;
   wait?: boolean;
@@ -57,12 +58,14 @@ export function registerDesign(program: Command, ctx: CliContext): void {
     .option('--force', 'overwrite SPECS.md even if it was changed by hand since aiml wrote it')
     .option('--wait', 'follow progress until the run ends or waits for approval')
     .option('--json', 'machine-readable output');
-  addApprovalOptions(cmd).action(async (brief: string, flags: DesignFlags) => {
+  addBudgetOptions(addApprovalOptions(cmd)).action(async (brief: string, flags: DesignFlags) => {
     if (!brief.trim()) throw new AimlError('USAGE', 'The brief is empty');
     const input: DesignInput = { brief: cleanText(brief), workspace: parseWorkspace(flags.workspace), approval: approvalPolicy(flags) };
     if (flags.force) input.force = true;
     if (flags.kb) input.kb = flags.kb;
     if (flags.model) input.model = flags.model;
+    const runBudget = runBudgetFrom(flags);
+    if (runBudget) input.runBudget = runBudget;
     if (flags.maxRevisions) input.maxRevisions = parsePositiveInt('--max-revisions', flags.maxRevisions);
     await startRun(ctx, 'design', flags.id ?? designWorkflowId(shortId()), input, flags);
   });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { type CliContext, printJson } from '../context';
 import { formatRun } from '../run-view';
 import { stepLine, toolCallLine } from '../watch';
+import { StreamPrinter } from '../stream';
 
 export function registerWatch(program: Command, ctx: CliContext): void {
   program
@@ -9,14 +10,17 @@ export function registerWatch(program: Command, ctx: CliContext): void {
     .description("Follow a run's progress (with retries and their causes) until it ends, waits for a decision or is stuck")
     .argument('<id>', 'workflow id')
     .option('--json', 'print the final state as JSON')
-    .action(async (id: string, flags: { json?: boolean }) => {
+    .option('--no-stream', "don't show the model's text as it is generated")
+    .action(async (id: string, flags: { json?: boolean; stream?: boolean }) => {
+      const out = new StreamPrinter(ctx);
       const view = await (await ctx.aiml()).watch(id, {
-        onChange: flags.json ? undefined : (v) => ctx.out(stepLine(v)),
-        onToolCall: flags.json ? undefined : (c) => ctx.out(toolCallLine(c)),
-        onSwitch: flags.json ? undefined : (line) => ctx.out(`  provider switch: ${line}`),
+        onChange: flags.json ? undefined : (v) => out.line(stepLine(v)),
+        onToolCall: flags.json ? undefined : (c) => out.line(toolCallLine(c)),
+        onSwitch: flags.json ? undefined : (line) => out.line(`  provider switch: ${line}`),
+        onText: flags.json || flags.stream === false ? undefined : (t) => out.text(t),
       });
       if (flags.json) printJson(ctx, view);
-      else ctx.out(formatRun(view));
+      else out.line(formatRun(view));
       if (view.status === 'failed' || view.status === 'cancelled' || view.trouble?.kind === 'workflow_task_failing') ctx.exitCode = 1;
     });
 }

@@ -88,6 +88,7 @@ export class LocalChatModel implements ChatModel {
         onTextChunk: (text: string) => {
           deadline.touch();
           content += text;
+          req.onText?.(text);
           req.onProgress?.(content.length);
         },
       };

@@ -1,0 +1,39 @@
+import type { Context } from '@temporalio/activity';
+import { STREAM_TAIL_CHARS, type StreamBeat } from '../contracts/stream';
+import type { StreamSink } from '../llm/gateway';
+
+/**
+ * What an LLM activity streams, kept for its heartbeats: the end of the text being generated, with
+ * the attempt and call it belongs to and where in the text it starts. The Temporal SDK sends the
+ * latest heartbeat at most once per throttle interval (the worker sets 1 s), so a fast stream costs
+ * no more calls to the server than a slow one.
+ */
+export class StreamTap implements StreamSink {
+  private beat: StreamBeat;
+
+  constructor(private readonly ctx: Context | undefined) {
+    this.beat = { kind: 'llm-stream', attempt: ctx?.info.attempt ?? 1, call: 0, offset: 0, tail: '' };
+  }
+
+  start(): void {
+    this.beat = { ...this.beat, call: this.beat.call + 1, offset: 0, tail: '' };
+    this.heartbeat();
+  }
+
+  text(delta: string): void {
+    if (!delta) return;
+    const tail = this.beat.tail + delta;
+    const cut = Math.max(0, tail.length - STREAM_TAIL_CHARS);
+    this.beat = { ...this.beat, offset: this.beat.offset + cut, tail: tail.slice(cut) };
+    this.heartbeat();
+  }
+
+  /** The latest details, for the activity's periodic heartbeat too (a heartbeat without them would clear them). */
+  details(): StreamBeat {
+    return this.beat;
+  }
+
+  private heartbeat(): void {
+    this.ctx?.heartbeat(this.beat);
+  }
+}

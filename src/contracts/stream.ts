@@ -1,0 +1,25 @@
+/**
+ * Token streaming out of history: an LLM activity heartbeats the tail of the text it is
+ * generating; `aiml watch` reads the pending activity's last heartbeat through describe(). Nothing
+ * of it is an event in the run's history.
+ */
+
+/** Characters of the current generation a heartbeat carries (its end; older text was shown already or is skipped). */
+export const STREAM_TAIL_CHARS = 1_000;
+
+/** The details of an LLM activity's heartbeat while it streams. */
+export interface StreamBeat {
+  kind: 'llm-stream';
+  /** The activity attempt that produced it (a retry starts a new generation). */
+  attempt: number;
+  /** The model call within the attempt (a repair or "shorter" request is call 2). */
+  call: number;
+  /** Characters of this call's text before `tail`. */
+  offset: number;
+  tail: string;
+}
+
+export function isStreamBeat(v: unknown): v is StreamBeat {
+  const b = v as Partial<StreamBeat> | null;
+  return typeof b === 'object' && b !== null && b.kind === 'llm-stream' && typeof b.attempt === 'number' && typeof b.call === 'number' && typeof b.offset === 'number' && typeof b.tail === 'string';
+}
