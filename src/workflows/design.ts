@@ -67,7 +67,7 @@ export async function design(raw: DesignInput): Promise<DesignResult> {
         contextRef = gathered.contextRef;
       }
       const out = await llm.draftArchitecture.executeWithOptions(
-        { ...routes.shared(LLM_ACTIVITY), summary: round === 1 ? 'gather context, draft architecture' : `redraft architecture (round ${round})` },
+        { ...routes.shared(LLM_ACTIVITY), summary: round === 1 ? (routes.host ? 'draft architecture' : 'gather context, draft architecture') : `redraft architecture (round ${round})` },
         [
           {
             brief: input.brief,
