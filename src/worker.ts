@@ -5,12 +5,15 @@ import { stateDir } from './paths';
 import { connectWorker, dataConverterFor } from './temporal/connection';
 import { installRuntimeLogger } from './temporal/runtime';
 import { loadHostConfig } from './config-hosts';
+import { applyV8Flags, workerMemorySettings } from './temporal/worker-memory';
 import { buildDeps, createHostWorkers, resolveLlm } from './worker-factory';
 
 /** `node dist/worker.js` (or `aiml worker`): runs a worker until SIGINT/SIGTERM. */
 export async function runWorker(env: NodeJS.ProcessEnv = process.env, opts: { json?: boolean } = {}): Promise<void> {
   const temporal = loadTemporalConfig(env);
   const host = loadHostConfig(env);
+  const memory = workerMemorySettings(env);
+  applyV8Flags(memory.v8Flags);
   installRuntimeLogger(env);
   const llm = resolveLlm(loadLlmConfig(env), env, (line) => process.stderr.write(`${line}\n`));
   if (llm.provider === 'local' && !llm.routing) process.stderr.write(`aiml worker: no LLM endpoint configured, using the offline local model ${llm.localModelPath}\n`);
@@ -27,7 +30,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env, opts: { js
     host,
     deps,
     dataConverter: dataConverterFor(temporal),
-    maxCachedWorkflows: env.AIML_MAX_CACHED_WORKFLOWS ? Number(env.AIML_MAX_CACHED_WORKFLOWS) : undefined,
+    maxCachedWorkflows: memory.maxCachedWorkflows,
   });
   process.stderr.write(
     `aiml worker: task queue "${temporal.taskQueue}" and "${workers.hostQueue}" (host "${host.hostId}") on ${temporal.address} (namespace ${temporal.namespace}), blobs in ${deps.blobs.where}\n`,

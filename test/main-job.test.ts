@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { draftReply } from './support/fixtures';
 import { startScriptedLlm, type ScriptedLlm } from './support/scripted-llm';
 import { testClient, tmpDir, uniqueId, waitFor } from './support/env';
-import { aimlEnv } from './support/processes';
+import { aimlEnv, spawnCli } from './support/processes';
 import { decideUpdate } from '../src/contracts';
 
 /** The README's main job (`aiml run`) with no terminal: it runs its own worker, waits at the gate, finishes after approval. */
@@ -23,37 +22,27 @@ test('aiml run drafts, waits for a decision made elsewhere, writes SPECS.md and 
   const home = tmpDir('aiml-home-');
   // INFO, so the worker surely logs: every line must land in the log file, none on the terminal.
   const env = aimlEnv({ AIML_TASK_QUEUE: uniqueId('main'), OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: 'sk-test', AIML_HOME: home, AIML_LOG_LEVEL: 'INFO' });
-  const root = path.resolve(__dirname, '..');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'client.ts'), 'run', 'A helpdesk copilot', '--workspace', workspace, '--json'], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? -1)));
+  const cli = spawnCli(['run', 'A helpdesk copilot', '--workspace', workspace, '--json'], env);
 
   const { client, close } = await testClient();
   try {
-    const workflowId = await waitFor(async () => /No terminal to ask on/.test(stderr) ? /(design-[a-z0-9]+)/.exec(stderr)?.[1] : undefined, 'the gate', 90_000); // the last line printed at the gate
-    expect(stderr).toContain('Support assistant architecture main-job'); // the digest is shown at the gate
-    expect(stderr).toContain(`aiml approve ${workflowId} --gate design/spec`);
+    const workflowId = await waitFor(async () => /No terminal to ask on/.test(cli.stderr()) ? /(design-[a-z0-9]+)/.exec(cli.stderr())?.[1] : undefined, 'the gate', 90_000); // the last line printed at the gate
+    expect(cli.stderr()).toContain('Support assistant architecture main-job'); // the digest is shown at the gate
+    expect(cli.stderr()).toContain(`aiml approve ${workflowId} --gate design/spec`);
     const runId = (await client.workflow.getHandle(workflowId).describe()).runId;
-    expect(stderr).toContain(`/namespaces/default/workflows/${workflowId}/${runId}/history`); // a UI link that opens the run
+    expect(cli.stderr()).toContain(`/namespaces/default/workflows/${workflowId}/${runId}/history`); // a UI link that opens the run
     await client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'elsewhere' }] });
-    expect(await exited).toBe(0);
-    const final = JSON.parse(stdout);
+    expect(await cli.exited).toBe(0);
+    const final = JSON.parse(cli.stdout());
     expect(final).toMatchObject({ workflowId, status: 'completed', artifacts: [path.join(workspace, 'SPECS.md')] });
     expect(fs.readFileSync(path.join(workspace, 'SPECS.md'), 'utf8')).toContain('AI/ML ARCHITECTURE DESIGN:');
     const logs = fs.readdirSync(path.join(home, 'logs')).map((f) => path.join(home, 'logs', f));
     expect(logs).toHaveLength(1);
-    expect(stderr).toContain(`Starting a worker (its logs: ${logs[0]})`);
+    expect(cli.stderr()).toContain(`Starting a worker (its logs: ${logs[0]})`);
     expect(fs.readFileSync(logs[0]!, 'utf8')).toMatch(/\[INFO\] Worker state changed/);
-    expect(stderr).not.toMatch(/\[(INFO|WARN|ERROR)\]/);
+    expect(cli.stderr()).not.toMatch(/\[(INFO|WARN|ERROR)\]/);
   } finally {
-    child.kill('SIGKILL');
+    cli.child.kill('SIGKILL');
     await close();
   }
 });

@@ -7,6 +7,8 @@ export interface IngestInput {
   dir?: string;
   /** Files per indexing activity (default 32). */
   batchFiles?: number;
+  /** Batches per workflow run before it continues as new (default 200; small values exercise the hand-over). */
+  batchesPerRun?: number;
   /** Carried across continue-as-new; not for callers. */
   resume?: { planRef: string; plan: IngestPlanSummary; nextBatch: number; progress: IngestProgress };
 }

@@ -15,10 +15,10 @@ import { GateKeeper } from './gates';
 import { noteProvider, recordRoutes } from './llm-view';
 import { RunTracker } from './run-state';
 import { routesFor } from './routing';
+import { AGENT_LOOP_PATCH, BUILD_PATCHES, CONTINUE_AS_NEW_PATCH, decidePatchesAtStart } from './patches';
 import type { StepEnv } from './step-env';
 
-/** Since this patch a long BUILD run continues as new between agent turns or steps. */
-export const CONTINUE_AS_NEW_PATCH = 'build-continue-as-new';
+
 
 const io = wf.proxyActivities<Activities>(IO_ACTIVITY);
 const llm = wf.proxyActivities<Activities>(LLM_ACTIVITY);
@@ -30,6 +30,7 @@ const llm = wf.proxyActivities<Activities>(LLM_ACTIVITY);
  * changed, stops at its gate with the reason shown → report in the seed's BUILD format.
  */
 export async function build(raw: BuildInput): Promise<BuildResult> {
+  decidePatchesAtStart(BUILD_PATCHES);
   const input = validInput(parseBuildInput(raw));
   const carried = input.resume;
   if (carried && !wf.workflowInfo().continuedFromExecutionRunId) {
@@ -136,7 +137,7 @@ export async function build(raw: BuildInput): Promise<BuildResult> {
         continue;
       }
       // Runs recorded before the agent loop replay the one-shot path they were made with.
-      const agent = wf.patched('agent-loop') && (input.stepMode ?? 'agent') === 'agent';
+      const agent = wf.patched(AGENT_LOOP_PATCH) && (input.stepMode ?? 'agent') === 'agent';
       if (!agent) {
         const record = await oneShotStep(env, state);
         records.push(record);

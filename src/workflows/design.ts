@@ -11,6 +11,7 @@ import { GateKeeper } from './gates';
 import { noteProvider, recordRoutes } from './llm-view';
 import { RunTracker } from './run-state';
 import { routesFor } from './routing';
+import { decidePatchesAtStart, DESIGN_PATCHES } from './patches';
 
 const io = wf.proxyActivities<Activities>(IO_ACTIVITY);
 const llm = wf.proxyActivities<Activities>(LLM_ACTIVITY);
@@ -27,6 +28,7 @@ function noteContext(run: RunTracker<'design'>, context: GatherContextOutput): v
 }
 
 export async function design(raw: DesignInput): Promise<DesignResult> {
+  decidePatchesAtStart(DESIGN_PATCHES);
   const input = validInput(parseDesignInput(raw));
   const specFile = input.specFile ?? 'SPECS.md';
   const run = new RunTracker('design', { details: { round: 0, brief: input.brief.slice(0, 200) } });

@@ -21,7 +21,7 @@ const INDEXING: wf.ActivityOptions = {
 const scanning = wf.proxyActivities<Activities>(SCANNING);
 const indexing = wf.proxyActivities<Activities>(INDEXING);
 
-/** Batches per run before continue-as-new, so a huge folder keeps the history small. */
+/** Batches per run before continue-as-new (input `batchesPerRun` overrides), so a huge folder keeps the history small. */
 const BATCHES_PER_RUN = 200;
 
 function emptyProgress(kb: string): IngestProgress {
@@ -39,6 +39,7 @@ function emptyProgress(kb: string): IngestProgress {
 export async function ingest(raw: IngestInput): Promise<IngestResult> {
   const input = validInput(parseIngestInput(raw));
   const batchFiles = input.batchFiles ?? 32;
+  const batchesPerRun = input.batchesPerRun ?? BATCHES_PER_RUN;
   const progress: IngestProgress = input.resume?.progress ?? emptyProgress(input.kb);
   wf.setHandler(ingestProgressQuery, () => progress, { description: 'How far the sync has got: batches, files and chunks' });
 
@@ -60,7 +61,7 @@ export async function ingest(raw: IngestInput): Promise<IngestResult> {
 
   const first = input.resume?.nextBatch ?? 0;
   for (let b = first; b < plan.batches; b++) {
-    if (b - first >= BATCHES_PER_RUN) {
+    if (b - first >= batchesPerRun) {
       await wf.continueAsNew<typeof ingest>({ ...input, resume: { planRef, plan, nextBatch: b, progress } });
     }
     wf.setCurrentDetails(`Indexing batch ${b + 1} of ${plan.batches} (${progress.filesIndexed}/${plan.toIndex} files)`);

@@ -11,9 +11,9 @@ import type { ToolCallView } from '../contracts/agent';
 import { llmMemo, providerLine, type LlmRunView } from '../contracts/llm';
 
 /** Since this patch the memo carries the gate rounds, so a decision can be checked with no worker. */
-const MEMO_GATES_PATCH = 'memo-gates';
+export const MEMO_GATES_PATCH = 'memo-gates';
 /** Since this patch the run's cost is a search attribute (AimlCostUsd). */
-const COST_ATTR_PATCH = 'cost-attr';
+export const COST_ATTR_PATCH = 'cost-attr';
 
 /**
  * Owns a workflow's RunState: answers the `state` query, keeps the UI's current-details panel

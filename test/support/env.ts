@@ -58,6 +58,8 @@ export interface TestWorkerOptions {
   taskQueue?: string;
   stateDir?: string;
   stream?: boolean;
+  /** The LLM request deadline (AIML_LLM_TIMEOUT_MS; default 30 s). */
+  llmTimeoutMs?: number;
   /** Retrieval settings (default: from the environment, i.e. the local ONNX model and the embedded store). */
   rag?: RagConfig;
   /** Payload codecs (encryption tests). */
@@ -78,7 +80,7 @@ export async function startWorker(opts: TestWorkerOptions): Promise<TestWorker> 
   const taskQueue = opts.taskQueue ?? uniqueId('tq');
   const stateDir = opts.stateDir ?? tmpDir('aiml-state-');
   const connection = await NativeConnection.connect({ address: temporalAddress() });
-  const llm = opts.llm ?? { baseURL: opts.llmUrl, apiKey: 'sk-test-not-a-secret', model: 'scripted-model', timeoutMs: 30_000, stream: opts.stream ?? true, ...(opts.prices ? { prices: opts.prices } : {}) };
+  const llm = opts.llm ?? { baseURL: opts.llmUrl, apiKey: 'sk-test-not-a-secret', model: 'scripted-model', timeoutMs: opts.llmTimeoutMs ?? 30_000, stream: opts.stream ?? true, ...(opts.prices ? { prices: opts.prices } : {}) };
   const deps = opts.rag ? buildDeps(llm, stateDir, opts.rag) : buildDeps(llm, stateDir);
   // Like `aiml worker`: the shared queue and this machine's host queue, where the CLI (same hostname) starts runs.
   const workers = await createHostWorkers({

@@ -37,8 +37,10 @@ export type Reply =
       /** Streaming: characters per content chunk (default 256) and a pause before each chunk (default none). */
       chunkChars?: number;
       chunkDelayMs?: number;
+      /** Hold the answer until this settles (or the client goes away): a call in flight for as long as a test needs. */
+      holdUntil?: Promise<unknown>;
     }
-  | { status: number; error?: string; headers?: Record<string, string>; delayMs?: number };
+  | { status: number; error?: string; headers?: Record<string, string>; delayMs?: number; holdUntil?: Promise<unknown> };
 
 export type Responder = (req: ChatRequestBody, index: number) => Reply;
 
@@ -56,6 +58,8 @@ export interface ScriptedLlm {
   setFallback(responder: Responder): void;
   /** Refuse `response_format: json_schema` with a 400 (as older Ollama and some proxies do), or accept it again. */
   rejectJsonSchema(on: boolean): void;
+  /** Hold every embeddings answer until `until` settles (or the client goes away); `undefined` answers at once again. */
+  holdEmbeddings(until: Promise<unknown> | undefined): void;
   /** Requests whose connection the client closed before the answer was complete (aborted). */
   abandoned: number;
   close(): Promise<void>;
@@ -86,6 +90,7 @@ export async function startScriptedLlm(opts: { port?: number } = {}): Promise<Sc
   let counter = 0;
   let rejectSchema = false;
   let abandoned = 0;
+  let embeddingsHold: Promise<unknown> | undefined;
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -105,6 +110,7 @@ export async function startScriptedLlm(opts: { port?: number } = {}): Promise<Sc
     if (req.method === 'POST' && req.url?.endsWith('/embeddings')) {
       const input = Array.isArray(body.input) ? (body.input as string[]) : [String(body.input)];
       embeddingRequests.push({ model: String(body.model), input });
+      if (embeddingsHold && !(await held(res, embeddingsHold))) return;
       return sendJson(res, 200, {
         object: 'list',
         model: body.model,
@@ -126,7 +132,8 @@ export async function startScriptedLlm(opts: { port?: number } = {}): Promise<Sc
       if (!res.writableEnded) abandoned++;
     });
     const reply = queue.length ? queue.shift()! : fallback(chat, index);
-    if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
+    if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs).unref()); // unref: a slow answer nobody waits for keeps no test alive
+    if (reply.holdUntil && !(await held(res, reply.holdUntil))) return;
     if ('status' in reply) {
       res.writeHead(reply.status, { 'content-type': 'application/json', ...(reply.headers ?? {}) });
       res.end(JSON.stringify({ error: { message: reply.error ?? `scripted status ${reply.status}`, type: 'scripted_error', code: null } }));
@@ -218,6 +225,9 @@ export async function startScriptedLlm(opts: { port?: number } = {}): Promise<Sc
     rejectJsonSchema: (on) => {
       rejectSchema = on;
     },
+    holdEmbeddings: (until) => {
+      embeddingsHold = until;
+    },
     get abandoned() {
       return abandoned;
     },
@@ -227,6 +237,17 @@ export async function startScriptedLlm(opts: { port?: number } = {}): Promise<Sc
         server.close(() => resolve());
       }),
   };
+}
+
+/** Waits for `until`; false if the client closed the connection first (nothing left to answer). */
+async function held(res: http.ServerResponse, until: Promise<unknown>): Promise<boolean> {
+  if (res.destroyed) return false;
+  const gone = new Promise<false>((resolve) => res.once('close', () => resolve(false)));
+  const settled = until.then(
+    () => !res.destroyed,
+    () => !res.destroyed,
+  );
+  return Promise.race([settled, gone]);
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {

@@ -30,7 +30,8 @@ export function withWriteLock<T>(lockFile: string, what: string, fn: () => T): T
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this id exists (EPERM: it does, owned by someone else). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
