@@ -139,7 +139,7 @@ export function withoutEmpty(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
 }
 
-function parse<T extends z.ZodTypeAny>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
+export function parseEnv<T extends z.ZodTypeAny>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
   const result = schema.safeParse(withoutEmpty(env));
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -158,7 +158,7 @@ function readFileFor(variable: string, file: string): Buffer {
 }
 
 export function loadTemporalConfig(env: NodeJS.ProcessEnv = process.env): TemporalConfig {
-  const e = parse(TemporalEnv, env);
+  const e = parseEnv(TemporalEnv, env);
   const config: TemporalConfig = { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.AIML_TASK_QUEUE };
   if (!/^[^:\s]+:\d+$/.test(config.address)) {
     throw new AimlError('CONFIG_INVALID', `Invalid TEMPORAL_ADDRESS: expected host:port, got "${config.address}"`, {
@@ -202,7 +202,7 @@ export function llmConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
  * is `local`: the offline default model, in process.
  */
 export function loadLlmConfig(env: NodeJS.ProcessEnv = process.env, opts: { requireEndpoint?: boolean } = {}): LlmConfig {
-  const e = parse(LlmEnv, env);
+  const e = parseEnv(LlmEnv, env);
   const listed = !!(env.AIML_LLM_CONFIG?.trim() || env.AIML_LLM_PROVIDERS?.trim());
   const provider = opts.requireEndpoint && !listed ? 'openai' : (e.AIML_LLM_PROVIDER ?? (e.OPENAI_API_KEY || e.OPENAI_BASE_URL ? 'openai' : 'local'));
   if (listed) {
@@ -254,6 +254,6 @@ export interface DevServerConfig {
 }
 
 export function loadDevServerConfig(env: NodeJS.ProcessEnv = process.env): DevServerConfig {
-  const e = parse(DevEnv, env);
+  const e = parseEnv(DevEnv, env);
   return { ip: e.AIML_DEV_IP, port: e.AIML_DEV_PORT, uiPort: e.AIML_DEV_UI_PORT, stateDir: stateDir(env), ...(e.AIML_CODEC_ENDPOINT ? { codecEndpoint: e.AIML_CODEC_ENDPOINT } : {}) };
 }

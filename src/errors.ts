@@ -19,6 +19,9 @@ export const ERROR_CODES = [
   'BLOB_MISSING',
   'BLOB_MISSING_TRANSIENT',
   'BLOB_REF_INVALID',
+  'BLOB_STORE_REFUSED',
+  'BLOB_STORE_UNREACHABLE',
+  'HOST_WORKER_DOWN',
   'CANCELLED',
   'CHECK_TIMEOUT_TRANSIENT',
   'CONFIG_INVALID',
@@ -112,4 +115,9 @@ export function isAimlError(err: unknown, code?: ErrorCode): err is AimlError {
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Whether a string (say a Temporal failure's `type`) is one of aiml's error codes. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
 }

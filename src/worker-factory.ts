@@ -1,7 +1,7 @@
-import path from 'node:path';
 import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
 import type { LlmConfig } from './config';
+import type { HostConfig } from './config-hosts';
 import { LlmGateway } from './llm/gateway';
 import { routeFor } from './llm/providers';
 import { ensureChatModel } from './llm/local/install';
@@ -12,8 +12,11 @@ import { loadRagConfig, type RagConfig } from './rag/config';
 import { createEmbedder, KbRegistry } from './rag/registry';
 import { createLlmReranker } from './rag/rerank';
 import { HybridRetriever } from './rag/retriever';
-import { BlobStore } from './storage/blob-store';
-import { prebuiltBundle } from './temporal/bundle';
+import { loadBlobConfig, type BlobConfig } from './config-hosts';
+import { hostQueueName } from './contracts/routing';
+import { blobStoreFor } from './storage/open-blob-store';
+import { bundleCode, prebuiltBundle } from './temporal/bundle';
+import { sharedBlobsInterceptor } from './temporal/blob-interceptor';
 
 /**
  * The LLM settings a worker runs with: for the local provider the GGUF file is resolved (and the
@@ -28,13 +31,13 @@ export function resolveLlm(llm: LlmConfig, env: NodeJS.ProcessEnv = process.env,
 }
 
 /** Builds activity dependencies once: the LLM client (an endpoint, or the local model), the blob store, the retriever. */
-export function buildDeps(llm: LlmConfig, stateDir: string, rag: RagConfig = loadRagConfig(process.env)): ActivityDeps & { llm: LlmGateway } {
+export function buildDeps(llm: LlmConfig, stateDir: string, rag: RagConfig = loadRagConfig(process.env), blobConfig: BlobConfig = loadBlobConfig(process.env)): ActivityDeps & { llm: LlmGateway } {
   const kbs = new KbRegistry(stateDir, createEmbedder(rag.embeddings), rag.store);
   const gateway = new LlmGateway(resolveLlm(llm), { stateDir });
   const metrics = runtimeMetrics();
   return {
     llm: observeChatModel(gateway, metrics),
-    blobs: new BlobStore(path.join(stateDir, 'blobs')),
+    blobs: blobStoreFor(stateDir, blobConfig),
     stateDir,
     kbs,
     retriever: observeRetriever(new HybridRetriever(kbs, rag.rerank === 'llm' ? { rerank: createLlmReranker(gateway) } : {}), metrics),
@@ -75,6 +78,11 @@ export interface CreateWorkerOptions {
   dataConverter?: WorkerOptions['dataConverter'];
   /** Tracing (default: from the environment; a no-op without an OTLP endpoint). */
   tracing?: Tracing;
+  /** Shown in history on every task this worker ran (default `aiml-worker@<pid>`). */
+  identity?: string;
+  /** Activities the whole task queue hands out per second (set on the shared queue, from the providers' limits). */
+  maxTaskQueueActivitiesPerSecond?: number;
+  maxConcurrentActivityTaskExecutions?: number;
 }
 
 /** A given bundle, else the one `npm run build` made, else bundle the workflows now. */
@@ -95,18 +103,82 @@ function tracingOptions(source: Pick<WorkerOptions, 'workflowBundle' | 'workflow
 
 export function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
   const source = workflowSource(opts.workflowBundle);
+  const traced = tracingOptions(source, opts.tracing);
+  // With a shared blob store, activities fetch the blobs they are given and send what they wrote.
+  const activityInterceptors = [...(traced.interceptors?.activity ?? []), ...(opts.deps.blobs.remote ? [sharedBlobsInterceptor(opts.deps.blobs)] : [])];
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     activities: createActivities(opts.deps),
     ...source,
-    ...tracingOptions(source, opts.tracing),
+    ...traced,
+    interceptors: { ...traced.interceptors, activity: activityInterceptors },
     // Parked runs (waiting days for a human) need not stay in memory: evicted ones replay on demand.
     maxCachedWorkflows: opts.maxCachedWorkflows ?? 100,
-    identity: `aiml-worker@${process.pid}`,
+    identity: opts.identity ?? `aiml-worker@${process.pid}`,
     // LLM activities heartbeat the text they stream (aiml watch reads it): at most once a second each.
     maxHeartbeatThrottleInterval: '1 second',
     ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
+    ...(opts.maxTaskQueueActivitiesPerSecond ? { maxTaskQueueActivitiesPerSecond: opts.maxTaskQueueActivitiesPerSecond } : {}),
+    ...(opts.maxConcurrentActivityTaskExecutions ? { maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions } : {}),
   });
+}
+
+export interface HostWorkersOptions extends Omit<CreateWorkerOptions, 'identity' | 'maxTaskQueueActivitiesPerSecond' | 'maxConcurrentActivityTaskExecutions'> {
+  host: HostConfig;
+}
+
+/** One host's workers: its own queue (runs whose workspace is here) and the shared queue. */
+export interface HostWorkers {
+  hostQueue: string;
+  sharedQueue: string;
+  identity: string;
+  workers: Worker[];
+  /** Runs both until shutdown (SIGINT/SIGTERM, or `shutdown()`); if one fails, the other is stopped too. */
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+/**
+ * A worker process polls two task queues: `<queue>-host-<id>` gets the workflow tasks of runs
+ * started for this host and every activity touching its workspaces, journals and local state;
+ * `<queue>` (shared) gets model calls and other host-independent work from every run, rate-limited
+ * from config, and the workflow tasks of runs started with no host. Both share one set of deps.
+ */
+export async function createHostWorkers(opts: HostWorkersOptions): Promise<HostWorkers> {
+  // Bundle once for both workers when there is no prebuilt bundle.
+  const workflowBundle = opts.workflowBundle ?? prebuiltBundle() ?? { code: await bundleCode() };
+  const identity = `aiml-worker:${opts.host.hostId}@${process.pid}`;
+  const hostQueue = hostQueueName(opts.taskQueue, opts.host.hostId);
+  const host = await createWorker({ ...opts, workflowBundle, taskQueue: hostQueue, identity });
+  const shared = await createWorker({
+    ...opts,
+    workflowBundle,
+    identity,
+    maxTaskQueueActivitiesPerSecond: opts.host.sharedActivitiesPerSecond,
+    maxConcurrentActivityTaskExecutions: opts.host.sharedMaxConcurrent,
+  });
+  const workers = [host, shared];
+  const shutdown = (): void => {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+  };
+  return {
+    hostQueue,
+    sharedQueue: opts.taskQueue,
+    identity,
+    workers,
+    shutdown,
+    async run() {
+      const runs = workers.map((w) =>
+        w.run().catch((err: unknown) => {
+          shutdown();
+          throw err;
+        }),
+      );
+      const results = await Promise.allSettled(runs);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    },
+  };
 }

@@ -4,12 +4,14 @@ import { describeRoutes } from './llm/providers';
 import { stateDir } from './paths';
 import { connectWorker, dataConverterFor } from './temporal/connection';
 import { installRuntimeLogger } from './temporal/runtime';
+import { loadHostConfig } from './config-hosts';
 import { applyV8Flags, workerMemorySettings } from './temporal/worker-memory';
-import { buildDeps, createWorker, resolveLlm } from './worker-factory';
+import { buildDeps, createHostWorkers, resolveLlm } from './worker-factory';
 
 /** `node dist/worker.js` (or `aiml worker`): runs a worker until SIGINT/SIGTERM. */
 export async function runWorker(env: NodeJS.ProcessEnv = process.env, opts: { json?: boolean } = {}): Promise<void> {
   const temporal = loadTemporalConfig(env);
+  const host = loadHostConfig(env);
   const memory = workerMemorySettings(env);
   applyV8Flags(memory.v8Flags);
   installRuntimeLogger(env);
@@ -21,18 +23,23 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env, opts: { js
   }
   const deps = buildDeps(llm, stateDir(env));
   const connection = await connectWorker(temporal);
-  const worker = await createWorker({
+  const workers = await createHostWorkers({
     connection,
     namespace: temporal.namespace,
     taskQueue: temporal.taskQueue,
+    host,
     deps,
     dataConverter: dataConverterFor(temporal),
     maxCachedWorkflows: memory.maxCachedWorkflows,
   });
-  process.stderr.write(`aiml worker: task queue "${temporal.taskQueue}" on ${temporal.address} (namespace ${temporal.namespace})\n`);
-  if (opts.json) process.stdout.write(`${JSON.stringify({ ready: true, taskQueue: temporal.taskQueue, address: temporal.address, namespace: temporal.namespace })}\n`);
+  process.stderr.write(
+    `aiml worker: task queue "${temporal.taskQueue}" and "${workers.hostQueue}" (host "${host.hostId}") on ${temporal.address} (namespace ${temporal.namespace}), blobs in ${deps.blobs.where}\n`,
+  );
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ ready: true, taskQueue: temporal.taskQueue, hostQueue: workers.hostQueue, host: host.hostId, identity: workers.identity, address: temporal.address, namespace: temporal.namespace })}\n`);
+  }
   try {
-    await worker.run();
+    await workers.run();
   } finally {
     await connection.close();
     await deps.llm.close();

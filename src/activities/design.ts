@@ -123,6 +123,11 @@ export function designActivities(deps: ActivityDeps) {
       });
     },
 
+    /** Reads the workspace (and knowledge base) for a draft: host work, so routed runs run it on the workspace's host. */
+    async gatherDesignContext(input: GatherContextInput): Promise<GatherContextOutput> {
+      return guarded(() => gatherContext(deps, input));
+    },
+
     async writeSpec(input: WriteSpecInput): Promise<WriteSpecOutput> {
       return guarded(async () => {
         const text = renderSpec(input.draft, { brief: input.brief, decisions: input.decisions });

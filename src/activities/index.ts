@@ -4,6 +4,7 @@ import { designActivities } from './design';
 import { kbActivities } from './kb';
 import { llmActivities } from './llm';
 import { outputActivities } from './outputs';
+import { revertActivities } from './revert';
 
 export type { ActivityDeps } from './deps';
 
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     ...buildActivities(deps),
     ...kbActivities(deps),
     ...outputActivities(),
+    ...revertActivities(deps),
     ...llmActivities(deps),
   };
 }

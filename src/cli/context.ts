@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { Client } from '@temporalio/client';
 import { loadTemporalConfig, type TemporalConfig } from '../config';
+import { hostRouting } from '../config-hosts';
 import { connectClient } from '../temporal/connection';
 import { AimlClient } from '../client/aiml-client';
 import { forTerminal } from './terminal';
@@ -38,7 +39,8 @@ export function createContext(env: NodeJS.ProcessEnv = process.env, io?: { out?:
       })),
     async aiml() {
       const { namespace, taskQueue } = ctx.temporal();
-      return new AimlClient(await ctx.client(), { namespace, taskQueue });
+      // Runs started here belong to this host: its worker holds the workspace.
+      return new AimlClient(await ctx.client(), { namespace, taskQueue, routing: hostRouting(taskQueue, env), ...(env.AIML_MODEL?.trim() ? { model: env.AIML_MODEL.trim() } : {}) });
     },
     async close() {
       if (clientPromise) {

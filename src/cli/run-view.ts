@@ -21,6 +21,7 @@ export function formatRun(v: RunView): string {
     `  tokens:  ${v.usage.totalTokens} (prompt ${v.usage.promptTokens}, completion ${v.usage.completionTokens}, ${v.usage.llmCalls} calls${v.usage.estimatedCalls ? `, ${v.usage.estimatedCalls} counted by aiml` : ''})`,
     `  cost:    ${costLine(v.usage)}`,
   ];
+  if (v.host) lines.push(`  host:    ${v.host} (task queue ${v.taskQueue})`);
   if (v.budget) lines.push(`  budget:  ${describeBudget(v.budget)}`);
   for (const [phase, u] of Object.entries(v.byPhase ?? {})) lines.push(`  ${`${phase}:`.padEnd(8)} ${u.totalTokens} tokens, ${costLine(u)}`);
   if (v.llm) lines.push(...llmLines(v.llm));

@@ -2,7 +2,10 @@ import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/
 import { temporal } from '@temporalio/proto';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { stateQuery, WORKFLOW_TYPES, type BuildInput, type DecideInput, type DesignInput, type IngestInput, type RunState, type RunStatus, type ShipInput, type ToolCallView } from '../contracts';
-import { AimlError } from '../errors';
+import { ROUTING_MEMO_KEY, type RunRouting } from '../contracts/routing';
+import { REVERT_WORKFLOW, revertWorkflowId, type RevertInput, type RevertOutput } from '../contracts/revert';
+import { AimlError, errorMessage, isErrorCode } from '../errors';
+import { startDisplay } from './start-display';
 import { sendDecision, type DecisionOutcome } from './decisions';
 import { describeRun, listRuns, type RunView } from './run-view';
 import { pendingStreamBeats, StreamFollower } from './stream';
@@ -13,6 +16,18 @@ function isDeadline(err: unknown): boolean {
     if (e.code === 4 || /deadline/i.test(String(e.message))) return true;
   }
   return false;
+}
+
+/** The innermost failure of a chain (an activity's ApplicationFailure inside a workflow failure). */
+function rootCause(err: unknown): { type?: string; message: string } {
+  let e = err as { cause?: unknown; type?: string; message?: string };
+  while (e.cause) e = e.cause as typeof e;
+  return { type: e.type, message: e.message ?? String(err) };
+}
+
+/** What to say when a run's host has no worker polling. */
+export function hostDownMessage(view: Pick<RunView, 'host' | 'taskQueue'>): string {
+  return `the worker for host "${view.host}" is not running (nothing polls task queue ${view.taskQueue}): the run's workspace work waits for it; start "aiml worker" on that host (AIML_HOST_ID=${view.host})`;
 }
 
 /** Each workflow type with the input it starts with. */
@@ -53,14 +68,30 @@ export interface WatchOptions {
 export class AimlClient {
   constructor(
     readonly client: Client,
-    readonly opts: { namespace: string; taskQueue: string },
+    readonly opts: {
+      namespace: string;
+      taskQueue: string;
+      /** Runs this client starts belong to this host (its queue); without it, everything goes to `taskQueue`. */
+      routing?: RunRouting;
+      /** The model named in the UI's details when the input names none. */
+      model?: string;
+    },
   ) {}
 
+  /**
+   * Starts a run with its UI summary and details. With routing, the run lives on the host's queue
+   * (its workflow tasks and workspace work stay on the host), carries the routing in its input
+   * (model calls go to the shared queue) and in its memo (status and diff find the host with no worker).
+   */
   async start<T extends WorkflowType>(type: T, workflowId: string, input: WorkflowInputs[T], extra: { joinExisting?: boolean } = {}): Promise<WorkflowHandleWithFirstExecutionRunId> {
+    const routing = this.opts.routing;
+    const args = routing && type !== 'ingest' ? { ...input, routing } : input;
     return this.client.workflow.start(WORKFLOW_TYPES[type], {
-      taskQueue: this.opts.taskQueue,
+      taskQueue: routing ? routing.hostQueue : this.opts.taskQueue,
       workflowId,
-      args: [input],
+      args: [args],
+      ...(routing ? { memo: { [ROUTING_MEMO_KEY]: routing } } : {}),
+      ...startDisplay(type, input, { routing, model: this.opts.model }),
       ...(extra.joinExisting ? { workflowIdConflictPolicy: 'USE_EXISTING' as const } : {}),
     });
   }
@@ -85,6 +116,52 @@ export class AimlClient {
         throw new AimlError('NO_WORKER_ANSWER', `No worker answered the state query for "${workflowId}" within ${Math.round(deadlineMs / 1000)}s: is "aiml worker" running?`);
       }
       throw err;
+    }
+  }
+
+  /**
+   * Whether the worker that owns a run answers for it now: a state query with a short deadline (a
+   * poller list cannot tell a worker killed a minute ago from an idle one). Only the run's queue,
+   * i.e. its host's workers, can answer.
+   */
+  async ownerAnswers(view: RunView, deadlineMs = 3000): Promise<boolean> {
+    // No answer by the deadline, or the server giving up on the query itself: nobody there to answer.
+    return this.query(view.workflowId, deadlineMs).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** The run's state from its host's worker; HOST_WORKER_DOWN, naming the host, when that worker does not answer. */
+  async queryOwner(view: RunView, deadlineMs = 3000): Promise<RunState> {
+    try {
+      return await this.query(view.workflowId, deadlineMs);
+    } catch (err) {
+      if (!view.host) throw err;
+      const why = (err as { code?: string }).code === 'NO_WORKER_ANSWER' ? '' : ` (${errorMessage(err).split('\n')[0]})`;
+      throw new AimlError('HOST_WORKER_DOWN', hostDownMessage(view) + why);
+    }
+  }
+
+  /**
+   * Undoes a build's applied steps on the host that holds its workspace and journal: a `revert` run
+   * on that host's queue. HOST_WORKER_DOWN when that host's worker does not answer; the revert's
+   * own refusal (files changed since, nothing to revert) comes back with its code.
+   */
+  async revertOnHost(view: RunView, input: RevertInput): Promise<RevertOutput> {
+    if (!(await this.ownerAnswers(view))) throw new AimlError('HOST_WORKER_DOWN', hostDownMessage(view));
+    const handle = await this.client.workflow.start(REVERT_WORKFLOW, {
+      taskQueue: view.taskQueue,
+      workflowId: revertWorkflowId(view.workflowId, Date.now().toString(36)),
+      args: [input],
+      workflowExecutionTimeout: '2 minutes',
+      staticSummary: `revert ${view.workflowId}${input.step ? ` from step ${input.step}` : ''} on host ${view.host ?? '?'}`,
+    });
+    try {
+      return (await handle.result()) as RevertOutput;
+    } catch (err) {
+      const root = rootCause(err);
+      throw new AimlError(isErrorCode(root.type) ? root.type : 'RUN_FAILED', `revert on host ${view.host ?? '?'}: ${root.message}`);
     }
   }
 

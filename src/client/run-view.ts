@@ -1,6 +1,6 @@
 import type { Client, WorkflowExecutionDescription, WorkflowExecutionInfo } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { RUN_MEMO_KEY, SA_PHASE, SA_STATUS, ZERO_USAGE, type GateSummary, type LlmMemo, type RunMemo, type RunStatus, type RunBudget, type Usage } from '../contracts';
+import { ROUTING_MEMO_KEY, RUN_MEMO_KEY, SA_PHASE, SA_STATUS, ZERO_USAGE, type GateSummary, type LlmMemo, type RunMemo, type RunRouting, type RunStatus, type RunBudget, type Usage } from '../contracts';
 import { AimlError, errorMessage } from '../errors';
 import { closingFailure, fetchEvents, lastWorkflowTaskFailure } from './history';
 import { activityTrouble, failedTrouble, workflowTaskAttempt, workflowTaskTrouble, type Trouble } from './trouble';
@@ -34,6 +34,8 @@ export interface RunView {
   closeTime: string | null;
   historyLength: number;
   taskQueue: string;
+  /** The host that holds the run's workspace, for a run started for one (its worker polls `taskQueue`). */
+  host?: string;
 }
 
 export function toRunStatus(execution: string, saStatus: string | undefined): RunStatus {
@@ -53,6 +55,7 @@ export function toRunStatus(execution: string, saStatus: string | undefined): Ru
 
 export function toRunView(info: Omit<WorkflowExecutionInfo, 'raw'>): RunView {
   const memo = (info.memo?.[RUN_MEMO_KEY] ?? {}) as Partial<RunMemo>;
+  const routing = info.memo?.[ROUTING_MEMO_KEY] as Partial<RunRouting> | undefined;
   const status = toRunStatus(info.status.name, info.typedSearchAttributes.get(SA_STATUS));
   const open = info.status.name === 'RUNNING';
   return {
@@ -77,6 +80,7 @@ export function toRunView(info: Omit<WorkflowExecutionInfo, 'raw'>): RunView {
     closeTime: info.closeTime ? info.closeTime.toISOString() : null,
     historyLength: info.historyLength,
     taskQueue: info.taskQueue,
+    ...(routing?.host ? { host: routing.host } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { RedactionSummary } from './security';
+import type { RunRouting } from './routing';
 import { defineSignal } from '@temporalio/workflow';
 import type { AgentBudget, AgentPolicy, StepMode } from './agent';
 import type { ApprovalPolicy } from './design';
@@ -57,6 +58,8 @@ export interface BuildInput {
   verify?: 'shadow';
   /** Overwrite the report file even when it was not written by aiml or was changed since (CLI: --force). */
   force?: boolean;
+  /** Host and queues of a run served by several workers (set by the CLI); absent: one queue for everything. */
+  routing?: RunRouting;
   /** Spending limit for the run; its tokens default to `limits.tokenBudget`. Reached, the run parks at the `budget` gate. */
   runBudget?: RunBudget;
   /**
@@ -194,6 +197,8 @@ export interface ShipInput {
   verify?: 'shadow';
   /** Overwrite SPECS.md and the build report even when the user changed them (CLI: --force). */
   force?: boolean;
+  /** Host and queues (set by the CLI); passed on to both children. */
+  routing?: RunRouting;
   /** Spending limit for both phases: build gets what design left (top-ups included). */
   runBudget?: RunBudget;
 }

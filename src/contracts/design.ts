@@ -1,3 +1,4 @@
+import type { RunRouting } from './routing';
 import type { ArchitectureDraft } from '../design/architecture';
 import type { RunBudget } from './budget';
 import type { GateDecision, Usage } from './run';
@@ -31,6 +32,8 @@ export interface DesignInput {
   specFile?: string;
   /** Overwrite the spec file even when it was not written by aiml or was changed since (CLI: --force). */
   force?: boolean;
+  /** Host and queues of a run served by several workers (set by the CLI); absent: one queue for everything. */
+  routing?: RunRouting;
   /** Spending limit: reached, the run parks at the `budget` gate (CLI: --budget, --budget-tokens). */
   runBudget?: RunBudget;
 }

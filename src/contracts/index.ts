@@ -17,3 +17,5 @@ export * from './llm';
 
 /** Workflow type names, as registered by the worker. */
 export const WORKFLOW_TYPES = { design: 'design', build: 'build', ship: 'ship', ingest: 'ingest' } as const;
+export * from './routing';
+export * from './revert';

@@ -45,6 +45,8 @@ const agentBudget = obj({
   maxTokens: optional(num({ int: true, min: 1_000, max: 1e9 })),
   maxWallMs: optional(ms(1_000, 7 * DAY_MS)),
 });
+const queueName = str({ max: LIMITS.nameChars, nonEmpty: true });
+const routing = obj({ host: queueName, hostQueue: queueName, sharedQueue: queueName });
 // A run's spending limit; 0 is allowed (ship hands build what design left, which may be nothing).
 const runBudget = obj({ usd: optional(num({ min: 0, max: 1e6 })), tokens: optional(num({ int: true, min: 0, max: 1e10 })) });
 const agentShape = { policy: optional(agentPolicy), budget: optional(agentBudget), verify: optional(oneOf(['shadow'] as const)) };
@@ -58,6 +60,7 @@ const designSchema = obj({
   model: optional(name),
   specFile: optional(relOrAbsPath),
   force: optional(bool),
+  routing: optional(routing),
   runBudget: optional(runBudget),
 });
 
@@ -75,6 +78,7 @@ const buildSchema = obj(
     reportFile: optional(relOrAbsPath),
     force: optional(bool),
     stepMode: optional(oneOf(['agent', 'oneshot'] as const)),
+    routing: optional(routing),
     ...agentShape,
     runBudget: optional(runBudget),
   },
@@ -93,6 +97,7 @@ const shipSchema = obj(
     model: optional(name),
     kb: optional(name),
     force: optional(bool),
+    routing: optional(routing),
     ...agentShape,
     runBudget: optional(runBudget),
   },

@@ -20,6 +20,8 @@ export interface DesignDetails {
   digest?: string;
   /** Credentials removed from what the run read (rules and places, never values). */
   redactions?: RedactionSummary;
+  /** The host that holds the workspace, for a run routed to host queues. */
+  host?: string;
   /** The spending limit, when the run has one, and its top-ups. */
   budget?: BudgetView;
   /** Which provider serves each role; which answered, and every switch. */
@@ -50,6 +52,8 @@ export interface BuildDetails {
   toolCalls?: ToolCallView[];
   /** Credentials removed from what the run read (rules and places, never values). */
   redactions?: RedactionSummary;
+  /** The host that holds the workspace, for a run routed to host queues. */
+  host?: string;
   /** The spending limit, when the run has one, and its top-ups. */
   budget?: BudgetView;
   /** Which provider serves each role; which answered, and every switch. */
@@ -63,6 +67,8 @@ export interface ShipDetails {
   /** The latest state each child reported, by phase. */
   childStates: Record<string, ChildStatePayload>;
   brief: string;
+  /** The host that holds the workspace, for a run routed to host queues. */
+  host?: string;
   /** Tokens and cost of each finished child, by phase. */
   byPhase?: Record<string, Usage>;
 }

@@ -17,14 +17,19 @@ export function prebuiltBundle(): { codePath: string } | undefined {
   return fs.statSync(PREBUILT_BUNDLE).mtimeMs >= newest ? { codePath: PREBUILT_BUNDLE } : undefined;
 }
 
-export async function writeBundle(): Promise<void> {
+/** Bundles the workflows (with the tracing interceptors) now: webpack, several seconds. */
+export async function bundleCode(): Promise<string> {
   const noop = (): void => {};
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
     workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
     logger: { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => process.stderr.write(`${m}\n`), log: noop },
   });
-  fs.writeFileSync(PREBUILT_BUNDLE, code);
+  return code;
+}
+
+export async function writeBundle(): Promise<void> {
+  fs.writeFileSync(PREBUILT_BUNDLE, await bundleCode());
 }
 
 if (require.main === module) {

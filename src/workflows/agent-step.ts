@@ -261,7 +261,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState, carried?: A
       await env.budget(`step ${n}`);
       turn += 1;
       set('generating', working());
-      const t = await llm.agentTurn.executeWithOptions({ ...LLM_ACTIVITY, summary: `step ${n}: turn ${turn}` }, [
+      const t = await llm.agentTurn.executeWithOptions({ ...env.shared(LLM_ACTIVITY), summary: `step ${n}: turn ${turn}` }, [
         {
           conversationRef,
           start: conversationRef ? undefined : { specRef: env.specRef, planRef: env.planRef, step: n, checkCommand: env.checkCommand, policy: policyLine(env) },

@@ -14,6 +14,7 @@ import { BudgetKeeper, isBudgetStop, RUN_BUDGET_PATCH } from './budget';
 import { GateKeeper } from './gates';
 import { noteProvider, recordRoutes } from './llm-view';
 import { RunTracker } from './run-state';
+import { routesFor } from './routing';
 import { AGENT_LOOP_PATCH, BUILD_PATCHES, CONTINUE_AS_NEW_PATCH, decidePatchesAtStart } from './patches';
 import type { StepEnv } from './step-env';
 
@@ -46,6 +47,8 @@ export async function build(raw: BuildInput): Promise<BuildResult> {
       : { details },
   );
   const gates = new GateKeeper(run);
+  const routes = routesFor(input.routing);
+  if (routes.host) run.state.details.host = routes.host;
   const workflowId = wf.workflowInfo().workflowId;
   const manual: ApprovalPolicy = { ...input.gatePolicy, mode: 'manual' };
   const auto: ApprovalPolicy = { mode: 'auto' };
@@ -91,6 +94,7 @@ export async function build(raw: BuildInput): Promise<BuildResult> {
       expected,
       totalSteps: steps.length,
       allowCommands,
+      shared: routes.shared,
       noteRedactions: (r) => {
         const merged = mergeRedactionSummaries(run.state.details.redactions as RedactionSummary | undefined, r);
         if (merged) run.state.details.redactions = merged;

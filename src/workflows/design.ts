@@ -1,5 +1,6 @@
 import * as wf from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { GatherContextOutput } from '../activities/design';
 import { DESIGN_GATE, type ArchitectureDraft, type DesignInput, type DesignResult } from '../contracts/design';
 import { parseDesignInput } from '../contracts/parse-inputs';
 import { addUsage } from '../contracts/run';
@@ -9,6 +10,7 @@ import { BudgetKeeper, isBudgetStop } from './budget';
 import { GateKeeper } from './gates';
 import { noteProvider, recordRoutes } from './llm-view';
 import { RunTracker } from './run-state';
+import { routesFor } from './routing';
 import { decidePatchesAtStart, DESIGN_PATCHES } from './patches';
 
 const io = wf.proxyActivities<Activities>(IO_ACTIVITY);
@@ -19,6 +21,12 @@ const local = wf.proxyLocalActivities<Activities>(LOCAL_IO);
  * DESIGN: gather context → draft the architecture (structured, validated) → gate `design/spec`
  * → on rejection, redraft with the feedback and the previous draft → on approval, write SPECS.md.
  */
+function noteContext(run: RunTracker<'design'>, context: GatherContextOutput): void {
+  run.state.details.contextFiles = context.files;
+  run.state.details.kbHits = context.kbHits;
+  if (context.redactions) run.state.details.redactions = context.redactions;
+}
+
 export async function design(raw: DesignInput): Promise<DesignResult> {
   decidePatchesAtStart(DESIGN_PATCHES);
   const input = validInput(parseDesignInput(raw));
@@ -26,6 +34,8 @@ export async function design(raw: DesignInput): Promise<DesignResult> {
   const run = new RunTracker('design', { details: { round: 0, brief: input.brief.slice(0, 200) } });
   const gates = new GateKeeper(run);
   const maxRevisions = input.maxRevisions ?? 5;
+  const routes = routesFor(input.routing);
+  if (routes.host) run.state.details.host = routes.host;
   const remind: Parameters<GateKeeper['wait']>[0]['remind'] = (g, waitedMs) =>
     io.sendReminder.executeWithOptions({ ...IO_ACTIVITY, summary: `remind: ${g.gate} waiting` }, [
       { workflowId: wf.workflowInfo().workflowId, gate: g.gate, waitedMs, approveCommand: g.approveCommand, reminder: g.reminders },
@@ -50,8 +60,16 @@ export async function design(raw: DesignInput): Promise<DesignResult> {
       run.state.details.round = round;
       const source = `the workspace${input.kb ? ` and knowledge base "${input.kb}"` : ''}`;
       run.step(round === 1 ? `gathering context from ${source} and drafting the architecture` : `redrafting the architecture with feedback (round ${round})`);
+      if (routes.host && !contextRef) {
+        // Gathering reads the workspace (host queue); the draft is model work (shared queue).
+        const gathered = await io.gatherDesignContext.executeWithOptions({ ...IO_ACTIVITY, summary: `gather context from ${source}` }, [
+          { brief: input.brief, workspace: input.workspace, kb: input.kb },
+        ]);
+        noteContext(run, gathered);
+        contextRef = gathered.contextRef;
+      }
       const out = await llm.draftArchitecture.executeWithOptions(
-        { ...LLM_ACTIVITY, summary: round === 1 ? 'gather context, draft architecture' : `redraft architecture (round ${round})` },
+        { ...routes.shared(LLM_ACTIVITY), summary: round === 1 ? (routes.host ? 'draft architecture' : 'gather context, draft architecture') : `redraft architecture (round ${round})` },
         [
           {
             brief: input.brief,
@@ -66,9 +84,7 @@ export async function design(raw: DesignInput): Promise<DesignResult> {
       );
       if (out.context) {
         contextRef = out.context.contextRef;
-        run.state.details.contextFiles = out.context.files;
-        run.state.details.kbHits = out.context.kbHits;
-        if (out.context.redactions) run.state.details.redactions = out.context.redactions;
+        noteContext(run, out.context);
       }
       draft = out.draft;
       run.state.usage = addUsage(run.state.usage, out.usage);

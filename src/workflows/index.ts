@@ -3,3 +3,4 @@ export { design } from './design';
 export { build } from './build';
 export { ship } from './ship';
 export { ingest } from './ingest';
+export { revert } from './revert';

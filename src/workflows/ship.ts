@@ -6,6 +6,7 @@ import { parseApprove, parseChildState, parseReject } from '../contracts/parse';
 import { parseShipInput } from '../contracts/parse-inputs';
 import { shown } from '../contracts/schema';
 import { addUsage, ZERO_USAGE, type GateDecision } from '../contracts/run';
+import { ROUTING_MEMO_KEY } from '../contracts/routing';
 import { remaining } from '../contracts/budget';
 import { validInput } from './boundary';
 import { RunTracker } from './run-state';
@@ -22,7 +23,9 @@ export async function ship(raw: ShipInput): Promise<ShipResult> {
   const id = wf.workflowInfo().workflowId;
   const children: Record<string, string> = { design: `${id}-design` };
   const childStates: Record<string, ChildStatePayload> = {};
-  const run = new RunTracker('ship', { details: { children, childStates, brief: input.brief.slice(0, 200) } });
+  const run = new RunTracker('ship', { details: { children, childStates, brief: input.brief.slice(0, 200), ...(input.routing ? { host: input.routing.host } : {}) } });
+  // Both children run on this run's queue (the host's, when routed) and route their model calls the same way.
+  const routed = input.routing ? { routing: input.routing, memo: { [ROUTING_MEMO_KEY]: input.routing } } : undefined;
 
   wf.setHandler(
     childStateSignal,
@@ -78,11 +81,12 @@ export async function ship(raw: ShipInput): Promise<ShipResult> {
 
   try {
     run.step('design: starting');
-    const designInput: DesignInput = { brief: input.brief, workspace: input.workspace, approval: input.designApproval, model: input.model, kb: input.kb, force: input.force, ...(input.runBudget ? { runBudget: input.runBudget } : {}) };
+    const designInput: DesignInput = { brief: input.brief, workspace: input.workspace, approval: input.designApproval, model: input.model, kb: input.kb, force: input.force, ...(input.runBudget ? { runBudget: input.runBudget } : {}), ...(routed ? { routing: routed.routing } : {}) };
     const design: DesignResult = await wf.executeChild('design', {
       workflowId: children.design!,
       args: [designInput],
       staticSummary: `design: ${input.brief.slice(0, 100)}`,
+      ...(routed ? { memo: routed.memo } : {}),
     });
     run.state.usage = addUsage({ ...ZERO_USAGE }, design.usage);
     run.state.details.byPhase = { design: design.usage };
@@ -112,10 +116,16 @@ export async function ship(raw: ShipInput): Promise<ShipResult> {
       budget: input.budget,
       verify: input.verify,
       force: input.force,
+      ...(routed ? { routing: routed.routing } : {}),
       // What design left of the budget (its top-ups included) is what build may spend.
       ...(design.budget ? { runBudget: remaining(design.budget, design.usage) } : {}),
     };
-    const build: BuildResult = await wf.executeChild('build', { workflowId: children.build, args: [buildInput], staticSummary: `build from ${design.specPath}` });
+    const build: BuildResult = await wf.executeChild('build', {
+      workflowId: children.build,
+      args: [buildInput],
+      staticSummary: `build from ${design.specPath}`,
+      ...(routed ? { memo: routed.memo } : {}),
+    });
     run.state.usage = addUsage(run.state.usage, build.usage);
     run.state.details.byPhase = { design: design.usage, build: build.usage };
     run.state.artifacts.push(...build.filesChanged.map((f) => `${input.workspace}/${f}`), ...(build.reportPath ? [build.reportPath] : []));

@@ -4,6 +4,7 @@ import type { RedactionSummary } from '../contracts/security';
 import type { BudgetStopped } from './budget';
 import type { GateKeeper, GateWaitOptions } from './gates';
 import type { RunTracker } from './run-state';
+import type { Routes } from './routing';
 
 export type { StepRecord };
 
@@ -28,6 +29,8 @@ export interface StepEnv {
   totalSteps: number;
   /** Commands allowed without a gate; grows only by a person's decision. */
   allowCommands: string[];
+  /** Sends an activity to the shared queue when the run is routed (model calls); else unchanged. */
+  shared: Routes['shared'];
   /** Adds an activity's redaction summary to the run's (details.redactions). */
   noteRedactions: (r: RedactionSummary | undefined) => void;
   /** True at a safe point when the history is long enough that the run should continue as new. */

@@ -4,6 +4,8 @@ import { parseInterval } from '../../src/rag/watch';
 import { testClient, tmpDir, waitFor } from '../support/env';
 import { runCli, spawnCli } from '../support/processes';
 import { useKbCliRig, writeTree } from './support';
+import { defaultHostId } from '../../src/config-hosts';
+import { hostQueueName } from '../../src/contracts/routing';
 
 /** Knowledge bases that stay fresh: `aiml kb watch` (file events → the ingest workflow) and `aiml kb schedule` (Temporal Schedules). */
 
@@ -45,7 +47,8 @@ test('kb schedule creates a Temporal Schedule that syncs now and every interval;
   try {
     const desc = await client.schedule.getHandle('kb-sync-sched').describe();
     expect(desc.spec.intervals?.[0]?.every).toBe(3_600_000);
-    expect(desc.action).toMatchObject({ type: 'startWorkflow', workflowType: 'ingest', taskQueue: rig.worker.taskQueue, args: [{ kb: 'sched', dir }] });
+    // The sync runs on this host's queue: the folder and the embedded store are here.
+    expect(desc.action).toMatchObject({ type: 'startWorkflow', workflowType: 'ingest', taskQueue: hostQueueName(rig.worker.taskQueue, defaultHostId()), args: [{ kb: 'sched', dir }] });
     // Triggered at creation: the knowledge base is synced without waiting an hour.
     const stats = await waitFor(async () => {
       const r = await runCli(['kb', 'stats', '--kb', 'sched', '--json'], rig.env);

@@ -8,7 +8,8 @@ import type { ActivityDeps } from '../../src/activities';
 import type { RagConfig } from '../../src/rag/config';
 import type { LlmConfig } from '../../src/config';
 import { setupTracing, tracingWorkerOptions } from '../../src/observability/tracing';
-import { buildDeps, createWorker } from '../../src/worker-factory';
+import { defaultHostId } from '../../src/config-hosts';
+import { buildDeps, createHostWorkers, type createWorker } from '../../src/worker-factory';
 import type { PriceTable } from '../../src/llm/prices';
 
 /** Shared helpers for tests that run workflows on the suite's real dev server. */
@@ -44,6 +45,7 @@ export function tmpDir(prefix = 'aiml-test-'): string {
 }
 
 export interface TestWorker {
+  /** The worker on `taskQueue` (the shared queue; its twin polls this machine's host queue). */
   worker: Worker;
   taskQueue: string;
   stateDir: string;
@@ -80,15 +82,25 @@ export async function startWorker(opts: TestWorkerOptions): Promise<TestWorker> 
   const connection = await NativeConnection.connect({ address: temporalAddress() });
   const llm = opts.llm ?? { baseURL: opts.llmUrl, apiKey: 'sk-test-not-a-secret', model: 'scripted-model', timeoutMs: opts.llmTimeoutMs ?? 30_000, stream: opts.stream ?? true, ...(opts.prices ? { prices: opts.prices } : {}) };
   const deps = opts.rag ? buildDeps(llm, stateDir, opts.rag) : buildDeps(llm, stateDir);
-  const worker = await createWorker({ connection, namespace: opts.namespace ?? 'default', taskQueue, deps, workflowBundle: { codePath: process.env.AIML_TEST_WORKFLOW_BUNDLE! }, dataConverter: opts.dataConverter, tracing: opts.tracing });
-  const running = worker.run();
+  // Like `aiml worker`: the shared queue and this machine's host queue, where the CLI (same hostname) starts runs.
+  const workers = await createHostWorkers({
+    connection,
+    namespace: opts.namespace ?? 'default',
+    taskQueue,
+    host: { hostId: defaultHostId() },
+    deps,
+    workflowBundle: { codePath: process.env.AIML_TEST_WORKFLOW_BUNDLE! },
+    dataConverter: opts.dataConverter,
+    tracing: opts.tracing,
+  });
+  const running = workers.run();
   return {
-    worker,
+    worker: workers.workers[1]!,
     taskQueue,
     stateDir,
     deps,
     async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      workers.shutdown();
       await running;
       await deps.kbs?.closeAll();
       await connection.close();

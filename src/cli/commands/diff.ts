@@ -1,10 +1,11 @@
-import path from 'node:path';
 import type { Command } from 'commander';
 import { type BuildStepState, type RunState } from '../../contracts';
 import { netChanges } from '../../builder/net-changes';
 import { AimlError } from '../../errors';
+import { loadBlobConfig, loadHostConfig } from '../../config-hosts';
 import { stateDir } from '../../paths';
-import { BlobStore } from '../../storage/blob-store';
+import { blobStoreFor } from '../../storage/open-blob-store';
+import type { BlobStore } from '../../storage/blob-store';
 import { renderDiff } from '../../workspace/diff';
 import { Journal } from '../../workspace/journal';
 import { type CliContext, printJson } from '../context';
@@ -19,18 +20,18 @@ export interface StepDiff {
   diff: string;
 }
 
-/** Diffs from the run's state (needs a worker to answer the query). */
-function fromState(state: RunState, blobs: BlobStore, step?: number): StepDiff[] {
+/** Diffs from the run's state (a query its worker answers); their texts from the blob store, fetched from the shared one if need be. */
+async function fromState(state: RunState, blobs: BlobStore, step?: number): Promise<StepDiff[]> {
   const steps = (state.details.steps as BuildStepState[] | undefined) ?? [];
-  const out: StepDiff[] = [];
+  const shown: { s: BuildStepState; pending: boolean; ref: string }[] = [];
   for (const s of steps) {
     if (step !== undefined && s.n !== step) continue;
     const pendingNow = state.pendingGate === `build/step-${s.n}` && s.status === 'awaiting_approval' && Boolean(s.diffRef);
     const ref = pendingNow ? s.diffRef : s.appliedDiffRef;
-    if (!ref) continue;
-    out.push({ n: s.n, title: s.title, status: s.status, kind: pendingNow ? 'pending' : 'applied', diff: blobs.get(ref) });
+    if (ref) shown.push({ s, pending: pendingNow, ref });
   }
-  return out;
+  await blobs.fetch(shown.map((d) => d.ref), 0);
+  return shown.map(({ s, pending, ref }) => ({ n: s.n, title: s.title, status: s.status, kind: pending ? 'pending' : 'applied', diff: blobs.get(ref) }));
 }
 
 /** Applied diffs from the local undo journal (no worker needed). */
@@ -56,14 +57,20 @@ export function registerDiff(program: Command, ctx: CliContext): void {
     .action(async (id: string, flags: { step?: string; json?: boolean }) => {
       const step = flags.step ? parsePositiveInt('--step', flags.step) : undefined;
       const home = stateDir(ctx.env);
-      const blobs = new BlobStore(path.join(home, 'blobs'));
+      const blobs = blobStoreFor(home, loadBlobConfig(ctx.env));
       const aiml = await ctx.aiml();
       const view = await aiml.describe(id);
       if (view.type !== 'build') throw new AimlError('USAGE', `${id} is a ${view.type} run; diff works on build runs${view.children?.build ? ` (its build is ${view.children.build})` : ''}`);
-      const state = (await aiml.workerMayBeLive(view.taskQueue)) ? await aiml.query(id, 3000).catch(() => undefined) : undefined;
+      // A run of another host: only its worker can answer, and its journal is not here.
+      const elsewhere = view.host !== undefined && view.host !== loadHostConfig(ctx.env).hostId;
+      const state = elsewhere
+        ? await aiml.queryOwner(view, 5000)
+        : (await aiml.workerMayBeLive(view.taskQueue))
+          ? await aiml.query(id, 3000).catch(() => undefined)
+          : undefined;
       // With no worker to answer, what was applied is still in the local journal.
       const source: 'state' | 'journal' = state ? 'state' : 'journal';
-      const diffs = state ? fromState(state, blobs, step) : fromJournal(home, blobs, id, step);
+      const diffs = state ? await fromState(state, blobs, step) : fromJournal(home, blobs, id, step);
       if (flags.json) return printJson(ctx, { workflowId: id, source, steps: diffs });
       if (diffs.length === 0) {
         ctx.out(step ? `Step ${step} of ${id} has no diff yet.` : `${id} has no diffs yet.`);

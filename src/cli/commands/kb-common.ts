@@ -45,8 +45,10 @@ export async function runIngest(ctx: CliContext, input: IngestInput, opts: { qui
   const aiml = await ctx.aiml();
   // A sync already running for this knowledge base is joined.
   const handle = await aiml.start('ingest', ingestWorkflowId(input.kb), input, { joinExisting: true });
-  if (!(await aiml.workerMayBeLive(ctx.temporal().taskQueue))) {
-    ctx.err(`No worker is polling task queue "${ctx.temporal().taskQueue}" yet: the sync runs once one does (start it with "aiml worker").`);
+  // The sync runs on this host's queue: the folder and the embedded store are here.
+  const queue = aiml.opts.routing?.hostQueue ?? ctx.temporal().taskQueue;
+  if (!(await aiml.workerMayBeLive(queue))) {
+    ctx.err(`No worker is polling task queue "${queue}" yet: the sync runs once one does (start it with "aiml worker" on this host).`);
   }
   const tty = !opts.quiet && process.stderr.isTTY;
   let last = '';

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import path from 'node:path';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import { ingestWorkflowId, WORKFLOW_TYPES, type IngestInput } from '../../contracts';
+import { hostRouting } from '../../config-hosts';
 import { AimlError } from '../../errors';
 import { stateDir } from '../../paths';
 import { parseInterval, watchFolder } from '../../rag/watch';
@@ -75,7 +76,7 @@ export function registerKbFresh(kb: Command, ctx: CliContext): void {
       const known = kbRegistry(ctx).exists(name);
       if (!known && !abs) throw new AimlError('KB_NOT_FOUND', `Knowledge base "${name}" does not exist: give its folder, aiml kb schedule <dir> --kb ${name} --every ${flags.every}`);
       const input: IngestInput = abs ? { kb: name, dir: abs } : { kb: name };
-      const action = { type: 'startWorkflow' as const, workflowType: WORKFLOW_TYPES.ingest, taskQueue: ctx.temporal().taskQueue, workflowId: ingestWorkflowId(name), args: [input] };
+      const action = { type: 'startWorkflow' as const, workflowType: WORKFLOW_TYPES.ingest, taskQueue: hostRouting(ctx.temporal().taskQueue, ctx.env).hostQueue, workflowId: ingestWorkflowId(name), args: [input] };
       const spec = { intervals: [{ every }] };
       const existing = client.schedule.getHandle(scheduleId);
       const updated = await existing

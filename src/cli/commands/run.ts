@@ -5,7 +5,8 @@ import { AimlError, errorMessage } from '../../errors';
 import { stateDir } from '../../paths';
 import { connectWorker, dataConverterFor } from '../../temporal/connection';
 import { installRuntimeLogger, workerLogFile } from '../../temporal/runtime';
-import { buildDeps, createWorker, resolveLlm } from '../../worker-factory';
+import { loadHostConfig } from '../../config-hosts';
+import { buildDeps, createHostWorkers, resolveLlm } from '../../worker-factory';
 import { type CliContext, printJson } from '../context';
 import { askAtGate } from '../gate-prompt';
 import { checkedInput, cleanText } from '../inputs';
@@ -51,7 +52,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     ctx.err(`Starting a worker${logs ? ` (its logs: ${logs})` : ''}...`);
     const connection = await connectWorker(temporal);
     const deps = buildDeps(llm, stateDir(ctx.env));
-    const worker = await createWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, deps, dataConverter: dataConverterFor(temporal) });
+    const worker = await createHostWorkers({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, host: loadHostConfig(ctx.env), deps, dataConverter: dataConverterFor(temporal) });
     const running = worker.run();
     try {
       const workflowId = designWorkflowId(shortId());

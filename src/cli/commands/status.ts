@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { hostDownMessage } from '../../client/aiml-client';
+import { AimlError } from '../../errors';
 import { type CliContext, printJson } from '../context';
 import { formatRun } from '../run-view';
 
@@ -12,8 +14,13 @@ export function registerStatus(program: Command, ctx: CliContext): void {
     .action(async (id: string, flags: { json?: boolean; full?: boolean }) => {
       const aiml = await ctx.aiml();
       const view = await aiml.describe(id);
+      // For an open run that belongs to a host: is that host's worker there to move it?
+      const hostWorker = view.host && !view.closeTime ? ((await aiml.ownerAnswers(view)) ? 'running' : 'not running') : undefined;
+      // The full state comes from a query, which only the owning host's worker answers.
+      if (flags.full && hostWorker === 'not running') throw new AimlError('HOST_WORKER_DOWN', hostDownMessage(view));
       const full = flags.full ? await aiml.query(id, 5000) : undefined;
-      if (flags.json) printJson(ctx, full ? { ...view, state: full } : view);
-      else ctx.out(formatRun(view) + (full ? `\n${JSON.stringify(full, null, 2)}` : ''));
+      const shown = { ...view, ...(hostWorker ? { hostWorker } : {}) };
+      if (flags.json) printJson(ctx, full ? { ...shown, state: full } : shown);
+      else ctx.out(formatRun(view) + (hostWorker === 'not running' ? `\n  warning: ${hostDownMessage(view)}` : '') + (full ? `\n${JSON.stringify(full, null, 2)}` : ''));
     });
 }
