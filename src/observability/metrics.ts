@@ -13,6 +13,8 @@ export interface LlmCallSample {
   completionTokens: number;
   /** Error code, when the call failed (e.g. LLM_RATE_LIMITED). */
   code?: string;
+  /** Price of the call in US dollars, when the price table knows the model. */
+  costUsd?: number;
 }
 
 export interface AimlMetrics {
@@ -28,6 +30,8 @@ export function createMetrics(meter: MetricMeter): AimlMetrics {
   const tokens = meter.createCounter('aiml_llm_tokens', 'tokens', 'LLM tokens by model and kind (prompt, completion)');
   const retrievals = meter.createHistogram('aiml_retrieval_latency', 'int', 'ms', 'Knowledge-base retrieval latency');
   const hits = meter.createCounter('aiml_retrieval_hits', 'hits', 'Snippets returned by knowledge-base retrieval');
+  // Counters take whole numbers: cost is counted in millionths of a dollar.
+  const cost = meter.createCounter('aiml_llm_cost_microusd', 'microusd', 'LLM cost by model, in millionths of a US dollar');
   return {
     llmCall(s) {
       const tags: MetricTags = { model: s.model, outcome: s.outcome, ...(s.code ? { code: s.code } : {}) };
@@ -35,6 +39,7 @@ export function createMetrics(meter: MetricMeter): AimlMetrics {
       latency.record(Math.max(0, Math.round(s.latencyMs)), { model: s.model, outcome: s.outcome });
       if (s.promptTokens) tokens.add(s.promptTokens, { model: s.model, kind: 'prompt' });
       if (s.completionTokens) tokens.add(s.completionTokens, { model: s.model, kind: 'completion' });
+      if (s.costUsd) cost.add(Math.round(s.costUsd * 1e6), { model: s.model });
     },
     retrieval(s) {
       retrievals.record(Math.max(0, Math.round(s.latencyMs)), { kb: s.kb });

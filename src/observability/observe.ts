@@ -35,7 +35,7 @@ export function observeChatModel<M extends ChatModel & { readonly model: string 
           ...(res.usage.costUsd !== undefined ? { 'aiml.llm.cost_usd': res.usage.costUsd } : {}),
         });
         activityLog()?.info('llm call', { model: res.model || model, promptTokens: res.usage.promptTokens, completionTokens: res.usage.completionTokens, costUsd: res.usage.costUsd, latencyMs: Math.round(res.latencyMs), finishReason: res.finishReason });
-        metrics.llmCall({ model: res.model || model, outcome: 'ok', latencyMs: res.latencyMs, promptTokens: res.usage.promptTokens, completionTokens: res.usage.completionTokens });
+        metrics.llmCall({ model: res.model || model, outcome: 'ok', latencyMs: res.latencyMs, promptTokens: res.usage.promptTokens, completionTokens: res.usage.completionTokens, costUsd: res.usage.costUsd });
         return res;
       } catch (err) {
         const code = (err as { code?: unknown }).code;

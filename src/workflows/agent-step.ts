@@ -7,6 +7,7 @@ import { buildStepGate, type AgentLoopState, type BuildStepState, type StepRecor
 import { addUsage, type GateDecision } from '../contracts/run';
 import { AGENT_COMMAND_ACTIVITY, AGENT_LOCAL, BUILD_APPLY_ACTIVITY, IO_ACTIVITY, LLM_ACTIVITY } from './activity-options';
 import { isBudgetStop } from './budget';
+import { fixAttempt } from './metrics';
 import { setStep, stoppedStep, type StepEnv } from './step-env';
 import { noteProvider } from './llm-view';
 
@@ -170,6 +171,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState, carried?: A
       record.checkPassed = res.check.passed;
       if (!res.check.passed) {
         fixes += 1;
+        fixAttempt('agent');
         state.problem = `check failed (exit ${res.check.exitCode ?? 'killed'}${res.check.timedOut ? ', timed out' : ''}):\n${res.check.excerpt}`.slice(0, 2000);
         if (fixes > limits.maxFixAttempts) {
           set('stuck', `stopped: check failed after ${fixes} attempt(s)`);

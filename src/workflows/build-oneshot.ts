@@ -7,6 +7,7 @@ import { BUILD_APPLY_ACTIVITY, LLM_ACTIVITY } from './activity-options';
 import { isBudgetStop } from './budget';
 import { setStep, stoppedStep, type StepEnv, type StepRecord } from './step-env';
 import { noteProvider } from './llm-view';
+import { fixAttempt } from './metrics';
 
 const llm = wf.proxyActivities<Activities>(LLM_ACTIVITY);
 const apply = wf.proxyActivities<Activities>(BUILD_APPLY_ACTIVITY);
@@ -160,6 +161,7 @@ export async function oneShotStep(env: StepEnv, state: BuildStepState): Promise<
       return record;
     }
     fixes += 1;
+    fixAttempt('oneshot');
     checkOutputRef = check.outputRef;
     if (fixes > limits.maxFixAttempts) {
       const d = await stuck(`check failed after ${limits.maxFixAttempts + 1} attempt(s) (exit ${check.exitCode ?? 'killed'}${check.timedOut ? ', timed out' : ''}):\n${check.excerpt}`);

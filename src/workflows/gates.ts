@@ -4,6 +4,7 @@ import type { ApprovalPolicy } from '../contracts/design';
 import { approveSignal, decideUpdate, rejectSignal, type DecideInput } from '../contracts/messages';
 import { parseApprove, parseDecide, parseReject, type Parsed } from '../contracts/parse';
 import type { GateDecision, GateRound, Phase } from '../contracts/run';
+import { gateDecided, gateOpened } from './metrics';
 import type { RunTracker } from './run-state';
 
 export interface GateWaitOptions {
@@ -84,6 +85,7 @@ export class GateKeeper<P extends Phase = Phase> {
     if (input.topUpTokens !== undefined) decision.topUpTokens = input.topUpTokens;
     open.decision = decision;
     open.status = input.decision === 'approve' ? 'approved' : 'rejected';
+    gateDecided(this.run.state.phase, open.gate, input.decision, Date.now() - Date.parse(open.openedAt));
     this.run.state.pendingGate = null;
     this.run.state.pendingGateWorkflowId = null;
     this.run.state.status = 'running';
@@ -115,6 +117,7 @@ export class GateKeeper<P extends Phase = Phase> {
     this.run.state.status = 'awaiting_approval';
     this.run.state.step = `waiting for approval of ${opts.gate}`;
     this.run.publish();
+    gateOpened(this.run.state.phase, opts.gate);
 
     if (policy.mode === 'auto') {
       return this.apply({ decision: 'approve', by: 'policy:auto', comment: 'approval policy is auto' }, 'policy');
@@ -136,6 +139,7 @@ export class GateKeeper<P extends Phase = Phase> {
           return this.apply({ decision: 'approve', by: 'policy:timeout', comment: 'approved on timeout per policy' }, 'policy');
         }
         round.status = 'timed_out';
+        gateDecided(this.run.state.phase, opts.gate, 'timed_out', Date.now() - opened);
         this.run.state.pendingGate = null;
         this.run.state.pendingGateWorkflowId = null;
         throw wf.ApplicationFailure.nonRetryable(`No decision on ${opts.gate} within ${policy.timeoutMs} ms`, 'APPROVAL_TIMEOUT');

@@ -91,6 +91,10 @@ describe('metrics', () => {
       expect(text).toMatch(/aiml_llm_tokens\{[^}]*kind="prompt"/);
       expect(text).toMatch(/aiml_llm_latency_bucket/);
       expect(text).toMatch(/temporal_workflow_completed\{[^}]*workflow_type="design"/);
+      // Workflow-side: the auto-approved gate opened and was decided once, with its wait time.
+      expect(text).toMatch(/aiml_gates_opened\{[^}]*gate="design\/spec"[^}]*\} 1/);
+      expect(text).toMatch(/aiml_gates_decided\{[^}]*decision="approve"[^}]*\} 1/);
+      expect(text).toMatch(/aiml_gate_wait_bucket\{[^}]*phase="design"/);
     } finally {
       await worker.stop();
     }
