@@ -4,7 +4,7 @@ import { LlmError } from '../llm/errors';
 import { StreamTap } from './stream-tap';
 
 /** AimlError codes that describe a passing condition, worth a retry. Every other code is final. */
-const RETRYABLE_CODES = new Set(['BLOB_MISSING_TRANSIENT', 'BLOB_STORE_UNREACHABLE', 'QDRANT_UNAVAILABLE', 'CHECK_TIMEOUT_TRANSIENT']);
+const RETRYABLE_CODES = new Set(['BLOB_MISSING_TRANSIENT', 'BLOB_STORE_UNREACHABLE', 'QDRANT_UNAVAILABLE', 'CHECK_TIMEOUT_TRANSIENT', 'EMBED_PROCESS_DIED']);
 
 /**
  * Maps domain failures onto Temporal's retry policy: one layer owns retries. LLM 4xx (but

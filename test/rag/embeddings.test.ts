@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { EmbeddingCache, embedCached } from '../../src/rag/embed/cache';
-import { LocalOnnxEmbedder } from '../../src/rag/embed/local-onnx';
+import { embedProcesses, localEmbedderPids, LocalOnnxEmbedder } from '../../src/rag/embed/local-onnx';
 import { BGE_SMALL_MODEL, ensureLocalModel, LOCAL_MODEL, selectedLocalModel } from '../../src/rag/embed/model-install';
 import { OpenAiEmbedder } from '../../src/rag/embed/openai-embedder';
 import { WordPieceTokenizer } from '../../src/rag/embed/wordpiece';
@@ -46,6 +46,38 @@ describe('local MiniLM (ONNX, installed by the project from its registry artifac
     const [alone] = await local.embed([short]);
     const batch = await local.embed(['a much longer text about exponential backoff and jitter in HTTP clients', short]);
     expect(dot(alone!, batch[1]!)).toBeCloseTo(1, 5);
+  });
+
+  test('two inference processes give the vectors one gives; a killed one is replaced, and what it held fails retryably', async () => {
+    const texts = Array.from({ length: 24 }, (_, i) => `function handler${i}(req) { return retry(req, { attempts: ${i} }); }`);
+    const one = await new LocalOnnxEmbedder({ processes: 1 }).embed(texts);
+    const two = new LocalOnnxEmbedder({ processes: 2 });
+    const both = await two.embed(texts);
+    both.forEach((v, i) => expect(dot(v, one[i]!)).toBeCloseTo(1, 6));
+    const pids = localEmbedderPids();
+    expect(pids.length).toBeGreaterThanOrEqual(2); // the second started because the first was busy
+    expect(pids.length).toBeLessThanOrEqual(embedProcesses());
+
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 300));
+    const again = await two.embed(texts.slice(0, 4));
+    again.forEach((v, i) => expect(dot(v, one[i]!)).toBeCloseTo(1, 6));
+    expect(localEmbedderPids().some((p) => pids.includes(p))).toBe(false);
+
+    // Killed mid-batch: the batch fails with a retryable code, and the next call works.
+    const running = two.embed(Array.from({ length: 400 }, (_, i) => `${texts[i % 24]} // ${i}`));
+    await new Promise((r) => setTimeout(r, 30));
+    for (const pid of localEmbedderPids()) process.kill(pid, 'SIGKILL');
+    await expect(running).rejects.toMatchObject({ code: 'EMBED_PROCESS_DIED' });
+    expect(await two.embed([texts[0]!])).toHaveLength(1);
+  });
+
+  test('AIML_EMBED_PROCESSES: a count is honoured, anything else refused naming the variable', () => {
+    expect(embedProcesses({ AIML_EMBED_PROCESSES: '3' })).toBe(3);
+    expect(embedProcesses({})).toBeGreaterThanOrEqual(1);
+    for (const bad of ['0', 'two', '1.5', '-1', '1000']) {
+      expect(() => embedProcesses({ AIML_EMBED_PROCESSES: bad })).toThrow(/AIML_EMBED_PROCESSES/);
+    }
   });
 });
 

@@ -1,24 +1,27 @@
-import { Worker } from 'node:worker_threads';
+import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import { AimlError } from '../../errors';
 import { ensureLocalModel, selectedLocalModel, type LocalModelFiles, type LocalModelSpec } from './model-install';
 import { l2normalize, type EmbeddingProvider } from './provider';
 import { WordPieceTokenizer } from './wordpiece';
 
 /**
- * The inference thread: owns the onnxruntime session, runs one padded batch of token ids at a time
- * and pools the last hidden state (mean over the attention mask, or the [CLS] token). Running it off the main thread
- * keeps an activity's heartbeats and cancellation flowing while the model computes (and keeps
- * onnxruntime's native typed arrays in a plain Node realm, whatever loads this module).
+ * An inference process: owns one onnxruntime session (one intra-op thread), runs one padded batch
+ * of token ids at a time and pools the last hidden state (mean over the attention mask, or the
+ * [CLS] token). onnxruntime runs a session synchronously and its native addon loads into only one
+ * thread per process, so using more than one core takes more than one process. It exits when its
+ * parent goes (the IPC channel closes).
  */
-const THREAD_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const ort = require(workerData.ortPath);
-const ready = ort.InferenceSession.create(workerData.onnx, { intraOpNumThreads: workerData.threads, graphOptimizationLevel: 'all' });
+const PROCESS_SOURCE = `
+const ort = require(process.env.AIML_ORT_PATH);
+const dims = Number(process.env.AIML_EMBED_DIMS), pooling = process.env.AIML_EMBED_POOLING;
+const ready = ort.InferenceSession.create(process.env.AIML_EMBED_ONNX, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
 ready.catch(() => {});
-parentPort.on('message', async ({ seq, batch }) => {
+process.on('disconnect', () => process.exit(0));
+process.on('message', async ({ seq, batch }) => {
   try {
     const session = await ready;
-    const n = batch.length, len = Math.max(...batch.map((b) => b.length)), dims = workerData.dims;
+    const n = batch.length, len = Math.max(...batch.map((b) => b.length));
     const ids = new BigInt64Array(n * len), mask = new BigInt64Array(n * len);
     batch.forEach((row, r) => row.forEach((id, c) => { ids[r * len + c] = BigInt(id); mask[r * len + c] = 1n; }));
     const out = await session.run({
@@ -26,10 +29,10 @@ parentPort.on('message', async ({ seq, batch }) => {
       attention_mask: new ort.Tensor('int64', mask, [n, len]),
       token_type_ids: new ort.Tensor('int64', new BigInt64Array(n * len), [n, len]),
     });
-    const hidden = out.last_hidden_state.data;
+    const hidden = (out.last_hidden_state ?? out[session.outputNames[0]]).data;
     const pooled = new Float32Array(n * dims);
     batch.forEach((row, r) => {
-      if (workerData.pooling === 'cls') {
+      if (pooling === 'cls') {
         for (let d = 0; d < dims; d++) pooled[r * dims + d] = hidden[r * len * dims + d];
         return;
       }
@@ -39,9 +42,9 @@ parentPort.on('message', async ({ seq, batch }) => {
       }
       for (let d = 0; d < dims; d++) pooled[r * dims + d] /= row.length;
     });
-    parentPort.postMessage({ seq, pooled }, [pooled.buffer]);
+    process.send({ seq, pooled });
   } catch (err) {
-    parentPort.postMessage({ seq, error: String(err && err.message || err) });
+    process.send({ seq, error: String(err && err.message || err) });
   }
 });
 `;
@@ -51,59 +54,125 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-/**
- * One inference thread per process and model file: onnxruntime's native addon cannot be loaded
- * again by a later thread, so the thread is shared by every embedder and never stopped (it is
- * unref'd while idle, so it keeps no process alive).
- */
-class InferenceThread {
-  private static readonly threads = new Map<string, InferenceThread>();
+/** One inference process and the batches it has been sent. */
+class InferenceProcess {
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
-  private readonly worker: Worker;
-  private dead?: Error;
+  private readonly child: ChildProcess;
+  dead?: Error;
 
-  static for(onnx: string, dims: number, threads: number, pooling: LocalModelSpec['pooling']): InferenceThread {
-    let t = InferenceThread.threads.get(onnx);
-    if (!t || t.dead) InferenceThread.threads.set(onnx, (t = new InferenceThread(onnx, dims, threads, pooling)));
-    return t;
-  }
-
-  private constructor(
+  constructor(
     private readonly onnx: string,
     dims: number,
-    threads: number,
     pooling: LocalModelSpec['pooling'],
   ) {
-    this.worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { ortPath: require.resolve('onnxruntime-node'), onnx, dims, threads, pooling } });
-    this.worker.unref();
-    this.worker.on('message', (m: { seq: number; pooled?: Float32Array; error?: string }) => {
+    const { NODE_OPTIONS: _drop, ...env } = process.env;
+    this.child = spawn(process.execPath, ['-e', PROCESS_SOURCE], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      serialization: 'advanced', // typed arrays cross as typed arrays
+      env: { ...env, AIML_ORT_PATH: require.resolve('onnxruntime-node'), AIML_EMBED_ONNX: onnx, AIML_EMBED_DIMS: String(dims), AIML_EMBED_POOLING: pooling },
+    });
+    this.idle();
+    this.child.on('message', (m: { seq: number; pooled?: Float32Array; error?: string }) => {
       const p = this.pending.get(m.seq);
       this.pending.delete(m.seq);
-      if (!this.pending.size) this.worker.unref();
+      if (!this.pending.size) this.idle();
       if (m.error !== undefined) p?.reject(new AimlError('EMBED_MODEL_INVALID', `onnxruntime failed on ${onnx}: ${m.error}`));
       else p?.resolve(m.pooled!);
     });
-    this.worker.on('error', (err) => this.fail(err));
-    this.worker.on('exit', () => this.fail(new Error('the embedding thread exited')));
+    this.child.on('error', (err) => this.fail(err));
+    this.child.on('exit', (code, signal) => this.fail(new Error(`the embedding process exited (${signal ?? `code ${code}`})`)));
+  }
+
+  /** While nothing is pending the process keeps no parent alive. */
+  private idle(): void {
+    this.child.unref();
+    (this.child.channel as unknown as { unref?: () => void } | undefined)?.unref?.();
+  }
+
+  get load(): number {
+    return this.pending.size;
   }
 
   private fail(err: Error): void {
     this.dead ??= err;
-    for (const p of this.pending.values()) p.reject(new AimlError('EMBED_MODEL_INVALID', `Local embedding model ${this.onnx} failed: ${err.message}`));
+    // Retryable: the pool starts a new process for the next attempt.
+    for (const p of this.pending.values()) p.reject(new AimlError('EMBED_PROCESS_DIED', `Local embedding model ${this.onnx}: ${err.message}`));
     this.pending.clear();
   }
 
   run(batch: number[][]): Promise<Float32Array> {
-    if (this.dead) return Promise.reject(new AimlError('EMBED_MODEL_INVALID', `Local embedding model failed: ${this.dead.message}`));
+    if (this.dead) return Promise.reject(new AimlError('EMBED_PROCESS_DIED', `Local embedding model ${this.onnx}: ${this.dead.message}`));
     const seq = ++this.seq;
     return new Promise<Float32Array>((resolve, reject) => {
       this.pending.set(seq, { resolve, reject });
-      this.worker.ref();
-      this.worker.postMessage({ seq, batch });
+      this.child.ref();
+      (this.child.channel as unknown as { ref?: () => void } | undefined)?.ref?.();
+      this.child.send({ seq, batch }, (err) => {
+        if (err) this.fail(err);
+      });
     });
   }
+
+  get pid(): number | undefined {
+    return this.dead ? undefined : this.child.pid;
+  }
+
+  stop(): void {
+    this.child.kill('SIGKILL');
+  }
 }
+
+/** How many inference processes a model may use: `AIML_EMBED_PROCESSES`, else one per core (at most 4). */
+export function embedProcesses(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.AIML_EMBED_PROCESSES?.trim();
+  if (!raw) return Math.max(1, Math.min(4, os.availableParallelism()));
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 64) {
+    throw new AimlError('CONFIG_INVALID', `AIML_EMBED_PROCESSES=${raw} must be a whole number from 1 to 64`, { variable: 'AIML_EMBED_PROCESSES' });
+  }
+  return n;
+}
+
+/**
+ * The inference processes of one model file, shared by every embedder in this process (each
+ * holds the model in memory once). A process starts only when every running one is busy, so a
+ * search that embeds one query starts one; a dead process is replaced on the next batch.
+ */
+class InferencePool {
+  private static readonly pools = new Map<string, InferencePool>();
+  private readonly procs: InferenceProcess[] = [];
+
+  static for(onnx: string, dims: number, pooling: LocalModelSpec['pooling'], size: number): InferencePool {
+    let p = InferencePool.pools.get(onnx);
+    if (!p) InferencePool.pools.set(onnx, (p = new InferencePool(onnx, dims, pooling)));
+    p.size = Math.max(p.size, size);
+    return p;
+  }
+
+  private size = 1;
+
+  private constructor(
+    private readonly onnx: string,
+    private readonly dims: number,
+    private readonly pooling: LocalModelSpec['pooling'],
+  ) {}
+
+  run(batch: number[][]): Promise<Float32Array> {
+    for (let i = this.procs.length - 1; i >= 0; i--) if (this.procs[i]!.dead) this.procs.splice(i, 1);
+    let pick = this.procs.find((p) => p.load === 0);
+    if (!pick && this.procs.length < this.size) this.procs.push((pick = new InferenceProcess(this.onnx, this.dims, this.pooling)));
+    pick ??= this.procs.reduce((a, b) => (b.load < a.load ? b : a));
+    return pick.run(batch);
+  }
+
+  /** The process ids of the running inference processes, for every model. */
+  static pids(): number[] {
+    return [...InferencePool.pools.values()].flatMap((pool) => pool.procs.flatMap((p) => (p.pid ? [p.pid] : [])));
+  }
+}
+
+export const localEmbedderPids = (): number[] => InferencePool.pids();
 
 /**
  * A local BERT-family sentence encoder (all-MiniLM-L6-v2 by default) on onnxruntime's CPU backend:
@@ -114,25 +183,25 @@ export class LocalOnnxEmbedder implements EmbeddingProvider {
   readonly id: string;
   readonly dims: number;
   private readonly model: LocalModelSpec;
-  private loaded?: { thread: InferenceThread; tokenizer: WordPieceTokenizer };
+  private loaded?: { pool: InferencePool; tokenizer: WordPieceTokenizer };
 
-  constructor(private readonly opts: { model?: LocalModelSpec; files?: LocalModelFiles; maxTokens?: number; batchSize?: number; threads?: number } = {}) {
+  constructor(private readonly opts: { model?: LocalModelSpec; files?: LocalModelFiles; maxTokens?: number; batchSize?: number; processes?: number } = {}) {
     this.model = opts.model ?? selectedLocalModel();
     this.id = this.model.id;
     this.dims = this.model.dims;
   }
 
-  private start(): { thread: InferenceThread; tokenizer: WordPieceTokenizer } {
+  private start(): { pool: InferencePool; tokenizer: WordPieceTokenizer } {
     if (!this.loaded) {
       const files = this.opts.files ?? ensureLocalModel(process.env, () => {}, this.model);
-      const thread = InferenceThread.for(files.onnx, this.dims, this.opts.threads ?? 0, this.model.pooling);
-      this.loaded = { tokenizer: WordPieceTokenizer.fromTokenizerJson(files.tokenizer), thread };
+      const pool = InferencePool.for(files.onnx, this.dims, this.model.pooling, this.opts.processes ?? embedProcesses());
+      this.loaded = { tokenizer: WordPieceTokenizer.fromTokenizerJson(files.tokenizer), pool };
     }
     return this.loaded;
   }
 
   async embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
-    const { thread, tokenizer } = this.start();
+    const { pool, tokenizer } = this.start();
     const maxTokens = this.opts.maxTokens ?? 256;
     // One text per run by default: the int8 model quantises activations per batch, so a text's
     // vector would otherwise shift slightly with its batch-mates; on CPU batching gains little.
@@ -141,12 +210,19 @@ export class LocalOnnxEmbedder implements EmbeddingProvider {
     // Similar lengths share a batch, so little padding is computed.
     const order = encoded.map((_, i) => i).sort((a, b) => encoded[a]!.length - encoded[b]!.length);
     const out = new Array<Float32Array>(texts.length);
-    for (let b = 0; b < order.length; b += batchSize) {
-      if (signal?.aborted) throw new AimlError('CANCELLED', 'Embedding was cancelled');
-      const idx = order.slice(b, b + batchSize);
-      const pooled = await thread.run(idx.map((i) => encoded[i]!));
-      idx.forEach((i, row) => (out[i] = l2normalize(pooled.slice(row * this.dims, (row + 1) * this.dims))));
-    }
+    // Batches go out as fast as the pool's processes take them; results land in input order.
+    const batches: number[][] = [];
+    for (let b = 0; b < order.length; b += batchSize) batches.push(order.slice(b, b + batchSize));
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < batches.length) {
+        if (signal?.aborted) throw new AimlError('CANCELLED', 'Embedding was cancelled');
+        const idx = batches[next++]!;
+        const pooled = await pool.run(idx.map((i) => encoded[i]!));
+        idx.forEach((i, row) => (out[i] = l2normalize(pooled.slice(row * this.dims, (row + 1) * this.dims))));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(batches.length, this.opts.processes ?? embedProcesses()) }, lane));
     return out;
   }
 
