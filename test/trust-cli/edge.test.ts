@@ -23,6 +23,17 @@ test.each([
   expect(r.stderr.trim()).toBe(`aiml: ${message}`);
 });
 
+test('a bad budget gets the same error from every command that takes one, before anything starts', async () => {
+  const env = unreachable();
+  for (const cmd of ['design', 'run', 'ship']) {
+    const usd = await cli([cmd, 'x', '--workspace', tmpDir(), '--budget', '0'], env);
+    expect([usd.code, usd.stderr.trim()]).toEqual([2, 'aiml: --budget must be an amount in US dollars above 0 (e.g. 2.00), got "0"']);
+    const tokens = await cli([cmd, 'x', '--workspace', tmpDir(), '--budget-tokens', 'lots'], env);
+    expect([tokens.code, tokens.stderr.trim()]).toEqual([2, 'aiml: --budget-tokens must be a positive whole number, got "lots"']);
+  }
+  expect(fs.readdirSync(env.AIML_HOME!)).toEqual([]); // no server started, no tools installed
+});
+
 test('--check "" still means "no check" (the one option whose empty value means something)', async () => {
   const r = await cli(['build', '--spec', 'SPECS.md', '--check', '', '--workspace', '/nonexistent/dir'], unreachable());
   expect(r.stderr).toMatch(/--workspace \/nonexistent\/dir does not exist/); // got past the empty-option check

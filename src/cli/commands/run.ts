@@ -15,8 +15,9 @@ import { parseWorkspace, shortId } from '../options';
 import { addApprovalOptions, approvalPolicy, type ApprovalFlags } from './design';
 import { formatRun } from '../run-view';
 import { stepLine } from '../watch';
+import { addBudgetOptions, budgetNotice, runBudgetFrom, type BudgetFlags } from '../budget-options';
 
-interface RunFlags extends ApprovalFlags {
+interface RunFlags extends ApprovalFlags, BudgetFlags {
   workspace?: string;
   kb?: string;
   json?: boolean;
@@ -32,7 +33,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--kb <name>', 'knowledge base to retrieve context from')
     .option('--force', 'overwrite SPECS.md even if it was changed by hand since aiml wrote it')
     .option('--json', 'print the final state of the run as JSON (progress stays on stderr)');
-  addApprovalOptions(cmd).action(async (brief: string, flags: RunFlags) => {
+  addBudgetOptions(addApprovalOptions(cmd)).action(async (brief: string, flags: RunFlags) => {
     let llm = loadLlmConfig(ctx.env);
     // No endpoint: the offline default, said once. A local model is ready before anything starts.
     if (llm.provider === 'local' && !llm.routing) ctx.err(LOCAL_MODEL_NOTICE);
@@ -41,6 +42,8 @@ export function registerRun(program: Command, ctx: CliContext): void {
     const raw: DesignInput = { brief: cleanText(brief), workspace: parseWorkspace(flags.workspace, ctx.env.INIT_CWD ?? process.cwd()), approval: approvalPolicy(flags) };
     if (flags.kb) raw.kb = flags.kb;
     if (flags.force) raw.force = true;
+    const runBudget = runBudgetFrom(flags);
+    if (runBudget) raw.runBudget = runBudget;
     const input = checkedInput('design', raw); // before a server or a worker is started
 
     const ui = (await ensureServer(ctx)) ?? `http://127.0.0.1:${loadDevServerConfig(ctx.env).uiPort}`;
@@ -60,6 +63,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
       // The UI's workflow page wants the run id too.
       const page = `${ui}/namespaces/${temporal.namespace}/workflows/${workflowId}/${handle.firstExecutionRunId}/history`;
       ctx.err(`Design run ${workflowId} started — follow it in the Temporal UI: ${page}`);
+      if (runBudget) ctx.err(budgetNotice(workflowId, runBudget));
       let interactive = true;
       for (;;) {
         const view = await aiml.watch(workflowId, { onChange: (v) => ctx.err(stepLine(v)), onSwitch: (line) => ctx.err(`  provider switch: ${line}`), throughGates: !interactive });
