@@ -6,7 +6,8 @@ import { loadLlmConfig } from '../src/config';
 import { stateQuery, type ProviderUse } from '../src/contracts';
 import { formatRun } from '../src/cli/run-view';
 import { AimlClient } from '../src/client/aiml-client';
-import { draftReply } from './support/fixtures';
+import { main } from '../src/cli/program';
+import { draftReply, sampleDraft } from './support/fixtures';
 import { startWorker, temporalAddress, testClient, tmpDir, uniqueId, waitFor, type TestWorker } from './support/env';
 import { startScriptedLlm, type ScriptedLlm } from './support/scripted-llm';
 
@@ -15,7 +16,8 @@ import { startScriptedLlm, type ScriptedLlm } from './support/scripted-llm';
  * start, a 503 from the first provider sends the draft to the second and the switch is in the
  * activity's result, the run's memo and `aiml status`; the breaker (a file in AIML_HOME) makes a
  * second run on another worker skip the first provider without asking it, and once the cool-down
- * is over a third run is answered by it again.
+ * is over a third run is answered by it again. And `aiml watch` marks a provider that stopped
+ * mid-stream and the one that answers instead.
  */
 
 const KEY = 'sk-provider-test-0123456789abcdef';
@@ -36,11 +38,12 @@ afterAll(async () => {
   await backup?.close();
 });
 
-function workerFor(): Promise<TestWorker> {
+/** A worker whose design calls go to primary, then backup; `idleTimeoutMs`: how long primary may go silent mid-stream. */
+function workerFor(opts: { stateDir?: string; idleTimeoutMs?: number } = {}): Promise<TestWorker> {
   const llm = loadLlmConfig({
     AIML_LLM_PROVIDERS: JSON.stringify({
       providers: [
-        { name: 'primary', baseURL: primary.url, model: 'strong-model', apiKeyEnv: 'PRIMARY_KEY' },
+        { name: 'primary', baseURL: primary.url, model: 'strong-model', apiKeyEnv: 'PRIMARY_KEY', ...(opts.idleTimeoutMs ? { idleTimeoutMs: opts.idleTimeoutMs } : {}) },
         { name: 'backup', baseURL: backup.url, model: 'small-model' },
       ],
       routes: { design: ['primary', 'backup'], default: ['backup'] },
@@ -49,7 +52,7 @@ function workerFor(): Promise<TestWorker> {
     PRIMARY_KEY: KEY,
     AIML_LLM_TIMEOUT_MS: '30000',
   });
-  return startWorker({ llmUrl: primary.url, llm, stateDir: home, taskQueue });
+  return startWorker({ llmUrl: primary.url, llm, stateDir: opts.stateDir ?? home, taskQueue });
 }
 
 async function designAtGate(): Promise<WorkflowHandle> {
@@ -57,6 +60,10 @@ async function designAtGate(): Promise<WorkflowHandle> {
   await waitFor(async () => ((await handle.query(stateQuery)).status === 'awaiting_approval' ? true : undefined), 'the design gate', 60_000);
   return handle;
 }
+
+/** Watch's text with each "[… n characters]" turned into n placeholder characters, and whether it is, so read, the start of `full`. */
+const reassemble = (text: string): string => text.replace(/\[… (\d+) characters\]/g, (_m, n: string) => '\u0000'.repeat(Number(n)));
+const matchesPrefix = (shown: string, full: string): boolean => shown.length <= full.length && [...shown].every((c, i) => c === '\u0000' || c === full[i]);
 
 /** Every payload in the run's history, decoded as text (what anyone reading the history sees). */
 async function historyText(handle: WorkflowHandle): Promise<{ text: string; draftResult: { provider?: ProviderUse } }> {
@@ -133,6 +140,38 @@ test('fallback is recorded in the run, the breaker holds into a run on another w
     expect(view3.llm?.switchTotal).toBe(0);
     expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({});
     await run3.cancel();
+  } finally {
+    await worker.stop();
+  }
+});
+
+test('aiml watch marks the provider that stopped mid-stream and the one that answers instead', async () => {
+  // Its own AIML_HOME: a fresh breaker, so the first provider is asked.
+  const worker = await workerFor({ stateDir: tmpDir('aiml-providers-stall-'), idleTimeoutMs: 1500 });
+  try {
+    const stalled = JSON.stringify(sampleDraft('from-primary'));
+    const answered = JSON.stringify(sampleDraft('from-backup'));
+    // The first provider streams its draft, then goes silent (stalled); the second streams a whole one (~4 s each: watch sees both).
+    primary.enqueue({ content: stalled, chunkChars: 40, chunkDelayMs: 60, hang: 'stall' });
+    backup.enqueue({ content: answered, chunkChars: 40, chunkDelayMs: 60 });
+    const handle = await client.workflow.start('design', { taskQueue, workflowId: uniqueId('design-stall'), args: [{ brief: 'A docs chatbot with provider fallback', workspace: tmpDir() }] });
+    let out = '';
+    const env = { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), AIML_TASK_QUEUE: taskQueue };
+    const code = await main(['watch', handle.workflowId], env, { out: (t) => (out += `${t}\n`), err: (t) => (out += `${t}\n`), write: (t) => (out += t) });
+    expect(code).toBe(0);
+    expect(out).toContain('waiting: gate design/spec');
+    // The streamed text, up to the next progress or provider-switch line: one marker, on a line of its own, between the two providers' texts.
+    const streamed = /drafting the architecture\n([\s\S]+?)\n(?:\[\d\d:\d\d:\d\d\]|  provider switch:)/.exec(out)?.[1] ?? '';
+    const parts = streamed.split(/^--- primary stopped \(LLM_STALLED\); backup answers ---\n/m);
+    expect(parts).toHaveLength(2);
+    const [before, after] = parts as [string, string];
+    expect(before.trim().length).toBeGreaterThan(0);
+    expect(before.endsWith('\n')).toBe(true);
+    expect(matchesPrefix(reassemble(before.trimEnd()), stalled)).toBe(true); // the first provider's text, in order, before it stopped
+    expect(matchesPrefix(reassemble(after), answered)).toBe(true); // the second's from its beginning, none of the first's
+    expect(reassemble(after).length).toBeGreaterThan(answered.length / 2);
+    expect(out).toMatch(/provider switch: \d\d:\d\d:\d\dZ design → backup \(small-model\); skipped primary: LLM_STALLED/);
+    await handle.cancel();
   } finally {
     await worker.stop();
   }

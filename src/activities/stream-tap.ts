@@ -16,7 +16,13 @@ export class StreamTap implements StreamSink {
   }
 
   start(): void {
-    this.beat = { ...this.beat, call: this.beat.call + 1, offset: 0, tail: '' };
+    this.beat = { kind: 'llm-stream', attempt: this.beat.attempt, call: this.beat.call + 1, offset: 0, tail: '' };
+    this.heartbeat();
+  }
+
+  /** Another provider takes over the call: its text starts afresh, after the list of those that stopped. */
+  fallback(from: string, reason: string, to: string): void {
+    this.beat = { ...this.beat, offset: 0, tail: '', fallbacks: [...(this.beat.fallbacks ?? []), { from, reason, to }] };
     this.heartbeat();
   }
 

@@ -17,9 +17,27 @@ export interface StreamBeat {
   /** Characters of this call's text before `tail`. */
   offset: number;
   tail: string;
+  /**
+   * The providers that stopped during this call, in order, each with the one that took over (the
+   * router's fallback). Absent until one does; `offset` and `tail` are then the text of the
+   * provider answering now.
+   */
+  fallbacks?: StreamFallback[];
+}
+
+/** A provider that stopped mid-call (`reason`: the outage, e.g. `LLM_STALLED`) and the next one, which answers. */
+export interface StreamFallback {
+  from: string;
+  reason: string;
+  to: string;
+}
+
+/** `--- primary stopped (LLM_STALLED); backup answers ---` */
+export function fallbackLine(f: StreamFallback): string {
+  return `--- ${f.from} stopped (${f.reason}); ${f.to} answers ---`;
 }
 
 export function isStreamBeat(v: unknown): v is StreamBeat {
   const b = v as Partial<StreamBeat> | null;
-  return typeof b === 'object' && b !== null && b.kind === 'llm-stream' && typeof b.attempt === 'number' && typeof b.call === 'number' && typeof b.offset === 'number' && typeof b.tail === 'string';
+  return typeof b === 'object' && b !== null && b.kind === 'llm-stream' && typeof b.attempt === 'number' && typeof b.call === 'number' && typeof b.offset === 'number' && typeof b.tail === 'string' && (b.fallbacks === undefined || Array.isArray(b.fallbacks));
 }

@@ -49,14 +49,17 @@ export interface ChatRequest {
   onProgress?: (chars: number) => void;
   /** Called with each piece of streamed text, as it arrives (providers call it). */
   onText?: (delta: string) => void;
+  /** Called when a provider failed and the call moves on to the next one (the router calls it). */
+  onFallback?: (from: string, reason: string, to: string) => void;
   /** Where the gateway reports each call's start and its text (aiml watch's stream, via heartbeats). */
   stream?: StreamSink;
 }
 
-/** Receives a call's streamed text: `start` once per model call, then `text` per piece. */
+/** Receives a call's streamed text: `start` once per model call, then `text` per piece; `fallback` when another provider takes over. */
 export interface StreamSink {
   start(): void;
   text(delta: string): void;
+  fallback?(from: string, reason: string, to: string): void;
 }
 
 export interface TokenUsage {
@@ -141,7 +144,8 @@ export class LlmGateway implements ChatModel {
     const { stream, ...rest } = req;
     stream?.start();
     const onText = stream ? (d: string): void => stream.text(d) : rest.onText;
-    const res = await this.router.chat({ ...rest, ...(onText ? { onText } : {}) });
+    const onFallback = stream?.fallback ? (from: string, reason: string, to: string): void => stream.fallback!(from, reason, to) : rest.onFallback;
+    const res = await this.router.chat({ ...rest, ...(onText ? { onText } : {}), ...(onFallback ? { onFallback } : {}) });
     // An answer from the response cache made no request: it costs nothing.
     if (res.provider?.cached) return { ...res, usage: { ...res.usage, costUsd: 0 } };
     const name = res.provider?.name ?? this.providerName;

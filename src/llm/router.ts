@@ -81,6 +81,8 @@ export class LlmRouter implements ChatModel {
     const passedOver: Member[] = [];
     let last: LlmError | undefined;
     const failures: string[] = [];
+    /** The provider that failed last and has not been followed yet: the next one tried is told it takes over. */
+    let stopped: SkippedProvider | undefined;
 
     const callFor = (m: Member, first: boolean): ChatRequest => ({
       ...req,
@@ -117,6 +119,7 @@ export class LlmRouter implements ChatModel {
         }
         this.breaker.failure(m.key, outageText(err), err.retryAfterMs);
         skipped.push({ name: m.config.name, reason: outageText(err) });
+        stopped = skipped.at(-1);
         failures.push(`${m.config.name}: ${err.message}`);
         last = err;
         return undefined;
@@ -132,6 +135,8 @@ export class LlmRouter implements ChatModel {
         passedOver.push(m);
         continue;
       }
+      if (stopped) req.onFallback?.(stopped.name, stopped.reason, m.config.name);
+      stopped = undefined;
       const res = await tryOne(m, i === 0);
       if (res) return res;
     }

@@ -136,12 +136,22 @@ describe('fallback and the circuit breaker', () => {
     );
     strong.enqueue({ status: 429, error: 'slow down', headers: { 'retry-after': '2' } });
     small.enqueue({ content: 'partial', hang: 'stall' });
-    const res = await ask(g, 'plan');
+    // The stream sink (what aiml watch shows, through heartbeats) hears each provider that stopped and the one taking over.
+    const heard: string[] = [];
+    const stream = { start: () => heard.push('start'), text: (d: string) => heard.push(`text ${d}`), fallback: (from: string, reason: string, to: string) => heard.push(`${from} stopped (${reason}); ${to} answers`) };
+    const res = await g.chat({ messages: [{ role: 'user', content: 'a plan question' }], purpose: 'plan', temperature: 0.2, stream });
     expect(res.provider?.name).toBe('last');
     expect(res.provider?.skipped).toEqual([
       { name: 'gone', reason: 'LLM_CONNECTION' },
       { name: 'limited', reason: 'LLM_RATE_LIMITED 429, retry after 2 s' },
       { name: 'stalling', reason: 'LLM_STALLED' },
+    ]);
+    expect(heard).toEqual([
+      'start',
+      'gone stopped (LLM_CONNECTION); limited answers',
+      'limited stopped (LLM_RATE_LIMITED 429, retry after 2 s); stalling answers',
+      'text partial',
+      'stalling stopped (LLM_STALLED); last answers', // last does not stream: no text of its own
     ]);
   });
 

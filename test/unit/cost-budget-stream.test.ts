@@ -80,6 +80,13 @@ describe('streaming', () => {
     expect(beats.at(-1)).toEqual({ kind: 'llm-stream', attempt: 2, call: 1, offset: 3, tail: `${'a'.repeat(STREAM_TAIL_CHARS - 3)}bcd` });
     tap.start();
     expect(tap.details()).toEqual({ kind: 'llm-stream', attempt: 2, call: 2, offset: 0, tail: '' });
+    // The router falls back mid-call: the next provider's text starts afresh, after the list of those that stopped.
+    tap.text('half an ans');
+    tap.fallback('primary', 'LLM_STALLED', 'backup');
+    tap.text('whole');
+    expect(beats.at(-1)).toEqual({ kind: 'llm-stream', attempt: 2, call: 2, offset: 0, tail: 'whole', fallbacks: [{ from: 'primary', reason: 'LLM_STALLED', to: 'backup' }] });
+    tap.start(); // a new call has no fallbacks yet
+    expect(tap.details()).toEqual({ kind: 'llm-stream', attempt: 2, call: 3, offset: 0, tail: '' });
   });
 
   test('the follower prints each piece once and in order, through repeated heartbeats and a retried attempt', () => {
@@ -95,5 +102,30 @@ describe('streaming', () => {
       f.next('a1', beat(2, 3, 'there')), // the tail moved on past what was shown
     ];
     expect(printed).toEqual(['Hel', '', 'lo wor', '', '\n[attempt 2: the model starts its answer again]\nHi', '', '[… 1 characters]there']);
+  });
+
+  test('the follower marks a provider that stopped mid-call, once, and shows the next one\'s text from its start', () => {
+    const f = new StreamFollower();
+    const stalled = { from: 'primary', reason: 'LLM_STALLED', to: 'backup' };
+    const down = { from: 'backup', reason: 'LLM_SERVER_ERROR 503', to: 'last' };
+    const beat = (offset: number, tail: string, fallbacks?: (typeof stalled)[]): StreamBeat => ({ kind: 'llm-stream', attempt: 1, call: 1, offset, tail, ...(fallbacks ? { fallbacks } : {}) });
+    const printed = [
+      f.next('a1', beat(0, '{"title": "Sup')),
+      f.next('a1', beat(0, '{"ti', [stalled])),
+      f.next('a1', beat(0, '{"ti', [stalled])), // polled again
+      f.next('a1', beat(0, '{"title": "Support"}', [stalled])),
+      f.next('a1', beat(0, '{"title": "Sup')), // a stale heartbeat of the provider that stopped
+      f.next('a1', beat(2, 'ok', [stalled, down])), // two switches since: both said; text beyond the tail marked skipped
+    ];
+    expect(printed).toEqual([
+      '{"title": "Sup',
+      '\n--- primary stopped (LLM_STALLED); backup answers ---\n{"ti',
+      '',
+      'tle": "Support"}',
+      '',
+      '\n--- backup stopped (LLM_SERVER_ERROR 503); last answers ---\n[… 2 characters]ok',
+    ]);
+    // Watching from the middle: the switch is said first, then the answering provider's text.
+    expect(new StreamFollower().next('a2', beat(0, 'Hi', [stalled]))).toBe('--- primary stopped (LLM_STALLED); backup answers ---\nHi');
   });
 });
