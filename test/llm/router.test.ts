@@ -1,12 +1,11 @@
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { loadLlmConfig } from '../../src/config';
 import { LlmError } from '../../src/llm/errors';
 import { LlmGateway } from '../../src/llm/gateway';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
 import { tmpDir } from '../support/env';
+import { freePort } from '../support/ports';
 
 /**
  * The gateway's router against two (or three) real scripted OpenAI-compatible servers: per-role
@@ -28,13 +27,7 @@ afterAll(async () => {
 });
 
 /** A base URL where nothing listens: connection refused. */
-async function deadUrl(): Promise<string> {
-  const server = http.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return `http://127.0.0.1:${port}/v1`;
-}
+const deadUrl = async (): Promise<string> => `http://127.0.0.1:${await freePort()}/v1`;
 
 const env = (config: unknown, extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({ AIML_LLM_PROVIDERS: JSON.stringify(config), AIML_LLM_STREAM: 'false', ...extra });
 

@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { setupTracing, tracingClientInterceptors } from '../../src/observability/tracing';
@@ -6,6 +5,7 @@ import { draftReply } from '../support/fixtures';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
 import { startWorker, temporalAddress, tmpDir, uniqueId, waitFor, type TestWorker } from '../support/env';
 import { aimlEnv, spawnWorker } from '../support/processes';
+import { freePort } from '../support/ports';
 
 const autoDesign = (workspace: string, tag: string) => ({ brief: `Observability ${tag}`, workspace, approval: { mode: 'auto' } });
 
@@ -51,15 +51,6 @@ describe('tracing', () => {
     expect(Number(chat.attributes['gen_ai.usage.input_tokens'])).toBeGreaterThan(0);
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe('metrics', () => {
   let llm: ScriptedLlm;

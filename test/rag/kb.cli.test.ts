@@ -1,6 +1,7 @@
 import { tmpDir } from '../support/env';
 import { runCli } from '../support/processes';
-import { closedPort, CORPUS, useKbCliRig, writeTree } from './support';
+import { CORPUS, useKbCliRig, writeTree } from './support';
+import { freePort } from '../support/ports';
 
 /** `aiml kb â€¦` end to end: a real worker runs the ingest workflow; search and stats run in the CLI process. */
 
@@ -50,7 +51,7 @@ test('bad input: missing directory, other embedding model, unreachable Qdrant â€
   expect(other.stderr.trim().split('\n')).toHaveLength(1);
   expect(other.stderr).toContain('aiml: Knowledge base "mixed" was built with the embedding model local:all-minilm-l6-v2-q (384-d), but this process embeds with openai:emb-x');
 
-  const url = `http://127.0.0.1:${await closedPort()}`;
+  const url = `http://127.0.0.1:${await freePort()}`;
   const qdrant = await runCli(['kb', 'add', dir, '--kb', 'q'], { ...rig.env, AIML_VECTOR_STORE: 'qdrant', QDRANT_URL: url });
   expect(qdrant.code).toBe(1);
   expect(qdrant.stderr.trim()).toMatch(new RegExp(`^aiml: Qdrant at ${url} does not answer \\(.+\\); check QDRANT_URL and that Qdrant is running$`));

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/paths';
 import { tmpDir } from '../support/env';
-import { closedPort } from './support';
+import { freePorts } from '../support/ports';
 
 /**
  * A Qdrant for the tests: QDRANT_URL when set (any server a developer runs), else the Qdrant
@@ -33,7 +33,7 @@ export async function startQdrant(opts: { maxRequestMb?: number } = {}): Promise
   const bin = qdrantBinary();
   if (!bin) throw new Error(QDRANT_SKIP_REASON);
   const dir = tmpDir('aiml-qdrant-');
-  const [http, grpc] = [await closedPort(), await closedPort()];
+  const [http, grpc] = (await freePorts(2)) as [number, number];
   const child: ChildProcess = spawn(bin, ['--disable-telemetry'], {
     cwd: dir,
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -8,7 +8,7 @@ import { tmpDir, uniqueId } from '../support/env';
 import { axis, point, storeContract } from './store-contract';
 import { qdrantOnly } from './qdrant-contract';
 import { QDRANT_SKIP_REASON, qdrantAvailable, startQdrant, type TestQdrant } from './qdrant-server';
-import { closedPort } from './support';
+import { freePort } from '../support/ports';
 
 storeContract('embedded (flat)', async (dims) => FlatStore.open(tmpDir('aiml-flat-'), dims));
 
@@ -33,7 +33,7 @@ if (qdrantAvailable()) {
 }
 
 test('a Qdrant URL that does not answer is a clear, retryable QDRANT_UNAVAILABLE error', async () => {
-  const url = `http://127.0.0.1:${await closedPort()}`;
+  const url = `http://127.0.0.1:${await freePort()}`;
   const err = await QdrantStore.open({ url, apiKey: 'qk-not-a-secret', collection: 'aiml_x', dims: 4, timeoutMs: 5000 }).then(
     () => undefined,
     (e: Error & { code?: string }) => e,

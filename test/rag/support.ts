@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import type { RagConfig } from '../../src/rag/config';
 import { ensureLocalModel } from '../../src/rag/embed/model-install';
@@ -41,15 +40,6 @@ export const CORPUS: Record<string, string> = {
   'notes/ops.txt': 'On-call: page the billing team when the payment provider is down for more than five minutes.\n',
   'assets/logo.png': '\u0000PNG binary',
 };
-
-/** A local port nothing listens on (bound, then released). */
-export async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 export type RagWorker = Awaited<ReturnType<typeof startRagWorker>>;
 
