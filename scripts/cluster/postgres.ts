@@ -29,13 +29,26 @@ export function findPostgres(env: NodeJS.ProcessEnv = process.env): PgBin | unde
 
 const isRoot = (): boolean => process.getuid?.() === 0;
 
+/**
+ * Where this machine's PostgreSQL comes from: one installed already, or Debian's package, which
+ * root may install; else what is missing and what to do. The one place that decides it, for
+ * `npm run test:cluster` (skip or run) and for the cluster's setup (install or not). A set
+ * AIML_CLUSTER_PG_BIN without initdb is a mistake, not a missing server: it throws PG_MISSING.
+ */
+export type PostgresSource = { found: PgBin } | { install: true } | { missing: string };
+
+export function postgresSource(env: NodeJS.ProcessEnv = process.env): PostgresSource {
+  const found = findPostgres(env);
+  if (found) return { found };
+  if (isRoot()) return { install: true };
+  return { missing: 'PostgreSQL is not installed and this user cannot install it: run `sudo apt-get install -y postgresql`, or set AIML_CLUSTER_PG_BIN to a folder holding initdb and pg_ctl' };
+}
+
 /** Finds PostgreSQL, installing Debian's `postgresql` package first when it is missing. */
 export function ensurePostgres(log: Log, env: NodeJS.ProcessEnv = process.env): PgBin {
-  const found = findPostgres(env);
-  if (found) return found;
-  if (!isRoot()) {
-    throw new ClusterError('PG_MISSING', 'PostgreSQL is not installed and this user cannot install it: run `sudo apt-get install -y postgresql`, or set AIML_CLUSTER_PG_BIN to a folder holding initdb and pg_ctl.');
-  }
+  const source = postgresSource(env);
+  if ('found' in source) return source.found;
+  if ('missing' in source) throw new ClusterError('PG_MISSING', `${source.missing}.`);
   const aptEnv = { ...env, DEBIAN_FRONTEND: 'noninteractive' };
   const install = (): boolean => spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'postgresql'], { env: aptEnv, stdio: 'ignore' }).status === 0;
   log('Installing PostgreSQL (apt-get install postgresql) ...');
