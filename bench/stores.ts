@@ -9,7 +9,7 @@ import { qdrantAvailable, QDRANT_SKIP_REASON, startQdrant } from '../test/rag/qd
 import { percentile, verdict } from './support';
 
 /**
- * `npm run bench:stores [-- --1m] [-- --uniform]` — search latency of the vector stores side by
+ * `npm run bench:stores [-- --1m | --1m-only] [-- --uniform]` — search latency of the vector stores side by
  * side on the same unit vectors (384-d, k = 10): the embedded store (int8 SIMD first pass + exact
  * re-score) beside its own exact scan, and Qdrant (HNSW, over HTTP) when a server is at hand
  * (QDRANT_URL, or ../shared/bin/qdrant, started here). Recall@10 is against the exact scan.
@@ -151,11 +151,12 @@ async function main(): Promise<void> {
   const started = Date.now();
   line('load average (1 min) at the start', `${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`);
   line('vectors', UNIFORM ? 'uniformly random directions (worst case for HNSW)' : `embedding-like: around ${CENTRES} random centres (--uniform for random directions)`);
-  const server = qdrantAvailable() ? await startQdrant() : undefined;
+  const server = qdrantAvailable() && !process.argv.includes('--1m-only') ? await startQdrant() : undefined;
   if (!server) line('qdrant', `skipped: ${QDRANT_SKIP_REASON}`);
   try {
-    for (const n of process.argv.includes("--quick") ? [10_000] : [10_000, 100_000]) await run(n, server?.url);
-    if (process.argv.includes('--1m')) await run(1_000_000);
+    const only1m = process.argv.includes('--1m-only');
+    if (!only1m) for (const n of process.argv.includes('--quick') ? [10_000] : [10_000, 100_000]) await run(n, server?.url);
+    if (only1m || process.argv.includes('--1m')) await run(1_000_000);
     else line('embedded 1M', 'not run (add -- --1m: ~2.5 GB memory, 1.6 GB temp disk)');
   } finally {
     await server?.stop();

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { z } from 'zod';
 import { AimlError } from '../errors';
 import { withoutEmpty } from '../config';
@@ -20,7 +21,7 @@ const RagEnv = z.object({
 });
 
 export interface RagConfig {
-  embeddings: { kind: 'local' } | { kind: 'openai'; model: string; baseURL?: string; apiKey: string };
+  embeddings: { kind: 'local'; processes?: number } | { kind: 'openai'; model: string; baseURL?: string; apiKey: string };
   store: { kind: 'embedded' } | { kind: 'qdrant'; url: string; apiKey?: string };
   /** Reorder the worker's fused hits with the chat model (AIML_RERANK=llm); absent means none. */
   rerank?: 'llm' | 'none';
@@ -36,7 +37,7 @@ export function loadRagConfig(env: NodeJS.ProcessEnv = process.env): RagConfig {
   const e = parsed.data;
   const embeddings: RagConfig['embeddings'] =
     e.AIML_EMBEDDINGS === 'local'
-      ? { kind: 'local' }
+      ? { kind: 'local', processes: embedProcesses(env) }
       : {
           kind: 'openai',
           model: e.AIML_EMBED_MODEL,
@@ -53,4 +54,15 @@ export function loadRagConfig(env: NodeJS.ProcessEnv = process.env): RagConfig {
   }
   const store: RagConfig['store'] = e.AIML_VECTOR_STORE === 'qdrant' ? { kind: 'qdrant', url: e.QDRANT_URL!, apiKey: e.QDRANT_API_KEY } : { kind: 'embedded' };
   return { embeddings, store, rerank: e.AIML_RERANK };
+}
+
+/** How many inference processes a model may use: `AIML_EMBED_PROCESSES`, else one per core (at most 4). */
+export function embedProcesses(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.AIML_EMBED_PROCESSES?.trim();
+  if (!raw) return Math.max(1, Math.min(4, os.availableParallelism()));
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 64) {
+    throw new AimlError('CONFIG_INVALID', `AIML_EMBED_PROCESSES=${raw} must be a whole number from 1 to 64`, { variable: 'AIML_EMBED_PROCESSES' });
+  }
+  return n;
 }

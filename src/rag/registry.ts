@@ -11,7 +11,7 @@ import { FlatStore } from './store/flat-store';
 import type { VectorStore } from './store/types';
 
 export function createEmbedder(cfg: RagConfig['embeddings']): EmbeddingProvider {
-  return cfg.kind === 'local' ? new LocalOnnxEmbedder() : new OpenAiEmbedder({ model: cfg.model, baseURL: cfg.baseURL, apiKey: cfg.apiKey });
+  return cfg.kind === 'local' ? new LocalOnnxEmbedder({ processes: cfg.processes }) : new OpenAiEmbedder({ model: cfg.model, baseURL: cfg.baseURL, apiKey: cfg.apiKey });
 }
 
 async function dimsOf(embedder: EmbeddingProvider): Promise<number> {

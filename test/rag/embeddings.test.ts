@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { loadRagConfig } from '../../src/rag/config';
 import { EmbeddingCache, embedCached } from '../../src/rag/embed/cache';
 import { embedProcesses, localEmbedderPids, LocalOnnxEmbedder } from '../../src/rag/embed/local-onnx';
 import { BGE_SMALL_MODEL, ensureLocalModel, LOCAL_MODEL, selectedLocalModel } from '../../src/rag/embed/model-install';
@@ -78,6 +79,9 @@ describe('local MiniLM (ONNX, installed by the project from its registry artifac
     for (const bad of ['0', 'two', '1.5', '-1', '1000']) {
       expect(() => embedProcesses({ AIML_EMBED_PROCESSES: bad })).toThrow(/AIML_EMBED_PROCESSES/);
     }
+    // Read with the rest of the retrieval settings, so a worker refuses a bad value at start.
+    expect(loadRagConfig({ AIML_EMBED_PROCESSES: '2' }).embeddings).toEqual({ kind: 'local', processes: 2 });
+    expect(() => loadRagConfig({ AIML_EMBED_PROCESSES: 'lots' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 });
 

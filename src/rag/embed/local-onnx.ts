@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import os from 'node:os';
 import { AimlError } from '../../errors';
+import { embedProcesses } from '../config';
 import { ensureLocalModel, selectedLocalModel, type LocalModelFiles, type LocalModelSpec } from './model-install';
 import { l2normalize, type EmbeddingProvider } from './provider';
 import { WordPieceTokenizer } from './wordpiece';
@@ -123,17 +123,6 @@ class InferenceProcess {
   }
 }
 
-/** How many inference processes a model may use: `AIML_EMBED_PROCESSES`, else one per core (at most 4). */
-export function embedProcesses(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.AIML_EMBED_PROCESSES?.trim();
-  if (!raw) return Math.max(1, Math.min(4, os.availableParallelism()));
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 64) {
-    throw new AimlError('CONFIG_INVALID', `AIML_EMBED_PROCESSES=${raw} must be a whole number from 1 to 64`, { variable: 'AIML_EMBED_PROCESSES' });
-  }
-  return n;
-}
-
 /**
  * The inference processes of one model file, shared by every embedder in this process (each
  * holds the model in memory once). A process starts only when every running one is busy, so a
@@ -172,6 +161,7 @@ class InferencePool {
   }
 }
 
+export { embedProcesses };
 export const localEmbedderPids = (): number[] => InferencePool.pids();
 
 /**
