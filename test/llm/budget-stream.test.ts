@@ -6,6 +6,8 @@ import { AimlClient } from '../../src/client/aiml-client';
 import { BUDGET_GATE, DESIGN_GATE, rejectSignal, SA_COST_USD, SA_TOTAL_TOKENS, stateQuery, type BuildResult, type DesignResult, type ShipResult } from '../../src/contracts';
 import { costUsd } from '../../src/llm/prices';
 import { main } from '../../src/cli/program';
+import { createContext } from '../../src/cli/context';
+import { askAtGate } from '../../src/cli/gate-prompt';
 import { draftReply, sampleDraft } from '../support/fixtures';
 import { temporalAddress, tmpDir, uniqueId, waitFor } from '../support/env';
 import { useRig } from '../support/rig';
@@ -98,6 +100,48 @@ test('rejecting at the budget gate stops the run cleanly: completed, no spec, th
   const view = await aiml().describe(h.workflowId);
   expect(view.status).toBe('completed');
   expect(view.step).toMatch(/stopped by ana at the budget gate/);
+});
+
+test("aiml run's prompt at the budget gate: approve asks for the top-up (a bad amount is refused and asked again), reject stops the run", async () => {
+  let said = '';
+  const ctx = createContext({ ...process.env, TEMPORAL_ADDRESS: temporalAddress(), AIML_TASK_QUEUE: rig.worker.taskQueue, AIML_USER: 'dee' }, { out: (t) => (said += t), err: (t) => (said += t) });
+  /** Answers the prompt's questions in order, and keeps them. */
+  const script = (answers: string[]) => {
+    const asked: string[] = [];
+    return { asked, asker: { question: async (q: string) => (asked.push(q), answers.shift() ?? 'q'), close: () => undefined } };
+  };
+  try {
+    rig.llm.enqueue(draftReply('p1'), draftReply('p2'));
+    const h = await startDesign({ runBudget: { tokens: 10 } });
+    await waitGate(h, DESIGN_GATE);
+    await h.signal(rejectSignal, { by: 'ana', feedback: 'more detail' });
+    await waitGate(h, BUDGET_GATE);
+    const approving = script(['a', 'lots', 'a', '50000']);
+    expect(await askAtGate(ctx, await aiml().describe(h.workflowId), (t) => (said += t), approving.asker)).toBe('decided');
+    expect(approving.asked).toEqual([
+      '[a]pprove with a top-up, [r]eject to stop the run, or [q]uit and leave it waiting? ',
+      'Top up by how many tokens? ', // the run's limit is in tokens only
+      '[a]pprove with a top-up, [r]eject to stop the run, or [q]uit and leave it waiting? ',
+      'Top up by how many tokens? ',
+    ]);
+    expect(said).toContain('The top-up must be a positive whole number, got "lots"');
+    expect(said).toMatch(/applied: Approved budget \(round 1\) of \S+ as dee/);
+    const after = await waitGate(h, DESIGN_GATE, 2); // the top-up let it redraft
+    expect(after.details.budget).toMatchObject({ limit: { tokens: 50010 }, topUps: [{ by: 'dee', tokens: 50000 }] });
+    await h.cancel();
+
+    rig.llm.enqueue(draftReply('p3'));
+    const h2 = await startDesign({ runBudget: { tokens: 10 } });
+    await waitGate(h2, DESIGN_GATE);
+    await h2.signal(rejectSignal, { by: 'ana', feedback: 'more detail' });
+    await waitGate(h2, BUDGET_GATE);
+    const rejecting = script(['r']);
+    expect(await askAtGate(ctx, await aiml().describe(h2.workflowId), (t) => (said += t), rejecting.asker)).toBe('decided');
+    expect(rejecting.asked).toHaveLength(1); // no feedback asked for: a rejection here stops the run
+    expect(((await h2.result()) as DesignResult).stopped).toMatch(/^stopped by dee at the budget gate/);
+  } finally {
+    await ctx.close();
+  }
 });
 
 /** Watch's text with each "[… n characters]" turned into n placeholder characters. */
