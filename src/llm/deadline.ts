@@ -12,13 +12,19 @@ export class StreamDeadline {
   private why: 'total' | 'idle' | 'cancelled' | undefined;
   private readonly onCancel = (): void => this.abort('cancelled');
 
+  /**
+   * `idleFrom: 'first-chunk'` starts the idle clock at the first `touch()` rather than now: for a
+   * model in this process, reading a long prompt before the first token is work, not a stall (the
+   * total timeout still bounds it); for a server, silence from the start counts.
+   */
   constructor(
     private readonly caller: AbortSignal | undefined,
     private readonly totalMs: number,
     private readonly idleMs: number,
+    idleFrom: 'start' | 'first-chunk' = 'start',
   ) {
     this.total = setTimeout(() => this.abort('total'), totalMs);
-    this.touch();
+    if (idleFrom === 'start') this.touch();
     if (caller?.aborted) this.abort('cancelled');
     else caller?.addEventListener('abort', this.onCancel, { once: true });
   }

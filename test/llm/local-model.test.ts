@@ -59,6 +59,10 @@ test('tool calling gives a parsed call or a clear error (a call for sure with to
   // The requirement is 2 s; the bound allows for a machine shared by many busy processes.
   expect(cancel.stopMs).toBeLessThan(5_000);
   expect(cancel.charsLater).toBe(cancel.charsAfter); // nothing generated after the stop
+  // Streaming: the answer arrived in pieces through onText, and they are the whole answer.
+  expect(report.streamed.pieces).toBeGreaterThanOrEqual(1);
+  expect(report.streamed.content.length).toBeGreaterThan(0);
+  expect(report.streamed.joined).toBe(report.streamed.content);
   process.stderr.write(`local model: cancel stopped in ${cancel.stopMs} ms; tool call (auto): ${JSON.stringify(tool).slice(0, 160)}; (required): ${JSON.stringify(report.required.toolCalls)}\n`);
 }, 300_000);
 

@@ -1,7 +1,7 @@
 /**
  * Drives the local provider with the real model in a plain Node process (node-llama-cpp is an ES
  * module with top-level await, which jest's module system cannot load) and prints what it saw as
- * one JSON line: a tool call, and a generation cancelled mid-way.
+ * one JSON line: a tool call, a generation cancelled mid-way, and a streamed answer.
  */
 import { LlmGateway } from '../../src/llm/gateway';
 import type { LlmError } from '../../src/llm/errors';
@@ -62,7 +62,10 @@ async function main(modelPath: string): Promise<void> {
     // Generation has stopped for real: nothing more arrives, and the next call is served at once.
     await new Promise((r) => setTimeout(r, 500));
     const next = performance.now();
-    await gateway.chat({ messages: [{ role: 'user', content: 'Say OK.' }], maxTokens: 2 });
+    // The next call streams: the text pieces handed to onText (what `aiml watch` shows) make up the answer.
+    const pieces: string[] = [];
+    const ok = await gateway.chat({ messages: [{ role: 'user', content: 'Say OK.' }], maxTokens: 8, onText: (d) => pieces.push(d) });
+    report.streamed = { pieces: pieces.length, joined: pieces.join(''), content: ok.content };
     report.cancel = {
       ok: true,
       code: (err as LlmError).code,

@@ -69,11 +69,12 @@ export class LocalChatModel implements ChatModel {
 
   private async generate(req: ChatRequest): Promise<ChatResponse> {
     const started = performance.now();
-    const deadline = new StreamDeadline(req.signal, this.config.timeoutMs, this.config.idleTimeoutMs ?? this.config.timeoutMs);
+    // The idle clock starts at the first token: loading the model and reading the prompt (over a
+    // minute for a long prompt on a busy CPU) are not a stall.
+    const deadline = new StreamDeadline(req.signal, this.config.timeoutMs, this.config.idleTimeoutMs ?? this.config.timeoutMs, 'first-chunk');
     let chat: LlamaChat | undefined;
     try {
       const m = await this.load();
-      deadline.touch(); // loading is not generating
       if (deadline.signal.aborted) throw deadline.explain(new Error('aborted'))!;
       chat = new m.lib.LlamaChat({ contextSequence: m.sequence });
       const before = { input: m.sequence.tokenMeter.usedInputTokens, output: m.sequence.tokenMeter.usedOutputTokens };
@@ -85,6 +86,7 @@ export class LocalChatModel implements ChatModel {
         maxTokens: req.maxTokens,
         temperature: req.temperature ?? 0,
         repeatPenalty: { penalty: 1.1 },
+        onToken: () => deadline.touch(), // every generated token, a tool call's too
         onTextChunk: (text: string) => {
           deadline.touch();
           content += text;
