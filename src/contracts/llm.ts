@@ -18,6 +18,8 @@ export interface ProviderUse {
   cached?: boolean;
   /** Providers ahead of it in the role's list that were not used, in order. */
   skipped: SkippedProvider[];
+  /** What the provider said about the answer, e.g. that the prompt did not fit its context. */
+  note?: string;
 }
 
 /** One role's provider list, as a worker routes it. */
@@ -57,7 +59,7 @@ export const LLM_SWITCHES_KEPT = 10;
 /** One line for a provider use: `design → backup (gpt-4o-mini); skipped primary: breaker open until 21:40:03Z`. */
 export function providerLine(p: ProviderUse): string {
   const skipped = p.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
-  return `${p.purpose} → ${p.name} (${p.model})${p.cached ? ' from the response cache' : ''}${skipped ? `; skipped ${skipped}` : ''}`;
+  return `${p.purpose} → ${p.name} (${p.model})${p.cached ? ' from the response cache' : ''}${skipped ? `; skipped ${skipped}` : ''}${p.note ? `; ${p.note}` : ''}`;
 }
 
 /** The short form kept in the run's memo, so `aiml status` shows it with no worker running. */

@@ -87,6 +87,8 @@ export interface ChatResponse {
   maxTokens?: number;
   /** Which provider answered (set by the router), and why those before it were skipped. */
   provider?: ProviderUse;
+  /** Something the provider wants said about this answer (e.g. the prompt did not fit its context). */
+  note?: string;
 }
 
 /** Anything that can answer a chat request: the real gateway, or a test's own. */

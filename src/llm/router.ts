@@ -111,7 +111,7 @@ export class LlmRouter implements ChatModel {
         this.breaker.success(m.key);
         const key = cacheKey(m, call);
         if (key && res.finishReason !== 'length') this.cache.put(key, { ...res, provider: undefined });
-        return { ...res, provider: { purpose: role, name: m.config.name, model: res.model || (call.model ?? m.config.llm.model), skipped } };
+        return { ...res, provider: { purpose: role, name: m.config.name, model: res.model || (call.model ?? m.config.llm.model), skipped, ...(res.note ? { note: res.note } : {}) } };
       } catch (err) {
         if (req.signal?.aborted || !isOutage(err)) {
           this.breaker.release(m.key);

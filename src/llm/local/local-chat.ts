@@ -104,9 +104,14 @@ export class LocalChatModel implements ChatModel {
       const toolCalls: ToolCall[] = forced
         ? [parseForcedCall(res.response)]
         : (res.functionCalls ?? []).map((c, i) => ({ id: `call_${i}`, name: c.functionName, arguments: JSON.stringify(c.params ?? {}) }));
-      const promptTokens = m.sequence.tokenMeter.usedInputTokens - before.input;
       const completionTokens = m.sequence.tokenMeter.usedOutputTokens - before.output;
+      // A prompt longer than the context is cut by node-llama-cpp (it keeps what fits), silently:
+      // say so with the answer, and count what the model read when its meter did not.
+      const fit = promptFit(m, history, req.maxTokens);
+      const metered = m.sequence.tokenMeter.usedInputTokens - before.input;
+      const promptTokens = metered > 0 ? metered : Math.min(fit.promptTokens, fit.contextSize);
       return {
+        ...(fit.note ? { note: fit.note } : {}),
         content: forced ? '' : res.response,
         toolCalls,
         model: this.config.model === 'local' ? 'local:' + (this.config.localModelPath ?? 'SmolLM2-135M-Instruct') : this.config.model,
@@ -239,4 +244,22 @@ export function forGrammar(schema: unknown, caps?: GrammarCaps): unknown {
     if (types.includes('array')) out.maxItems = Math.max(Number(out.minItems ?? 0), Math.min(Number(out.maxItems ?? Infinity), caps.maxItems));
   }
   return out;
+}
+
+/**
+ * How the prompt compares with the context window: about `promptTokens` (the messages' text,
+ * tokenised; the chat template adds a little), and a note when it and the answer's budget do not
+ * both fit, so the model reads only part of it.
+ */
+export function promptFit(m: Pick<Loaded, 'model' | 'context'>, history: ChatHistoryItem[], maxTokens: number | undefined): { promptTokens: number; contextSize: number; note?: string } {
+  const text = history.map((h) => (h.type === 'model' ? h.response.filter((r) => typeof r === 'string').join('') : h.text)).join('\n');
+  const promptTokens = m.model.tokenize(text).length;
+  const contextSize = m.context.contextSize;
+  if (promptTokens + (maxTokens ?? 0) <= contextSize) return { promptTokens, contextSize };
+  const n = (x: number) => x.toLocaleString('en-US');
+  return {
+    promptTokens,
+    contextSize,
+    note: `prompt of about ${n(promptTokens)} tokens${maxTokens ? ` plus ${n(maxTokens)} for the answer` : ''} exceeds the local model's ${n(contextSize)}-token context: it cannot read all of the prompt while it answers (use a model with a larger context for this work)`,
+  };
 }
