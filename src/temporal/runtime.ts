@@ -5,9 +5,14 @@ import { createLogger, type LogFormat } from '../observability/logger';
 
 let installed = false;
 
-/** Appends each line synchronously, so nothing is lost when the process dies. */
-function appendTo(file: string): (line: string) => void {
+/**
+ * Appends each line synchronously, so nothing is lost when the process dies. The file is created
+ * at once with a line saying what it holds: at the default level a quiet run writes nothing else,
+ * and a user sent to the file should find it.
+ */
+export function appendTo(file: string, level: string, now = new Date()): (line: string) => void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.appendFileSync(file, `${now.toISOString()} worker ${process.pid} logs here at ${level} and above (AIML_LOG_LEVEL)\n`);
   return (line) => fs.appendFileSync(file, `${line}\n`);
 }
 
@@ -32,7 +37,7 @@ export function installRuntimeLogger(env: NodeJS.ProcessEnv = process.env, opts:
       return undefined;
     }
     Runtime.install({
-      logger: createLogger(level, format, appendTo(opts.file)),
+      logger: createLogger(level, format, appendTo(opts.file, level)),
       telemetryOptions: { ...metrics, logging: { forward: {}, filter: makeTelemetryFilterString({ core: level, other: level }) } },
     });
     return opts.file;
