@@ -96,9 +96,8 @@ export class OpenAiChatModel implements ChatModel {
     };
     const deadline = new StreamDeadline(req.signal, this.config.timeoutMs, this.config.idleTimeoutMs ?? this.config.timeoutMs);
     try {
-      if (!this.config.stream) {
-        const res = await this.client.chat.completions.create({ ...body, stream: false }, { signal: deadline.signal });
-        const choice = res.choices[0];
+      const whole = (res: OpenAI.Chat.Completions.ChatCompletion): ChatResponse => {
+        const choice = res.choices?.[0];
         return {
           content: choice?.message?.content ?? '',
           toolCalls: (choice?.message?.tool_calls ?? []).flatMap((c) =>
@@ -110,11 +109,21 @@ export class OpenAiChatModel implements ChatModel {
           latencyMs: performance.now() - started,
           maxTokens: req.maxTokens,
         };
+      };
+      if (!this.config.stream) return whole(await this.client.chat.completions.create({ ...body, stream: false }, { signal: deadline.signal }));
+      const { data: stream, response } = await this.client.chat.completions
+        .create({ ...body, stream: true, stream_options: { include_usage: true } }, { signal: deadline.signal })
+        .withResponse();
+      // Some servers and proxies ignore `stream: true` and answer in one JSON body; read as SSE it
+      // would look like an empty answer.
+      if (/^application\/json\b/i.test(response.headers.get('content-type') ?? '')) {
+        const res = whole((await response.json()) as OpenAI.Chat.Completions.ChatCompletion);
+        if (res.content) {
+          req.onText?.(res.content);
+          req.onProgress?.(res.content.length);
+        }
+        return res;
       }
-      const stream = await this.client.chat.completions.create(
-        { ...body, stream: true, stream_options: { include_usage: true } },
-        { signal: deadline.signal },
-      );
       let content = '';
       const calls = new ToolCallAssembler();
       let finishReason: string | null = null;

@@ -160,6 +160,20 @@ describe('bounded generation against the scripted server', () => {
     expect(llm.requests.slice(-3).map((r) => r.response_format?.type)).toEqual(['json_schema', 'json_object', 'json_schema']);
   });
 
+  test('a server that ignores stream: true and answers in one JSON body: its answer is read whole, text, tool calls and usage', async () => {
+    llm.enqueue({ content: 'the whole answer', noStream: true }, { content: '', toolCalls: [{ name: 'read_file', arguments: { path: 'a.ts' } }], noStream: true });
+    const g = gateway();
+    const pieces: string[] = [];
+    const res = await g.chat({ messages: [{ role: 'user', content: 'x' }], onText: (d) => pieces.push(d) });
+    expect(llm.requests.at(-1)?.stream).toBe(true); // it was asked to stream
+    expect(res).toMatchObject({ content: 'the whole answer', finishReason: 'stop' });
+    expect(res.usage.totalTokens).toBe(llm.usages.at(-1)!.total_tokens);
+    expect(res.usage.totalTokens).toBeGreaterThan(0);
+    expect(pieces).toEqual(['the whole answer']); // watch still sees the text
+    const call = await g.chat({ messages: [{ role: 'user', content: 'x' }], tools: [{ name: 'read_file', description: 'd', parameters: { type: 'object' } }] });
+    expect(call.toolCalls).toEqual([{ id: expect.any(String), name: 'read_file', arguments: '{"path":"a.ts"}' }]);
+  });
+
   test('every schema sent as a structured output bounds its strings and arrays', () => {
     for (const schema of [architectureJsonSchema(), buildPlanJsonSchema(), stepEditsJsonSchema()]) expect(unboundedParts(schema)).toEqual([]);
     expect(unboundedParts({ type: 'object', properties: { a: { type: 'string' }, b: { type: 'array', items: { type: 'string', maxLength: 3 } } } })).toEqual([

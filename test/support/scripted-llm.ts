@@ -39,6 +39,8 @@ export type Reply =
       chunkDelayMs?: number;
       /** Hold the answer until this settles (or the client goes away): a call in flight for as long as a test needs. */
       holdUntil?: Promise<unknown>;
+      /** Answer in one JSON body even when the request asked to stream, as some servers and proxies do. */
+      noStream?: boolean;
     }
   | { status: number; error?: string; headers?: Record<string, string>; delayMs?: number; holdUntil?: Promise<unknown> };
 
@@ -154,7 +156,7 @@ export async function startScriptedLlm(opts: { port?: number } = {}): Promise<Sc
     if (!reply.cut && !reply.hang) usages.push(usage);
     const id = `chatcmpl-scripted-${index}`;
     const created = Math.floor(Date.now() / 1000);
-    if (!chat.stream) {
+    if (!chat.stream || reply.noStream) {
       return sendJson(res, 200, {
         id,
         object: 'chat.completion',
