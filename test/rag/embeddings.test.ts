@@ -73,6 +73,28 @@ describe('local MiniLM (ONNX, installed by the project from its registry artifac
     expect(await two.embed([texts[0]!])).toHaveLength(1);
   });
 
+  test('an idle inference process stops (its memory back); the next call starts another and gets the same vector', async () => {
+    const e = new LocalOnnxEmbedder({ idleMs: 300 });
+    // Enough texts that every process of the pool runs one (and so takes the new idle time).
+    const [first] = await e.embed(['an idle process goes away', ...Array.from({ length: 7 }, (_, i) => `filler text ${i}`)]);
+    const before = localEmbedderPids();
+    expect(before.length).toBeGreaterThanOrEqual(1);
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 100 && before.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(before.filter(alive)).toEqual([]); // the processes themselves are gone
+    expect(localEmbedderPids()).toEqual([]);
+    const [again] = await e.embed(['an idle process goes away']);
+    expect(dot(first!, again!)).toBeCloseTo(1, 6);
+    expect(localEmbedderPids().some((p) => before.includes(p))).toBe(false);
+  });
+
   test('AIML_EMBED_PROCESSES: a count is honoured, anything else refused naming the variable', () => {
     expect(embedProcesses({ AIML_EMBED_PROCESSES: '3' })).toBe(3);
     expect(embedProcesses({})).toBeGreaterThanOrEqual(1);

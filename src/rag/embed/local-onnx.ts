@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { AimlError } from '../../errors';
 import { embedProcesses } from '../config';
+
+/** An inference process idle this long stops; the next batch starts another (in about a third of a second). */
+const EMBED_IDLE_MS = 5 * 60_000;
 import { ensureLocalModel, selectedLocalModel, type LocalModelFiles, type LocalModelSpec } from './model-install';
 import { l2normalize, type EmbeddingProvider } from './provider';
 import { WordPieceTokenizer } from './wordpiece';
@@ -59,12 +62,14 @@ class InferenceProcess {
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
   private readonly child: ChildProcess;
+  private reaper?: NodeJS.Timeout;
   dead?: Error;
 
   constructor(
     private readonly onnx: string,
     dims: number,
     pooling: LocalModelSpec['pooling'],
+    private readonly idleMs: () => number, // the pool's current setting
   ) {
     const { NODE_OPTIONS: _drop, ...env } = process.env;
     this.child = spawn(process.execPath, ['-e', PROCESS_SOURCE], {
@@ -84,10 +89,17 @@ class InferenceProcess {
     this.child.on('exit', (code, signal) => this.fail(new Error(`the embedding process exited (${signal ?? `code ${code}`})`)));
   }
 
-  /** While nothing is pending the process keeps no parent alive. */
+  /** While nothing is pending the process keeps no parent alive, and after `idleMs` of that it stops (its memory back). */
   private idle(): void {
     this.child.unref();
     (this.child.channel as unknown as { unref?: () => void } | undefined)?.unref?.();
+    clearTimeout(this.reaper);
+    const ms = this.idleMs();
+    this.reaper = setTimeout(() => {
+      if (this.pending.size || this.dead) return;
+      this.dead = new Error(`stopped after ${ms} ms idle`);
+      this.child.kill('SIGTERM');
+    }, ms).unref();
   }
 
   get load(): number {
@@ -104,6 +116,7 @@ class InferenceProcess {
   run(batch: number[][]): Promise<Float32Array> {
     if (this.dead) return Promise.reject(new AimlError('EMBED_PROCESS_DIED', `Local embedding model ${this.onnx}: ${this.dead.message}`));
     const seq = ++this.seq;
+    clearTimeout(this.reaper);
     return new Promise<Float32Array>((resolve, reject) => {
       this.pending.set(seq, { resolve, reject });
       this.child.ref();
@@ -132,14 +145,16 @@ class InferencePool {
   private static readonly pools = new Map<string, InferencePool>();
   private readonly procs: InferenceProcess[] = [];
 
-  static for(onnx: string, dims: number, pooling: LocalModelSpec['pooling'], size: number): InferencePool {
+  static for(onnx: string, dims: number, pooling: LocalModelSpec['pooling'], size: number, idleMs: number): InferencePool {
     let p = InferencePool.pools.get(onnx);
     if (!p) InferencePool.pools.set(onnx, (p = new InferencePool(onnx, dims, pooling)));
     p.size = Math.max(p.size, size);
+    p.idleMs = idleMs;
     return p;
   }
 
   private size = 1;
+  private idleMs = 300_000;
 
   private constructor(
     private readonly onnx: string,
@@ -150,7 +165,7 @@ class InferencePool {
   run(batch: number[][]): Promise<Float32Array> {
     for (let i = this.procs.length - 1; i >= 0; i--) if (this.procs[i]!.dead) this.procs.splice(i, 1);
     let pick = this.procs.find((p) => p.load === 0);
-    if (!pick && this.procs.length < this.size) this.procs.push((pick = new InferenceProcess(this.onnx, this.dims, this.pooling)));
+    if (!pick && this.procs.length < this.size) this.procs.push((pick = new InferenceProcess(this.onnx, this.dims, this.pooling, () => this.idleMs)));
     pick ??= this.procs.reduce((a, b) => (b.load < a.load ? b : a));
     return pick.run(batch);
   }
@@ -175,7 +190,7 @@ export class LocalOnnxEmbedder implements EmbeddingProvider {
   private readonly model: LocalModelSpec;
   private loaded?: { pool: InferencePool; tokenizer: WordPieceTokenizer };
 
-  constructor(private readonly opts: { model?: LocalModelSpec; files?: LocalModelFiles; maxTokens?: number; batchSize?: number; processes?: number } = {}) {
+  constructor(private readonly opts: { model?: LocalModelSpec; files?: LocalModelFiles; maxTokens?: number; batchSize?: number; processes?: number; idleMs?: number } = {}) {
     this.model = opts.model ?? selectedLocalModel();
     this.id = this.model.id;
     this.dims = this.model.dims;
@@ -184,7 +199,7 @@ export class LocalOnnxEmbedder implements EmbeddingProvider {
   private start(): { pool: InferencePool; tokenizer: WordPieceTokenizer } {
     if (!this.loaded) {
       const files = this.opts.files ?? ensureLocalModel(process.env, () => {}, this.model);
-      const pool = InferencePool.for(files.onnx, this.dims, this.model.pooling, this.opts.processes ?? embedProcesses());
+      const pool = InferencePool.for(files.onnx, this.dims, this.model.pooling, this.opts.processes ?? embedProcesses(), this.opts.idleMs ?? EMBED_IDLE_MS);
       this.loaded = { tokenizer: WordPieceTokenizer.fromTokenizerJson(files.tokenizer), pool };
     }
     return this.loaded;
