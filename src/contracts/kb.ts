@@ -19,7 +19,8 @@ export interface IngestPlanSummary {
   toDelete: number;
   unchanged: number;
   batches: number;
-  skipped: { binary: number; oversized: number; unreadable: number; ignored: number };
+  /** `generated`: lockfiles, minified bundles, source maps (absent from runs before it was counted). */
+  skipped: { binary: number; oversized: number; unreadable: number; ignored: number; generated?: number };
   unreadablePaths: string[];
 }
 

@@ -105,7 +105,7 @@ const shipSchema = obj(
 );
 
 const count = num({ int: true, min: 0 });
-const skipped = obj({ binary: count, oversized: count, unreadable: count, ignored: count });
+const skipped = obj({ binary: count, oversized: count, unreadable: count, ignored: count, generated: optional(count) });
 const unreadablePaths = list(str({ max: LIMITS.pathChars }), 1_000);
 const planSummary = obj({ root: relOrAbsPath, toIndex: count, toDelete: count, unchanged: count, batches: count, skipped, unreadablePaths });
 const progress = obj({

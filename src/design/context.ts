@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { listWorkspace } from '../workspace/lister';
+import { isGenerated, listWorkspace } from '../workspace/lister';
 import type { Redaction } from '../contracts/security';
 import { redactSecrets } from '../security/secrets';
 
@@ -58,7 +58,7 @@ export function gatherWorkspaceContext(root: string, brief: string, opts: { maxF
   const scored: ContextFile[] = [];
   for (const rel of listWorkspace(root, { limit: CONTEXT_LIMITS.scanFiles }).files) {
     const base = path.basename(rel);
-    if (!TEXT_EXT.test(base) && !ALWAYS.test(base)) continue;
+    if ((!TEXT_EXT.test(base) && !ALWAYS.test(base)) || isGenerated(rel)) continue;
     let text: string;
     try {
       const fd = fs.openSync(path.join(root, rel), 'r');

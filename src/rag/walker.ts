@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AimlError, isAimlError } from '../errors';
 import { sha256hex } from './chunk/ids';
-import { listWorkspace, type WorkspaceListing } from '../workspace/lister';
+import { isGenerated, listWorkspace, type WorkspaceListing } from '../workspace/lister';
 
 export interface ScannedFile {
   path: string; // relative, `/`-separated
@@ -12,7 +12,7 @@ export interface ScannedFile {
 
 export interface ScanResult {
   files: ScannedFile[];
-  skipped: { binary: number; oversized: number; unreadable: number; ignored: number };
+  skipped: { binary: number; oversized: number; unreadable: number; ignored: number; generated: number };
   unreadablePaths: string[];
 }
 
@@ -40,10 +40,14 @@ export function scanDirectory(root: string, opts: ScanOptions = {}): ScanResult 
   }
   const result: ScanResult = {
     files: [],
-    skipped: { binary: 0, oversized: 0, unreadable: listing.unreadable.length, ignored: listing.ignored },
+    skipped: { binary: 0, oversized: 0, unreadable: listing.unreadable.length, ignored: listing.ignored, generated: 0 },
     unreadablePaths: [...listing.unreadable],
   };
   for (const rel of listing.files) {
+    if (isGenerated(rel)) {
+      result.skipped.generated += 1;
+      continue;
+    }
     let buf: Buffer;
     try {
       if (fs.statSync(path.join(root, rel)).size > maxBytes) {

@@ -138,3 +138,16 @@ export function listWorkspace(root: string, opts: ListOptions = {}): WorkspaceLi
   walk(start, levels);
   return out;
 }
+
+/**
+ * Files that retrieval and design context leave out although they are text and tracked: dependency lockfiles,
+ * minified bundles and source maps. They are machine-written, often large (this repository's
+ * package-lock.json alone is 341 KB), answer no question about the code, and crowd both the
+ * lexical and the dense results. The agent's own file tools still see them.
+ */
+const GENERATED =
+  /(^|\/)(package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|bun\.lock|Cargo\.lock|poetry\.lock|Pipfile\.lock|uv\.lock|composer\.lock|Gemfile\.lock|go\.sum|packages\.lock\.json|gradle\.lockfile)$|\.min\.(js|mjs|css)$|\.(js|mjs|css)\.map$/;
+
+export function isGenerated(rel: string): boolean {
+  return GENERATED.test(rel);
+}

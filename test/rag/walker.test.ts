@@ -22,8 +22,18 @@ test('scan honours nested .gitignore files, skips binary and oversized files wit
   write(root, 'README.md', '# hi\n');
   const result = scanDirectory(root, { maxFileBytes: 1000 });
   expect(result.files.map((f) => f.path)).toEqual(['.gitignore', 'README.md', 'src/.gitignore', 'src/a.ts']);
-  expect(result.skipped).toEqual({ binary: 1, oversized: 1, unreadable: 0, ignored: 4 });
+  expect(result.skipped).toEqual({ binary: 1, oversized: 1, unreadable: 0, ignored: 4, generated: 0 });
   expect(result.files.find((f) => f.path === 'src/a.ts')!.hash).toMatch(/^[0-9a-f]{64}$/);
+});
+
+test('lockfiles, minified bundles and source maps are left out and counted; sources that look alike are kept', () => {
+  const root = tmpDir('aiml-scan-gen-');
+  const generated = ['package-lock.json', 'web/yarn.lock', 'pnpm-lock.yaml', 'Cargo.lock', 'py/poetry.lock', 'go.sum', 'vendor/app.min.js', 'css/site.min.css', 'dist-maps/app.js.map'];
+  const kept = ['package.json', 'src/lock.ts', 'src/lockfile.ts', 'go.mod', 'Cargo.toml', 'src/admin.js', 'docs/sitemap.md'];
+  for (const f of [...generated, ...kept]) write(root, f, 'text\n');
+  const result = scanDirectory(root);
+  expect(result.files.map((f) => f.path).sort()).toEqual([...kept].sort());
+  expect(result.skipped.generated).toBe(generated.length);
 });
 
 test('a missing directory is a clear KB_DIR_MISSING error', () => {

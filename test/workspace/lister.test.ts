@@ -48,3 +48,12 @@ test('context gathering sees a source folder named build; build output is left o
   const found = gatherWorkspaceContext(root, 'plan embedding steps').map((f) => f.path);
   expect(found).toEqual(['src/build/plan.ts']);
 });
+
+test('design context passes over lockfiles and minified bundles however well they match the brief; the lister itself still lists them', () => {
+  const root = tmpDir('aiml-list-gen-');
+  writeAt(root, 'package-lock.json', '{"packages": {"node_modules/embedding-planner": {"version": "1.0.0"}}}\n');
+  writeAt(root, 'public/planner.min.js', 'function planEmbeddingSteps(){}\n');
+  writeAt(root, 'src/planner.ts', 'export function planEmbeddingSteps() {}\n');
+  expect(gatherWorkspaceContext(root, 'embedding planner: plan embedding steps').map((f) => f.path)).toEqual(['src/planner.ts']);
+  expect(listWorkspace(root).files).toEqual(['package-lock.json', 'public/planner.min.js', 'src/planner.ts']);
+});

@@ -85,7 +85,7 @@ export function summary(p: IngestProgress): string {
   const s = p.skipped;
   return (
     `${p.kb}: ${p.filesIndexed} files indexed (${p.chunksIndexed} chunks, ${p.chunksEmbedded} embedded, ${p.chunksCached} from cache), ` +
-    `${p.filesUnchanged} unchanged, ${p.filesRemoved} removed; skipped ${s.binary} binary, ${s.oversized} oversized, ${s.unreadable} unreadable` +
+    `${p.filesUnchanged} unchanged, ${p.filesRemoved} removed; skipped ${s.binary} binary, ${s.oversized} oversized, ${s.unreadable} unreadable, ${s.generated ?? 0} generated (lockfiles, minified)` +
     (p.unreadablePaths?.length ? ` (${p.unreadablePaths.join(', ')})` : '')
   );
 }
