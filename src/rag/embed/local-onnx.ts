@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { AimlError } from '../../errors';
 import { embedProcesses } from '../config';
-
-/** An inference process idle this long stops; the next batch starts another (in about a third of a second). */
-const EMBED_IDLE_MS = 5 * 60_000;
 import { ensureLocalModel, selectedLocalModel, type LocalModelFiles, type LocalModelSpec } from './model-install';
 import { l2normalize, type EmbeddingProvider } from './provider';
 import { WordPieceTokenizer } from './wordpiece';
+
+/** An inference process idle this long stops; the next batch starts another (in about a third of a second). */
+const EMBED_IDLE_MS = 5 * 60_000;
 
 /**
  * An inference process: owns one onnxruntime session (one intra-op thread), runs one padded batch
@@ -130,10 +130,6 @@ class InferenceProcess {
   get pid(): number | undefined {
     return this.dead ? undefined : this.child.pid;
   }
-
-  stop(): void {
-    this.child.kill('SIGKILL');
-  }
 }
 
 /**
@@ -154,7 +150,7 @@ class InferencePool {
   }
 
   private size = 1;
-  private idleMs = 300_000;
+  private idleMs = EMBED_IDLE_MS;
 
   private constructor(
     private readonly onnx: string,
