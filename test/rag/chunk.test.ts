@@ -3,6 +3,9 @@ import path from 'node:path';
 import { chunkFile, languageOf, loadSyntax } from '../../src/rag/chunk';
 import { lineWindows } from '../../src/rag/chunk/lines';
 
+/** The splitters alone: these tests pin where files are cut, before small pieces are merged. */
+const split = (file: string, text: string) => chunkFile(file, text, { minChars: 0 });
+
 const TS = `import fs from 'node:fs';
 import path from 'node:path';
 
@@ -27,7 +30,7 @@ export class Circle implements Shape {
 `;
 
 test('TypeScript splits at top-level symbols, with doc comments, kinds and exact line ranges', () => {
-  const chunks = chunkFile('src/geo.ts', TS);
+  const chunks = split('src/geo.ts', TS);
   expect(chunks.map((c) => [c.symbol ?? null, c.kind, c.startLine, c.endLine])).toEqual([
     [null, 'lines', 1, 2],
     ['readConfig', 'function', 4, 7],
@@ -43,9 +46,9 @@ test('TypeScript splits at top-level symbols, with doc comments, kinds and exact
 });
 
 test('chunk ids depend on path and content only: same text, same id; other path, other id', () => {
-  const a = chunkFile('src/geo.ts', TS);
-  const b = chunkFile('src/geo.ts', TS.replace('Math.PI', 'Math.PI * 1'));
-  const c = chunkFile('lib/geo.ts', TS);
+  const a = split('src/geo.ts', TS);
+  const b = split('src/geo.ts', TS.replace('Math.PI', 'Math.PI * 1'));
+  const c = split('lib/geo.ts', TS);
   expect(b.slice(0, 4).map((x) => x.id)).toEqual(a.slice(0, 4).map((x) => x.id));
   expect(b[4]!.id).not.toBe(a[4]!.id);
   expect(c[1]!.id).not.toBe(a[1]!.id);
@@ -54,7 +57,7 @@ test('chunk ids depend on path and content only: same text, same id; other path,
 test('Python splits at def/class with decorators; long classes split per method', () => {
   const methods = Array.from({ length: 30 }, (_, i) => `    def m${i}(self):\n        return ${i}\n`).join('');
   const py = `import os\n\n@cache\ndef load(path):\n    return open(path).read()\n\nclass Big:\n    """Many methods."""\n${methods}`;
-  const chunks = chunkFile('pkg/mod.py', py);
+  const chunks = split('pkg/mod.py', py);
   expect(chunks[0]).toMatchObject({ kind: 'lines', startLine: 1 });
   expect(chunks[1]).toMatchObject({ symbol: 'load', kind: 'function', startLine: 3, endLine: 5 });
   expect(chunks[2]).toMatchObject({ symbol: 'Big', kind: 'class', startLine: 7, endLine: 8 });
@@ -64,7 +67,7 @@ test('Python splits at def/class with decorators; long classes split per method'
 
 test('Markdown splits by heading, with the heading trail as symbol, ignoring # inside code fences', () => {
   const md = '# Guide\nIntro.\n\n## Install\nnpm i\n```sh\n# not a heading\n```\n\n## Use\nRun it.\n### Flags\n--json\n';
-  const chunks = chunkFile('docs/guide.md', md);
+  const chunks = split('docs/guide.md', md);
   expect(chunks.map((c) => [c.symbol, c.startLine, c.endLine])).toEqual([
     ['Guide', 1, 2],
     ['Guide > Install', 4, 8],
@@ -76,7 +79,7 @@ test('Markdown splits by heading, with the heading trail as symbol, ignoring # i
 
 test('other files fall back to overlapping line windows', () => {
   const text = Array.from({ length: 130 }, (_, i) => `line ${i + 1}`).join('\n');
-  const chunks = chunkFile('data/notes.txt', text);
+  const chunks = split('data/notes.txt', text);
   expect(chunks.map((c) => [c.startLine, c.endLine])).toEqual([
     [1, 60],
     [51, 110],
@@ -98,7 +101,7 @@ test('a line window closes early at the character budget, and a huge single line
 
 describe('syntax chunking (tree-sitter grammars)', () => {
   const fixture = (name: string) => fs.readFileSync(path.join(__dirname, '../fixtures/syntax', name), 'utf8');
-  const shape = (file: string, text: string) => chunkFile(file, text).map((c) => [c.symbol ?? null, c.kind, c.startLine, c.endLine]);
+  const shape = (file: string, text: string) => split(file, text).map((c) => [c.symbol ?? null, c.kind, c.startLine, c.endLine]);
   beforeAll(() => loadSyntax());
 
   test.each([
@@ -113,7 +116,7 @@ describe('syntax chunking (tree-sitter grammars)', () => {
   ])('%s: one chunk per definition, named by its symbol path, leading comments included', (file, language, want) => {
     const text = fixture(file);
     expect(shape(file, text)).toEqual(want);
-    const chunks = chunkFile(file, text);
+    const chunks = split(file, text);
     expect(chunks.every((c) => c.language === language)).toBe(true);
     // Every line with code is in some chunk.
     text.split('\n').forEach((l, i) => {
@@ -138,7 +141,7 @@ describe('syntax chunking (tree-sitter grammars)', () => {
   });
 
   test('a file that is not valid source still gives chunks covering its lines', () => {
-    const chunks = chunkFile('broken.go', 'this is { not go at all\n');
+    const chunks = split('broken.go', 'this is { not go at all\n');
     expect(chunks.length).toBeGreaterThan(0);
     expect(chunks[0]!.startLine).toBe(1);
   });

@@ -30,7 +30,22 @@ export function lineWindows(lines: string[], first: number, opts: WindowOptions 
     const text = lines.slice(start, end).join('\n');
     if (text.trim()) out.push({ startLine: first + start, endLine: first + end - 1, text: text.length > opts.maxChars * 2 ? text.slice(0, opts.maxChars * 2) : text });
     if (end >= lines.length) break;
-    start = Math.max(start + 1, end - opts.overlap);
+    start = nextStart(lines, start, end, opts);
   }
   return out;
+}
+
+/**
+ * Where the window after [start, end) begins: up to `overlap` lines back, but only as many as fit
+ * in the character budget beside line `end`, so every window reaches a line the last one did not
+ * (a window cut short by a long line would otherwise be followed by ever-shorter copies of its tail).
+ */
+function nextStart(lines: string[], start: number, end: number, opts: WindowOptions): number {
+  let next = end;
+  let room = opts.maxChars - (lines[end]!.length + 1);
+  while (next > start + 1 && end - next < opts.overlap && room >= lines[next - 1]!.length + 1) {
+    room -= lines[next - 1]!.length + 1;
+    next -= 1;
+  }
+  return next;
 }
