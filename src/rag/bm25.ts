@@ -1,4 +1,4 @@
-import { lexicalTerms, splitWords, type LexicalFields } from './lexical';
+import { lexicalTerms, MIN_NORM_TERMS, splitWords, type LexicalFields } from './lexical';
 import { matchesFilter, type ChunkFilter, type ChunkMeta, type ScoredId } from './types';
 
 /** Plain word and identifier split (no stemming, no fields): kept for callers that want raw tokens. */
@@ -26,7 +26,7 @@ interface Doc {
 
 /**
  * Okapi BM25 (k1 = 1.2, b = 0.75) over chunks analysed by `lexicalTerms`: the text, with the
- * path and symbol as weighted fields.
+ * path and symbol as weighted fields; a chunk's length counts as at least MIN_NORM_TERMS.
  */
 export class Bm25Index {
   private readonly docs = new Map<string, Doc>();
@@ -79,7 +79,7 @@ export class Bm25Index {
       if (!p) continue;
       const idf = Math.log(1 + (n - p.size + 0.5) / (p.size + 0.5));
       for (const [id, tf] of p) {
-        const len = this.docs.get(id)!.length;
+        const len = Math.max(this.docs.get(id)!.length, MIN_NORM_TERMS);
         const s = (idf * tf * (this.k1 + 1)) / (tf + this.k1 * (1 - this.b + (this.b * len) / avg));
         scores.set(id, (scores.get(id) ?? 0) + s);
       }

@@ -19,6 +19,14 @@ export interface LexicalFields {
   symbol?: string;
 }
 
+/**
+ * The shortest length (in terms, fields included) BM25 normalises a chunk by. Without a floor a
+ * chunk of one line with one matching identifier scores as if that term filled it, and beats a
+ * whole function that uses the term several times; the in-process index and the stores' sparse
+ * vectors both normalise by `Math.max(terms, MIN_NORM_TERMS)`.
+ */
+export const MIN_NORM_TERMS = 40;
+
 /** How many times a field's terms count against one occurrence in the text (BM25F by repetition). */
 export const FIELD_WEIGHTS = { path: 2, symbol: 3 } as const;
 

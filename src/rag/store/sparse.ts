@@ -1,4 +1,5 @@
 import { documentTerms, queryTerms } from '../bm25';
+import { MIN_NORM_TERMS } from '../lexical';
 import type { ChunkMeta } from '../types';
 
 /**
@@ -38,7 +39,7 @@ function counts(terms: string[]): Map<number, number> {
 
 export function documentSparse(text: string, meta: Pick<ChunkMeta, 'path' | 'symbol'>): SparseVector {
   const terms = documentTerms(text, meta);
-  const norm = K1 * (1 - B + (B * terms.length) / AVG_TERMS);
+  const norm = K1 * (1 - B + (B * Math.max(terms.length, MIN_NORM_TERMS)) / AVG_TERMS);
   const out: SparseVector = { indices: [], values: [] };
   for (const [i, tf] of counts(terms)) {
     out.indices.push(i);
