@@ -14,7 +14,7 @@ test('SIGKILL of the worker mid-ingest: a new worker finishes the sync, every ch
   const home = tmpDir('aiml-home-');
   const env = aimlEnv({ AIML_TASK_QUEUE: uniqueId('tq-kb'), AIML_HOME: home, OPENAI_BASE_URL: rig.llm.url, AIML_EMBED_MODEL_DIR: path.dirname(ensureLocalModel().onnx) });
   const dir = tmpDir('aiml-corpus-');
-  const section = (f: number, s: number) => `## Part ${s}\nFile ${f} section ${s} explains topic ${f * 10 + s} in a few plain words.\n`;
+  const section = (f: number, s: number) => `## Part ${s}\nFile ${f} section ${s} explains topic ${f * 10 + s} in a few plain words, with an example.\n`;
   writeTree(dir, Object.fromEntries(Array.from({ length: 24 }, (_, f) => [`doc${f}.md`, [0, 1, 2, 3].map((s) => section(f, s)).join('\n')])));
   const kb = uniqueId('kb');
 

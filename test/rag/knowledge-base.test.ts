@@ -36,8 +36,8 @@ test('two processes on one knowledge base: the one holding it open catches up wi
 test('retrieval filters by path, language and kind, and caps hits per file', async () => {
   const state = tmpDir('aiml-kb-state-');
   const dir = tmpDir('aiml-corpus-');
-  const fns = Array.from({ length: 5 }, (_, i) => `export function cacheGet${i}(key: string) {\n  return cache.get(key + ${i});\n}\n`).join('\n');
-  writeTree(dir, { 'src/cache.ts': fns, 'docs/cache.md': '# Cache\nThe cache get path.\n', 'lib/cache.py': 'def cache_get(key):\n    return cache.get(key)\n' });
+  const fns = Array.from({ length: 5 }, (_, i) => `/** Reads entry ${i} of the cache. */\nexport function cacheGet${i}(key: string) {\n  return cache.get(key + ${i});\n}\n`).join('\n');
+  writeTree(dir, { 'src/cache.ts': fns, 'docs/cache.md': '# Cache\nThe cache get path: a key is looked up in memory first, then on disk, and stored back on a miss.\n', 'lib/cache.py': 'def cache_get(key):\n    """The cached value for key."""\n    return cache.get(key)\n' });
   const reg = registry(state);
   const name = uniqueId('kb');
   await (await reg.get(name, { root: dir })).indexFiles(scanDirectory(dir).files);

@@ -23,7 +23,7 @@ export function writeTree(root: string, files: Record<string, string>): void {
 
 /** A small corpus with code in three languages and prose. */
 export const CORPUS: Record<string, string> = {
-  'README.md': '# Billing service\nCharges customers monthly.\n\n## Retries\nFailed card payments are retried with exponential backoff.\n',
+  'README.md': '# Billing service\nCharges customers monthly, by card or by bank transfer, in the currency of their contract.\n\n## Retries\nFailed card payments are retried with exponential backoff, three times at most.\n',
   'src/invoice.ts': [
     '/** Computes the total of an invoice, tax included. */',
     'export function invoiceTotal(lines: { amount: number }[], taxRate: number): number {',
