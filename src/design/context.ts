@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { isGenerated, listWorkspace } from '../workspace/lister';
+import { isGenerated, isTestPath, listWorkspace, TEST_PRIOR } from '../workspace/lister';
 import { Bm25Index } from '../rag/bm25';
 import { lexicalTerms, stem } from '../rag/lexical';
 import type { Redaction } from '../contracts/security';
@@ -40,9 +40,6 @@ const BRIEF_STOP = new Set(
     .split(' ')
     .map(stem),
 );
-/** Tests, fixtures and benchmarks: they mention everything, so they rank below the code and docs they test. */
-const TEST_PATH = /(^|\/)(tests?|__tests__|specs?|fixtures?|testdata|e2e|histories|bench|benchmarks?)\/|\.(test|spec)\.[a-z]+$|_test\.(go|py)$|(^|\/)test_[^/]+\.py$/i;
-const TEST_PRIOR = 0.5;
 /** A file is kept only when it scores at least this share of the best file's score. */
 const RELATIVE_FLOOR = 0.3;
 
@@ -103,7 +100,7 @@ export function gatherWorkspaceContext(root: string, brief: string, opts: { maxF
   const ranked = wanted.size
     ? index
         .search(brief, index.size)
-        .map((h) => ({ path: h.id, score: TEST_PATH.test(h.id) ? h.score * TEST_PRIOR : h.score }))
+        .map((h) => ({ path: h.id, score: isTestPath(h.id) ? h.score * TEST_PRIOR : h.score }))
         .sort((a, b) => b.score - a.score || a.path.localeCompare(b.path))
     : [];
   // Kept: files near the best one in score and in how many of the brief's words they have (a
