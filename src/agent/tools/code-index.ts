@@ -20,6 +20,22 @@ export const CODE_INDEX_MAX_FILES = 5000;
 /** Workspaces kept indexed at once (the real one and a shadow copy), least recently used dropped: about 10 KB of heap per chunk (this repository: 3,225 chunks, 32 MB). */
 const KEPT_WORKSPACES = 2;
 
+/** How often a refresh lets the event loop run, in files. */
+const YIELD_EVERY = 20;
+/** How long one search may spend indexing before it answers from what is indexed so far. */
+export const CODE_INDEX_BUDGET_MS = 20_000;
+
+interface Refreshed {
+  /** Files in the index. */
+  files: number;
+  /** Files read again by this refresh. */
+  reread: number;
+  /** The workspace has more files than are looked at. */
+  truncated: boolean;
+  /** Files not looked at yet because the time budget ran out (the next search goes on). */
+  pending: number;
+}
+
 interface Entry {
   size: number;
   mtimeMs: number;
@@ -31,13 +47,32 @@ class CodeIndex {
   readonly files = new Map<string, Entry>();
   readonly chunks = new Map<string, Chunk>();
 
-  /** Brings the index up to the workspace on disk; returns how many files it read again. */
-  refresh(root: string, signal?: AbortSignal): { files: number; reread: number; truncated: boolean } {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** Brings the index up to date; one refresh at a time (the reads of a turn run concurrently). */
+  refresh(root: string, budgetMs: number, signal?: AbortSignal): Promise<Refreshed> {
+    const run = this.queue.then(() => this.refreshNow(root, budgetMs, signal));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Reads the files that changed since the last refresh, yielding to the event loop every few
+   * files (a worker's other activities and heartbeats go on); stops after `budgetMs` with the rest
+   * `pending`, which the next refresh picks up where this one stopped.
+   */
+  private async refreshNow(root: string, budgetMs: number, signal?: AbortSignal): Promise<Refreshed> {
     const listing = listWorkspace(root, { limit: CODE_INDEX_MAX_FILES });
+    const started = Date.now();
     const seen = new Set<string>();
     let reread = 0;
-    for (const rel of listing.files) {
-      if (signal?.aborted) break;
+    let i = 0;
+    for (; i < listing.files.length; i++) {
+      if (i % YIELD_EVERY === 0) {
+        await new Promise((r) => setImmediate(r));
+        if (signal?.aborted || Date.now() - started > budgetMs) break;
+      }
+      const rel = listing.files[i]!;
       if (isGenerated(rel) || protectedReason(rel)) continue;
       let st: fs.Stats;
       try {
@@ -64,8 +99,10 @@ class CodeIndex {
         this.bm25.add(c.id, c.text, c);
       }
     }
-    for (const rel of [...this.files.keys()]) if (!seen.has(rel)) this.drop(rel);
-    return { files: seen.size, reread, truncated: listing.truncated };
+    const pending = listing.files.length - i;
+    // Files gone from the workspace leave the index, once a whole pass has seen what is there.
+    if (!pending) for (const rel of [...this.files.keys()]) if (!seen.has(rel)) this.drop(rel);
+    return { files: pending ? this.files.size : seen.size, reread, truncated: listing.truncated, pending };
   }
 
   /** The best `k` chunks; tests and fixtures at a share of their score, as in design context. */
@@ -92,12 +129,12 @@ class CodeIndex {
 const indexes = new Map<string, CodeIndex>();
 
 /** The workspace's index, up to date with its files. */
-export async function codeIndex(root: string, signal?: AbortSignal): Promise<{ index: CodeIndex; files: number; reread: number; truncated: boolean }> {
+export async function codeIndex(root: string, signal?: AbortSignal, budgetMs = CODE_INDEX_BUDGET_MS): Promise<{ index: CodeIndex } & Refreshed> {
   await loadSyntax();
   const key = path.resolve(root);
   const index = indexes.get(key) ?? new CodeIndex();
   indexes.delete(key);
   indexes.set(key, index); // most recently used last
   while (indexes.size > KEPT_WORKSPACES) indexes.delete(indexes.keys().next().value!);
-  return { index, ...index.refresh(key, signal) };
+  return { index, ...(await index.refresh(key, budgetMs, signal)) };
 }

@@ -34,7 +34,7 @@ export function searchCodeTool(limits: ToolLimits): ReadTool<SearchCodeArgs> {
       } catch (err) {
         return refusal(err);
       }
-      const { index, files, truncated } = await codeIndex(ctx.workspace, ctx.signal);
+      const { index, files, truncated, pending } = await codeIndex(ctx.workspace, ctx.signal);
       if (ctx.signal.aborted) return { ok: false, error: 'the search was cancelled' };
       const hits = index.search(a.query, a.k ?? Math.min(5, limits.searchMaxK), under ? { pathPrefix: under } : undefined);
       const redactions: Redaction[] = [];
@@ -46,7 +46,11 @@ export function searchCodeTool(limits: ToolLimits): ReadTool<SearchCodeArgs> {
         const more = lines.length > SHOWN_LINES ? `\n… (${lines.length - SHOWN_LINES} more lines: read_file ${chunk.path} from line ${chunk.startLine + SHOWN_LINES})` : '';
         return `[${i + 1}] ${chunk.path}:${chunk.startLine}-${chunk.endLine}${chunk.symbol ? ` (${chunk.symbol})` : ''}\n${r.text}${more}`;
       });
-      const note = truncated ? `\n(only the first ${files} files of the workspace are searched; narrow with path)` : '';
+      const note = pending
+        ? `\n(the workspace is still being indexed: ${files} files so far, ${pending} to go; search again for the rest)`
+        : truncated
+          ? `\n(only the first ${files} files of the workspace are searched; narrow with path)`
+          : '';
       const body = parts.length ? parts.join('\n\n') + note : `nothing in ${files} files matches the words of the query; try other words, or grep for an exact name${note}`;
       return { ok: true, output: body, summary: `${summary(a)} · ${hits.length} hits`, redactions };
     },

@@ -94,3 +94,15 @@ test('the index reads again only the files that changed, and forgets deleted one
   expect(hits[0]).toBe('src/cart/totals.ts');
   expect(again.index.search('exponential backoff', 5).map((h) => h.chunk.path)).not.toContain('docs/guide.md');
 });
+
+test('indexing stops at its time budget and the next search goes on from there; concurrent searches share one refresh', async () => {
+  const ws = workspace();
+  const cut = await codeIndex(ws, undefined, -1);
+  expect(cut).toMatchObject({ files: 0, reread: 0 });
+  expect(cut.pending).toBeGreaterThan(0);
+  const [a, b] = await Promise.all([codeIndex(ws), codeIndex(ws)]);
+  expect(a.pending).toBe(0);
+  expect(a.reread).toBe(a.files); // the first refresh read every file ...
+  expect(b.reread).toBe(0); // ... and the second, queued behind it, found nothing new
+  expect(b.files).toBe(a.files);
+});
