@@ -3,7 +3,7 @@ import { createActivities, type ActivityDeps } from './activities';
 import type { LlmConfig } from './config';
 import type { HostConfig } from './config-hosts';
 import { LlmGateway } from './llm/gateway';
-import { routeFor } from './llm/providers';
+
 import { ensureChatModel } from './llm/local/install';
 import { createMetrics, type AimlMetrics } from './observability/metrics';
 import { observeChatModel, observeRetriever } from './observability/observe';
@@ -42,13 +42,7 @@ export function buildDeps(llm: LlmConfig, stateDir: string, rag: RagConfig = loa
     kbs,
     retriever: observeRetriever(new HybridRetriever(kbs, rag.rerank === 'llm' ? { rerank: createLlmReranker(gateway) } : {}), metrics),
     faults: faultsFromEnv(process.env),
-    // The agent's conversation is fitted to the window of its role's first provider.
-    ...(agentContextTokens(llm) ? { contextTokens: agentContextTokens(llm) } : {}),
   };
-}
-
-function agentContextTokens(llm: LlmConfig): number | undefined {
-  return llm.routing ? routeFor(llm.routing, 'agent')[0]!.llm.contextTokens : llm.contextTokens;
 }
 
 /** Metrics on the Temporal runtime's meter (served with the worker's own on AIML_METRICS_ADDRESS), looked up at first use so the runtime is installed first. */

@@ -1,4 +1,5 @@
-import { contextWindow, fitConversation } from '../agent/conversation';
+import { fitConversation } from '../agent/conversation';
+import { contextWindow } from '../llm/context-window';
 import { agentStartMessages } from '../agent/prompt';
 import { agentTools } from '../agent/tools/registry';
 import { matchesAllowList } from '../agent/tools/allow-list';
@@ -38,7 +39,7 @@ export function agentTurnActivities(deps: ActivityDeps) {
         for (const note of input.notes) messages.push({ role: 'user', content: note });
 
         const model = input.model ?? deps.llm.modelFor?.('agent') ?? deps.llm.model;
-        const window = contextWindow(model, deps.contextTokens);
+        const window = contextWindow(model, deps.llm.contextTokensFor?.('agent'));
         const fitted = fitConversation(messages, Math.floor(window * (1 - ANSWER_RESERVE)));
         const res = await deps.llm.chat({
           messages: fitted.messages,

@@ -17,8 +17,6 @@ export interface ActivityDeps {
   retriever?: Retriever;
   /** Knowledge bases (ingest activities); the retriever reads the same ones. */
   kbs?: KbRegistry;
-  /** The model's context window in tokens, when configured (AIML_CONTEXT_TOKENS); else known per model. */
-  contextTokens?: number;
   /** Fault injection for crash tests (AIML_FAULT_APPLY_PAUSE_MS): pause after each file a build step writes. */
   faults?: { applyPauseMs?: number; indexPauseMs?: number };
 }

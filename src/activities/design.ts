@@ -6,11 +6,13 @@ import { callUsage, type GateDecision, type Usage } from '../contracts/run';
 import type { ProviderUse } from '../contracts/llm';
 import { architectureJsonSchema, ArchitectureDraftSchema, semanticProblems } from '../design/architecture';
 import { summarizeRedactions, type RedactionSummary } from '../contracts/security';
-import { contextRedactions, gatherWorkspaceContext, renderContext, type DesignContext } from '../design/context';
+import { contextRedactions, fitContext, gatherWorkspaceContext, renderContext, type DesignContext } from '../design/context';
 import { draftMessages } from '../design/prompts';
 import { draftDigest, renderSpec } from '../design/render';
 import { AimlError } from '../errors';
+import { contextWindow } from '../llm/context-window';
 import { chatStructured } from '../llm/structured';
+import { DEFAULT_MAX_TOKENS } from '../config';
 import type { ActivityDeps } from './deps';
 import { guarded } from './failures';
 import { writeOutputFile } from '../workspace/output-file';
@@ -84,6 +86,20 @@ async function gatherContext(deps: ActivityDeps, input: GatherContextInput): Pro
   return { contextRef: deps.blobs.put(text), files: ctx.files.map((f) => f.path), kbHits: ctx.kb.length, chars: text.length, ...(redactions ? { redactions } : {}) };
 }
 
+/** Characters a prompt holds per token, counted low (code tokenises denser than prose) so the estimate errs toward fitting. */
+const CHARS_PER_TOKEN = 3;
+/** Room for what the structured call adds to the prompt (size limits, chat template). */
+const PROMPT_OVERHEAD_CHARS = 1500;
+
+/** How many characters of context the draft prompt has room for in the design model's window, after its answer and the rest of the prompt. */
+function draftContextChars(deps: ActivityDeps, input: DraftInput): number {
+  const model = input.model ?? deps.llm.modelFor?.('design') ?? deps.llm.model;
+  const window = contextWindow(model, deps.llm.contextTokensFor?.('design'));
+  const answer = deps.llm.maxTokensFor?.('design') ?? DEFAULT_MAX_TOKENS.design;
+  const rest = draftMessages({ brief: input.brief, context: '', feedback: input.feedback, previousDraft: input.previousDraft }).reduce((n, m) => n + m.content.length, 0);
+  return Math.max(0, (window - answer) * CHARS_PER_TOKEN - rest - PROMPT_OVERHEAD_CHARS);
+}
+
 export function designActivities(deps: ActivityDeps) {
   return {
     /** Drafts the architecture; the first round gathers its context in the same activity (one round trip less). */
@@ -94,7 +110,9 @@ export function designActivities(deps: ActivityDeps) {
           if (!input.gather) throw new AimlError('INPUT_INVALID', 'draftArchitecture needs a contextRef or a workspace to gather from');
           gathered = await gatherContext(deps, { brief: input.brief, ...input.gather });
         }
-        const context = deps.blobs.get(input.contextRef ?? gathered!.contextRef);
+        const whole = deps.blobs.get(input.contextRef ?? gathered!.contextRef);
+        const context = fitContext(whole, draftContextChars(deps, input));
+        if (context !== whole) log.info('context cut to fit the model window', { chars: whole.length, kept: context.length });
         const result = await chatStructured(
           deps.llm,
           {

@@ -7,32 +7,6 @@ import type { ChatMessage } from '../llm/gateway';
  * a note saying it was; the system message, the step's brief and the latest turn stay whole.
  */
 
-/** Context windows of common models, by name prefix (longest prefix wins); tokens. */
-const WINDOWS: [string, number][] = [
-  ['gpt-4.1', 1_000_000],
-  ['gpt-4o', 128_000],
-  ['gpt-4-turbo', 128_000],
-  ['gpt-4', 8_192],
-  ['gpt-3.5', 16_385],
-  ['o1', 200_000],
-  ['o3', 200_000],
-  ['o4', 200_000],
-  ['claude', 200_000],
-  ['llama-3', 128_000],
-  ['qwen2.5', 32_768],
-  ['mistral', 32_768],
-];
-const DEFAULT_WINDOW = 32_768;
-
-/** The context window of `model`, in tokens; `override` (configuration) wins. */
-export function contextWindow(model: string, override?: number): number {
-  if (override && override > 0) return override;
-  const name = model.toLowerCase().replace(/^.*\//, '');
-  let best: [string, number] | undefined;
-  for (const w of WINDOWS) if (name.startsWith(w[0]) && (!best || w[0].length > best[0].length)) best = w;
-  return best?.[1] ?? DEFAULT_WINDOW;
-}
-
 export const approxTokens = (text: string): number => Math.ceil(text.length / 4);
 
 export function conversationTokens(messages: ChatMessage[]): number {

@@ -11,7 +11,7 @@ import type { ChatMessage } from '../llm/gateway';
 
 const SYSTEM = [
   'You are a senior AI/ML engineer in the BUILD phase, implementing one step of an approved plan in an existing repository.',
-  'Work like an engineer with a terminal: look before you change (list_files, grep, read_file, kb_search), make small exact edits',
+  'Work like an engineer with a terminal: look before you change (search_code to find where something is done, grep for an exact name, list_files, read_file, kb_search), make small exact edits',
   '(edit_file with search text copied from the file and unique in it, multi_edit, write_file for new files), run commands to see',
   'what happens (run_command), and call finish_step with a summary when the step is done and its check should pass.',
   'Write complete, production-ready code: error handling, no placeholders, no secrets (read keys from configuration).',

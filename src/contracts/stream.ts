@@ -37,7 +37,22 @@ export function fallbackLine(f: StreamFallback): string {
   return `--- ${f.from} stopped (${f.reason}); ${f.to} answers ---`;
 }
 
+function isStreamFallback(v: unknown): v is StreamFallback {
+  const f = v as Partial<StreamFallback> | null;
+  return typeof f === 'object' && f !== null && typeof f.from === 'string' && typeof f.reason === 'string' && typeof f.to === 'string';
+}
+
+/** A heartbeat `aiml watch` can show: the shape above, every fallback included (anything else is passed over). */
 export function isStreamBeat(v: unknown): v is StreamBeat {
   const b = v as Partial<StreamBeat> | null;
-  return typeof b === 'object' && b !== null && b.kind === 'llm-stream' && typeof b.attempt === 'number' && typeof b.call === 'number' && typeof b.offset === 'number' && typeof b.tail === 'string' && (b.fallbacks === undefined || Array.isArray(b.fallbacks));
+  return (
+    typeof b === 'object' &&
+    b !== null &&
+    b.kind === 'llm-stream' &&
+    typeof b.attempt === 'number' &&
+    typeof b.call === 'number' &&
+    typeof b.offset === 'number' &&
+    typeof b.tail === 'string' &&
+    (b.fallbacks === undefined || (Array.isArray(b.fallbacks) && b.fallbacks.every(isStreamFallback)))
+  );
 }

@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { isGenerated, listWorkspace } from '../workspace/lister';
+import { isGenerated, isTestPath, listWorkspace, TEST_PRIOR } from '../workspace/lister';
+import { Bm25Index } from '../rag/bm25';
+import { lexicalTerms, stem } from '../rag/lexical';
 import type { Redaction } from '../contracts/security';
 import { redactSecrets } from '../security/secrets';
 
-/** Workspace files that a brief touches, found by term overlap; plus the project's own manifest. */
+/** Workspace files that a brief is about, ranked as the knowledge bases rank; plus the project's own README and manifest. */
 
 export interface ContextFile {
   path: string; // relative to the workspace
@@ -30,56 +32,90 @@ export interface DesignContext {
 }
 
 const TEXT_EXT = /\.(md|mdx|txt|ts|tsx|js|jsx|mjs|cjs|py|go|rs|java|kt|rb|json|ya?ml|toml|sql|sh|css|html|proto|graphql)$/i;
+/** What says what a project is: kept whenever it sits at the workspace's root. */
 const ALWAYS = /^(readme(\.\w+)?|package\.json|pyproject\.toml|go\.mod|cargo\.toml|requirements\.txt)$/i;
-const STOP = new Set('the a an and or of to for in on with from by is are be as at that this it we our us use using build design system'.split(' '));
+/** Words nearly every brief and every project share, which rank nothing. */
+const BRIEF_STOP = new Set(
+  'design designs build builds system systems use using add adds make create implement write new need want should would could able also ai ml app application project code'
+    .split(' ')
+    .map(stem),
+);
+/** A file is kept only when it scores at least this share of the best file's score. */
+const RELATIVE_FLOOR = 0.3;
 
+/** The brief's terms that rank files: analysed like the files (identifiers split, stems), common words dropped. */
 export function terms(text: string): Set<string> {
-  return new Set(
-    text
-      .toLowerCase()
-      .split(/[^a-z0-9]+/)
-      .filter((t) => t.length > 2 && !STOP.has(t)),
-  );
+  return new Set(lexicalTerms(text).filter((t) => !BRIEF_STOP.has(t)));
 }
 
 /**
  * Limits of one context gathering (documented in README "Limits"): files looked at, files kept,
- * bytes read from the start of each kept file, characters of rendered context.
+ * bytes read from the start of each kept file (more are read to rank it), characters of rendered context.
  */
-export const CONTEXT_LIMITS = { scanFiles: 5000, maxFiles: 8, excerptBytes: 2000, renderedChars: 64_000 } as const;
+export const CONTEXT_LIMITS = { scanFiles: 5000, maxFiles: 8, excerptBytes: 2000, scoreBytes: 8192, renderedChars: 64_000 } as const;
 /** Read past the excerpt so a credential that straddles its end is still seen whole, then removed. */
 const SECRET_SLACK_BYTES = 1024;
 
+function readStart(file: string, bytes: number): string | undefined {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const buf = Buffer.alloc(bytes);
+      const n = fs.readSync(fd, buf, 0, buf.length, 0);
+      return buf.subarray(0, n).includes(0) ? undefined : buf.subarray(0, n).toString('utf8'); // binary: undefined
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Workspace files that `brief` is about, best first: BM25 over each file's start (path and file
+ * name weighted as fields, identifiers split, as the knowledge bases rank), tests and fixtures at
+ * half weight, files far below the best one (in score, or in the brief's words they have) left out; the root README and manifest always come
+ * first, as they say what the project is.
+ */
 export function gatherWorkspaceContext(root: string, brief: string, opts: { maxFiles?: number; excerptBytes?: number } = {}): ContextFile[] {
   const maxFiles = opts.maxFiles ?? CONTEXT_LIMITS.maxFiles;
   const excerptBytes = opts.excerptBytes ?? CONTEXT_LIMITS.excerptBytes;
   if (!fs.existsSync(root)) return [];
   const wanted = terms(brief);
-  const scored: ContextFile[] = [];
+  const index = new Bm25Index(1.2, 0.75, (text, fields) => (fields ? lexicalTerms(text, fields) : [...wanted]));
+  const texts = new Map<string, string>();
+  const always: ContextFile[] = [];
   for (const rel of listWorkspace(root, { limit: CONTEXT_LIMITS.scanFiles }).files) {
     const base = path.basename(rel);
-    if ((!TEXT_EXT.test(base) && !ALWAYS.test(base)) || isGenerated(rel)) continue;
-    let text: string;
-    try {
-      const fd = fs.openSync(path.join(root, rel), 'r');
-      const buf = Buffer.alloc(excerptBytes + SECRET_SLACK_BYTES);
-      const n = fs.readSync(fd, buf, 0, buf.length, 0);
-      fs.closeSync(fd);
-      if (buf.subarray(0, n).includes(0)) continue; // binary
-      text = buf.subarray(0, n).toString('utf8');
-    } catch {
-      continue;
+    const atRoot = ALWAYS.test(base) && !rel.includes('/');
+    if ((!TEXT_EXT.test(base) && !atRoot) || isGenerated(rel)) continue;
+    const text = readStart(path.join(root, rel), Math.max(CONTEXT_LIMITS.scoreBytes, excerptBytes + SECRET_SLACK_BYTES));
+    if (text === undefined) continue;
+    if (atRoot) always.push({ path: rel, score: 0, excerpt: text });
+    else {
+      texts.set(rel, text);
+      index.add(rel, text, { path: rel, language: '', kind: 'lines', startLine: 1, endLine: 1, hash: '' });
     }
-    const have = terms(`${rel} ${text}`);
-    let score = 0;
-    for (const t of wanted) if (have.has(t)) score += 1;
-    if (ALWAYS.test(base) && !rel.includes('/')) score += 2;
-    if (score > 0) scored.push({ path: rel, score, excerpt: text });
   }
-  scored.sort((a, b) => b.score - a.score || a.path.localeCompare(b.path));
-  return scored.slice(0, maxFiles).map((f) => {
-    const { text, redactions } = redactSecrets(f.excerpt, f.path);
-    return { ...f, excerpt: text.slice(0, excerptBytes), ...(redactions.length ? { redactions } : {}) };
+  const ranked = wanted.size
+    ? index
+        .search(brief, index.size)
+        .map((h) => ({ path: h.id, score: isTestPath(h.id) ? h.score * TEST_PRIOR : h.score }))
+        .sort((a, b) => b.score - a.score || a.path.localeCompare(b.path))
+    : [];
+  // Kept: files near the best one in score and in how many of the brief's words they have (a
+  // single shared word is not enough where the best file has several).
+  const floor = (ranked[0]?.score ?? 0) * RELATIVE_FLOOR;
+  const matched = (rel: string): number => {
+    const have = new Set(lexicalTerms(texts.get(rel)!, { path: rel }));
+    return [...wanted].filter((t) => have.has(t)).length;
+  };
+  const near = ranked.filter((h) => h.score > 0 && h.score >= floor).slice(0, maxFiles).map((h) => ({ ...h, matched: matched(h.path) }));
+  const most = Math.max(0, ...near.map((h) => h.matched));
+  const kept = [...always, ...near.filter((h) => h.matched * 2 >= most).map(({ matched: _, ...h }) => ({ ...h, excerpt: texts.get(h.path)! }))];
+  return kept.slice(0, maxFiles).map((f) => {
+    const { text, redactions } = redactSecrets(f.excerpt.slice(0, excerptBytes + SECRET_SLACK_BYTES), f.path);
+    return { ...f, score: Math.round(f.score * 1000) / 1000, excerpt: text.slice(0, excerptBytes), ...(redactions.length ? { redactions } : {}) };
   });
 }
 
@@ -105,4 +141,42 @@ export function renderContext(ctx: DesignContext, maxChars: number = CONTEXT_LIM
   if (!parts.length) return '(The workspace is empty and no knowledge base was given.)';
   const text = parts.join('\n\n');
   return text.length <= maxChars ? text : `${text.slice(0, maxChars)}\n… [context cut at ${maxChars} characters]`;
+}
+
+/**
+ * The rendered context cut to at most about `maxChars` so that the prompt fits the model's
+ * window: every file and snippet keeps its heading and as much of its start as an even share
+ * allows (short ones stay whole and leave their share to the rest), each cut one marked. The text
+ * as it is when it already fits.
+ */
+export function fitContext(text: string, maxChars: number): string {
+  if (text.length <= maxChars) return text;
+  const blocks = text.split(/\n\n(?=#{2,3} )/);
+  const caps = new Array<number>(blocks.length).fill(0);
+  let left = Math.max(0, maxChars - 2 * (blocks.length - 1));
+  let open = blocks.map((_, i) => i);
+  // Water-filling: blocks under an even share keep all of it; what they leave goes to the rest.
+  while (open.length) {
+    const share = Math.floor(left / open.length);
+    const small = open.filter((i) => blocks[i]!.length <= share);
+    if (!small.length) {
+      for (const i of open) caps[i] = share;
+      break;
+    }
+    for (const i of small) {
+      caps[i] = blocks[i]!.length;
+      left -= blocks[i]!.length;
+    }
+    open = open.filter((i) => !small.includes(i));
+  }
+  const marker = '\n… [cut to fit the model’s context window]';
+  return blocks
+    .map((b, i) => {
+      if (b.length <= caps[i]!) return b;
+      const fenced = /^#{2,3} [^\n]*\n```/.test(b);
+      const room = Math.max(0, caps[i]! - marker.length - (fenced ? 4 : 0));
+      const heading = b.slice(0, b.indexOf('\n') + 1 || b.length);
+      return `${b.slice(0, Math.max(room, heading.length))}${marker}${fenced ? '\n```' : ''}`;
+    })
+    .join('\n\n');
 }

@@ -96,6 +96,8 @@ export interface ChatModel {
   chat(req: ChatRequest): Promise<ChatResponse>;
   /** The output-token limit a call of this purpose gets, when the model sets one. */
   maxTokensFor?(purpose: LlmPurpose | undefined): number;
+  /** The context window a call of this purpose gets, when the settings fix it (configured, or the local model's). */
+  contextTokensFor?(purpose: LlmPurpose | undefined): number | undefined;
   /** The routing table (the gateway has one): which provider serves each role. */
   describeRoutes?(): LlmRoutesView;
 }
@@ -140,6 +142,10 @@ export class LlmGateway implements ChatModel {
   /** The output-token limit a call of this purpose runs under (set by the role's first provider). */
   maxTokensFor(purpose: LlmPurpose | undefined): number {
     return this.router.maxTokensFor(purpose);
+  }
+
+  contextTokensFor(purpose: LlmPurpose | undefined): number | undefined {
+    return this.router.contextTokensFor(purpose);
   }
 
   async chat(req: ChatRequest): Promise<ChatResponse> {

@@ -1,3 +1,4 @@
+import { configuredWindow } from './context-window';
 import { DEFAULT_MAX_TOKENS, type LlmPurpose } from '../config';
 import type { LlmRoutesView, SkippedProvider } from '../contracts/llm';
 import { CircuitBreaker } from './breaker';
@@ -64,6 +65,11 @@ export class LlmRouter implements ChatModel {
   maxTokensFor(purpose: LlmPurpose | undefined): number {
     const p = purpose ?? 'other';
     return this.route(p)[0]!.config.llm.maxTokens?.[p] ?? DEFAULT_MAX_TOKENS[p];
+  }
+
+  /** The context window of this role's first provider, when its settings fix one. */
+  contextTokensFor(purpose: LlmPurpose | undefined): number | undefined {
+    return configuredWindow(this.route(purpose ?? 'other')[0]!.config.llm);
   }
 
   describe(): LlmRoutesView {

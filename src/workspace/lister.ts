@@ -151,3 +151,13 @@ const GENERATED =
 export function isGenerated(rel: string): boolean {
   return GENERATED.test(rel);
 }
+
+/** Tests, fixtures and benchmarks: they mention everything, so rankings weigh them below the code and docs they exercise. */
+const TEST_PATH = /(^|\/)(tests?|__tests__|specs?|fixtures?|testdata|e2e|histories|bench|benchmarks?)\/|\.(test|spec)\.[a-z]+$|_test\.(go|py)$|(^|\/)test_[^/]+\.py$/i;
+
+/** The share of its score a test or fixture keeps in a ranking. */
+export const TEST_PRIOR = 0.5;
+
+export function isTestPath(rel: string): boolean {
+  return TEST_PATH.test(rel);
+}

@@ -6,7 +6,7 @@ import { revertBuild } from '../../src/builder/revert';
 import { Journal } from '../../src/workspace/journal';
 import { fixtureRepo, git, gitChanged, planReply } from '../build/fixtures';
 import { awaitingGate, useRig } from '../build/helpers';
-import { addMarkerScript, editFile, finish, grep, latestResults, marks, promptText, readFile, runCommand, startAgentBuild, toolResults, turn } from './helpers';
+import { addMarkerScript, editFile, finish, grep, latestResults, marks, promptText, readFile, runCommand, searchCode, startAgentBuild, toolResults, turn } from './helpers';
 
 const rig = useRig();
 
@@ -245,6 +245,27 @@ test('--verify shadow: a red step never touches the workspace; once green it doe
   expect(gitChanged(ws).filter((f) => f !== 'BUILD_REPORT.md')).toEqual(['src/text.js', 'test.js']);
   expect(promptText(rig.llm.requests[before + 3]!)).toContain('whisper must lower-case');
   expect(latestResults(rig.llm.requests[before + 3]!)[0]).toMatch(/<check-output[\s\S]*AssertionError/);
+});
+
+test('search_code in a step searches the copy the step works in: a function added in the shadow copy is found there, by its words', async () => {
+  const ws = fixtureRepo();
+  rig.llm.enqueue(
+    planReply(STEP),
+    turn(searchCode('upper case a string')),
+    turn(editFile('src/text.js', EXPORTS, WITH_WHISPER('return s.toLowerCase();'))),
+    turn(searchCode('whisper')),
+    turn(finish()),
+  );
+  const before = rig.llm.requests.length;
+  const handle = await startAgentBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js', verify: 'shadow' });
+  const result: BuildResult = await handle.result();
+  expect(result.steps[0]!.status).toBe('passed');
+  const reqs = rig.llm.requests.slice(before);
+  expect(latestResults(reqs[2]!)[0]).toMatch(/<tool-output tool="search_code"[\s\S]*\[1\] src\/text\.js:1-\d+ \(shout\)[\s\S]*toUpperCase/);
+  // The second search ran after the edit, in the shadow copy: the new function is there.
+  expect(latestResults(reqs[4]!)[0]).toMatch(/\[1\] src\/text\.js:\d+-\d+ \(whisper\)[\s\S]*toLowerCase/);
+  const s = await handle.query(stateQuery);
+  expect((s.details.toolCalls as ToolCallView[]).filter((c) => c.tool === 'search_code').map((c) => c.result)).toEqual([expect.stringMatching(/hits/), expect.stringMatching(/hits/)]);
 });
 
 test('credentials in what the agent reads and runs are redacted, and counted in details.redactions (rules and places, never values)', async () => {

@@ -12,6 +12,7 @@ export const turn = (...calls: ScriptedToolCall[]): { content: string; toolCalls
 
 export const grep = (pattern: string) => call('grep', { pattern });
 export const readFile = (path: string) => call('read_file', { path });
+export const searchCode = (query: string) => call('search_code', { query });
 export const editFile = (path: string, oldText: string, newText: string) => call('edit_file', { path, old_text: oldText, new_text: newText });
 export const writeFile = (path: string, content: string) => call('write_file', { path, content });
 export const runCommand = (command: string) => call('run_command', { command });

@@ -1,4 +1,5 @@
-import { contextWindow, conversationTokens, fitConversation } from '../../src/agent/conversation';
+import { conversationTokens, fitConversation } from '../../src/agent/conversation';
+import { configuredWindow, contextWindow, LOCAL_CONTEXT_TOKENS } from '../../src/llm/context-window';
 import { agentStartMessages, wrapToolOutput } from '../../src/agent/prompt';
 import type { BuildPlan } from '../../src/builder/schemas';
 import type { ChatMessage } from '../../src/llm/gateway';
@@ -22,6 +23,15 @@ test('context windows come from the model name (longest known prefix), or the co
   expect(contextWindow('openrouter/gpt-4.1-mini')).toBe(1_000_000);
   expect(contextWindow('some-local-model')).toBe(32_768);
   expect(contextWindow('gpt-4o', 4096)).toBe(4096);
+});
+
+test('the in-process local model has its own window unless one is configured; an endpoint has one only when configured', () => {
+  expect(configuredWindow({ provider: 'local' })).toBe(LOCAL_CONTEXT_TOKENS);
+  expect(configuredWindow({ provider: 'local', contextTokens: 4096 })).toBe(4096);
+  expect(configuredWindow({ provider: 'openai' })).toBeUndefined();
+  expect(configuredWindow({ provider: 'openai', contextTokens: 16_000 })).toBe(16_000);
+  // The agent's fitting sees the local model's 8,192 tokens, not the 32,768 an unknown name gets.
+  expect(contextWindow('local', configuredWindow({ provider: 'local' }))).toBe(8_192);
 });
 
 test('fitting shortens the oldest tool results first, says so, and never the latest turn', () => {

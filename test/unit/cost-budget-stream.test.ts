@@ -1,5 +1,5 @@
 import { BUDGET_GATE, budgetReached, checkDecision, decisionCommands, parseApprove, remaining, toppedUp, ZERO_USAGE, addUsage, callUsage } from '../../src/contracts';
-import { STREAM_TAIL_CHARS, type StreamBeat } from '../../src/contracts/stream';
+import { isStreamBeat, STREAM_TAIL_CHARS, type StreamBeat } from '../../src/contracts/stream';
 import { StreamTap } from '../../src/activities/stream-tap';
 import { StreamFollower } from '../../src/client/stream';
 import { costUsd, loadPriceTable, parsePriceList, priceOf } from '../../src/llm/prices';
@@ -87,6 +87,16 @@ describe('streaming', () => {
     expect(beats.at(-1)).toEqual({ kind: 'llm-stream', attempt: 2, call: 2, offset: 0, tail: 'whole', fallbacks: [{ from: 'primary', reason: 'LLM_STALLED', to: 'backup' }] });
     tap.start(); // a new call has no fallbacks yet
     expect(tap.details()).toEqual({ kind: 'llm-stream', attempt: 2, call: 3, offset: 0, tail: '' });
+  });
+
+  test('only a well-formed heartbeat is shown: a fallback without its names, or of the wrong type, is passed over', () => {
+    const ok = { kind: 'llm-stream', attempt: 1, call: 1, offset: 0, tail: 'x' };
+    expect(isStreamBeat(ok)).toBe(true);
+    expect(isStreamBeat({ ...ok, fallbacks: [{ from: 'a', reason: 'LLM_STALLED', to: 'b' }] })).toBe(true);
+    for (const fallbacks of [[null], [{ from: 'a', to: 'b' }], [{ from: 1, reason: 'r', to: 'b' }], ['a → b'], 'a'])
+      expect([fallbacks, isStreamBeat({ ...ok, fallbacks })]).toEqual([fallbacks, false]);
+    expect(isStreamBeat({ ...ok, tail: 5 })).toBe(false);
+    expect(isStreamBeat(null)).toBe(false);
   });
 
   test('the follower prints each piece once and in order, through repeated heartbeats and a retried attempt', () => {

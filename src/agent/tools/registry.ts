@@ -6,6 +6,7 @@ import { kbSearchTool } from './kb-search';
 import { listFilesTool } from './list-files';
 import { readFileTool } from './read-file';
 import { runCommandTool } from './run-command';
+import { searchCodeTool } from './search-code';
 import type { AgentTool, AgentToolset, AgentToolsOptions, ToolLimits } from './types';
 
 export const DEFAULT_TOOL_LIMITS: ToolLimits = {
@@ -16,6 +17,7 @@ export const DEFAULT_TOOL_LIMITS: ToolLimits = {
   grepMaxLineChars: 300,
   grepTimeoutMs: 5000,
   kbMaxK: 10,
+  searchMaxK: 10,
   commandDefaultTimeoutMs: 120_000,
   commandMaxTimeoutMs: 900_000,
 };
@@ -27,6 +29,7 @@ export function agentTools(opts: AgentToolsOptions = {}): AgentToolset {
     readFileTool(limits),
     listFilesTool(limits),
     grepTool(limits),
+    searchCodeTool(limits),
     ...(opts.knowledgeBase ? [kbSearchTool(limits)] : []),
     writeFileTool(),
     editFileTool(),

@@ -103,6 +103,12 @@ export interface GrepArgs {
   path?: string;
   case_insensitive?: boolean;
 }
+export interface SearchCodeArgs {
+  query: string;
+  /** Only under this folder. */
+  path?: string;
+  k?: number;
+}
 export interface KbSearchArgs {
   query: string;
   k?: number;
@@ -137,6 +143,7 @@ export interface ToolLimits {
   grepMaxLineChars: number;
   grepTimeoutMs: number;
   kbMaxK: number;
+  searchMaxK: number;
   commandDefaultTimeoutMs: number;
   commandMaxTimeoutMs: number;
 }

@@ -1,6 +1,7 @@
 import type { LlamaChat, LlamaContext, LlamaGrammar, LlamaContextSequence, LlamaModel, ChatHistoryItem, ChatModelFunctions, Llama } from 'node-llama-cpp';
 import os from 'node:os';
 import { DEFAULT_LOCAL_CAPS, type LlmConfig } from '../../config';
+import { LOCAL_CONTEXT_TOKENS } from '../context-window';
 import { StreamDeadline } from '../deadline';
 import { LlmError } from '../errors';
 import type { ChatMessage, ChatModel, ChatRequest, ChatResponse, ToolCall } from '../gateway';
@@ -57,7 +58,7 @@ export class LocalChatModel implements ChatModel {
     const threads = this.config.localThreads ?? Math.max(1, Math.min(4, Math.floor(os.availableParallelism() / 2)));
     const llama = await lib.getLlama({ gpu: false, build: 'never', logLevel: lib.LlamaLogLevel.error, maxThreads: threads });
     const model = await llama.loadModel({ modelPath });
-    const context = await model.createContext({ contextSize: { max: 8192 }, sequences: 1, threads });
+    const context = await model.createContext({ contextSize: { max: this.config.contextTokens ?? LOCAL_CONTEXT_TOKENS }, sequences: 1, threads });
     return { lib, llama, model, context, sequence: context.getSequence() };
   }
 

@@ -4,7 +4,7 @@ import type { AgentTool } from '../../../src/agent/tools/types';
 
 test('the registry offers kb_search only with a knowledge base; definitions carry bounded JSON schemas', () => {
   const plain = agentTools();
-  expect(plain.definitions.map((d) => d.name)).toEqual(['read_file', 'list_files', 'grep', 'write_file', 'edit_file', 'multi_edit', 'run_command', 'finish_step']);
+  expect(plain.definitions.map((d) => d.name)).toEqual(['read_file', 'list_files', 'grep', 'search_code', 'write_file', 'edit_file', 'multi_edit', 'run_command', 'finish_step']);
   const withKb = agentTools({ knowledgeBase: true });
   expect(withKb.definitions.map((d) => d.name)).toContain('kb_search');
   for (const d of withKb.definitions) {
