@@ -55,3 +55,10 @@ test('a window cut short by a long line is not followed by ever-shorter copies o
   expect(chunks).toHaveLength(12 + 1);
   for (const a of chunks) for (const b of chunks) if (a !== b) expect(a.startLine >= b.startLine && a.endLine <= b.endLine).toBe(false);
 });
+
+test('a heading alone joins its first subsection, named by the subsection only', () => {
+  const md = '# Deploy\n\n## Docker\n\nBuild the image with the Dockerfile at the root, then push it to your registry and tag it by release.\n';
+  expect(chunkFile('docs/deploy.md', md).map((c) => [c.symbol, c.kind, c.startLine, c.endLine])).toEqual([['Deploy > Docker', 'section', 1, 5]]);
+  // Both small: one run, and the heading that is the section's own parent adds nothing to its name.
+  expect(chunkFile('docs/deploy.md', '# Deploy\n\n## Docker\n\nBuild the image.\n').map((c) => c.symbol)).toEqual(['Deploy > Docker']);
+});

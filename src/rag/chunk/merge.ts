@@ -28,7 +28,9 @@ const MAX_RUN_SYMBOLS = 3;
 function runOf(lines: string[], run: NamedPiece[]): NamedPiece {
   const first = run[0]!;
   const last = run[run.length - 1]!;
-  const symbols = [...new Set(run.flatMap((p) => (p.symbol ? [p.symbol] : [])))];
+  const all = [...new Set(run.flatMap((p) => (p.symbol ? [p.symbol] : [])))];
+  // A heading (`Guide`) or class (`Big`) whose section or member (`Guide > Errors`, `Big.m0`) is also in the run names nothing more.
+  const symbols = all.filter((s) => !all.some((t) => t.startsWith(`${s} > `) || t.startsWith(`${s}.`)));
   const kinds = new Set(run.map((p) => p.kind));
   return {
     startLine: first.startLine,
