@@ -1,4 +1,4 @@
-import { fitConversation } from '../agent/conversation';
+import { approxTokens, fitConversation } from '../agent/conversation';
 import { contextWindow } from '../llm/context-window';
 import { agentStartMessages } from '../agent/prompt';
 import { agentTools } from '../agent/tools/registry';
@@ -40,7 +40,8 @@ export function agentTurnActivities(deps: ActivityDeps) {
 
         const model = input.model ?? deps.llm.modelFor?.('agent') ?? deps.llm.model;
         const window = contextWindow(model, deps.llm.contextTokensFor?.('agent'));
-        const fitted = fitConversation(messages, Math.floor(window * (1 - ANSWER_RESERVE)));
+        // The tools' definitions travel with every turn: what they take is not the conversation's.
+        const fitted = fitConversation(messages, Math.floor(window * (1 - ANSWER_RESERVE)) - approxTokens(JSON.stringify(toolset.definitions)));
         const res = await deps.llm.chat({
           messages: fitted.messages,
           tools: toolset.definitions,

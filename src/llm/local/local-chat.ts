@@ -80,11 +80,18 @@ export class LocalChatModel implements ChatModel {
       chat = new m.lib.LlamaChat({ contextSequence: m.sequence });
       const before = { input: m.sequence.tokenMeter.usedInputTokens, output: m.sequence.tokenMeter.usedOutputTokens };
       const history = toHistory(req.messages);
+      const tools = req.toolChoice === 'none' ? [] : (req.tools ?? []);
+      // `required`: the answer is a call, forced by a grammar over the tools' schemas; `auto`: the binding's function calling.
+      const forced = tools.length && req.toolChoice === 'required' ? requiredCallSchema(req) : undefined;
+      const functions = tools.length && !forced ? toFunctions(req) : undefined;
+      // The answer gets the room the prompt leaves: generating past the context makes node-llama-cpp
+      // shift it, which fails once only the system prompt and tools are left.
+      const fit = promptFit(m, history, req.maxTokens, functions ? JSON.stringify(functions) : '');
       let content = '';
       const common = {
         signal: deadline.signal,
         stopOnAbortSignal: false,
-        maxTokens: req.maxTokens,
+        maxTokens: fit.answerTokens,
         temperature: req.temperature ?? 0,
         repeatPenalty: { penalty: 1.1 },
         onToken: () => deadline.touch(), // every generated token, a tool call's too
@@ -95,12 +102,9 @@ export class LocalChatModel implements ChatModel {
           req.onProgress?.(content.length);
         },
       };
-      const tools = req.toolChoice === 'none' ? [] : (req.tools ?? []);
-      // `required`: the answer is a call, forced by a grammar over the tools' schemas; `auto`: the binding's function calling.
-      const forced = tools.length && req.toolChoice === 'required' ? requiredCallSchema(req) : undefined;
       const schema = forced ?? req.jsonSchema?.schema;
-      const res = tools.length && !forced
-        ? await chat.generateResponse(history, { ...common, functions: toFunctions(req), documentFunctionParams: true })
+      const res = functions
+        ? await chat.generateResponse(history, { ...common, functions, documentFunctionParams: true })
         : await chat.generateResponse(history, { ...common, ...(schema ? { grammar: await this.grammarFor(m, schema) } : {}) });
       const toolCalls: ToolCall[] = forced
         ? [parseForcedCall(res.response)]
@@ -108,7 +112,6 @@ export class LocalChatModel implements ChatModel {
       const completionTokens = m.sequence.tokenMeter.usedOutputTokens - before.output;
       // A prompt longer than the context is cut by node-llama-cpp (it keeps what fits), silently:
       // say so with the answer, and count what the model read when its meter did not.
-      const fit = promptFit(m, history, req.maxTokens);
       const metered = m.sequence.tokenMeter.usedInputTokens - before.input;
       const promptTokens = metered > 0 ? metered : Math.min(fit.promptTokens, fit.contextSize);
       return {
@@ -119,7 +122,7 @@ export class LocalChatModel implements ChatModel {
         finishReason: forced && res.metadata.stopReason !== 'maxTokens' ? 'tool_calls' : finishReason(res.metadata.stopReason),
         usage: { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens },
         latencyMs: performance.now() - started,
-        maxTokens: req.maxTokens,
+        maxTokens: fit.answerTokens,
       };
     } catch (err) {
       const explained = deadline.explain(err);
@@ -247,20 +250,40 @@ export function forGrammar(schema: unknown, caps?: GrammarCaps): unknown {
   return out;
 }
 
+/** Tokens the chat template adds around the messages (role markers, the tools' documentation frame). */
+const TEMPLATE_TOKENS = 64;
+/** The least an answer is given, even when the prompt leaves less (node-llama-cpp then cuts the prompt). */
+const MIN_ANSWER_TOKENS = 256;
+
 /**
- * How the prompt compares with the context window: about `promptTokens` (the messages' text,
- * tokenised; the chat template adds a little), and a note when it and the answer's budget do not
- * both fit, so the model reads only part of it.
+ * How the prompt compares with the context window: about `promptTokens` (the messages' text and
+ * `extra`, e.g. the tools' definitions, tokenised), `answerTokens` (the answer's budget: what was
+ * asked, cut to the room the prompt leaves), and a note when the answer was cut or the prompt does
+ * not fit, so the model reads only part of it.
  */
-export function promptFit(m: Pick<Loaded, 'model' | 'context'>, history: ChatHistoryItem[], maxTokens: number | undefined): { promptTokens: number; contextSize: number; note?: string } {
+export function promptFit(
+  m: Pick<Loaded, 'model' | 'context'>,
+  history: ChatHistoryItem[],
+  maxTokens: number | undefined,
+  extra = '',
+): { promptTokens: number; contextSize: number; answerTokens: number; note?: string } {
   const text = history.map((h) => (h.type === 'model' ? h.response.filter((r) => typeof r === 'string').join('') : h.text)).join('\n');
-  const promptTokens = m.model.tokenize(text).length;
+  const promptTokens = m.model.tokenize(extra ? `${text}\n${extra}` : text).length;
   const contextSize = m.context.contextSize;
-  if (promptTokens + (maxTokens ?? 0) <= contextSize) return { promptTokens, contextSize };
+  const room = contextSize - promptTokens - TEMPLATE_TOKENS;
+  const asked = maxTokens ?? room;
+  const answerTokens = Math.max(Math.min(asked, room), Math.min(asked, MIN_ANSWER_TOKENS));
   const n = (x: number) => x.toLocaleString('en-US');
-  return {
-    promptTokens,
-    contextSize,
-    note: `prompt of about ${n(promptTokens)} tokens${maxTokens ? ` plus ${n(maxTokens)} for the answer` : ''} exceeds the local model's ${n(contextSize)}-token context: it cannot read all of the prompt while it answers (use a model with a larger context for this work)`,
-  };
+  if (room < MIN_ANSWER_TOKENS) {
+    return {
+      promptTokens,
+      contextSize,
+      answerTokens,
+      note: `prompt of about ${n(promptTokens)} tokens${maxTokens ? ` plus ${n(answerTokens)} for the answer` : ''} exceeds the local model's ${n(contextSize)}-token context: it cannot read all of the prompt while it answers (use a model with a larger context for this work)`,
+    };
+  }
+  if (answerTokens < asked) {
+    return { promptTokens, contextSize, answerTokens, note: `answer limited to ${n(answerTokens)} tokens (of ${n(asked)}) to fit beside a prompt of about ${n(promptTokens)} tokens in the local model's ${n(contextSize)}-token context` };
+  }
+  return { promptTokens, contextSize, answerTokens };
 }
