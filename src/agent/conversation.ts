@@ -1,13 +1,14 @@
 import type { ChatMessage } from '../llm/gateway';
 
 /**
- * Fitting a conversation to the model's context window. Tokens are counted approximately (about
- * four characters per token for English and code, plus a few per message), which is what the
+ * Fitting a conversation to the model's context window. Tokens are counted approximately, and
+ * high (three characters per token, plus a few per message: code and JSON tokenise denser than
+ * prose, about 3 characters a token with the offline model's tokenizer), which is what the
  * fitting needs: a margin, not an exact count. Older tool results are shortened first, each with
  * a note saying it was; the system message, the step's brief and the latest turn stay whole.
  */
 
-export const approxTokens = (text: string): number => Math.ceil(text.length / 4);
+export const approxTokens = (text: string): number => Math.ceil(text.length / 3);
 
 export function conversationTokens(messages: ChatMessage[]): number {
   let n = 0;

@@ -85,8 +85,11 @@ export class LocalChatModel implements ChatModel {
       const forced = tools.length && req.toolChoice === 'required' ? requiredCallSchema(req) : undefined;
       const functions = tools.length && !forced ? toFunctions(req) : undefined;
       // The answer gets the room the prompt leaves: generating past the context makes node-llama-cpp
-      // shift it, which fails once only the system prompt and tools are left.
-      const fit = promptFit(m, history, req.maxTokens, functions ? JSON.stringify(functions) : '');
+      // shift it, which fails when the system prompt, tools and latest messages alone fill it. The
+      // prompt is counted as the model reads it: rendered by the chat template, tools documented.
+      const rendered = chat.chatWrapper.generateContextState({ chatHistory: [...history, { type: 'model', response: [] }], availableFunctions: functions, documentFunctionParams: functions ? true : undefined });
+      const fit = promptFit(m.context.contextSize, rendered.contextText.tokenize(m.model.tokenizer).length, req.maxTokens);
+      if (fit.answerTokens === 0) throw new LlmError('LOCAL_CONTEXT_FULL', `The local model cannot answer: ${fit.note}.`, false);
       let content = '';
       const common = {
         signal: deadline.signal,
@@ -250,40 +253,30 @@ export function forGrammar(schema: unknown, caps?: GrammarCaps): unknown {
   return out;
 }
 
-/** Tokens the chat template adds around the messages (role markers, the tools' documentation frame). */
-const TEMPLATE_TOKENS = 64;
-/** The least an answer is given, even when the prompt leaves less (node-llama-cpp then cuts the prompt). */
-const MIN_ANSWER_TOKENS = 256;
+/** Tokens kept free beyond the prompt and the answer (the answer's end markers). */
+const SLACK_TOKENS = 32;
+/** The least room worth answering in: below it the call fails at once (LOCAL_CONTEXT_FULL) instead of overflowing the context. */
+const MIN_ANSWER_TOKENS = 128;
 
 /**
- * How the prompt compares with the context window: about `promptTokens` (the messages' text and
- * `extra`, e.g. the tools' definitions, tokenised), `answerTokens` (the answer's budget: what was
- * asked, cut to the room the prompt leaves), and a note when the answer was cut or the prompt does
- * not fit, so the model reads only part of it.
+ * The answer's token budget beside a prompt of `promptTokens` in a context of `contextSize`: what
+ * was asked, cut to the room the prompt leaves (0 when that is too little to answer in), and a
+ * note whenever it was cut.
  */
-export function promptFit(
-  m: Pick<Loaded, 'model' | 'context'>,
-  history: ChatHistoryItem[],
-  maxTokens: number | undefined,
-  extra = '',
-): { promptTokens: number; contextSize: number; answerTokens: number; note?: string } {
-  const text = history.map((h) => (h.type === 'model' ? h.response.filter((r) => typeof r === 'string').join('') : h.text)).join('\n');
-  const promptTokens = m.model.tokenize(extra ? `${text}\n${extra}` : text).length;
-  const contextSize = m.context.contextSize;
-  const room = contextSize - promptTokens - TEMPLATE_TOKENS;
+export function promptFit(contextSize: number, promptTokens: number, maxTokens: number | undefined): { promptTokens: number; contextSize: number; answerTokens: number; note?: string } {
+  const room = contextSize - promptTokens - SLACK_TOKENS;
   const asked = maxTokens ?? room;
-  const answerTokens = Math.max(Math.min(asked, room), Math.min(asked, MIN_ANSWER_TOKENS));
   const n = (x: number) => x.toLocaleString('en-US');
   if (room < MIN_ANSWER_TOKENS) {
     return {
       promptTokens,
       contextSize,
-      answerTokens,
-      note: `prompt of about ${n(promptTokens)} tokens${maxTokens ? ` plus ${n(answerTokens)} for the answer` : ''} exceeds the local model's ${n(contextSize)}-token context: it cannot read all of the prompt while it answers (use a model with a larger context for this work)`,
+      answerTokens: 0,
+      note: `a prompt of ${n(promptTokens)} tokens leaves no room for an answer in the local model's ${n(contextSize)}-token context (use a model with a larger context for this work)`,
     };
   }
-  if (answerTokens < asked) {
-    return { promptTokens, contextSize, answerTokens, note: `answer limited to ${n(answerTokens)} tokens (of ${n(asked)}) to fit beside a prompt of about ${n(promptTokens)} tokens in the local model's ${n(contextSize)}-token context` };
+  if (room < asked) {
+    return { promptTokens, contextSize, answerTokens: room, note: `answer limited to ${n(room)} tokens (of ${n(asked)}) to fit beside a prompt of ${n(promptTokens)} tokens in the local model's ${n(contextSize)}-token context` };
   }
-  return { promptTokens, contextSize, answerTokens };
+  return { promptTokens, contextSize, answerTokens: asked };
 }
