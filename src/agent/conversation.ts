@@ -23,8 +23,9 @@ const KEEP_CHARS = 400;
 
 /**
  * Returns the conversation shortened to fit `budgetTokens` (the window minus room for the answer):
- * tool results oldest first, down to their first few hundred characters and a note. Messages of
- * the latest turn (after the last assistant message) are never shortened.
+ * tool results oldest first, down to their first few hundred characters and a note, then the
+ * text (never the tool calls) of the model's own answers. Tool results of the latest turn (after
+ * the last assistant message) are never shortened.
  */
 export function fitConversation(messages: ChatMessage[], budgetTokens: number): { messages: ChatMessage[]; shortened: number } {
   let total = conversationTokens(messages);
@@ -41,6 +42,16 @@ export function fitConversation(messages: ChatMessage[], budgetTokens: number): 
     const note = `\n… [shortened to fit the context window: ${m.content.length} characters → ${KEEP_CHARS}; call the tool again if you need the rest]`;
     const closing = m.content.trimEnd().endsWith('</tool-output>') ? '\n</tool-output>' : '';
     const content = m.content.slice(0, KEEP_CHARS) + note + closing;
+    total -= approxTokens(m.content) - approxTokens(content);
+    out[i] = { ...m, content };
+    shortened += 1;
+  }
+  // Then the model's own earlier prose (a small model can write thousands of tokens beside a tool
+  // call), oldest first, the latest answer's too; its tool calls stay whole.
+  for (let i = 0; i <= lastAssistant && total > budgetTokens; i++) {
+    const m = out[i]!;
+    if (m.role !== 'assistant' || m.content.length <= KEEP_CHARS * 2) continue;
+    const content = `${m.content.slice(0, KEEP_CHARS)}\n… [your text shortened to fit the context window: ${m.content.length} characters → ${KEEP_CHARS}]`;
     total -= approxTokens(m.content) - approxTokens(content);
     out[i] = { ...m, content };
     shortened += 1;
