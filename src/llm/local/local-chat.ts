@@ -6,6 +6,7 @@ import { StreamDeadline } from '../deadline';
 import { LlmError } from '../errors';
 import type { ChatMessage, ChatModel, ChatRequest, ChatResponse, ToolCall } from '../gateway';
 import { ensureChatModel } from './install';
+import { loopCut } from './repetition';
 
 type NodeLlamaCpp = typeof import('node-llama-cpp');
 
@@ -74,6 +75,9 @@ export class LocalChatModel implements ChatModel {
     // minute for a long prompt on a busy CPU) are not a stall.
     const deadline = new StreamDeadline(req.signal, this.config.timeoutMs, this.config.idleTimeoutMs ?? this.config.timeoutMs, 'first-chunk');
     let chat: LlamaChat | undefined;
+    // Free text (not a grammar's JSON, which a cut would break) stops once it loops: see repetition.ts.
+    const loop = new AbortController();
+    let cut: number | undefined;
     try {
       const m = await this.load();
       if (deadline.signal.aborted) throw deadline.explain(new Error('aborted'))!;
@@ -91,8 +95,11 @@ export class LocalChatModel implements ChatModel {
       const fit = promptFit(m.context.contextSize, rendered.contextText.tokenize(m.model.tokenizer).length, req.maxTokens);
       if (fit.answerTokens === 0) throw new LlmError('LOCAL_CONTEXT_FULL', `The local model cannot answer: ${fit.note}.`, false);
       let content = '';
+      let checked = 0;
+      const schema = forced ?? req.jsonSchema?.schema;
+      const watchLoops = !schema;
       const common = {
-        signal: deadline.signal,
+        signal: AbortSignal.any([deadline.signal, loop.signal]),
         stopOnAbortSignal: false,
         maxTokens: fit.answerTokens,
         temperature: req.temperature ?? 0,
@@ -103,12 +110,22 @@ export class LocalChatModel implements ChatModel {
           content += text;
           req.onText?.(text);
           req.onProgress?.(content.length);
+          if (watchLoops && content.length - checked >= 16) {
+            checked = content.length;
+            cut = loopCut(content);
+            if (cut !== undefined) loop.abort();
+          }
         },
       };
-      const schema = forced ?? req.jsonSchema?.schema;
-      const res = functions
-        ? await chat.generateResponse(history, { ...common, functions, documentFunctionParams: true })
-        : await chat.generateResponse(history, { ...common, ...(schema ? { grammar: await this.grammarFor(m, schema) } : {}) });
+      const generating = functions
+        ? chat.generateResponse(history, { ...common, functions, documentFunctionParams: true })
+        : chat.generateResponse(history, { ...common, ...(schema ? { grammar: await this.grammarFor(m, schema) } : {}) });
+      const res = await generating.catch((err: unknown) => {
+        if (cut === undefined || deadline.signal.aborted) throw err;
+        // Stopped for looping: the answer is the text up to the end of the block's first copy.
+        return { response: content.slice(0, cut), functionCalls: undefined, metadata: { stopReason: 'loop' as const } };
+      });
+      const loopNote = cut === undefined ? undefined : `stopped after ${content.length.toLocaleString('en-US')} characters: the answer was repeating one block; kept up to its first copy (${cut.toLocaleString('en-US')} characters)`;
       const toolCalls: ToolCall[] = forced
         ? [parseForcedCall(res.response)]
         : (res.functionCalls ?? []).map((c, i) => ({ id: `call_${i}`, name: c.functionName, arguments: JSON.stringify(c.params ?? {}) }));
@@ -117,8 +134,9 @@ export class LocalChatModel implements ChatModel {
       // say so with the answer, and count what the model read when its meter did not.
       const metered = m.sequence.tokenMeter.usedInputTokens - before.input;
       const promptTokens = metered > 0 ? metered : Math.min(fit.promptTokens, fit.contextSize);
+      const note = [fit.note, loopNote].filter(Boolean).join('; ');
       return {
-        ...(fit.note ? { note: fit.note } : {}),
+        ...(note ? { note } : {}),
         content: forced ? '' : res.response,
         toolCalls,
         model: this.config.model === 'local' ? 'local:' + (this.config.localModelPath ?? 'SmolLM2-135M-Instruct') : this.config.model,
@@ -163,7 +181,7 @@ export class LocalChatModel implements ChatModel {
 }
 
 function finishReason(stop: string): string {
-  if (stop === 'maxTokens') return 'length';
+  if (stop === 'maxTokens' || stop === 'loop') return 'length';
   if (stop === 'functionCalls') return 'tool_calls';
   return 'stop';
 }
