@@ -45,7 +45,7 @@ export function agentTurnActivities(deps: ActivityDeps) {
         const res = await deps.llm.chat({
           messages: fitted.messages,
           tools: toolset.definitions,
-          toolChoice: 'auto',
+          toolChoice: input.requireTool ? 'required' : 'auto',
           purpose: 'agent',
           model: input.model,
           temperature: 0.1,

@@ -53,6 +53,8 @@ export interface AgentTurnInput {
   allowCommands: string[];
   model?: string;
   kb?: boolean;
+  /** The answer must be a tool call (tool_choice "required"): the previous turn answered in words only. */
+  requireTool?: boolean;
 }
 
 export interface AgentTurnOutput {

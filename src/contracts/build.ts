@@ -91,6 +91,8 @@ export interface AgentLoopState {
   results: CarriedToolResult[];
   notes: string[];
   turn: number;
+  /** The last turn answered in words only: the next must call a tool. */
+  wordsOnly?: boolean;
   /** The step's budget spent so far (wall time as elapsed ms: clocks differ across runs). */
   used: { turns: number; tokens: number; elapsedMs: number };
   fixes: number;

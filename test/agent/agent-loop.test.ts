@@ -213,6 +213,23 @@ test('the step budget runs out: the step waits at its gate, and extending it con
   expect(toolResults(third)[0]).toContain('function shout');
 });
 
+test('an answer in words only makes the next turn require a tool call; after a call the choice is the model\'s again', async () => {
+  const ws = fixtureRepo();
+  rig.llm.enqueue(
+    planReply(STEP),
+    { content: 'Here is the code: function whisper(s) { return s.toLowerCase(); }', toolCalls: [] },
+    turn(editFile('src/text.js', EXPORTS, WITH_WHISPER('return s.toLowerCase();'))),
+    turn(finish()),
+  );
+  const before = rig.llm.requests.length;
+  const handle = await startAgentBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js' });
+  const result: BuildResult = await handle.result();
+  expect(result.steps[0]!.status).toBe('passed');
+  const choices = rig.llm.requests.slice(before + 1).map((r) => r.tool_choice);
+  expect(choices).toEqual(['auto', 'required', 'auto']);
+  expect(promptText(rig.llm.requests[before + 2]!)).toContain('Use the tools to do the step');
+});
+
 test('--verify shadow: a red step never touches the workspace; once green it does', async () => {
   const ws = fixtureRepo();
   const text = path.join(ws, 'src/text.js');
