@@ -28,7 +28,8 @@ import type { Chunk, ScoredId } from '../src/rag/types';
  * queries answered in the top 5, MRR@10 and nDCG@10 reward the answer's rank. Results are ranked
  * by answer unit (a file for npm, a symbol for pypi, a section for docs), best chunk first.
  * Chunk vectors are cached across runs in the OS temp folder (aiml-bench-quality-cache), so the
- * chunks/s figure is printed only for a run that embedded them.
+ * chunks/s figure is printed only for a run that embedded them. `AIML_EMBED_MAX_TOKENS` sets the
+ * local models' window (cached apart from the default's).
  *
  * `AIML_BENCH_RERANK=llm` adds "hybrid + LLM rerank": the configured chat model (OPENAI_API_KEY /
  * OPENAI_BASE_URL, AIML_MODEL; the offline model is refused, it cannot rank) reorders each
@@ -191,8 +192,8 @@ async function evaluate(corpus: Corpus, models: LocalModelSpec[], rerank: Rerank
   const lexicalMulti = rewritten.map((vs) => reciprocalRankFusion(vs.map((v) => fielded.search(v, pool)), 20));
   line('BM25 + query rewriting (RRF)', fmt(score(corpus, byId, lexicalMulti), base));
   for (const model of models) {
-    const embedder = new LocalOnnxEmbedder({ model });
-    const cache = new EmbeddingCache(path.join(os.tmpdir(), 'aiml-bench-quality-cache'), model.id, model.dims);
+    const embedder = new LocalOnnxEmbedder({ model, maxTokens: process.env.AIML_EMBED_MAX_TOKENS ? Number(process.env.AIML_EMBED_MAX_TOKENS) : undefined });
+    const cache = new EmbeddingCache(path.join(os.tmpdir(), 'aiml-bench-quality-cache'), embedder.cacheKey, model.dims);
     await embedder.embed(['warm up']);
     const t = Date.now();
     const { vectors, cached } = await embedCached(embedder, cache, chunks.map(embeddingText));

@@ -21,7 +21,7 @@ const RagEnv = z.object({
 });
 
 export interface RagConfig {
-  embeddings: { kind: 'local'; processes?: number } | { kind: 'openai'; model: string; baseURL?: string; apiKey: string };
+  embeddings: { kind: 'local'; processes?: number; maxTokens?: number } | { kind: 'openai'; model: string; baseURL?: string; apiKey: string };
   store: { kind: 'embedded' } | { kind: 'qdrant'; url: string; apiKey?: string };
   /** Reorder the worker's fused hits with the chat model (AIML_RERANK=llm); absent means none. */
   rerank?: 'llm' | 'none';
@@ -37,7 +37,7 @@ export function loadRagConfig(env: NodeJS.ProcessEnv = process.env): RagConfig {
   const e = parsed.data;
   const embeddings: RagConfig['embeddings'] =
     e.AIML_EMBEDDINGS === 'local'
-      ? { kind: 'local', processes: embedProcesses(env) }
+      ? { kind: 'local', processes: embedProcesses(env), ...embedMaxTokens(env) }
       : {
           kind: 'openai',
           model: e.AIML_EMBED_MODEL,
@@ -54,6 +54,17 @@ export function loadRagConfig(env: NodeJS.ProcessEnv = process.env): RagConfig {
   }
   const store: RagConfig['store'] = e.AIML_VECTOR_STORE === 'qdrant' ? { kind: 'qdrant', url: e.QDRANT_URL!, apiKey: e.QDRANT_API_KEY } : { kind: 'embedded' };
   return { embeddings, store, rerank: e.AIML_RERANK };
+}
+
+/** `AIML_EMBED_MAX_TOKENS`: the local model's window in tokens, when set (else the model's own). */
+function embedMaxTokens(env: NodeJS.ProcessEnv): { maxTokens?: number } {
+  const raw = env.AIML_EMBED_MAX_TOKENS?.trim();
+  if (!raw) return {};
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 16 || n > 512) {
+    throw new AimlError('CONFIG_INVALID', `AIML_EMBED_MAX_TOKENS=${raw} must be a whole number from 16 to 512`, { variable: 'AIML_EMBED_MAX_TOKENS' });
+  }
+  return { maxTokens: n };
 }
 
 /** How many inference processes a model may use: `AIML_EMBED_PROCESSES`, else one per core (at most 4). */

@@ -11,7 +11,7 @@ import { FlatStore } from './store/flat-store';
 import type { VectorStore } from './store/types';
 
 export function createEmbedder(cfg: RagConfig['embeddings']): EmbeddingProvider {
-  return cfg.kind === 'local' ? new LocalOnnxEmbedder({ processes: cfg.processes }) : new OpenAiEmbedder({ model: cfg.model, baseURL: cfg.baseURL, apiKey: cfg.apiKey });
+  return cfg.kind === 'local' ? new LocalOnnxEmbedder({ processes: cfg.processes, maxTokens: cfg.maxTokens }) : new OpenAiEmbedder({ model: cfg.model, baseURL: cfg.baseURL, apiKey: cfg.apiKey });
 }
 
 async function dimsOf(embedder: EmbeddingProvider): Promise<number> {
@@ -105,7 +105,7 @@ export class KbRegistry {
       throw new AimlError('KB_MODEL_MISMATCH', `Knowledge base "${name}" holds ${settings.dims}-d vectors, but ${this.embedder.id} now gives ${dims}-d`);
     }
     const store = await this.openStore(settings, dir);
-    const kb = new KnowledgeBase(settings, dir, KnowledgeBase.readManifest(dir), store, this.embedder, new EmbeddingCache(path.join(this.stateDir, 'embed-cache'), settings.model, dims));
+    const kb = new KnowledgeBase(settings, dir, KnowledgeBase.readManifest(dir), store, this.embedder, new EmbeddingCache(path.join(this.stateDir, 'embed-cache'), this.embedder.cacheKey ?? settings.model, dims));
     kb.saveSettings();
     return kb;
   }

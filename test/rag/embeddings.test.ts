@@ -49,6 +49,20 @@ describe('local MiniLM (ONNX, installed by the project from its registry artifac
     expect(dot(alone!, batch[1]!)).toBeCloseTo(1, 5);
   });
 
+  test('a text is embedded up to the model window (256 tokens for MiniLM); the cache key names the window', async () => {
+    const head = 'retry the request with exponential backoff '.repeat(60); // well over 256 tokens
+    const [a, b] = await local.embed([head + 'and log the error', head + 'then parse the JSON payload into a user record']);
+    expect(dot(a!, b!)).toBeCloseTo(1, 6); // the tails differ only past the window
+    const wide = new LocalOnnxEmbedder({ maxTokens: 512 });
+    const [wa, wb] = await wide.embed([head + 'and log the error', head + 'then parse the JSON payload into a user record']);
+    expect(dot(wa!, wb!)).toBeLessThan(0.9999); // a wider window sees the tails
+    expect(local.cacheKey).toBe(LOCAL_MODEL.id);
+    expect(wide.cacheKey).toBe(`${LOCAL_MODEL.id}@512`);
+    expect(LOCAL_MODEL.maxTokens).toBe(256);
+    expect(loadRagConfig({ AIML_EMBED_MAX_TOKENS: '128' }).embeddings).toMatchObject({ kind: 'local', maxTokens: 128 });
+    expect(() => loadRagConfig({ AIML_EMBED_MAX_TOKENS: '4096' })).toThrow(/AIML_EMBED_MAX_TOKENS=4096 must be a whole number from 16 to 512/);
+  });
+
   test('two inference processes give the vectors one gives; a killed one is replaced, and what it held fails retryably', async () => {
     const texts = Array.from({ length: 24 }, (_, i) => `function handler${i}(req) { return retry(req, { attempts: ${i} }); }`);
     const one = await new LocalOnnxEmbedder({ processes: 1 }).embed(texts);

@@ -183,13 +183,19 @@ export const localEmbedderPids = (): number[] => InferencePool.pids();
 export class LocalOnnxEmbedder implements EmbeddingProvider {
   readonly id: string;
   readonly dims: number;
+  readonly cacheKey: string;
   private readonly model: LocalModelSpec;
+  private readonly maxTokens: number;
   private loaded?: { pool: InferencePool; tokenizer: WordPieceTokenizer };
 
   constructor(private readonly opts: { model?: LocalModelSpec; files?: LocalModelFiles; maxTokens?: number; batchSize?: number; processes?: number; idleMs?: number } = {}) {
     this.model = opts.model ?? selectedLocalModel();
     this.id = this.model.id;
     this.dims = this.model.dims;
+    this.maxTokens = opts.maxTokens ?? this.model.maxTokens;
+    // Vectors cached under the window they were made with (a text longer than it embeds differently
+    // under another); the model's own window keeps the plain id, as caches made before had it.
+    this.cacheKey = this.maxTokens === this.model.maxTokens ? this.id : `${this.id}@${this.maxTokens}`;
   }
 
   private start(): { pool: InferencePool; tokenizer: WordPieceTokenizer } {
@@ -203,11 +209,10 @@ export class LocalOnnxEmbedder implements EmbeddingProvider {
 
   async embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
     const { pool, tokenizer } = this.start();
-    const maxTokens = this.opts.maxTokens ?? 256;
     // One text per run by default: the int8 model quantises activations per batch, so a text's
     // vector would otherwise shift slightly with its batch-mates; on CPU batching gains little.
     const batchSize = this.opts.batchSize ?? 1;
-    const encoded = texts.map((t) => tokenizer.encode(t, maxTokens).ids);
+    const encoded = texts.map((t) => tokenizer.encode(t, this.maxTokens).ids);
     // Similar lengths share a batch, so little padding is computed.
     const order = encoded.map((_, i) => i).sort((a, b) => encoded[a]!.length - encoded[b]!.length);
     const out = new Array<Float32Array>(texts.length);

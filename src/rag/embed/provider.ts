@@ -5,6 +5,8 @@
 export interface EmbeddingProvider {
   readonly id: string;
   readonly dims: number;
+  /** What a cached vector depends on, where that is more than `id` (the local model's token window). */
+  readonly cacheKey?: string;
   embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]>;
 }
 
