@@ -20,6 +20,8 @@ interface EndpointState {
   suspect: boolean;
   /** Times JSON mode answered right after json_schema had not. */
   evidence: number;
+  /** The server refused tool_choice "required" (older vLLM, some proxies): "auto" goes instead. */
+  noRequiredChoice?: boolean;
 }
 const endpoints = new Map<string, EndpointState>();
 
@@ -52,7 +54,24 @@ export class OpenAiChatModel implements ChatModel {
     return this.state.mode;
   }
 
+  /**
+   * tool_choice "required" goes as asked; a server that refuses it (a 400/422 naming tool_choice)
+   * gets the same request with "auto" at once, and from then on.
+   */
   async chat(req: ChatRequest): Promise<ChatResponse> {
+    const state = this.state;
+    if (req.toolChoice !== 'required') return this.answer(req);
+    if (state.noRequiredChoice) return this.answer({ ...req, toolChoice: 'auto' });
+    try {
+      return await this.answer(req);
+    } catch (err) {
+      if (!(err instanceof LlmError) || !rejectsRequiredChoice(err)) throw err;
+      state.noRequiredChoice = true;
+      return this.answer({ ...req, toolChoice: 'auto' });
+    }
+  }
+
+  private async answer(req: ChatRequest): Promise<ChatResponse> {
     if (!req.jsonSchema) return this.send(req, 'json_schema');
     const state = this.state;
     if (state.mode === 'json_object') return this.send(req, 'json_object');
@@ -152,6 +171,11 @@ export class OpenAiChatModel implements ChatModel {
       deadline.clear();
     }
   }
+}
+
+/** A 400/422 whose message names tool_choice: the server does not take "required". */
+function rejectsRequiredChoice(err: LlmError): boolean {
+  return (err.status === 400 || err.status === 422) && /tool_choice|tool choice/i.test(err.message);
 }
 
 /** A 400/422 whose message names response_format or json_schema: the server does not take structured outputs. */

@@ -134,6 +134,24 @@ describe('bounded generation against the scripted server', () => {
     expect(llm.requests[count]!.response_format?.type).toBe('json_object');
   });
 
+  test('a server that refuses tool_choice "required" gets the request again with "auto", and "auto" from then on; other 400s still fail', async () => {
+    const tools = [{ name: 'read_file', description: 'Read a file', parameters: { type: 'object', properties: { path: { type: 'string' } } } }];
+    const ask = (g: LlmGateway) => g.chat({ messages: [{ role: 'user', content: 'q' }], tools, toolChoice: 'required' });
+    llm.enqueue({ status: 400, error: "tool_choice 'required' is not supported" }, { content: '', toolCalls: [{ name: 'read_file', arguments: { path: 'a' } }] });
+    const before = llm.requests.length;
+    const res = await ask(gateway());
+    expect(res.toolCalls[0]!.name).toBe('read_file');
+    expect(llm.requests.slice(before).map((r) => r.tool_choice)).toEqual(['required', 'auto']);
+    llm.enqueue({ content: 'words' });
+    await ask(gateway()); // a new gateway, same endpoint: "auto" at once
+    expect(llm.requests.at(-1)!.tool_choice).toBe('auto');
+    forgetResponseModes();
+    llm.enqueue({ status: 400, error: 'messages: too many' });
+    const err = await failure(ask(gateway()));
+    expect(err.code).toBe('LLM_BAD_REQUEST');
+    expect(llm.requests.at(-1)!.tool_choice).toBe('required');
+  });
+
   test('a server that ignores json_schema is detected from its answers: repairs go in JSON mode, and after twice JSON mode stays', async () => {
     const g = gateway({ stream: false });
     const ask = () => chatStructured(g, { messages: [{ role: 'user', content: 'q' }], schemaName: 'answer', jsonSchema: ANSWER_SCHEMA }, Answer);
