@@ -120,7 +120,7 @@ async function main(): Promise<void> {
   const env = await benchServer();
   const connection = await NativeConnection.connect({ address: env.connection.options.address });
   const stateDir = path.join(work, 'state');
-  const deps = buildDeps({ apiKey: 'unused', model: 'unused', timeoutMs: 1000, stream: false }, stateDir, { embeddings: { kind: 'local' }, store: { kind: 'embedded' } });
+  const deps = buildDeps({ apiKey: 'unused', model: 'unused', timeoutMs: 1000, stream: false }, stateDir, { embeddings: { kind: 'local', ...(process.env.AIML_EMBED_MAX_TOKENS ? { maxTokens: Number(process.env.AIML_EMBED_MAX_TOKENS) } : {}) }, store: { kind: 'embedded' } });
   const taskQueue = 'bench-rag';
   const worker = await createWorker({ connection, namespace: 'default', taskQueue, deps });
   const running = worker.run();

@@ -1,4 +1,7 @@
 import { Bm25Index } from '../../src/rag/bm25';
+import type { ChunkMeta } from '../../src/rag/types';
+
+const meta = (path: string): ChunkMeta => ({ path, language: 'typescript', kind: 'lines', startLine: 1, endLine: 1, hash: path });
 
 const WORDS = 'retry backoff parse yaml token stream cache vector embed chunk ranking query window gate approve journal edit shadow worker signal'.split(' ');
 
@@ -12,7 +15,7 @@ function build(ids: number[]): Bm25Index {
   const index = new Bm25Index();
   for (const i of ids) {
     const d = doc(i);
-    index.add(d.id, d.text, { path: d.path });
+    index.add(d.id, d.text, meta(d.path));
   }
   return index;
 }
@@ -26,12 +29,12 @@ test('after many removals (compaction) and re-adds, search gives what an index b
   for (const i of all) if (i % 3) index.remove(`doc-${i}`);
   // Re-add some removed ones (into reused slots) and change the text of some survivors.
   const readd = all.filter((i) => i % 3 === 1 && i % 5 === 0);
-  for (const i of readd) index.add(doc(i).id, doc(i).text, { path: doc(i).path });
-  for (const i of all.filter((i) => i % 3 === 0 && i % 11 === 0)) index.add(`doc-${i}`, `${doc(i).text} journal journal`, { path: doc(i).path });
+  for (const i of readd) index.add(doc(i).id, doc(i).text, meta(doc(i).path));
+  for (const i of all.filter((i) => i % 3 === 0 && i % 11 === 0)) index.add(`doc-${i}`, `${doc(i).text} journal journal`, meta(doc(i).path));
   const fresh = new Bm25Index();
   for (const i of all.filter((i) => i % 3 === 0 || readd.includes(i)).sort((a, b) => a - b)) {
     const d = doc(i);
-    fresh.add(d.id, i % 3 === 0 && i % 11 === 0 ? `${d.text} journal journal` : d.text, { path: d.path });
+    fresh.add(d.id, i % 3 === 0 && i % 11 === 0 ? `${d.text} journal journal` : d.text, meta(d.path));
   }
   expect(index.size).toBe(fresh.size);
   expect(index.size).toBe(1000 + readd.length);
@@ -51,8 +54,8 @@ test('removing every document empties the index; ids added again are found, with
   index.remove('doc-1'); // twice: nothing happens
   expect(index.size).toBe(0);
   expect(index.search('retry', 5)).toEqual([]);
-  index.add('a', 'retry with backoff', { path: 'src/a.ts' });
-  index.add('b', 'retry forever', { path: 'docs/b.md' });
+  index.add('a', 'retry with backoff', meta('src/a.ts'));
+  index.add('b', 'retry forever', meta('docs/b.md'));
   expect(index.search('retry', 5).map((h) => h.id).sort()).toEqual(['a', 'b']);
   expect(index.search('retry', 5, { pathPrefix: 'docs/' }).map((h) => h.id)).toEqual(['b']);
 });
