@@ -49,16 +49,17 @@ describe('local MiniLM (ONNX, installed by the project from its registry artifac
     expect(dot(alone!, batch[1]!)).toBeCloseTo(1, 5);
   });
 
-  test('a text is embedded up to the model window (256 tokens for MiniLM); the cache key names the window', async () => {
+  test('a text is embedded up to the model window (128 tokens for MiniLM); the cache key names the window', async () => {
     const head = 'retry the request with exponential backoff '.repeat(60); // well over 256 tokens
     const [a, b] = await local.embed([head + 'and log the error', head + 'then parse the JSON payload into a user record']);
     expect(dot(a!, b!)).toBeCloseTo(1, 6); // the tails differ only past the window
     const wide = new LocalOnnxEmbedder({ maxTokens: 512 });
     const [wa, wb] = await wide.embed([head + 'and log the error', head + 'then parse the JSON payload into a user record']);
     expect(dot(wa!, wb!)).toBeLessThan(0.9999); // a wider window sees the tails
-    expect(local.cacheKey).toBe(LOCAL_MODEL.id);
+    expect(local.cacheKey).toBe(`${LOCAL_MODEL.id}@128`);
     expect(wide.cacheKey).toBe(`${LOCAL_MODEL.id}@512`);
-    expect(LOCAL_MODEL.maxTokens).toBe(256);
+    expect(new LocalOnnxEmbedder({ maxTokens: 256 }).cacheKey).toBe(LOCAL_MODEL.id); // caches from before windows were named
+    expect(LOCAL_MODEL.maxTokens).toBe(128);
     expect(loadRagConfig({ AIML_EMBED_MAX_TOKENS: '128' }).embeddings).toMatchObject({ kind: 'local', maxTokens: 128 });
     expect(() => loadRagConfig({ AIML_EMBED_MAX_TOKENS: '4096' })).toThrow(/AIML_EMBED_MAX_TOKENS=4096 must be a whole number from 16 to 512/);
   });

@@ -194,8 +194,8 @@ export class LocalOnnxEmbedder implements EmbeddingProvider {
     this.dims = this.model.dims;
     this.maxTokens = opts.maxTokens ?? this.model.maxTokens;
     // Vectors cached under the window they were made with (a text longer than it embeds differently
-    // under another); the model's own window keeps the plain id, as caches made before had it.
-    this.cacheKey = this.maxTokens === this.model.maxTokens ? this.id : `${this.id}@${this.maxTokens}`;
+    // under another); 256 keeps the plain id, as every cache made before windows were named was made at 256.
+    this.cacheKey = this.maxTokens === 256 ? this.id : `${this.id}@${this.maxTokens}`;
   }
 
   private start(): { pool: InferencePool; tokenizer: WordPieceTokenizer } {

@@ -36,10 +36,10 @@ export const LOCAL_MODEL: LocalModelSpec = {
   tokenizer: 'all-minilm-l6-v2-q-tokenizer.json',
   onnxSha256: 'afdb6f1a0e45b715d0bb9b11772f032c399babd23bfc31fed1c170afc848bdb1',
   pooling: 'mean',
-  // sentence-transformers' window for it. 128 (the length it was trained at; AIML_EMBED_MAX_TOKENS)
-  // embeds about 1.6x the chunks a second; bench:rag-quality: recall@5 of weighted hybrid search
-  // -2.4 points on npm and PyPI, +3 on docs, MRR@10 and nDCG@10 the same on average.
-  maxTokens: 256,
+  // The length it was trained at (sentence-transformers reads 256). Against 256, on the shared
+  // 2-core machine: bench:rag ingest 107-113 chunks/s against 40-80, and its hybrid nDCG@10 .501 ->
+  // .530; bench:rag-quality's weighted hybrid recall@5 -2.4 points on npm and PyPI, +3 on docs.
+  maxTokens: 128,
   folder: 'all-minilm-l6-v2-q',
 };
 
