@@ -61,7 +61,8 @@ export function renderBuildReport(r: ReportInput): string {
     ),
     '',
     'CODE STRUCTURE:',
-    r.plan.codeStructure.trim(),
+    // The plan's structure; said as such when nothing was built, so it is not read as what exists.
+    files.length ? r.plan.codeStructure.trim() : `As planned (not built: no files were changed):\n${r.plan.codeStructure.trim()}`,
     '',
     `Folders touched: ${dirs.length ? dirs.join(', ') : 'none'}`,
     '',
