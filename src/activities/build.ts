@@ -5,7 +5,7 @@ import { netChanges } from '../builder/net-changes';
 import { planMessages } from '../builder/prompts';
 import { addedDependencies, renderBuildReport, type ReportFile, type ReportStep } from '../builder/report';
 import { buildPlanJsonSchema, BuildPlanSchema, planProblems, type BuildPlan } from '../builder/schemas';
-import { gatherWorkspaceContext, renderContext } from '../design/context';
+import { fitContext, gatherWorkspaceContext, renderContext } from '../design/context';
 import { AimlError } from '../errors';
 import { chatStructured } from '../llm/structured';
 import type { ProviderUse } from '../contracts/llm';
@@ -21,6 +21,7 @@ import { agentTurnActivities } from './agent-turn';
 import { buildStepActivities, kbSnippets, readJson, type Proposal } from './build-step';
 import type { ActivityDeps } from './deps';
 import { guarded } from './failures';
+import { pathsWithin, promptRoomChars } from './prompt-room';
 import { writeOutputFile } from '../workspace/output-file';
 
 /**
@@ -101,12 +102,19 @@ export function buildActivities(deps: ActivityDeps) {
         const spec = deps.blobs.get(input.specRef);
         const files = fs.existsSync(input.workspace) ? listWorkspace(input.workspace, { limit: 400 }).files : [];
         const kb = await kbSnippets(deps, input.kb, spec.slice(0, 2000));
-        const context = renderContext({ files: gatherWorkspaceContext(input.workspace, spec.slice(0, 4000), { maxFiles: 8, excerptBytes: 3000 }), kb });
+        const whole = renderContext({ files: gatherWorkspaceContext(input.workspace, spec.slice(0, 4000), { maxFiles: 8, excerptBytes: 3000 }), kb });
         const previousPlan = input.previousPlanRef ? json<BuildPlan>(input.previousPlanRef) : undefined;
+        // The spec, the file list and the excerpts share the room the plan model's window leaves:
+        // the spec up to half of it, the list up to a third of the rest, the excerpts what remains.
+        const prompt = { maxSteps: input.maxSteps, feedback: input.feedback, previousPlan };
+        const room = promptRoomChars(deps, 'plan', input.model, planMessages({ ...prompt, spec: '', fileList: [], context: '' }));
+        const specText = truncateMiddle(spec, Math.min(60_000, Math.max(1000, Math.floor(room / 2))));
+        const fileList = pathsWithin(files, Math.floor((room - specText.length) / 3));
+        const context = fitContext(whole, Math.max(0, room - specText.length - fileList.join('\n').length));
         const result = await chatStructured(
           deps.llm,
           {
-            messages: planMessages({ spec: truncateMiddle(spec, 60_000), fileList: files, context, maxSteps: input.maxSteps, feedback: input.feedback, previousPlan }),
+            messages: planMessages({ ...prompt, spec: specText, fileList, totalFiles: files.length, context }),
             model: input.model,
             schemaName: 'build_plan',
             purpose: 'plan',

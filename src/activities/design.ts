@@ -10,11 +10,10 @@ import { contextRedactions, fitContext, gatherWorkspaceContext, renderContext, t
 import { draftMessages } from '../design/prompts';
 import { draftDigest, renderSpec } from '../design/render';
 import { AimlError } from '../errors';
-import { contextWindow } from '../llm/context-window';
 import { chatStructured } from '../llm/structured';
-import { DEFAULT_MAX_TOKENS } from '../config';
 import type { ActivityDeps } from './deps';
 import { guarded } from './failures';
+import { promptRoomChars } from './prompt-room';
 import { writeOutputFile } from '../workspace/output-file';
 
 export interface GatherContextInput {
@@ -86,18 +85,9 @@ async function gatherContext(deps: ActivityDeps, input: GatherContextInput): Pro
   return { contextRef: deps.blobs.put(text), files: ctx.files.map((f) => f.path), kbHits: ctx.kb.length, chars: text.length, ...(redactions ? { redactions } : {}) };
 }
 
-/** Characters a prompt holds per token, counted low (code tokenises denser than prose) so the estimate errs toward fitting. */
-const CHARS_PER_TOKEN = 3;
-/** Room for what the structured call adds to the prompt (size limits, chat template). */
-const PROMPT_OVERHEAD_CHARS = 1500;
-
 /** How many characters of context the draft prompt has room for in the design model's window, after its answer and the rest of the prompt. */
 function draftContextChars(deps: ActivityDeps, input: DraftInput): number {
-  const model = input.model ?? deps.llm.modelFor?.('design') ?? deps.llm.model;
-  const window = contextWindow(model, deps.llm.contextTokensFor?.('design'));
-  const answer = deps.llm.maxTokensFor?.('design') ?? DEFAULT_MAX_TOKENS.design;
-  const rest = draftMessages({ brief: input.brief, context: '', feedback: input.feedback, previousDraft: input.previousDraft }).reduce((n, m) => n + m.content.length, 0);
-  return Math.max(0, (window - answer) * CHARS_PER_TOKEN - rest - PROMPT_OVERHEAD_CHARS);
+  return promptRoomChars(deps, 'design', input.model, draftMessages({ brief: input.brief, context: '', feedback: input.feedback, previousDraft: input.previousDraft }));
 }
 
 export function designActivities(deps: ActivityDeps) {

@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { designActivities } from '../../src/activities/design';
 import type { ActivityDeps } from '../../src/activities/deps';
@@ -10,14 +8,7 @@ import { BlobStore } from '../../src/storage/blob-store';
 import { draftReply } from '../support/fixtures';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
 import { tmpDir } from '../support/env';
-
-function writeTree(root: string, files: Record<string, string>): string {
-  for (const [rel, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
-    fs.writeFileSync(path.join(root, rel), text);
-  }
-  return root;
-}
+import { writeTree } from '../support/files';
 
 const lorem = (n: number): string => Array.from({ length: n }, (_, i) => `word${i % 97} filler text about nothing in particular`).join('\n');
 

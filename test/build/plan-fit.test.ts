@@ -1,0 +1,57 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { buildActivities } from '../../src/activities/build';
+import type { ActivityDeps } from '../../src/activities/deps';
+import { pathsWithin } from '../../src/activities/prompt-room';
+import { loadLlmConfig } from '../../src/config';
+import { LlmGateway } from '../../src/llm/gateway';
+import { BlobStore } from '../../src/storage/blob-store';
+import { tmpDir } from '../support/env';
+import { writeTree } from '../support/files';
+import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
+import { planReply } from './fixtures';
+
+/** The plan prompt on a repository bigger than the plan model's window (found with the offline model on this repository: 12,000 tokens against 8,192). */
+let llm: ScriptedLlm;
+beforeAll(async () => {
+  llm = await startScriptedLlm();
+});
+afterAll(async () => {
+  await llm?.close();
+});
+
+const words = (n: number, seed: string): string => Array.from({ length: n }, (_, i) => `${seed}${i % 97}`).join(' ');
+
+async function planWith(window: string | undefined): Promise<string> {
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 300; i++) files[`src/module-${String(i).padStart(3, '0')}/handler-with-a-long-name.ts`] = `// greeting handler ${i}\n${words(40, 'x')}\n`;
+  for (let i = 0; i < 8; i++) files[`src/greet/greeting-${i}.ts`] = `// greeting shout upper case\n${words(600, 'greet')}\n`;
+  const root = writeTree(tmpDir('aiml-plan-fit-'), files);
+  const stateDir = tmpDir('aiml-plan-state-');
+  const config = loadLlmConfig({ OPENAI_BASE_URL: llm.url, AIML_MODEL: 'scripted', ...(window ? { AIML_CONTEXT_TOKENS: window } : {}) });
+  const deps = { llm: new LlmGateway(config), blobs: new BlobStore(`${stateDir}/blobs`), stateDir } as unknown as ActivityDeps;
+  const spec = `# Spec: shout\n\nAdd shout(name): the greeting in upper case.\n${words(1500, 'spec')}\n`;
+  llm.enqueue(planReply([{ title: 'Add shout', files: [{ path: 'src/greet/shout.ts', action: 'create' }] }]));
+  const before = llm.requests.length;
+  await new MockActivityEnvironment().run(buildActivities(deps).planBuild, { workspace: root, specRef: deps.blobs.put(spec), maxSteps: 5 });
+  return llm.requests[before]!.messages.map((m) => m.content ?? '').join('\n');
+}
+
+test('a small plan window shares its room among the spec, the file list and the excerpts; a large one sends them whole', async () => {
+  const whole = await planWith(undefined);
+  expect(whole).not.toContain('more files, not listed');
+  expect(whole).not.toContain('characters cut');
+  // 8,192 tokens, 2,048 of them for the plan: about 18,000 characters for the whole prompt.
+  const small = await planWith('8192');
+  expect(small.length).toBeLessThanOrEqual((8192 - 2048) * 3);
+  expect(small).toMatch(/characters cut/); // the spec, head and tail kept
+  expect(small).toMatch(/… and \d+ more files, not listed/);
+  expect(small).toContain('# Repository files (308)'); // the count is the repository's, not the list's
+  expect(small).toMatch(/### src\/greet\/greeting-\d\.ts/); // excerpts still there, cut to fit
+  expect(small.length).toBeLessThan(whole.length / 2);
+});
+
+test('pathsWithin keeps the paths that fit and says how many it left out', () => {
+  expect(pathsWithin(['a', 'bb', 'ccc'], 100)).toEqual(['a', 'bb', 'ccc']);
+  expect(pathsWithin(['a', 'bb', 'ccc'], 5)).toEqual(['a', 'bb', '… and 1 more files, not listed (room)']);
+  expect(pathsWithin(['a'], 0)).toEqual(['… and 1 more files, not listed (room)']);
+});
