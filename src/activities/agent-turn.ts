@@ -26,6 +26,10 @@ export function agentTurnActivities(deps: ActivityDeps) {
     async agentTurn(input: AgentTurnInput): Promise<AgentTurnOutput> {
       return guarded(async (signal, tap) => {
         const toolset = agentTools({ knowledgeBase: Boolean(input.kb) });
+        const model = input.model ?? deps.llm.modelFor?.('agent') ?? deps.llm.model;
+        const window = contextWindow(model, deps.llm.contextTokensFor?.('agent'));
+        // The tools' definitions travel with every turn: what they take is not the conversation's.
+        const budget = Math.floor(window * (1 - ANSWER_RESERVE)) - approxTokens(JSON.stringify(toolset.definitions));
         let messages: ChatMessage[];
         if (input.conversationRef) {
           messages = JSON.parse(deps.blobs.get(input.conversationRef)) as ChatMessage[];
@@ -33,15 +37,14 @@ export function agentTurnActivities(deps: ActivityDeps) {
           const start = input.start!;
           const plan = JSON.parse(deps.blobs.get(start.planRef)) as BuildPlan;
           const spec = deps.blobs.get(start.specRef);
-          messages = agentStartMessages({ spec: spec.length > 30_000 ? `${spec.slice(0, 30_000)}\n… [spec truncated]` : spec, plan, step: start.step, checkCommand: start.checkCommand, policy: start.policy, hasKb: Boolean(input.kb) });
+          // The step's brief stays whole in every turn: a long spec gets at most half the window (and 30,000 characters).
+          const specMax = Math.min(30_000, Math.max(2_000, Math.floor((budget * 3) / 2)));
+          messages = agentStartMessages({ spec: spec.length > specMax ? `${spec.slice(0, specMax)}\n… [spec truncated to fit the context window]` : spec, plan, step: start.step, checkCommand: start.checkCommand, policy: start.policy, hasKb: Boolean(input.kb) });
         }
         for (const r of input.results) messages.push({ role: 'tool', toolCallId: r.toolCallId, content: r.text ?? deps.blobs.get(r.ref!) });
         for (const note of input.notes) messages.push({ role: 'user', content: note });
 
-        const model = input.model ?? deps.llm.modelFor?.('agent') ?? deps.llm.model;
-        const window = contextWindow(model, deps.llm.contextTokensFor?.('agent'));
-        // The tools' definitions travel with every turn: what they take is not the conversation's.
-        const fitted = fitConversation(messages, Math.floor(window * (1 - ANSWER_RESERVE)) - approxTokens(JSON.stringify(toolset.definitions)));
+        const fitted = fitConversation(messages, budget);
         const res = await deps.llm.chat({
           messages: fitted.messages,
           tools: toolset.definitions,

@@ -1,4 +1,5 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { agentTurnActivities } from '../../src/activities/agent-turn';
 import { buildActivities } from '../../src/activities/build';
 import type { ActivityDeps } from '../../src/activities/deps';
 import { pathsWithin } from '../../src/activities/prompt-room';
@@ -10,7 +11,7 @@ import { writeTree } from '../support/files';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
 import { planReply } from './fixtures';
 
-/** The plan prompt on a repository bigger than the plan model's window (found with the offline model on this repository: 12,000 tokens against 8,192). */
+/** The BUILD prompts (plan, the agent's first turn) on inputs bigger than the model's window. The plan prompt on a repository bigger than the plan model's window (found with the offline model on this repository: 12,000 tokens against 8,192). */
 let llm: ScriptedLlm;
 beforeAll(async () => {
   llm = await startScriptedLlm();
@@ -47,6 +48,32 @@ test('a small plan window shares its room among the spec, the file list and the 
   expect(small).toMatch(/… and \d+ more files, not listed/);
   expect(small).toContain('# Repository files (308)'); // the count is the repository's, not the list's
   expect(small).toMatch(/### src\/greet\/greeting-\d\.ts/); // excerpts still there, cut to fit
+  expect(small.length).toBeLessThan(whole.length / 2);
+});
+
+test("the agent's first turn keeps a long spec to half its window (the brief stays whole in every turn); a large window keeps 30,000 characters", async () => {
+  const firstTurn = async (window: string | undefined): Promise<string> => {
+    const stateDir = tmpDir('aiml-agent-fit-');
+    const config = loadLlmConfig({ OPENAI_BASE_URL: llm.url, AIML_MODEL: 'scripted', ...(window ? { AIML_CONTEXT_TOKENS: window } : {}) });
+    const deps = { llm: new LlmGateway(config), blobs: new BlobStore(`${stateDir}/blobs`), stateDir } as unknown as ActivityDeps;
+    const plan = { title: 'Shout', summary: 'Adds shout() beside greet().', codeStructure: 'src/greet/shout.ts', steps: [{ title: 'Add shout', description: 'Add shout and a test.', files: [{ path: 'src/greet/shout.ts', action: 'create', purpose: 'shout()' }] }] };
+    llm.enqueue({ content: '', toolCalls: [{ name: 'finish_step', arguments: { summary: 'done' } }] });
+    const before = llm.requests.length;
+    await new MockActivityEnvironment().run(agentTurnActivities(deps).agentTurn, {
+      start: { specRef: deps.blobs.put(`# Spec\n${words(6000, 'spec')}`), planRef: deps.blobs.put(JSON.stringify(plan)), step: 1, checkCommand: null, policy: 'edits: none' },
+      step: 1,
+      turn: 1,
+      results: [],
+      notes: [],
+      allowCommands: [],
+    });
+    return llm.requests[before]!.messages.map((m) => m.content ?? '').join('\n');
+  };
+  const whole = await firstTurn(undefined);
+  expect(whole).toContain('… [spec truncated'); // 36,000 characters: over the 30,000 kept in any window
+  const small = await firstTurn('8192');
+  expect(small).toContain('[spec truncated to fit the context window]');
+  expect(small.length).toBeLessThan(8192 * 3 * 0.8); // the prompt fits beside the answer's share
   expect(small.length).toBeLessThan(whole.length / 2);
 });
 
