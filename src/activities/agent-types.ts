@@ -53,7 +53,7 @@ export interface AgentTurnInput {
   allowCommands: string[];
   model?: string;
   kb?: boolean;
-  /** The answer must be a tool call (tool_choice "required"): the previous turn answered in words only. */
+  /** The answer must be a tool call (tool_choice "required"): an earlier turn of the step answered in words only. */
   requireTool?: boolean;
 }
 

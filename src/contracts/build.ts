@@ -91,8 +91,8 @@ export interface AgentLoopState {
   results: CarriedToolResult[];
   notes: string[];
   turn: number;
-  /** The last turn answered in words only: the next must call a tool. */
-  wordsOnly?: boolean;
+  /** A turn of this step answered in words only: every later turn must call a tool. */
+  requireTool?: boolean;
   /** The step's budget spent so far (wall time as elapsed ms: clocks differ across runs). */
   used: { turns: number; tokens: number; elapsedMs: number };
   fixes: number;

@@ -49,7 +49,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState, carried?: A
   let results: ToolResult[] = carried?.results ?? [];
   let notes: string[] = carried?.notes ?? [];
   let turn = carried?.turn ?? 0;
-  let wordsOnly = carried?.wordsOnly ?? false;
+  let requireTool = carried?.requireTool ?? false;
   let used = { turns: carried?.used.turns ?? 0, tokens: carried?.used.tokens ?? 0, since: Date.now() - (carried?.used.elapsedMs ?? 0) };
   let fixes = carried?.fixes ?? 0;
   let seq = carried?.seq ?? 0; // edits of this step, in order (journal order)
@@ -243,7 +243,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState, carried?: A
             results,
             notes,
             turn,
-            ...(wordsOnly ? { wordsOnly } : {}),
+            ...(requireTool ? { requireTool } : {}),
             used: { turns: used.turns, tokens: used.tokens, elapsedMs: Date.now() - used.since },
             fixes,
             seq,
@@ -276,7 +276,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState, carried?: A
           allowCommands: env.allowCommands,
           model: input.model,
           kb: Boolean(input.kb),
-          ...(wordsOnly ? { requireTool: true } : {}),
+          ...(requireTool ? { requireTool: true } : {}),
         },
       ]);
       conversationRef = t.conversationRef;
@@ -286,10 +286,10 @@ export async function agentStep(env: StepEnv, state: BuildStepState, carried?: A
       used.tokens += t.usage.totalTokens;
       results = [];
       notes = [];
-      // An answer in words only: the next turn must call a tool (a small model at temperature 0
-      // otherwise gives the same words again, turn after turn).
-      wordsOnly = t.calls.length === 0;
-      if (wordsOnly) {
+      // An answer in words only: from the next turn on, this step's turns must call a tool (a
+      // small model at temperature 0 otherwise gives the same words again, turn after turn).
+      if (t.calls.length === 0) {
+        requireTool = true;
         notes.push('Use the tools to do the step, then call finish_step with a summary.');
         continue;
       }

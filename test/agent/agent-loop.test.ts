@@ -213,7 +213,7 @@ test('the step budget runs out: the step waits at its gate, and extending it con
   expect(toolResults(third)[0]).toContain('function shout');
 });
 
-test('an answer in words only makes the next turn require a tool call; after a call the choice is the model\'s again', async () => {
+test('an answer in words only makes the rest of the step\'s turns require a tool call', async () => {
   const ws = fixtureRepo();
   rig.llm.enqueue(
     planReply(STEP),
@@ -226,7 +226,7 @@ test('an answer in words only makes the next turn require a tool call; after a c
   const result: BuildResult = await handle.result();
   expect(result.steps[0]!.status).toBe('passed');
   const choices = rig.llm.requests.slice(before + 1).map((r) => r.tool_choice);
-  expect(choices).toEqual(['auto', 'required', 'auto']);
+  expect(choices).toEqual(['auto', 'required', 'required']);
   expect(promptText(rig.llm.requests[before + 2]!)).toContain('Use the tools to do the step');
 });
 
