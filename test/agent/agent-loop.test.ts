@@ -230,6 +230,23 @@ test('an answer in words only makes the rest of the step\'s turns require a tool
   expect(promptText(rig.llm.requests[before + 2]!)).toContain('Use the tools to do the step');
 });
 
+test('a turn that repeats the previous turn\'s calls exactly gets a note saying so; different calls get none', async () => {
+  const ws = fixtureRepo();
+  rig.llm.enqueue(
+    planReply(STEP),
+    turn(readFile('src/text.js')),
+    turn(readFile('src/text.js')),
+    turn(readFile('test.js')),
+    turn(editFile('src/text.js', EXPORTS, WITH_WHISPER('return s.toLowerCase();'))),
+    turn(finish()),
+  );
+  const before = rig.llm.requests.length;
+  const handle = await startAgentBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js' });
+  expect(((await handle.result()) as BuildResult).steps[0]!.status).toBe('passed');
+  const notes = rig.llm.requests.slice(before + 2).map((r) => (promptText(r).match(/repeat your previous turn's exactly/g) ?? []).length);
+  expect(notes).toEqual([0, 1, 1, 1]); // after the repeat (turn 3 on), the note stays in the conversation; no second one
+});
+
 test('--verify shadow: a red step never touches the workspace; once green it does', async () => {
   const ws = fixtureRepo();
   const text = path.join(ws, 'src/text.js');
