@@ -152,7 +152,8 @@ export function buildActivities(deps: ActivityDeps) {
     async writeBuildReport(input: BuildReportInput): Promise<BuildReportOutput> {
       return guarded(async () => {
         const plan = json<BuildPlan>(input.planRef);
-        const net = netChanges(new Journal(deps.stateDir, input.workflowId).read().entries, deps.blobs);
+        const entries = new Journal(deps.stateDir, input.workflowId).read().entries;
+        const net = netChanges(entries, deps.blobs);
         const proposals = input.steps.flatMap((s) => s.proposalRefs.map((r) => json<Proposal>(r)));
         const purpose = (p: string): string => [...new Set(proposals.flatMap((pr) => pr.files.filter((f) => f.path === p && f.why).map((f) => f.why)))].join('; ');
         const files: ReportFile[] = net.map((f) => {
@@ -165,6 +166,7 @@ export function buildActivities(deps: ActivityDeps) {
           status: s.status,
           attempts: s.attempts,
           checkPassed: s.checkPassed,
+          filesTouched: new Set(entries.filter((e) => e.step === s.n && !e.revertedAt).flatMap((e) => e.files.map((f) => f.path))).size,
           applied: s.proposalRefs.map((r) => ({ ...json<Proposal>(r).meta, edits: [] })),
         }));
         const report = renderBuildReport({

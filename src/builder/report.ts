@@ -20,6 +20,8 @@ export interface ReportStep {
   status: BuildStepStatus;
   attempts: number;
   checkPassed: boolean | null;
+  /** Files the step's applied (not undone) attempts wrote; absent when not known. */
+  filesTouched?: number;
   applied: StepEdits[];
 }
 
@@ -46,7 +48,8 @@ export function renderBuildReport(r: ReportInput): string {
     r.checkCommand ? `Check command: \`${r.checkCommand}\` (run in the workspace after every step attempt, with a scrubbed environment).` : 'No check command was configured; nothing was run after the steps.',
     ...r.steps.map((s) => {
       const check = s.checkPassed === null ? 'not checked' : s.checkPassed ? 'check passed' : 'check FAILED';
-      return `Step ${s.n} (${s.title}): ${s.status.replace('_', ' ')}, ${check}, ${s.attempts} attempt${s.attempts === 1 ? '' : 's'}.`;
+      const touched = s.filesTouched === undefined ? '' : s.filesTouched ? `, ${s.filesTouched} file${s.filesTouched === 1 ? '' : 's'} written` : ', no files written';
+      return `Step ${s.n} (${s.title}): ${s.status.replace('_', ' ')}, ${check}${touched}, ${s.attempts} attempt${s.attempts === 1 ? '' : 's'}.`;
     }),
   ];
   return [

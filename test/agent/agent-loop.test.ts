@@ -55,7 +55,7 @@ test('a multi-turn step: grep, read, edit, a failing check run, a fix, a passing
   const report = fs.readFileSync(path.join(ws, 'BUILD_REPORT.md'), 'utf8');
   const implemented = report.slice(report.indexOf('\nIMPLEMENTED FILES:\n'), report.indexOf('\nCODE STRUCTURE:\n')).split('\n').filter((l) => l.startsWith('- ')).map((l) => l.slice(2).split(' ')[0]);
   expect(implemented).toEqual(result.filesChanged);
-  expect(report).toMatch(/Step 1 \(Add whisper\): passed, check passed, 1 attempt\./);
+  expect(report).toMatch(/Step 1 \(Add whisper\): passed, check passed, 2 files written, 1 attempt\./);
 
   // The state shows each tool call (tool, short arguments, result size, duration).
   const s = await handle.query(stateQuery);

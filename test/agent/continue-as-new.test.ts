@@ -86,7 +86,7 @@ test('a long agentic build continues as new in the middle of its steps: state, g
   expect(new Journal(rig.worker.stateDir, handle.workflowId).read().entries.map((e) => e.key)).toEqual(['step-1/edit-1', 'step-1/edit-2']);
   expect(result.filesChanged).toEqual(['src/text.js', 'test.js']);
   expect(gitChanged(ws).filter((f) => f !== 'BUILD_REPORT.md')).toEqual(result.filesChanged);
-  expect(fs.readFileSync(path.join(ws, 'BUILD_REPORT.md'), 'utf8')).toMatch(/Step 2 \(Check it again\): passed, check passed, 1 attempt\./);
+  expect(fs.readFileSync(path.join(ws, 'BUILD_REPORT.md'), 'utf8')).toMatch(/Step 2 \(Check it again\): passed, check passed, no files written, 1 attempt\./);
 
   // Several runs, each with a short history; every one but the last continued as new.
   const runs = await chain(handle, firstRunId);

@@ -46,7 +46,7 @@ test('plan approved, two steps applied, check passes; the report lists exactly t
   expect(implemented).toEqual(result.filesChanged);
   expect(report).toMatch(/src\/words\.js \(created, \+5 -0\): word counter/);
   expect(report).toContain('TEXT_LOCALE (optional)');
-  expect(report).toMatch(/Step 2 \(Add word counter\): passed, check passed, 1 attempt\./);
+  expect(report).toMatch(/Step 2 \(Add word counter\): passed, check passed, 2 files written, 1 attempt\./);
 
   // Nothing big in history: file contents travel as blob refs.
   const history = await handle.fetchHistory();
