@@ -50,7 +50,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState, carried?: A
   let notes: string[] = carried?.notes ?? [];
   let turn = carried?.turn ?? 0;
   let requireTool = carried?.requireTool ?? false;
-  let lastCalls = ''; // the previous turn's calls (tools and argument refs), to tell a model that repeats itself
+  let lastCalls = ''; // the previous turn's calls (tools and argument refs), to tell a model that repeats its reads
   let used = { turns: carried?.used.turns ?? 0, tokens: carried?.used.tokens ?? 0, since: Date.now() - (carried?.used.elapsedMs ?? 0) };
   let fixes = carried?.fixes ?? 0;
   let seq = carried?.seq ?? 0; // edits of this step, in order (journal order)
@@ -295,7 +295,8 @@ export async function agentStep(env: StepEnv, state: BuildStepState, carried?: A
         continue;
       }
       const calls = t.calls.map((c) => `${c.name} ${c.argsRef}`).join('\n');
-      if (calls === lastCalls) {
+      // Only reads: a repeated edit or command can give a different result.
+      if (calls === lastCalls && t.calls.every((c) => c.kind === 'read')) {
         notes.push("These calls repeat your previous turn's exactly (same tools, same arguments): their results are above and will not change. Do the step's work now: edit the files, run the check, or call finish_step.");
       }
       lastCalls = calls;

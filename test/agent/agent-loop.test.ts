@@ -230,7 +230,7 @@ test('an answer in words only makes the rest of the step\'s turns require a tool
   expect(promptText(rig.llm.requests[before + 2]!)).toContain('Use the tools to do the step');
 });
 
-test('a turn that repeats the previous turn\'s calls exactly gets a note saying so; different calls get none', async () => {
+test('a turn of reads that repeats the previous turn\'s calls exactly gets a note saying so; different calls get none', async () => {
   const ws = fixtureRepo();
   rig.llm.enqueue(
     planReply(STEP),
@@ -245,6 +245,18 @@ test('a turn that repeats the previous turn\'s calls exactly gets a note saying 
   expect(((await handle.result()) as BuildResult).steps[0]!.status).toBe('passed');
   const notes = rig.llm.requests.slice(before + 2).map((r) => (promptText(r).match(/repeat your previous turn's exactly/g) ?? []).length);
   expect(notes).toEqual([0, 1, 1, 1]); // after the repeat (turn 3 on), the note stays in the conversation; no second one
+});
+
+test('a repeated edit gets no such note: its second result differs (the text it replaces is gone)', async () => {
+  const ws = fixtureRepo();
+  const edit = editFile('src/text.js', EXPORTS, WITH_WHISPER('return s.toLowerCase();'));
+  rig.llm.enqueue(planReply(STEP), turn(edit), turn(edit), turn(finish()));
+  const before = rig.llm.requests.length;
+  const handle = await startAgentBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js' });
+  expect(((await handle.result()) as BuildResult).steps[0]!.status).toBe('passed');
+  const third = rig.llm.requests[before + 3]!;
+  expect(latestResults(third)[0]).toMatch(/not found|matches nowhere|no match/i);
+  expect(promptText(third)).not.toMatch(/repeat your previous turn's exactly/);
 });
 
 test('--verify shadow: a red step never touches the workspace; once green it does', async () => {
