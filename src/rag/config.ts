@@ -56,24 +56,24 @@ export function loadRagConfig(env: NodeJS.ProcessEnv = process.env): RagConfig {
   return { embeddings, store, rerank: e.AIML_RERANK };
 }
 
+/** A whole number from `min` to `max` in the variable `name`, or undefined when it is unset; anything else is refused naming the variable. */
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new AimlError('CONFIG_INVALID', `${name}=${raw} must be a whole number from ${min} to ${max}`, { variable: name });
+  }
+  return n;
+}
+
 /** `AIML_EMBED_MAX_TOKENS`: the local model's window in tokens, when set (else the model's own). */
 function embedMaxTokens(env: NodeJS.ProcessEnv): { maxTokens?: number } {
-  const raw = env.AIML_EMBED_MAX_TOKENS?.trim();
-  if (!raw) return {};
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 16 || n > 512) {
-    throw new AimlError('CONFIG_INVALID', `AIML_EMBED_MAX_TOKENS=${raw} must be a whole number from 16 to 512`, { variable: 'AIML_EMBED_MAX_TOKENS' });
-  }
-  return { maxTokens: n };
+  const n = wholeNumber(env, 'AIML_EMBED_MAX_TOKENS', 16, 512);
+  return n === undefined ? {} : { maxTokens: n };
 }
 
 /** How many inference processes a model may use: `AIML_EMBED_PROCESSES`, else one per core (at most 4). */
 export function embedProcesses(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.AIML_EMBED_PROCESSES?.trim();
-  if (!raw) return Math.max(1, Math.min(4, os.availableParallelism()));
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 64) {
-    throw new AimlError('CONFIG_INVALID', `AIML_EMBED_PROCESSES=${raw} must be a whole number from 1 to 64`, { variable: 'AIML_EMBED_PROCESSES' });
-  }
-  return n;
+  return wholeNumber(env, 'AIML_EMBED_PROCESSES', 1, 64) ?? Math.max(1, Math.min(4, os.availableParallelism()));
 }
