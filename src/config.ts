@@ -110,8 +110,14 @@ export interface LlmConfig {
 /** A tiny model on a CPU writes ~10–50 tokens/s: a draft with these caps takes a minute or two, not ten. */
 export const DEFAULT_LOCAL_CAPS = { maxLength: 160, maxItems: 2 };
 
-function parseMaxTokens(value: string | undefined): Record<LlmPurpose, number> {
-  const limits = { ...DEFAULT_MAX_TOKENS };
+/**
+ * The local provider's own defaults where they differ: a CPU model's agent turn is a tool call,
+ * and a small model left 4,096 tokens fills them with prose around it (80 s a turn at 50 tokens/s).
+ */
+export const LOCAL_MAX_TOKENS: Partial<Record<LlmPurpose, number>> = { agent: 1536 };
+
+function parseMaxTokens(value: string | undefined, provider: 'openai' | 'local'): Record<LlmPurpose, number> {
+  const limits = { ...DEFAULT_MAX_TOKENS, ...(provider === 'local' ? LOCAL_MAX_TOKENS : {}) };
   for (const part of (value ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
     const m = /^([a-z]+)\s*=\s*(\d+)$/.exec(part);
     const purpose = m?.[1] as LlmPurpose | undefined;
@@ -229,7 +235,7 @@ function singleConfig(e: z.infer<typeof LlmEnv>, env: NodeJS.ProcessEnv, provide
     idleTimeoutMs: e.AIML_LLM_IDLE_TIMEOUT_MS,
     stream: e.AIML_LLM_STREAM === 'true',
     ...(e.AIML_CONTEXT_TOKENS ? { contextTokens: e.AIML_CONTEXT_TOKENS } : {}),
-    maxTokens: parseMaxTokens(e.AIML_MAX_TOKENS),
+    maxTokens: parseMaxTokens(e.AIML_MAX_TOKENS, provider),
     ...(e.AIML_LOCAL_MODEL ? { localModelPath: e.AIML_LOCAL_MODEL } : {}),
     ...(e.AIML_LOCAL_THREADS ? { localThreads: e.AIML_LOCAL_THREADS } : {}),
     prices: loadPriceTable(e),

@@ -17,6 +17,7 @@ import { Journal } from '../workspace/journal';
 import { normaliseEditPath } from '../workspace/paths';
 import type { ActivityDeps } from './deps';
 import { guarded } from './failures';
+import { promptRoomChars } from './prompt-room';
 
 /** BUILD step activities: generate a step's edits (validated, diffed), apply them and run the check. */
 
@@ -82,6 +83,9 @@ export type ApplyStepOutput =
 
 const ZERO: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, llmCalls: 0 };
 const MODEL_CHECK_OUTPUT_CHARS = 12_000;
+/** The most of the spec and of the workspace a step prompt carries, whatever the window. */
+const SPEC_CHARS = 30_000;
+const STEP_CONTEXT_CHARS = 120_000;
 
 export const readJson = <T>(deps: ActivityDeps, ref: string): T => JSON.parse(deps.blobs.get(ref)) as T;
 
@@ -130,26 +134,29 @@ export function buildStepActivities(deps: ActivityDeps) {
         if (early.length) return { kind: 'conflict', conflicts: early, message: conflictMessage(early), usage: ZERO };
 
         const kb = await kbSnippets(deps, input.kb, `${step.title} ${step.description}`);
-        const ctx = stepContext(input.workspace, plan, input.step, kb);
+        const prompt = {
+          plan,
+          step: input.step,
+          attempt: input.attempt,
+          feedback: input.feedback,
+          problems: input.problems,
+          checkCommand: input.checkCommand,
+        };
+        // The spec, the check output and the files share what the step model's window leaves.
+        const room = promptRoomChars(deps, 'step', input.model, stepMessages({ ...prompt, spec: '', files: '' }));
+        const spec = truncateMiddle(deps.blobs.get(input.specRef), Math.min(SPEC_CHARS, Math.floor(room / 2)));
+        const checkOutput = input.checkOutputRef
+          ? truncateMiddle(deps.blobs.get(input.checkOutputRef), Math.min(MODEL_CHECK_OUTPUT_CHARS, Math.max(0, Math.floor((room - spec.length) / 3))))
+          : undefined;
+        const ctx = stepContext(input.workspace, plan, input.step, kb, Math.min(STEP_CONTEXT_CHARS, Math.max(0, room - spec.length - (checkOutput?.length ?? 0))));
         const redactions = summarizeRedactions(ctx.redactions);
         const noted = <T extends object>(out: T): T & { redactions?: RedactionSummary } => (redactions ? { ...out, redactions } : out);
-        const spec = deps.blobs.get(input.specRef);
         let result;
         try {
           result = await chatStructured(
             deps.llm,
             {
-              messages: stepMessages({
-                spec: truncateMiddle(spec, 30_000),
-                plan,
-                step: input.step,
-                files: ctx.text,
-                attempt: input.attempt,
-                feedback: input.feedback,
-                problems: input.problems,
-                checkOutput: input.checkOutputRef ? truncateMiddle(deps.blobs.get(input.checkOutputRef), MODEL_CHECK_OUTPUT_CHARS) : undefined,
-                checkCommand: input.checkCommand,
-              }),
+              messages: stepMessages({ ...prompt, spec, files: ctx.text, checkOutput }),
               model: input.model,
               schemaName: 'step_edits',
               purpose: 'step',

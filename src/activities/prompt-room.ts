@@ -10,12 +10,14 @@ const PROMPT_OVERHEAD_CHARS = 1500;
 
 /**
  * Characters the variable parts of a prompt (context, file lists, a long spec) have in the window of
- * the model that answers `purpose`: the window, less the answer's token budget, less the `fixed`
- * messages (the prompt rendered without those parts). At least 0.
+ * the model that answers `purpose`: the window, less the answer's token budget (at most half the
+ * window), less the `fixed` messages (the prompt rendered without those parts). At least 0.
  */
 export function promptRoomChars(deps: ActivityDeps, purpose: LlmPurpose, model: string | undefined, fixed: ChatMessage[]): number {
   const window = contextWindow(model ?? deps.llm.modelFor?.(purpose) ?? deps.llm.model, deps.llm.contextTokensFor?.(purpose));
-  const answer = deps.llm.maxTokensFor?.(purpose) ?? DEFAULT_MAX_TOKENS[purpose];
+  // An answer budget as large as the window (the step's 8,192 on an 8,192-token model) would leave
+  // the prompt nothing; the answer keeps at most half, and the provider caps it to what is left.
+  const answer = Math.min(deps.llm.maxTokensFor?.(purpose) ?? DEFAULT_MAX_TOKENS[purpose], Math.floor(window / 2));
   const rest = fixed.reduce((n, m) => n + m.content.length, 0);
   return Math.max(0, (window - answer) * CHARS_PER_TOKEN - rest - PROMPT_OVERHEAD_CHARS);
 }

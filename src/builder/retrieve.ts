@@ -8,6 +8,9 @@ import type { Redaction } from '../contracts/security';
 import { redactSecrets } from '../security/secrets';
 import type { BuildPlan } from './schemas';
 
+/** A planned file cut to fit is shown only if at least this much of it fits. */
+const MIN_PARTIAL_CHARS = 800;
+
 /**
  * The code a step needs to see: every planned file that exists, in full (within a budget), then
  * the workspace files sharing the most terms with the step, then knowledge-base snippets.
@@ -47,8 +50,17 @@ export function stepContext(
     const read = readText(abs, 512 * 1024);
     if (read.text === null) continue;
     const clean = redactSecrets(read.text, rel);
-    if (!add(`### ${rel}\n\`\`\`\n${clean.text}\n\`\`\`\n`, rel)) add(`### ${rel}\n(${read.text.length} characters; too large to show in full)\n`, rel);
-    else redactions.push(...clean.redactions);
+    const whole = `### ${rel}\n\`\`\`\n${clean.text}\n\`\`\`\n`;
+    if (add(whole, rel)) {
+      redactions.push(...clean.redactions);
+      continue;
+    }
+    // Too large for what is left: its start, cut at a line, when that is worth showing.
+    const room = budgetChars - used - 200;
+    const head = room >= MIN_PARTIAL_CHARS ? clean.text.slice(0, clean.text.lastIndexOf('\n', room) + 1 || room) : '';
+    if (head && add(`### ${rel} (first ${head.length} of ${clean.text.length} characters; the rest is cut to fit the model’s context window)\n\`\`\`\n${head}\n\`\`\`\n`, rel)) {
+      redactions.push(...clean.redactions.filter((r) => r.line <= head.split('\n').length));
+    } else add(`### ${rel}\n(${read.text.length} characters; too large to show in full)\n`, rel);
   }
   const query = `${s.title} ${s.description} ${s.files.map((f) => f.path).join(' ')}`;
   for (const f of gatherWorkspaceContext(root, query, { maxFiles: 6, excerptBytes: 6000 })) {

@@ -1,6 +1,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { agentTurnActivities } from '../../src/activities/agent-turn';
 import { buildActivities } from '../../src/activities/build';
+import { buildStepActivities } from '../../src/activities/build-step';
 import type { ActivityDeps } from '../../src/activities/deps';
 import { pathsWithin } from '../../src/activities/prompt-room';
 import { loadLlmConfig } from '../../src/config';
@@ -9,7 +10,7 @@ import { BlobStore } from '../../src/storage/blob-store';
 import { tmpDir } from '../support/env';
 import { writeTree } from '../support/files';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
-import { planReply } from './fixtures';
+import { planReply, stepReply, write } from './fixtures';
 
 /** The BUILD prompts (plan, the agent's first turn) on inputs bigger than the model's window. The plan prompt on a repository bigger than the plan model's window (found with the offline model on this repository: 12,000 tokens against 8,192). */
 let llm: ScriptedLlm;
@@ -75,6 +76,41 @@ test("the agent's first turn keeps a long spec to half its window (the brief sta
   expect(small).toContain('[spec truncated to fit the context window]');
   expect(small.length).toBeLessThan(8192 * 3 * 0.8); // the prompt fits beside the answer's share
   expect(small.length).toBeLessThan(whole.length / 2);
+});
+
+test('a one-shot step prompt shares a small window among the spec, the check output and the files; a planned file too big for it shows its start', async () => {
+  const stepPrompt = async (window: string | undefined): Promise<string> => {
+    const bigFile = Array.from({ length: 600 }, (_, i) => `export const line${i} = 'greeting number ${i}';`).join('\n') + '\n';
+    const root = writeTree(tmpDir('aiml-step-fit-'), { 'src/greet.ts': bigFile, 'README.md': '# greet\n' });
+    const stateDir = tmpDir('aiml-step-state-');
+    const config = loadLlmConfig({ OPENAI_BASE_URL: llm.url, AIML_MODEL: 'scripted', ...(window ? { AIML_CONTEXT_TOKENS: window } : {}) });
+    const deps = { llm: new LlmGateway(config), blobs: new BlobStore(`${stateDir}/blobs`), stateDir } as unknown as ActivityDeps;
+    const plan = { title: 'Shout', summary: 'Adds shout().', codeStructure: 'src/greet.ts', steps: [{ title: 'Add shout', description: 'Add shout to greet.', files: [{ path: 'src/greet.ts', action: 'modify', purpose: 'shout()' }] }] };
+    llm.enqueue(stepReply([write('src/shout.ts', 'export const shout = (s: string) => s.toUpperCase();\n')]));
+    const before = llm.requests.length;
+    await new MockActivityEnvironment().run(buildStepActivities(deps).generateStep, {
+      workspace: root,
+      specRef: deps.blobs.put(`# Spec\n${words(6000, 'spec')}`),
+      planRef: deps.blobs.put(JSON.stringify(plan)),
+      step: 1,
+      attempt: 2,
+      checkCommand: 'npm test',
+      expected: {},
+      checkOutputRef: deps.blobs.put(`FAIL\n${words(8000, 'out')}`),
+    });
+    return llm.requests[before]!.messages.map((m) => m.content ?? '').join('\n');
+  };
+  const whole = await stepPrompt(undefined);
+  expect(whole).toContain("export const line599 = 'greeting number 599';"); // the planned file in full
+  expect(whole).not.toContain('the rest is cut to fit');
+  // 8,192 tokens, the step's 8,192-token answer held to half: about 12,000 characters of prompt.
+  const small = await stepPrompt('8192');
+  expect(small.length).toBeLessThanOrEqual(4096 * 3);
+  expect(small).toMatch(/### src\/greet\.ts \(first \d+ of \d+ characters; the rest is cut to fit/);
+  expect(small).toContain("export const line0 = 'greeting number 0';");
+  expect(small).not.toContain('line599');
+  expect(small).toContain('<check-output>\nFAIL'); // the check output keeps its head and tail
+  expect(small).toMatch(/<check-output>[\s\S]*characters cut[\s\S]*<\/check-output>/);
 });
 
 test('pathsWithin keeps the paths that fit and says how many it left out', () => {

@@ -25,7 +25,9 @@ describe('configuration', () => {
     expect(() => loadLlmConfig({ AIML_MAX_TOKENS: 'essay=100' })).toThrow(/type one of design, plan/);
   });
   test('no endpoint: the offline local model; AIML_MAX_TOKENS overrides some limits', () => {
-    expect(loadLlmConfig({})).toMatchObject({ provider: 'local', model: 'local', timeoutMs: 540_000, maxTokens: { design: 4096, step: 8192 } });
+    expect(loadLlmConfig({})).toMatchObject({ provider: 'local', model: 'local', timeoutMs: 540_000, maxTokens: { design: 4096, step: 8192, agent: 1536 } });
+    expect(loadLlmConfig({ AIML_MAX_TOKENS: 'agent=3000' }).maxTokens?.agent).toBe(3000); // the local default gives way to the variable
+    expect(loadLlmConfig({ OPENAI_API_KEY: 'k' }).maxTokens?.agent).toBe(4096); // a served model keeps the general default
     expect(loadLlmConfig({ OPENAI_API_KEY: 'k', AIML_MAX_TOKENS: 'design=6000, rerank=300' })).toMatchObject({
       provider: 'openai',
       maxTokens: { design: 6000, rerank: 300, step: 8192 },
