@@ -1,6 +1,7 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { loadRagConfig } from '../../src/rag/config';
-import { EmbeddingCache, embedCached } from '../../src/rag/embed/cache';
+import { EmbeddingCache, embedCached, UNUSED_CACHE_MS } from '../../src/rag/embed/cache';
 import { embedProcesses, localEmbedderPids, LocalOnnxEmbedder } from '../../src/rag/embed/local-onnx';
 import { BGE_SMALL_MODEL, ensureLocalModel, LOCAL_MODEL, selectedLocalModel } from '../../src/rag/embed/model-install';
 import { OpenAiEmbedder } from '../../src/rag/embed/openai-embedder';
@@ -169,4 +170,32 @@ test('the embedding cache answers repeated texts by content hash and model, acro
   expect(dot(again.vectors[0]!, first.vectors[1]!)).toBeCloseTo(1, 6);
   const other = await embedCached(e, new EmbeddingCache(dir, 'openai:another-model', 64), ['alpha']);
   expect(other.cached).toBe(0);
+});
+
+test("opening a cache deletes other models' cache files unused for 30 days and dead collections' temp files, and keeps the rest", () => {
+  const dir = path.join(tmpDir(), 'cache');
+  fs.mkdirSync(dir, { recursive: true });
+  const old = new Date(Date.now() - UNUSED_CACHE_MS - 3600_000);
+  const touch = (name: string, when?: Date): string => {
+    const f = path.join(dir, name);
+    fs.writeFileSync(f, Buffer.alloc(32 + 16 * 4));
+    if (when) fs.utimesSync(f, when, when);
+    return f;
+  };
+  const stale = touch('local_minilm@64-16.bin', old);
+  const recent = touch('local_bge-16.bin', new Date(Date.now() - 24 * 3600_000));
+  const deadTemp = touch('local_bge-16.bin.gc-4242', new Date(Date.now() - 2 * 3600_000));
+  const liveTemp = touch('local_bge-16.bin.gc-4343');
+  const notOurs = touch('notes.txt', old);
+  const mine = touch('local_minilm-16.bin', old); // this model's own file: old, but opened now
+  const cache = new EmbeddingCache(dir, 'local:minilm', 16);
+  expect(cache.size).toBe(1); // opens (and loads) the cache
+  cache.close();
+  expect(fs.existsSync(stale)).toBe(false);
+  expect(fs.existsSync(deadTemp)).toBe(false);
+  expect(fs.existsSync(recent)).toBe(true);
+  expect(fs.existsSync(liveTemp)).toBe(true);
+  expect(fs.existsSync(notOurs)).toBe(true);
+  expect(fs.existsSync(mine)).toBe(true);
+  expect(Date.now() - fs.statSync(mine).mtimeMs).toBeLessThan(60_000); // marked as in use
 });

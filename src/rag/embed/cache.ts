@@ -11,6 +11,10 @@ import type { EmbeddingProvider } from './provider';
  * recently used entries only.
  */
 export const DEFAULT_CACHE_ENTRIES = 100_000;
+/** Another model's (or embedding window's) cache file not opened for this long is deleted. */
+export const UNUSED_CACHE_MS = 30 * 24 * 3600 * 1000;
+/** A collection's temp file this old was left by a process that died mid-rewrite. */
+const STALE_TEMP_MS = 3600 * 1000;
 
 export class EmbeddingCache {
   private readonly vectors = new Map<string, Float32Array>(); // in order of last use, oldest first
@@ -53,7 +57,10 @@ export class EmbeddingCache {
       if (whole !== buf.length) fs.truncateSync(this.file, whole); // a torn record from a crash
     }
     this.fd = fs.openSync(this.file, 'a');
+    const now = new Date();
+    fs.utimesSync(this.file, now, now); // opened: in use, whatever it is asked for
     this.collectIfDue();
+    removeUnused(this.dir, this.file, now.getTime());
   }
 
   get(text: string): Float32Array | undefined {
@@ -113,6 +120,25 @@ export class EmbeddingCache {
     this.loaded = false;
     this.records = 0;
     this.vectors.clear();
+  }
+}
+
+/**
+ * Deletes cache files no model has opened in `UNUSED_CACHE_MS` (a model or embedding window no
+ * longer configured) and temp files of collections that never finished. Best effort: a file
+ * another process removes first is not an error.
+ */
+function removeUnused(dir: string, keep: string, now: number): void {
+  for (const name of fs.readdirSync(dir)) {
+    const file = path.join(dir, name);
+    if (file === keep) continue;
+    const maxAge = /\.bin$/.test(name) ? UNUSED_CACHE_MS : /\.bin\.gc-\d+$/.test(name) ? STALE_TEMP_MS : undefined;
+    if (maxAge === undefined) continue;
+    try {
+      if (now - fs.statSync(file).mtimeMs > maxAge) fs.rmSync(file, { force: true });
+    } catch {
+      // gone already, or not ours to remove
+    }
   }
 }
 
