@@ -20,6 +20,8 @@ ENV NODE_ENV=production AIML_HOME=/app/.aiml
 WORKDIR /app
 COPY --from=build --chown=node:node /app /app
 USER node
+# The state folders docker-compose.yml mounts as volumes: made here, so a new volume is the node user's.
+RUN mkdir -p .aiml/blobs .aiml/journals .aiml/kb .aiml/embed-cache .aiml/shadows .aiml/commands
 # Prometheus metrics (AIML_METRICS_ADDRESS=0.0.0.0:9464)
 EXPOSE 9464
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s CMD node -e "fetch('http://127.0.0.1:9464/metrics').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

@@ -32,12 +32,11 @@ export function parseRunStatus(value: string): RunStatus {
   return value as RunStatus;
 }
 
-/** An existing directory, as an absolute path. */
 /**
  * `AIML_WORKSPACE_MAP=/host/dir=/worker/dir`: the worker runs elsewhere (a container) and sees the
  * host's folder under another path. The CLI checks the host path and sends the worker's.
  */
-export function mapWorkspace(dir: string, map: string | undefined): string {
+export function mapWorkspace(dir: string, map: string | undefined, what = '--workspace'): string {
   if (!map?.trim()) return dir;
   const sep = map.indexOf('=');
   const from = sep > 0 ? path.resolve(map.slice(0, sep).trim()) : '';
@@ -45,11 +44,12 @@ export function mapWorkspace(dir: string, map: string | undefined): string {
   if (!from || !to.startsWith('/')) throw new AimlError('CONFIG_INVALID', `Invalid AIML_WORKSPACE_MAP: expected /host/dir=/worker/dir, got "${map}"`, { variable: 'AIML_WORKSPACE_MAP' });
   const rel = path.relative(from, dir);
   if (rel.startsWith('..') || path.isAbsolute(rel)) {
-    throw new AimlError('USAGE', `--workspace ${dir} is outside ${from}, the folder the worker sees (AIML_WORKSPACE_MAP)`);
+    throw new AimlError('USAGE', `${what} ${dir} is outside ${from}, the folder the worker sees (AIML_WORKSPACE_MAP)`);
   }
   return path.posix.join(to, ...rel.split(path.sep));
 }
 
+/** An existing directory, as the absolute path the worker sees it at. */
 export function parseWorkspace(value: string | undefined, cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): string {
   const dir = path.resolve(cwd, value ?? '.');
   let stat: fs.Stats;
@@ -60,6 +60,22 @@ export function parseWorkspace(value: string | undefined, cwd = process.cwd(), e
   }
   if (!stat.isDirectory()) throw new AimlError('USAGE', `--workspace ${dir} is not a directory`);
   return mapWorkspace(dir, env.AIML_WORKSPACE_MAP);
+}
+
+/**
+ * `--spec`: an existing file, as the absolute path the worker reads it at (the worker reads the
+ * spec itself; checked here so a typo is said at once instead of failing the run it started).
+ */
+export function parseSpecPath(value: string, cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): string {
+  const file = path.resolve(cwd, value);
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    throw new AimlError('USAGE', `--spec ${file} does not exist`);
+  }
+  if (!stat.isFile()) throw new AimlError('USAGE', `--spec ${file} is not a file`);
+  return mapWorkspace(file, env.AIML_WORKSPACE_MAP, '--spec');
 }
 
 export function shortId(): string {

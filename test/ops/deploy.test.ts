@@ -70,6 +70,24 @@ test("the worker: built from the Dockerfile, uses the stack's Qdrant, and every 
   expect(worker.volumes).toContain('./workspaces:/workspaces');
 });
 
+test("every folder of the worker's state survives the container: a volume in the stack, made by the image for its user", () => {
+  // The state folders the code names (path.join(stateDir, '<folder>') …), found in the source so a new one is not missed.
+  const named = new Set([...sourceText(path.join(ROOT, 'src')).matchAll(/path\.join\([^,()]*stateDir(?:\([a-z]*\))?, '([a-z-]+)'/g)].map((m) => m[1]!));
+  const baked = ['models', 'tools']; // installed into the image by npm run setup
+  const devOnly = ['logs']; // written by `aiml run`'s own worker, not the container's
+  expect([...named].filter((f) => baked.includes(f) || devOnly.includes(f)).sort()).toEqual(['logs', 'models', 'tools']);
+  const state = [...named].filter((f) => !baked.includes(f) && !devOnly.includes(f)).sort();
+  expect(state).toEqual(expect.arrayContaining(['blobs', 'journals', 'kb']));
+  const mounts = (services.worker!.volumes ?? []).map((v) => v.split(':'));
+  const docker = read('Dockerfile');
+  const made = /^RUN mkdir -p (.+)$/m.exec(docker.slice(docker.lastIndexOf('USER node')))?.[1]?.split(/\s+/) ?? [];
+  for (const f of state) {
+    const mount = mounts.find(([, target]) => target === `/app/.aiml/${f}`);
+    expect({ f, volume: mount && mount[0]! in ((compose as { volumes?: Record<string, unknown> }).volumes ?? {}) }).toEqual({ f, volume: true });
+    expect({ f, made: made.includes(`.aiml/${f}`) }).toEqual({ f, made: true });
+  }
+});
+
 test("the Dockerfile's steps are the README's steps", () => {
   const docker = read('Dockerfile');
   const runs = [...docker.matchAll(/^RUN (.+)$/gm)].map((m) => m[1]!.trim());
@@ -93,4 +111,24 @@ test('AIML_WORKSPACE_MAP: the CLI checks the host folder and sends the path the 
   expect(() => parseWorkspace(os.tmpdir(), host, env)).toThrow(/outside .* the folder the worker sees/);
   expect(() => parseWorkspace('repo', host, { AIML_WORKSPACE_MAP: 'nonsense' })).toThrow(/AIML_WORKSPACE_MAP/);
   expect(parseWorkspace('repo', host, {})).toBe(path.join(host, 'repo'));
+});
+
+test('--spec: a missing file or a folder is refused before any run starts; the file is sent as the worker sees it', async () => {
+  const { parseSpecPath } = await import('../../src/cli/options');
+  const { workerDir } = await import('../../src/cli/commands/kb-input');
+  const os = await import('node:os');
+  const host = fs.mkdtempSync(path.join(os.tmpdir(), 'aiml-map-'));
+  fs.mkdirSync(path.join(host, 'repo'));
+  fs.writeFileSync(path.join(host, 'repo', 'SPECS.md'), '# Spec\n');
+  const env = { AIML_WORKSPACE_MAP: `${host}=/workspaces` };
+  expect(parseSpecPath('repo/SPECS.md', host, env)).toBe('/workspaces/repo/SPECS.md');
+  expect(parseSpecPath('repo/SPECS.md', host, {})).toBe(path.join(host, 'repo', 'SPECS.md'));
+  expect(() => parseSpecPath('repo/SPEC.md', host, env)).toThrow(/--spec .*repo\/SPEC\.md does not exist/);
+  expect(() => parseSpecPath('repo', host, env)).toThrow(/--spec .*repo is not a file/);
+  const outside = path.join(os.tmpdir(), `aiml-spec-${process.pid}.md`);
+  fs.writeFileSync(outside, '# Spec\n');
+  expect(() => parseSpecPath(outside, host, env)).toThrow(/--spec .* is outside .* the folder the worker sees/);
+  // A knowledge base's folder goes to the ingest workflow the same way.
+  expect(workerDir(path.join(host, 'repo'), env)).toBe('/workspaces/repo');
+  expect(() => workerDir(os.tmpdir(), env)).toThrow(/The folder .* is outside/);
 });

@@ -90,6 +90,13 @@ test('aiml ask starts what it decided: a design run with the request as brief, a
     expect(err.slice(-2)).toEqual([expect.stringMatching(/^BUILD request/), `Building from ${path.join(ws, 'SPECS.md')} (the workspace SPECS.md).`]);
     expect((await client.workflow.getHandle(buildId).describe()).type).toBe('build');
     await client.workflow.getHandle(buildId).terminate('test');
+    // A spec that is not there is said at once, and no run starts (aiml build --spec goes through the same check).
+    const missingId = uniqueId('ask-missing');
+    for (const cmd of [['ask', 'Implement the spec', '--workspace', ws], ['build', '--workspace', ws]]) {
+      expect(await main([...cmd, '--spec', path.join(ws, 'NOPE.md'), '--id', missingId], env, io)).toBe(2);
+      expect(err.pop()).toMatch(/--spec .*NOPE\.md does not exist/);
+    }
+    await expect(client.workflow.getHandle(missingId).describe()).rejects.toThrow(/not found/i);
   } finally {
     await close();
   }

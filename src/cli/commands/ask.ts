@@ -7,7 +7,7 @@ import { AimlError } from '../../errors';
 import { LlmGateway } from '../../llm/gateway';
 import { detectPhase, type Phase, type PhaseDecision } from '../../phase/detect';
 import { type CliContext, printJson } from '../context';
-import { parseWorkspace, shortId } from '../options';
+import { parseSpecPath, parseWorkspace, shortId } from '../options';
 import { startRun } from '../start-run';
 import { addBuildOptions, buildSettings, parseApproval, specFromDesign, type BuildFlags } from './build';
 import { approvalPolicy } from './design';
@@ -25,7 +25,7 @@ function parsePhase(value: string | undefined): Phase | undefined {
 
 /** The spec a BUILD request builds from: --spec, --from, the latest completed design of this workspace, or its SPECS.md. */
 async function findSpec(ctx: CliContext, flags: AskFlags, workspace: string): Promise<{ specPath: string; designRunId?: string; why: string }> {
-  if (flags.spec) return { specPath: path.resolve(flags.spec), why: `--spec ${flags.spec}` };
+  if (flags.spec) return { specPath: parseSpecPath(flags.spec, process.cwd(), ctx.env), why: `--spec ${flags.spec}` };
   if (flags.from) return { ...(await specFromDesign(ctx, flags.from)), designRunId: flags.from, why: `--from ${flags.from}` };
   const aiml = await ctx.aiml();
   for (const run of await aiml.list({ status: 'completed', limit: 50 })) {
@@ -33,8 +33,9 @@ async function findSpec(ctx: CliContext, flags: AskFlags, workspace: string): Pr
     const result = await aiml.result<DesignResult>(run.workflowId);
     if (result.specPath && path.dirname(result.specPath) === workspace) return { specPath: result.specPath, designRunId: run.workflowId, why: `the latest completed design run, ${run.workflowId}` };
   }
-  const specs = path.join(workspace, 'SPECS.md');
-  if (fs.existsSync(specs)) return { specPath: specs, why: 'the workspace SPECS.md' };
+  // The workspace SPECS.md, looked for on this machine and sent as the worker sees it.
+  const specs = path.resolve(flags.workspace ?? '.', 'SPECS.md');
+  if (fs.existsSync(specs)) return { specPath: parseSpecPath(specs, process.cwd(), ctx.env), why: 'the workspace SPECS.md' };
   throw new AimlError('USAGE', `This is a BUILD request, but there is no spec to build from: no completed design run for ${workspace} and no SPECS.md there. Design first (aiml ask --phase design "…"), or give --spec PATH or --from <designRunId>`);
 }
 

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { BUILD_APPROVALS, buildWorkflowId, type BuildApproval, type BuildInput, type BuildLimits, type DesignResult } from '../../contracts';
 import { AimlError } from '../../errors';
 import type { CliContext } from '../context';
-import { parsePositiveInt, parseWorkspace, shortId } from '../options';
+import { parsePositiveInt, parseSpecPath, parseWorkspace, shortId } from '../options';
 import { startRun } from '../start-run';
 import { addBudgetOptions, runBudgetFrom, type BudgetFlags } from '../budget-options';
 import { addApprovalOptions, approvalPolicy, type ApprovalFlags } from './design';
@@ -130,7 +130,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
       designRunId = flags.from;
     } else {
       workspace = parseWorkspace(flags.workspace);
-      specPath = path.resolve(flags.spec!);
+      specPath = parseSpecPath(flags.spec!, process.cwd(), ctx.env);
     }
     const input: BuildInput = { specPath, workspace, approval: parseApproval(flags.approve, flags.autoApprove), ...buildSettings(flags) };
     if (designRunId) input.designRunId = designRunId;

@@ -9,7 +9,7 @@ import { parseInterval, watchFolder } from '../../rag/watch';
 import { type CliContext, printJson } from '../context';
 import { parsePositiveInt } from '../options';
 import { defaultKbName, kbRegistry, runIngest, summary } from './kb-common';
-import { existingDir } from './kb-input';
+import { existingDir, workerDir } from './kb-input';
 
 /** The Temporal Schedule that keeps a knowledge base in sync. */
 export function kbScheduleId(kb: string): string {
@@ -31,7 +31,7 @@ export function registerKbFresh(kb: Command, ctx: CliContext): void {
       const state = path.relative(abs, stateDir(ctx.env));
       const inState = (rel: string) => !state.startsWith('..') && !path.isAbsolute(state) && (rel === state || rel.startsWith(`${state}/`));
       const sync = async () => {
-        const result = await runIngest(ctx, { kb: name, dir: abs }, { quiet: true });
+        const result = await runIngest(ctx, { kb: name, dir: workerDir(abs, ctx.env) }, { quiet: true });
         ctx.out(flags.json ? JSON.stringify(result) : summary(result));
       };
       await sync(); // up to date before watching
@@ -75,7 +75,7 @@ export function registerKbFresh(kb: Command, ctx: CliContext): void {
       if (every < 60_000) throw new AimlError('USAGE', `--every ${flags.every} is too often: at least 1m`);
       const known = kbRegistry(ctx).exists(name);
       if (!known && !abs) throw new AimlError('KB_NOT_FOUND', `Knowledge base "${name}" does not exist: give its folder, aiml kb schedule <dir> --kb ${name} --every ${flags.every}`);
-      const input: IngestInput = abs ? { kb: name, dir: abs } : { kb: name };
+      const input: IngestInput = abs ? { kb: name, dir: workerDir(abs, ctx.env) } : { kb: name };
       const action = { type: 'startWorkflow' as const, workflowType: WORKFLOW_TYPES.ingest, taskQueue: hostRouting(ctx.temporal().taskQueue, ctx.env).hostQueue, workflowId: ingestWorkflowId(name), args: [input] };
       const spec = { intervals: [{ every }] };
       const existing = client.schedule.getHandle(scheduleId);

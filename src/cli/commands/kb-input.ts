@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AimlError } from '../../errors';
+import { mapWorkspace } from '../options';
 
 /** The absolute path of a folder given on the command line, or a clear USAGE error. */
 export function existingDir(dir: string): string {
@@ -8,4 +9,9 @@ export function existingDir(dir: string): string {
   if (!fs.existsSync(abs)) throw new AimlError('USAGE', `Directory ${abs} does not exist`);
   if (!fs.statSync(abs).isDirectory()) throw new AimlError('USAGE', `${abs} is not a directory`);
   return abs;
+}
+
+/** A folder's path as the worker that ingests it sees it (`AIML_WORKSPACE_MAP`). */
+export function workerDir(abs: string, env: NodeJS.ProcessEnv): string {
+  return mapWorkspace(abs, env.AIML_WORKSPACE_MAP, 'The folder');
 }

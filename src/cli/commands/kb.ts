@@ -12,7 +12,7 @@ import { type CliContext, printJson } from '../context';
 import { parsePositiveInt } from '../options';
 import { defaultKbName, kbRegistry, resolveKbName, runIngest, summary } from './kb-common';
 import { registerKbFresh } from './kb-fresh';
-import { existingDir } from './kb-input';
+import { existingDir, workerDir } from './kb-input';
 
 function printResult(ctx: CliContext, result: IngestProgress, json?: boolean): void {
   if (json) printJson(ctx, result);
@@ -33,7 +33,7 @@ export function registerKb(program: Command, ctx: CliContext): void {
       const name = flags.kb ?? defaultKbName(abs);
       const rag = loadRagConfig(ctx.env);
       if (rag.store.kind === 'qdrant') await QdrantStore.ping(rag.store.url, rag.store.apiKey); // fail before starting a run
-      printResult(ctx, await runIngest(ctx, { kb: name, dir: abs }, { quiet: !!flags.json }), flags.json);
+      printResult(ctx, await runIngest(ctx, { kb: name, dir: workerDir(abs, ctx.env) }, { quiet: !!flags.json }), flags.json);
     });
 
   registerKbFresh(kb, ctx);
