@@ -49,33 +49,30 @@ export function mapWorkspace(dir: string, map: string | undefined, what = '--wor
   return path.posix.join(to, ...rel.split(path.sep));
 }
 
-/** An existing directory, as the absolute path the worker sees it at. */
-export function parseWorkspace(value: string | undefined, cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): string {
-  const dir = path.resolve(cwd, value ?? '.');
+/**
+ * A path given on the command line that must exist on this machine as a `kind`, resolved against
+ * `cwd` and returned as the worker sees it (`AIML_WORKSPACE_MAP`); a clear USAGE error otherwise.
+ */
+function existingPathForWorker(flag: string, kind: 'directory' | 'file', value: string, cwd: string, env: NodeJS.ProcessEnv): string {
+  const abs = path.resolve(cwd, value);
   let stat: fs.Stats;
   try {
-    stat = fs.statSync(dir);
+    stat = fs.statSync(abs);
   } catch {
-    throw new AimlError('USAGE', `--workspace ${dir} does not exist`);
+    throw new AimlError('USAGE', `${flag} ${abs} does not exist`);
   }
-  if (!stat.isDirectory()) throw new AimlError('USAGE', `--workspace ${dir} is not a directory`);
-  return mapWorkspace(dir, env.AIML_WORKSPACE_MAP);
+  if (kind === 'directory' ? !stat.isDirectory() : !stat.isFile()) throw new AimlError('USAGE', `${flag} ${abs} is not a ${kind}`);
+  return mapWorkspace(abs, env.AIML_WORKSPACE_MAP, flag);
 }
 
-/**
- * `--spec`: an existing file, as the absolute path the worker reads it at (the worker reads the
- * spec itself; checked here so a typo is said at once instead of failing the run it started).
- */
+/** `--workspace`: an existing directory (default: `cwd`). */
+export function parseWorkspace(value: string | undefined, cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): string {
+  return existingPathForWorker('--workspace', 'directory', value ?? '.', cwd, env);
+}
+
+/** `--spec`: an existing file. The worker reads it; checked here so a typo is said at once instead of failing the run it started. */
 export function parseSpecPath(value: string, cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): string {
-  const file = path.resolve(cwd, value);
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch {
-    throw new AimlError('USAGE', `--spec ${file} does not exist`);
-  }
-  if (!stat.isFile()) throw new AimlError('USAGE', `--spec ${file} is not a file`);
-  return mapWorkspace(file, env.AIML_WORKSPACE_MAP, '--spec');
+  return existingPathForWorker('--spec', 'file', value, cwd, env);
 }
 
 export function shortId(): string {
