@@ -1,4 +1,4 @@
-import type { WorkflowInputs, WorkflowType } from '../client/aiml-client';
+import type { AimlClient, WorkflowInputs, WorkflowType } from '../client/aiml-client';
 import type { CliContext } from './context';
 import { checkedInput } from './inputs';
 import { printJson } from './context';
@@ -15,6 +15,7 @@ export async function startRun<T extends WorkflowType>(ctx: CliContext, type: T,
   const checked = checkedInput(type, input);
   const aiml = await ctx.aiml();
   await aiml.start(type, workflowId, checked);
+  await warnIfNoWorker(ctx, aiml, 'the run');
   const budget = (checked as { runBudget?: RunBudget }).runBudget;
   if (budget && !flags.json) ctx.err(budgetNotice(workflowId, budget));
   if (!flags.wait) {
@@ -26,4 +27,18 @@ export async function startRun<T extends WorkflowType>(ctx: CliContext, type: T,
   if (flags.json) printJson(ctx, view);
   else ctx.out(formatRun(view));
   if (view.status === 'failed' || view.status === 'cancelled' || view.trouble?.kind === 'workflow_task_failing') ctx.exitCode = 1;
+}
+
+/**
+ * Says so when no worker polls the queue a run (or sync) just started on: it is not lost, it waits,
+ * and the usual cause is a worker that runs elsewhere (a container, another machine) under another
+ * host id.
+ */
+export async function warnIfNoWorker(ctx: CliContext, aiml: AimlClient, what: string): Promise<void> {
+  const routing = aiml.opts.routing;
+  const queue = routing?.hostQueue ?? aiml.opts.taskQueue;
+  if (await aiml.workerMayBeLive(queue)) return;
+  const host = routing ? ` for host "${routing.host}"` : '';
+  const elsewhere = routing ? `; if the worker runs elsewhere (a container, another machine), set AIML_HOST_ID to its host id (docker-compose.yml's: aiml-docker)` : '';
+  ctx.err(`aiml: no worker${host} is polling task queue "${queue}" yet: ${what} waits until one does. Start one with "aiml worker" on this host${elsewhere}.`);
 }

@@ -68,6 +68,11 @@ test("the worker: built from the Dockerfile, uses the stack's Qdrant, and every 
   // Empty values from ${VAR:-} mean "unset", not "invalid".
   expect(() => loadTemporalConfig({ TEMPORAL_ADDRESS: 'temporal:7233', AIML_ENCRYPTION_KEYS: '' })).not.toThrow();
   expect(worker.volumes).toContain('./workspaces:/workspaces');
+  // A run belongs to the CLI's host: the worker's host id is fixed, and the README's CLI exports the same one.
+  expect(env.AIML_HOST_ID).toBe('aiml-docker');
+  expect(read('README.md')).toContain(`AIML_HOST_ID=${env.AIML_HOST_ID}`);
+  expect(read('docker-compose.yml')).toContain(`export AIML_WORKSPACE_MAP="$PWD/workspaces=/workspaces" AIML_HOST_ID=${env.AIML_HOST_ID}`);
+  expect(read('src/cli/start-run.ts')).toContain(`docker-compose.yml's: ${env.AIML_HOST_ID}`);
 });
 
 test("every folder of the worker's state survives the container: a volume in the stack, made by the image for its user", () => {

@@ -75,6 +75,8 @@ test('aiml ask starts what it decided: a design run with the request as brief, a
   try {
     const designId = uniqueId('ask-design');
     expect(await main(['ask', 'Design a retrieval architecture for the docs', '--workspace', ws, '--id', designId], env, io)).toBe(0);
+    // No worker polls this test's queue: the run waits, and the CLI says so and what to do.
+    expect(err.pop()).toMatch(/^aiml: no worker for host "[^"]+" is polling task queue "no-worker-[^"]+-host-[^"]+" yet: the run waits until one does\. .*set AIML_HOST_ID/);
     expect(err.pop()).toMatch(/^DESIGN request, by the phase indicators/);
     expect(out.pop()).toBe(designId);
     const design = await client.workflow.getHandle(designId).describe();
@@ -87,7 +89,7 @@ test('aiml ask starts what it decided: a design run with the request as brief, a
     expect(err.pop()).toMatch(/no spec to build from: no completed design run for .* and no SPECS\.md there/);
     fs.writeFileSync(path.join(ws, 'SPECS.md'), '# Spec\n');
     expect(await main(['ask', 'Implement the spec', '--workspace', ws, '--id', buildId], env, io)).toBe(0);
-    expect(err.slice(-2)).toEqual([expect.stringMatching(/^BUILD request/), `Building from ${path.join(ws, 'SPECS.md')} (the workspace SPECS.md).`]);
+    expect(err.slice(-3)).toEqual([expect.stringMatching(/^BUILD request/), `Building from ${path.join(ws, 'SPECS.md')} (the workspace SPECS.md).`, expect.stringMatching(/^aiml: no worker for host/)]);
     expect((await client.workflow.getHandle(buildId).describe()).type).toBe('build');
     await client.workflow.getHandle(buildId).terminate('test');
     // A spec that is not there is said at once, and no run starts (aiml build --spec goes through the same check).

@@ -5,6 +5,7 @@ import { AimlError, toErrorCode } from '../../errors';
 import { stateDir } from '../../paths';
 import { loadRagConfig } from '../../rag/config';
 import { createEmbedder, KbRegistry } from '../../rag/registry';
+import { warnIfNoWorker } from '../start-run';
 import type { CliContext } from '../context';
 
 /** The knowledge bases of this state folder, with this environment's embedding model and store. */
@@ -46,10 +47,7 @@ export async function runIngest(ctx: CliContext, input: IngestInput, opts: { qui
   // A sync already running for this knowledge base is joined.
   const handle = await aiml.start('ingest', ingestWorkflowId(input.kb), input, { joinExisting: true });
   // The sync runs on this host's queue: the folder and the embedded store are here.
-  const queue = aiml.opts.routing?.hostQueue ?? ctx.temporal().taskQueue;
-  if (!(await aiml.workerMayBeLive(queue))) {
-    ctx.err(`No worker is polling task queue "${queue}" yet: the sync runs once one does (start it with "aiml worker" on this host).`);
-  }
+  await warnIfNoWorker(ctx, aiml, 'the sync');
   const tty = !opts.quiet && process.stderr.isTTY;
   let last = '';
   const poll = setInterval(() => {
