@@ -10,14 +10,17 @@ const PROMPT_OVERHEAD_CHARS = 1500;
 
 /**
  * Characters the variable parts of a prompt (context, file lists, a long spec) have in the window of
- * the model that answers `purpose`: the window, less the answer's token budget (at most half the
- * window), less the `fixed` messages (the prompt rendered without those parts). At least 0.
+ * the model that answers `purpose`: the window, less the answer's token budget (for the local
+ * model at most half the window), less the `fixed` messages (the prompt rendered without those
+ * parts). At least 0.
  */
 export function promptRoomChars(deps: ActivityDeps, purpose: LlmPurpose, model: string | undefined, fixed: ChatMessage[]): number {
   const window = contextWindow(model ?? deps.llm.modelFor?.(purpose) ?? deps.llm.model, deps.llm.contextTokensFor?.(purpose));
-  // An answer budget as large as the window (the step's 8,192 on an 8,192-token model) would leave
-  // the prompt nothing; the answer keeps at most half, and the provider caps it to what is left.
-  const answer = Math.min(deps.llm.maxTokensFor?.(purpose) ?? DEFAULT_MAX_TOKENS[purpose], Math.floor(window / 2));
+  // A served model refuses a prompt that leaves less than max_tokens, so the whole budget is kept.
+  // The local model instead fits the answer to what is left: there an answer budget as large as
+  // the window (the step's 8,192 on its 8,192 tokens) keeps at most half, not all of it.
+  const full = deps.llm.maxTokensFor?.(purpose) ?? DEFAULT_MAX_TOKENS[purpose];
+  const answer = deps.llm.capsAnswerFor?.(purpose) ? Math.min(full, Math.floor(window / 2)) : full;
   const rest = fixed.reduce((n, m) => n + m.content.length, 0);
   return Math.max(0, (window - answer) * CHARS_PER_TOKEN - rest - PROMPT_OVERHEAD_CHARS);
 }

@@ -98,6 +98,8 @@ export interface ChatModel {
   maxTokensFor?(purpose: LlmPurpose | undefined): number;
   /** The context window a call of this purpose gets, when the settings fix it (configured, or the local model's). */
   contextTokensFor?(purpose: LlmPurpose | undefined): number | undefined;
+  /** Whether this purpose's model shortens an answer to the room its window leaves (the local model), instead of refusing the request. */
+  capsAnswerFor?(purpose: LlmPurpose | undefined): boolean;
   /** The routing table (the gateway has one): which provider serves each role. */
   describeRoutes?(): LlmRoutesView;
 }
@@ -142,6 +144,10 @@ export class LlmGateway implements ChatModel {
   /** The output-token limit a call of this purpose runs under (set by the role's first provider). */
   maxTokensFor(purpose: LlmPurpose | undefined): number {
     return this.router.maxTokensFor(purpose);
+  }
+
+  capsAnswerFor(purpose: LlmPurpose | undefined): boolean {
+    return this.router.capsAnswerFor(purpose);
   }
 
   contextTokensFor(purpose: LlmPurpose | undefined): number | undefined {

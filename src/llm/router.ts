@@ -67,6 +67,11 @@ export class LlmRouter implements ChatModel {
     return this.route(p)[0]!.config.llm.maxTokens?.[p] ?? DEFAULT_MAX_TOKENS[p];
   }
 
+  /** Whether this role's first provider is the local model, which fits an answer to the room its prompt leaves. */
+  capsAnswerFor(purpose: LlmPurpose | undefined): boolean {
+    return this.route(purpose ?? 'other')[0]!.config.llm.provider === 'local';
+  }
+
   /** The context window of this role's first provider, when its settings fix one. */
   contextTokensFor(purpose: LlmPurpose | undefined): number | undefined {
     return configuredWindow(this.route(purpose ?? 'other')[0]!.config.llm);

@@ -3,7 +3,7 @@ import { agentTurnActivities } from '../../src/activities/agent-turn';
 import { buildActivities } from '../../src/activities/build';
 import { buildStepActivities } from '../../src/activities/build-step';
 import type { ActivityDeps } from '../../src/activities/deps';
-import { pathsWithin } from '../../src/activities/prompt-room';
+import { pathsWithin, promptRoomChars } from '../../src/activities/prompt-room';
 import { loadLlmConfig } from '../../src/config';
 import { LlmGateway } from '../../src/llm/gateway';
 import { BlobStore } from '../../src/storage/blob-store';
@@ -83,7 +83,8 @@ test('a one-shot step prompt shares a small window among the spec, the check out
     const bigFile = Array.from({ length: 600 }, (_, i) => `export const line${i} = 'greeting number ${i}';`).join('\n') + '\n';
     const root = writeTree(tmpDir('aiml-step-fit-'), { 'src/greet.ts': bigFile, 'README.md': '# greet\n' });
     const stateDir = tmpDir('aiml-step-state-');
-    const config = loadLlmConfig({ OPENAI_BASE_URL: llm.url, AIML_MODEL: 'scripted', ...(window ? { AIML_CONTEXT_TOKENS: window } : {}) });
+    // A served model's answer budget is reserved whole: 4,096 of the 8,192 tokens here.
+    const config = loadLlmConfig({ OPENAI_BASE_URL: llm.url, AIML_MODEL: 'scripted', ...(window ? { AIML_CONTEXT_TOKENS: window, AIML_MAX_TOKENS: 'step=4096' } : {}) });
     const deps = { llm: new LlmGateway(config), blobs: new BlobStore(`${stateDir}/blobs`), stateDir } as unknown as ActivityDeps;
     const plan = { title: 'Shout', summary: 'Adds shout().', codeStructure: 'src/greet.ts', steps: [{ title: 'Add shout', description: 'Add shout to greet.', files: [{ path: 'src/greet.ts', action: 'modify', purpose: 'shout()' }] }] };
     llm.enqueue(stepReply([write('src/shout.ts', 'export const shout = (s: string) => s.toUpperCase();\n')]));
@@ -103,7 +104,7 @@ test('a one-shot step prompt shares a small window among the spec, the check out
   const whole = await stepPrompt(undefined);
   expect(whole).toContain("export const line599 = 'greeting number 599';"); // the planned file in full
   expect(whole).not.toContain('the rest is cut to fit');
-  // 8,192 tokens, the step's 8,192-token answer held to half: about 12,000 characters of prompt.
+  // 8,192 tokens, 4,096 of them for the answer: about 12,000 characters of prompt.
   const small = await stepPrompt('8192');
   expect(small.length).toBeLessThanOrEqual(4096 * 3);
   expect(small).toMatch(/### src\/greet\.ts \(first \d+ of \d+ characters; the rest is cut to fit/);
@@ -111,6 +112,16 @@ test('a one-shot step prompt shares a small window among the spec, the check out
   expect(small).not.toContain('line599');
   expect(small).toContain('<check-output>\nFAIL'); // the check output keeps its head and tail
   expect(small).toMatch(/<check-output>[\s\S]*characters cut[\s\S]*<\/check-output>/);
+});
+
+test("the answer's share of the window: a served model's budget whole, the local model's at most half (it fits its answer to what is left)", () => {
+  const deps = (capsAnswer: boolean, maxTokens: number) =>
+    ({ llm: { model: 'm', maxTokensFor: () => maxTokens, contextTokensFor: () => 8192, capsAnswerFor: () => capsAnswer } }) as unknown as ActivityDeps;
+  const fixed = [{ role: 'user' as const, content: 'x'.repeat(1000) }];
+  expect(promptRoomChars(deps(false, 8192), 'step', undefined, fixed)).toBe(0);
+  expect(promptRoomChars(deps(true, 8192), 'step', undefined, fixed)).toBe(4096 * 3 - 1000 - 1500);
+  expect(promptRoomChars(deps(true, 2048), 'plan', undefined, fixed)).toBe(promptRoomChars(deps(false, 2048), 'plan', undefined, fixed)); // under half: the same
+  expect(promptRoomChars(deps(false, 2048), 'plan', undefined, fixed)).toBe((8192 - 2048) * 3 - 1000 - 1500);
 });
 
 test('pathsWithin keeps the paths that fit and says how many it left out', () => {

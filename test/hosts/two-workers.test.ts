@@ -7,7 +7,7 @@ import { routingFor, type BuildResult, type DesignResult } from '../../src/contr
 import { fixtureRepo, planReply } from '../build/fixtures';
 import { finish, turn, writeFile } from '../agent/helpers';
 import { draftReply } from '../support/fixtures';
-import { temporalAddress, testClient, waitFor } from '../support/env';
+import { temporalAddress, testClient, tmpDir, waitFor } from '../support/env';
 import { runCli } from '../support/processes';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
 import { activityRuns, hostOf, startTwoWorkers, workflowTaskIdentities, type HostWorker, type TwoWorkers } from '../support/two-workers';
@@ -159,6 +159,10 @@ test('build: plan and edits on the owner, agent turns on the shared queue; diff 
   const diff = await runCli(['diff', workflowId, '--json'], b.env);
   expect(diff.code).toBe(0);
   expect(JSON.parse(diff.stdout)).toMatchObject({ source: 'state', steps: [{ n: 1, kind: 'applied', diff: expect.stringContaining('+module.exports = (s) => s.toLowerCase();') }] });
+  // A host that does not share the blob store is told where the diffs are and how to see them.
+  const unshared = await runCli(['diff', workflowId], { ...b.env, AIML_BLOB_STORE: 'local', AIML_HOME: tmpDir('aiml-unshared-') });
+  expect(unshared.code).toBe(1);
+  expect(unshared.stderr).toMatch(/The diffs of build-hosts-\S+ are in the blob store of host "host-a", which this machine does not share: run aiml diff on that host .*AIML_BLOB_STORE=s3/);
   const revert = await runCli(['revert', workflowId], b.env);
   expect(revert.stderr).toBe('');
   expect(revert.stdout).toContain('on host host-a');

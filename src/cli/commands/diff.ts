@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { type BuildStepState, type RunState } from '../../contracts';
 import { netChanges } from '../../builder/net-changes';
-import { AimlError } from '../../errors';
+import { AimlError, isAimlError } from '../../errors';
 import { loadBlobConfig, loadHostConfig } from '../../config-hosts';
 import { stateDir } from '../../paths';
 import { blobStoreFor } from '../../storage/open-blob-store';
@@ -70,7 +70,18 @@ export function registerDiff(program: Command, ctx: CliContext): void {
           : undefined;
       // With no worker to answer, what was applied is still in the local journal.
       const source: 'state' | 'journal' = state ? 'state' : 'journal';
-      const diffs = state ? await fromState(state, blobs, step) : fromJournal(home, blobs, id, step);
+      const diffs = state
+        ? await fromState(state, blobs, step).catch((err: unknown) => {
+            // The texts stay in the blob store of the host that wrote them unless the hosts share one.
+            if (elsewhere && isAimlError(err, 'BLOB_MISSING')) {
+              throw new AimlError(
+                'BLOB_MISSING',
+                `The diffs of ${id} are in the blob store of host "${view.host}", which this machine does not share: run aiml diff on that host (for docker-compose.yml: docker compose exec worker bin/aiml diff ${id}), or give every host one store (AIML_BLOB_STORE=s3, docs/operations.md)`,
+              );
+            }
+            throw err;
+          })
+        : fromJournal(home, blobs, id, step);
       if (flags.json) return printJson(ctx, { workflowId: id, source, steps: diffs });
       if (diffs.length === 0) {
         ctx.out(step ? `Step ${step} of ${id} has no diff yet.` : `${id} has no diffs yet.`);
