@@ -24,6 +24,11 @@ export interface KbSettings {
   dims: number;
   store: 'embedded' | 'qdrant';
   createdAt: string;
+  /**
+   * Found in the shared Qdrant, indexed by another host: searchable here, synced there (this host
+   * has neither its folder nor its manifest; `root` is empty). Never saved.
+   */
+  shared?: true;
 }
 
 export interface FileEntry {

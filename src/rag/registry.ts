@@ -33,6 +33,11 @@ export class KbRegistry {
     private readonly store: RagConfig['store'] = { kind: 'embedded' },
   ) {}
 
+  /** Whether knowledge bases live in a store other hosts reach (Qdrant): another host's may be found there. */
+  get sharesStore(): boolean {
+    return this.store.kind === 'qdrant';
+  }
+
   get root(): string {
     return path.join(this.stateDir, 'kb');
   }
@@ -66,20 +71,42 @@ export class KbRegistry {
           return kb;
         });
       }
+      // Another host's knowledge base, opened from the shared Qdrant: it has no folder here.
+      if (!create) return p.then((kb) => (kb.settings.shared ? kb : this.reopen(name, dir)));
       this.open.delete(name);
       void p.then((kb) => kb.close()).catch(() => {});
     }
-    p = this.load(name, dir, create);
+    return this.reopen(name, dir, create);
+  }
+
+  private reopen(name: string, dir: string, create?: { root: string }): Promise<KnowledgeBase> {
+    const old = this.open.get(name);
+    if (old) void old.then((kb) => kb.close()).catch(() => {});
+    const p = this.load(name, dir, create);
     this.open.set(name, p);
     p.catch(() => this.open.delete(name));
     return p;
   }
 
+  /**
+   * A knowledge base another host indexed into the shared Qdrant: its collection (named by the
+   * knowledge base, this process's embedding model and dimensions) is there, its folder is not here.
+   */
+  private async sharedSettings(name: string): Promise<KbSettings | undefined> {
+    if (this.store.kind !== 'qdrant') return undefined;
+    const dims = await dimsOf(this.embedder);
+    const { QdrantStore } = await import('./store/qdrant-store');
+    const collection = qdrantCollection({ name, model: this.embedder.id, dims });
+    if (!(await QdrantStore.exists({ url: this.store.url, apiKey: this.store.apiKey, collection, dims }))) return undefined;
+    return { name, root: '', model: this.embedder.id, dims, store: 'qdrant', createdAt: '', shared: true };
+  }
+
   private async load(name: string, dir: string, create?: { root: string }): Promise<KnowledgeBase> {
-    let settings = KnowledgeBase.readSettings(dir);
+    let settings = KnowledgeBase.readSettings(dir) ?? (create ? undefined : await this.sharedSettings(name));
     if (!settings) {
       if (!create) {
-        throw new AimlError('KB_NOT_FOUND', `Knowledge base "${name}" does not exist (create it with: aiml kb add <dir> --kb ${name})`);
+        const where = this.store.kind === 'qdrant' ? ' here or in Qdrant' : '';
+        throw new AimlError('KB_NOT_FOUND', `Knowledge base "${name}" does not exist${where} (create it with: aiml kb add <dir> --kb ${name})`);
       }
       settings = {
         name,
@@ -106,7 +133,7 @@ export class KbRegistry {
     }
     const store = await this.openStore(settings, dir);
     const kb = new KnowledgeBase(settings, dir, KnowledgeBase.readManifest(dir), store, this.embedder, new EmbeddingCache(path.join(this.stateDir, 'embed-cache'), this.embedder.cacheKey ?? settings.model, dims));
-    kb.saveSettings();
+    if (!settings.shared) kb.saveSettings();
     return kb;
   }
 

@@ -57,6 +57,26 @@ else {
       await reg.closeAll();
     }
 
+    // Another host (its own state folder, the same Qdrant): the knowledge base is found and searched
+    // there, and nothing of it is saved on that host; syncing and removing stay with the host that indexed it.
+    const otherHome = tmpDir('aiml-other-host-');
+    const other = new KbRegistry(otherHome, new LocalOnnxEmbedder(), { kind: 'qdrant', url: qdrant.url });
+    try {
+      const [top] = await new HybridRetriever(other).query('billing', 'refund_payment captured payment', { k: 3 });
+      expect(top).toMatchObject({ path: 'src/refund.py' });
+      expect((await other.get('billing')).settings).toMatchObject({ name: 'billing', shared: true, root: '' });
+      expect([other.exists('billing'), other.list()]).toEqual([false, []]);
+      await expect(other.get('nope')).rejects.toThrow(/Knowledge base "nope" does not exist here or in Qdrant/);
+      expect(await other.remove('billing')).toBe(false);
+    } finally {
+      await other.closeAll();
+    }
+    const elsewhere = { ...rig.env, AIML_HOME: otherHome };
+    const remote = await runCli(['kb', 'search', 'refund part of a captured payment', '--kb', 'billing', '-k', '1', '--json'], elsewhere);
+    expect(remote.code).toBe(0);
+    expect(JSON.parse(remote.stdout)).toMatchObject([{ path: 'src/refund.py', symbol: 'refund_payment' }]);
+    expect((await runCli(['kb', 'stats', '--kb', 'billing'], elsewhere)).stdout).toMatch(/^billing: 0 files, \d+ chunks, .* qdrant store, root \(indexed by another host; searchable here\)/);
+
     const removed = await runCli(['kb', 'rm', 'billing', '--json'], rig.env);
     expect(JSON.parse(removed.stdout)).toEqual({ removed: 'billing' });
     const collections = (await (await fetch(`${qdrant.url}/collections`)).json()) as { result: { collections: { name: string }[] } };

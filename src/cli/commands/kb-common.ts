@@ -17,7 +17,8 @@ export function kbRegistry(ctx: CliContext): KbRegistry {
 /** `--kb`, or the only knowledge base there is. */
 export function resolveKbName(reg: KbRegistry, name: string | undefined): string {
   if (name) {
-    if (!reg.exists(name)) throw new AimlError('KB_NOT_FOUND', `Knowledge base "${name}" does not exist (create it with: aiml kb add <dir> --kb ${name})`);
+    // With Qdrant, another host's knowledge base may be there: opening it says if it is not.
+    if (!reg.exists(name) && !reg.sharesStore) throw new AimlError('KB_NOT_FOUND', `Knowledge base "${name}" does not exist (create it with: aiml kb add <dir> --kb ${name})`);
     return name;
   }
   const all = reg.list();

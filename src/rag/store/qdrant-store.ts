@@ -61,6 +61,12 @@ export class QdrantStore implements VectorStore {
     await new QdrantStore(client, { url, apiKey, collection: '', dims: 0 }).call('list collections', () => client.getCollections());
   }
 
+  /** Whether the collection is there (nothing is created). */
+  static async exists(opts: QdrantStoreOptions): Promise<boolean> {
+    const client = new QdrantClient({ url: opts.url, apiKey: opts.apiKey, checkCompatibility: false, timeout: opts.timeoutMs ?? 30_000 });
+    return new QdrantStore(client, opts).call('look for the collection', async () => (await client.collectionExists(opts.collection)).exists);
+  }
+
   /** Opens (creating when absent) the collection, checks its layout, and ensures its payload indexes. */
   static async open(opts: QdrantStoreOptions): Promise<QdrantStore> {
     const client = new QdrantClient({ url: opts.url, apiKey: opts.apiKey, checkCompatibility: false, timeout: opts.timeoutMs ?? 30_000 });
