@@ -62,7 +62,7 @@ export class KbRegistry {
   /** Opens an existing knowledge base; with `create`, makes it first when it is not there. */
   get(name: string, create?: { root: string }): Promise<KnowledgeBase> {
     const dir = this.dirOf(name);
-    let p = this.open.get(name);
+    const p = this.open.get(name);
     if (p) {
       // Another process may have removed it (`aiml kb rm`): then open afresh.
       if (fs.existsSync(path.join(dir, 'kb.json'))) {
