@@ -71,8 +71,9 @@ export class KbRegistry {
           return kb;
         });
       }
-      // Another host's knowledge base, opened from the shared Qdrant: it has no folder here.
-      if (!create) return p.then((kb) => (kb.settings.shared ? kb : this.reopen(name, dir)));
+      // Another host's knowledge base, opened from the shared Qdrant: it has no folder here, and
+      // is kept while its collection is there (the indexing host may have removed it since).
+      if (!create) return p.then(async (kb) => (kb.settings.shared && (await this.sharedSettings(name)) ? kb : this.reopen(name, dir)));
       this.open.delete(name);
       void p.then((kb) => kb.close()).catch(() => {});
     }

@@ -77,8 +77,13 @@ else {
     expect(JSON.parse(remote.stdout)).toMatchObject([{ path: 'src/refund.py', symbol: 'refund_payment' }]);
     expect((await runCli(['kb', 'stats', '--kb', 'billing'], elsewhere)).stdout).toMatch(/^billing: 0 files, \d+ chunks, .* qdrant store, root \(indexed by another host; searchable here\)/);
 
+    const seenElsewhere = new KbRegistry(otherHome, new LocalOnnxEmbedder(), { kind: 'qdrant', url: qdrant.url });
+    await seenElsewhere.get('billing'); // open, and kept open, on the other host
     const removed = await runCli(['kb', 'rm', 'billing', '--json'], rig.env);
     expect(JSON.parse(removed.stdout)).toEqual({ removed: 'billing' });
+    // Removed by the host that indexed it: the other host no longer finds it, though it had it open.
+    await expect(seenElsewhere.get('billing')).rejects.toThrow(/Knowledge base "billing" does not exist here or in Qdrant/);
+    await seenElsewhere.closeAll();
     const collections = (await (await fetch(`${qdrant.url}/collections`)).json()) as { result: { collections: { name: string }[] } };
     expect(collections.result.collections.map((c) => c.name).filter((n) => n.startsWith('aiml_billing'))).toEqual([]);
   }, 240_000); // several CLI processes: room for a loaded machine
