@@ -50,6 +50,15 @@ test('aiml build → approve → diff (pending, then applied) → revert refuses
   const refused = await runCli(['revert', workflowId], env);
   expect(refused.code).toBe(1);
   expect(refused.stderr).toMatch(/Refusing to revert: changed since aiml applied it: test\.js \(use --force/);
+  // A CLI with this host's id but not its state (beside a container's worker): revert goes to the
+  // host's worker, which has the journal; diff says where the texts are.
+  const cliOnly = { ...env, AIML_HOME: tmpDir('aiml-cli-only-') };
+  const besideWorker = await runCli(['revert', workflowId], cliOnly);
+  expect(besideWorker.code).toBe(1);
+  expect(besideWorker.stderr).toMatch(/revert on host \S+: Refusing to revert: changed since aiml applied it: test\.js/);
+  const diffBeside = await runCli(['diff', workflowId], cliOnly);
+  expect(diffBeside.code).toBe(1);
+  expect(diffBeside.stderr).toMatch(/The diffs of build-\S+ are in the blob store of host "\S+", which this machine does not share/);
   const forced = await runCli(['revert', workflowId, '--force', '--json'], env);
   // One journal entry per agent edit, undone newest first: test.js (the second edit), then src/text.js.
   expect(JSON.parse(forced.stdout)).toMatchObject({ workflowId, steps: [1], restored: ['test.js', 'src/text.js'] });

@@ -73,7 +73,7 @@ export function registerDiff(program: Command, ctx: CliContext): void {
       const diffs = state
         ? await fromState(state, blobs, step).catch((err: unknown) => {
             // The texts stay in the blob store of the host that wrote them unless the hosts share one.
-            if (elsewhere && isAimlError(err, 'BLOB_MISSING')) {
+            if (view.host && isAimlError(err, 'BLOB_MISSING')) {
               throw new AimlError(
                 'BLOB_MISSING',
                 `The diffs of ${id} are in the blob store of host "${view.host}", which this machine does not share: run aiml diff on that host (for docker-compose.yml: docker compose exec worker bin/aiml diff ${id}), or give every host one store (AIML_BLOB_STORE=s3, docs/operations.md)`,

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { revertBuild } from '../../builder/revert';
@@ -5,6 +6,7 @@ import { loadHostConfig } from '../../config-hosts';
 import { AimlError } from '../../errors';
 import { stateDir } from '../../paths';
 import { BlobStore } from '../../storage/blob-store';
+import { journalPath } from '../../workspace/journal';
 import { type CliContext, printJson } from '../context';
 import { parsePositiveInt } from '../options';
 
@@ -24,9 +26,11 @@ export function registerRevert(program: Command, ctx: CliContext): void {
       if (view.status === 'running') {
         throw new AimlError('RUN_ACTIVE', `${id} is still working (${view.step}); wait until it waits for approval or ends, or cancel it (aiml cancel ${id})`);
       }
-      // The journal and the workspace are on the run's host: from another host, that host's worker reverts.
-      const elsewhere = view.host !== undefined && view.host !== loadHostConfig(ctx.env).hostId;
+      // The journal and the workspace are on the run's host: from another host, that host's worker
+      // reverts. So it does when this machine has the run's host id but not its journal (a CLI
+      // beside a container's worker: AIML_HOST_ID names the container's host).
       const home = stateDir(ctx.env);
+      const elsewhere = view.host !== undefined && (view.host !== loadHostConfig(ctx.env).hostId || !fs.existsSync(journalPath(home, id)));
       const result = elsewhere
         ? await aiml.revertOnHost(view, { workflowId: id, ...(step ? { step } : {}), ...(flags.force ? { force: true } : {}) })
         : revertBuild(home, new BlobStore(path.join(home, 'blobs')), id, { step, force: flags.force });
