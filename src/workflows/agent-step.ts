@@ -64,10 +64,14 @@ export async function agentStep(env: StepEnv, state: BuildStepState, carried?: A
     if (d.decision === 'reject' && d.stop) throw new StepStopped(`stopped by ${d.by} at ${name}`);
     return d;
   };
+  // A call's view, found by its run-unique key: models repeat ids across turns (the local model
+  // numbers each turn's calls from call_0), which once merged one turn's call into another's.
+  const viewOf = new Map<string, ToolCallView>();
   const show = (call: AgentCall, patch: Partial<ToolCallView>): ToolCallView => {
-    let v = views.find((x) => x.id === call.id && x.step === n);
+    let v = viewOf.get(call.key);
     if (!v) {
       v = { step: n, turn, id: call.id, tool: call.name, args: call.summary.slice(0, 160), status: 'running' };
+      viewOf.set(call.key, v);
       views.push(v);
       if (views.length > TOOL_CALLS_SHOWN) views.splice(0, views.length - TOOL_CALLS_SHOWN);
     }
@@ -300,7 +304,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState, carried?: A
         notes.push("These calls repeat your previous turn's exactly (same tools, same arguments): their results are above and will not change. Do the step's work now: edit the files, run the check, or call finish_step.");
       }
       lastCalls = calls;
-      const byId = new Map<string, ToolResult>();
+      const byKey = new Map<string, ToolResult>(); // by the call's run-unique key: a model's ids may repeat
       const reads = t.calls.filter((c) => c.kind === 'read');
       await Promise.all(
         reads.map(async (call) => {
@@ -308,33 +312,33 @@ export async function agentStep(env: StepEnv, state: BuildStepState, carried?: A
           show(call, {});
           const out = await local.agentRead.executeWithOptions({ ...AGENT_LOCAL, summary: call.summary.slice(0, 200) }, [{ workspace, call: ref(call), kb: input.kb }]);
           env.noteRedactions(out.redactions);
-          byId.set(call.id, finished(call, started, out.ok, out.summary, out.result));
+          byKey.set(call.key, finished(call, started, out.ok, out.summary, out.result));
         }),
       );
       let done = false;
       for (const call of t.calls) {
         if (call.kind === 'read') continue;
         if (done) {
-          byId.set(call.id, text(call.id, 'Not run: the step was already finished.'));
+          byKey.set(call.key, text(call.id, 'Not run: the step was already finished.'));
         } else if (call.kind === 'invalid') {
           show(call, {});
-          byId.set(call.id, finished(call, Date.now(), false, 'invalid call', text(call.id, `Error: ${call.error}`)));
+          byKey.set(call.key, finished(call, Date.now(), false, 'invalid call', text(call.id, `Error: ${call.error}`)));
         } else if (call.kind === 'edit') {
-          byId.set(call.id, await edit(call));
+          byKey.set(call.key, await edit(call));
         } else if (call.kind === 'command') {
-          byId.set(call.id, await command(call));
+          byKey.set(call.key, await command(call));
         } else {
           const r = await finish(call);
           if (r === 'accepted') return record;
           if (r === 'done') done = true;
-          else byId.set(call.id, r);
+          else byKey.set(call.key, r);
         }
       }
       if (done) {
         set('passed', env.checkCommand ? 'check passed' : 'finished (no check command)');
         return record;
       }
-      results = t.calls.map((c) => byId.get(c.id) ?? text(c.id, 'Not run.'));
+      results = t.calls.map((c) => byKey.get(c.key) ?? text(c.id, 'Not run.'));
     }
   } catch (err) {
     if (err instanceof StepStopped) {

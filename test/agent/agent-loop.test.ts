@@ -331,3 +331,26 @@ test('credentials in what the agent reads and runs are redacted, and counted in 
   expect(r.items.map((i) => i.source)).toEqual(expect.arrayContaining(['config.js']));
   expect(JSON.stringify(await handle.fetchHistory())).not.toContain(key);
 });
+
+test("a model that repeats its call ids (across turns and within one) still gets each call's own result, and the state shows every call", async () => {
+  const ws = fixtureRepo();
+  const same = <T extends object>(c: T): T & { id: string } => ({ ...c, id: 'call_0' }); // as the local model numbers each turn's calls
+  rig.llm.enqueue(planReply(STEP), turn(same(grep('function shout'))), turn(same(readFile('src/text.js')), same(readFile('test.js'))), turn(same(finish('Read what there is.'))));
+  const before = rig.llm.requests.length;
+  const handle = await startAgentBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js' });
+  await handle.result();
+  const reqs = rig.llm.requests.slice(before);
+  const reads = latestResults(reqs[3]!);
+  expect(reads).toHaveLength(2);
+  expect(reads[0]).toContain('return s.toUpperCase();'); // src/text.js
+  expect(reads[1]).toContain("console.log('ok');"); // test.js, not src/text.js again
+  const calls = ((await handle.query(stateQuery)).details.toolCalls as ToolCallView[]).filter((c) => c.step === 1);
+  expect(calls.map((c) => [c.turn, c.tool])).toEqual([
+    [1, 'grep'],
+    [2, 'read_file'],
+    [2, 'read_file'],
+    [3, 'finish_step'],
+  ]);
+  expect(calls[0]!.result).toMatch(/hit/); // the grep's own result, not a later call's
+  expect(calls.map((c) => c.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
+});
