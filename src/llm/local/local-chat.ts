@@ -1,4 +1,5 @@
 import type { LlamaChat, LlamaContext, LlamaGrammar, LlamaContextSequence, LlamaModel, ChatHistoryItem, ChatModelFunctions, Llama } from 'node-llama-cpp';
+import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { DEFAULT_LOCAL_CAPS, type LlmConfig } from '../../config';
 import { LOCAL_CONTEXT_TOKENS } from '../context-window';
@@ -128,7 +129,7 @@ export class LocalChatModel implements ChatModel {
       const loopNote = cut === undefined ? undefined : `stopped after ${content.length.toLocaleString('en-US')} characters: the answer was repeating one block; kept up to its first copy (${cut.toLocaleString('en-US')} characters)`;
       const toolCalls: ToolCall[] = forced
         ? [parseForcedCall(res.response)]
-        : (res.functionCalls ?? []).map((c, i) => ({ id: `call_${i}`, name: c.functionName, arguments: JSON.stringify(c.params ?? {}) }));
+        : (res.functionCalls ?? []).map((c) => ({ id: `call_${randomUUID().slice(0, 12)}`, name: c.functionName, arguments: JSON.stringify(c.params ?? {}) }));
       const completionTokens = m.sequence.tokenMeter.usedOutputTokens - before.output;
       // A prompt longer than the context is cut by node-llama-cpp (it keeps what fits), silently:
       // say so with the answer, and count what the model read when its meter did not.
@@ -186,21 +187,32 @@ function finishReason(stop: string): string {
   return 'stop';
 }
 
-/** The gateway's messages as node-llama-cpp chat history; tool results join the call they answer. */
-function toHistory(messages: ChatMessage[]): ChatHistoryItem[] {
+/**
+ * The gateway's messages as node-llama-cpp chat history; tool results join the call they answer:
+ * the results that follow an assistant message answer its calls, by id and else in order (ids
+ * repeat from turn to turn in conversations this model wrote before its ids were unique).
+ */
+export function toHistory(messages: ChatMessage[]): ChatHistoryItem[] {
   const history: ChatHistoryItem[] = [];
-  const results = new Map(messages.flatMap((m) => (m.role === 'tool' ? [[m.toolCallId, m.content] as const] : [])));
-  for (const m of messages) {
+  messages.forEach((m, at) => {
     if (m.role === 'system') history.push({ type: 'system', text: m.content });
     else if (m.role === 'user') history.push({ type: 'user', text: m.content });
     else if (m.role === 'assistant') {
-      const response: Extract<ChatHistoryItem, { type: 'model' }>['response'] = m.content ? [m.content] : [];
-      for (const c of m.toolCalls ?? []) {
-        response.push({ type: 'functionCall', name: c.name, params: safeParse(c.arguments), result: results.get(c.id) ?? '' });
+      const answers: Extract<ChatMessage, { role: 'tool' }>[] = [];
+      for (let j = at + 1; j < messages.length; j++) {
+        const next = messages[j]!;
+        if (next.role !== 'tool') break;
+        answers.push(next);
       }
+      const response: Extract<ChatHistoryItem, { type: 'model' }>['response'] = m.content ? [m.content] : [];
+      (m.toolCalls ?? []).forEach((c) => {
+        const byId = answers.findIndex((a) => a.toolCallId === c.id);
+        const [answer] = answers.splice(byId >= 0 ? byId : 0, 1);
+        response.push({ type: 'functionCall', name: c.name, params: safeParse(c.arguments), result: answer?.content ?? '' });
+      });
       history.push({ type: 'model', response });
     }
-  }
+  });
   history.push({ type: 'model', response: [] });
   return history;
 }
