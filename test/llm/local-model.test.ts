@@ -54,6 +54,9 @@ test('tool calling gives a parsed call or a clear error (a call for sure with to
   expect(report.required).toMatchObject({ ok: true, finishReason: 'tool_calls' });
   expect(['read_file', 'list_files']).toContain(report.required.toolCalls[0].name);
   expect(typeof JSON.parse(report.required.toolCalls[0].arguments)).toBe('object');
+  // Ids unique in the conversation (a repeated "call_0" once joined results to the wrong calls).
+  expect(report.required.toolCalls[0].id).toMatch(/^call_[0-9a-f-]{12}$/);
+  if (tool.ok && tool.toolCalls.length) expect(tool.toolCalls[0].id).not.toBe(report.required.toolCalls[0].id);
   const cancel = report.cancel;
   expect(cancel).toMatchObject({ ok: true, code: 'LLM_ABORTED' });
   // The requirement is 2 s; the bound allows for a machine shared by many busy processes.

@@ -129,7 +129,7 @@ export class LocalChatModel implements ChatModel {
       const loopNote = cut === undefined ? undefined : `stopped after ${content.length.toLocaleString('en-US')} characters: the answer was repeating one block; kept up to its first copy (${cut.toLocaleString('en-US')} characters)`;
       const toolCalls: ToolCall[] = forced
         ? [parseForcedCall(res.response)]
-        : (res.functionCalls ?? []).map((c) => ({ id: `call_${randomUUID().slice(0, 12)}`, name: c.functionName, arguments: JSON.stringify(c.params ?? {}) }));
+        : (res.functionCalls ?? []).map((c) => ({ id: newCallId(), name: c.functionName, arguments: JSON.stringify(c.params ?? {}) }));
       const completionTokens = m.sequence.tokenMeter.usedOutputTokens - before.output;
       // A prompt longer than the context is cut by node-llama-cpp (it keeps what fits), silently:
       // say so with the answer, and count what the model read when its meter did not.
@@ -237,6 +237,9 @@ function requiredCallSchema(req: ChatRequest): Record<string, unknown> {
   };
 }
 
+/** A tool call id unique in the conversation, as served models give them (the model itself names none). */
+const newCallId = (): string => `call_${randomUUID().slice(0, 12)}`;
+
 function parseForcedCall(text: string): ToolCall {
   let value: { tool?: unknown; arguments?: unknown };
   try {
@@ -244,7 +247,7 @@ function parseForcedCall(text: string): ToolCall {
   } catch (err) {
     throw new LlmError('LOCAL_TOOL_CALL_INVALID', `The local model's tool call is not complete JSON (cut at the token limit?): ${(err as Error).message}`, false);
   }
-  return { id: 'call_0', name: String(value.tool), arguments: JSON.stringify(value.arguments ?? {}) };
+  return { id: newCallId(), name: String(value.tool), arguments: JSON.stringify(value.arguments ?? {}) };
 }
 
 function toFunctions(req: ChatRequest): ChatModelFunctions {
