@@ -8,10 +8,12 @@ import { COST_ATTR_PATCH, MEMO_GATES_PATCH } from './run-state';
 export const PATCHES_AT_START = 'patches-at-start';
 export const AGENT_LOOP_PATCH = 'agent-loop';
 export const CONTINUE_AS_NEW_PATCH = 'build-continue-as-new';
+/** An agent step making the same reads turn after turn waits for a person (agent-step.ts). */
+export const AGENT_REPEAT_GATE_PATCH = 'agent-repeat-gate';
 
 const COMMON = [MEMO_GATES_PATCH, COST_ATTR_PATCH, RUN_BUDGET_PATCH];
 export const DESIGN_PATCHES = [OUTPUT_CHECK_PATCH, LLM_ROUTES_PATCH, ...COMMON];
-export const BUILD_PATCHES = [OUTPUT_CHECK_PATCH, LLM_ROUTES_PATCH, AGENT_LOOP_PATCH, CONTINUE_AS_NEW_PATCH, ...COMMON];
+export const BUILD_PATCHES = [OUTPUT_CHECK_PATCH, LLM_ROUTES_PATCH, AGENT_LOOP_PATCH, CONTINUE_AS_NEW_PATCH, AGENT_REPEAT_GATE_PATCH, ...COMMON];
 export const SHIP_PATCHES = COMMON;
 
 /**

@@ -354,3 +354,19 @@ test("a model that repeats its call ids (across turns and within one) still gets
   expect(calls[0]!.result).toMatch(/hit/); // the grep's own result, not a later call's
   expect(calls.map((c) => c.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
 });
+
+test('a model going in circles (the same reads four turns in a row) waits for a person, long before its budget; approving lets it go on', async () => {
+  const ws = fixtureRepo();
+  const again = () => turn(readFile('src/text.js'));
+  rig.llm.enqueue(planReply(STEP), again(), again(), again(), again(), turn(editFile('src/text.js', EXPORTS, WITH_WHISPER('return s.toLowerCase();'))), turn(finish()));
+  const before = rig.llm.requests.length;
+  const handle = await startAgentBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js' });
+  const s = await awaitingGate(handle, budgetGate(1));
+  expect(s.gates.at(-1)!.summary).toMatch(/^step 1 "Add whisper" is going in circles: the same reads 4 turns in a row\. Approve to let it go on/);
+  expect((s.details.steps as BuildStepState[])[0]!.status).toBe('stuck');
+  expect(rig.llm.requests.length - before).toBe(5); // the plan and four turns: not the 30 the budget allows
+  await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'ana' }] });
+  const result: BuildResult = await handle.result();
+  expect(result.steps[0]!.status).toBe('passed');
+  expect(result.filesChanged).toEqual(['src/text.js']);
+});
