@@ -17,7 +17,7 @@ const io = wf.proxyActivities<Activities>(IO_ACTIVITY);
 const local = wf.proxyLocalActivities<Activities>(AGENT_LOCAL);
 const checks = wf.proxyActivities<Activities>(BUILD_APPLY_ACTIVITY);
 const commands = wf.proxyActivities<Activities>(AGENT_COMMAND_ACTIVITY);
-/** Turns in a row that exactly repeat their previous turn's reads before the step waits for a person. */
+/** Turns in a row that repeat their previous turn's calls to no effect before the step waits for a person. */
 const REPEATED_TURNS_BEFORE_GATE = 3;
 
 /** Thrown inside a step when a person stops it at a tool or budget gate. */
@@ -54,7 +54,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState, carried?: A
   let turn = carried?.turn ?? 0;
   let requireTool = carried?.requireTool ?? false;
   let lastCalls = ''; // the previous turn's calls (tools and argument refs), to tell a model that repeats its reads
-  let repeats = 0; // turns in a row that repeated the turn before them exactly (reads only)
+  let repeats = 0; // turns in a row that repeated the turn before them exactly, to no effect
   let used = { turns: carried?.used.turns ?? 0, tokens: carried?.used.tokens ?? 0, since: Date.now() - (carried?.used.elapsedMs ?? 0) };
   let fixes = carried?.fixes ?? 0;
   let seq = carried?.seq ?? 0; // edits of this step, in order (journal order)
@@ -264,16 +264,16 @@ export async function agentStep(env: StepEnv, state: BuildStepState, carried?: A
         };
       }
       // The step's own budget: out of it, a person decides (never a silent cut-off). So they do when
-      // the model goes in circles, making the same reads turn after turn despite the note saying so
-      // (a small model can do that until its budget runs out, minutes of turns for nothing).
+      // the model goes in circles, making the same calls to no effect turn after turn despite what
+      // it is told (a small model can do that until its budget runs out, minutes of turns for nothing).
       const overBy = used.turns >= budget.maxTurns ? `${used.turns} turns` : used.tokens >= budget.maxTokens ? `${used.tokens} tokens` : Date.now() - used.since >= budget.maxWallMs ? `${Math.round((Date.now() - used.since) / 1000)} s` : undefined;
       const circling = !overBy && repeats >= REPEATED_TURNS_BEFORE_GATE && wf.patched(AGENT_REPEAT_GATE_PATCH);
       if (overBy || circling) {
-        set('stuck', circling ? `the same reads ${repeats + 1} turns in a row` : `budget spent (${overBy})`);
+        set('stuck', circling ? `the same calls to no effect ${repeats + 1} turns in a row` : `budget spent (${overBy})`);
         const d = await gate(
           budgetGate(n),
           circling
-            ? `step ${n} "${state.title}" is going in circles: the same reads ${repeats + 1} turns in a row. Approve to let it go on, reject with feedback to take over, reject --stop to end the step`
+            ? `step ${n} "${state.title}" is going in circles: the same calls to no effect ${repeats + 1} turns in a row. Approve to let it go on, reject with feedback to take over, reject --stop to end the step`
             : `step ${n} "${state.title}" spent its budget (${overBy}; limits: ${budget.maxTurns} turns, ${budget.maxTokens} tokens, ${Math.round(budget.maxWallMs / 1000)} s). Approve to extend, reject with feedback to take over, reject --stop to end the step`,
         );
         if (d.decision === 'reject') notes.push(`A reviewer takes over; follow their instructions:\n${d.feedback ?? ''}`);
@@ -312,11 +312,11 @@ export async function agentStep(env: StepEnv, state: BuildStepState, carried?: A
         continue;
       }
       const calls = t.calls.map((c) => `${c.name} ${c.argsRef}`).join('\n');
+      const sameAsLast = calls === lastCalls;
       // Only reads: a repeated edit or command can give a different result.
-      if (calls === lastCalls && t.calls.every((c) => c.kind === 'read')) {
+      if (sameAsLast && t.calls.every((c) => c.kind === 'read')) {
         notes.push("These calls repeat your previous turn's exactly (same tools, same arguments): their results are above and will not change. Do the step's work now: edit the files, run the check, or call finish_step.");
-        repeats += 1;
-      } else repeats = 0;
+      }
       lastCalls = calls;
       const byKey = new Map<string, ToolResult>(); // by the call's run-unique key: a model's ids may repeat
       const reads = t.calls.filter((c) => c.kind === 'read');
@@ -352,6 +352,10 @@ export async function agentStep(env: StepEnv, state: BuildStepState, carried?: A
         set('passed', env.checkCommand ? 'check passed' : 'finished (no check command)');
         return record;
       }
+      // Going in circles: the previous turn's calls again, and again to no effect (reads, invalid
+      // calls, edits refused as before). Applied edits and commands can differ from run to run.
+      const noEffect = t.calls.every((c) => c.kind === 'read' || ((c.kind === 'edit' || c.kind === 'invalid') && viewOf.get(c.key)?.status === 'error'));
+      repeats = sameAsLast && noEffect ? repeats + 1 : 0;
       results = t.calls.map((c) => byKey.get(c.key) ?? text(c.id, 'Not run.'));
     }
   } catch (err) {

@@ -362,11 +362,24 @@ test('a model going in circles (the same reads four turns in a row) waits for a 
   const before = rig.llm.requests.length;
   const handle = await startAgentBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js' });
   const s = await awaitingGate(handle, budgetGate(1));
-  expect(s.gates.at(-1)!.summary).toMatch(/^step 1 "Add whisper" is going in circles: the same reads 4 turns in a row\. Approve to let it go on/);
+  expect(s.gates.at(-1)!.summary).toMatch(/^step 1 "Add whisper" is going in circles: the same calls to no effect 4 turns in a row\. Approve to let it go on/);
   expect((s.details.steps as BuildStepState[])[0]!.status).toBe('stuck');
   expect(rig.llm.requests.length - before).toBe(5); // the plan and four turns: not the 30 the budget allows
   await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'ana' }] });
   const result: BuildResult = await handle.result();
   expect(result.steps[0]!.status).toBe('passed');
   expect(result.filesChanged).toEqual(['src/text.js']);
+});
+
+test('the same refused edit four turns in a row is going in circles too', async () => {
+  const ws = fixtureRepo();
+  const refused = () => turn(editFile('src/text.js', 'no such text anywhere', 'x'));
+  rig.llm.enqueue(planReply(STEP), refused(), refused(), refused(), refused());
+  const handle = await startAgentBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js' });
+  const s = await awaitingGate(handle, budgetGate(1));
+  expect(s.gates.at(-1)!.summary).toMatch(/is going in circles: the same calls to no effect 4 turns in a row/);
+  const calls = (s.details.toolCalls as ToolCallView[]).filter((c) => c.step === 1);
+  expect(calls.map((c) => c.status)).toEqual(['error', 'error', 'error', 'error']);
+  await handle.executeUpdate(decideUpdate, { args: [{ decision: 'reject', by: 'ana', feedback: 'stop here', stop: true }] });
+  await handle.result();
 });
