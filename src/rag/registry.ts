@@ -74,12 +74,11 @@ export class KbRegistry {
       // Another host's knowledge base, opened from the shared Qdrant: it has no folder here, and
       // is kept while its collection is there (the indexing host may have removed it since).
       if (!create) return p.then(async (kb) => (kb.settings.shared && (await this.sharedSettings(name)) ? kb : this.reopen(name, dir)));
-      this.open.delete(name);
-      void p.then((kb) => kb.close()).catch(() => {});
     }
     return this.reopen(name, dir, create);
   }
 
+  /** Loads the knowledge base afresh, closing the one open under its name, if any. */
   private reopen(name: string, dir: string, create?: { root: string }): Promise<KnowledgeBase> {
     const old = this.open.get(name);
     if (old) void old.then((kb) => kb.close()).catch(() => {});
