@@ -59,7 +59,8 @@ export function stepContext(
     const room = budgetChars - used - 200;
     const head = room >= MIN_PARTIAL_CHARS ? clean.text.slice(0, clean.text.lastIndexOf('\n', room) + 1 || room) : '';
     if (head && add(`### ${rel} (first ${head.length} of ${clean.text.length} characters; the rest is cut to fit the model’s context window)\n\`\`\`\n${head}\n\`\`\`\n`, rel)) {
-      redactions.push(...clean.redactions.filter((r) => r.line <= head.split('\n').length));
+      const lines = head.split('\n').length;
+      redactions.push(...clean.redactions.filter((r) => r.line <= lines));
     } else add(`### ${rel}\n(${read.text.length} characters; too large to show in full)\n`, rel);
   }
   const query = `${s.title} ${s.description} ${s.files.map((f) => f.path).join(' ')}`;
