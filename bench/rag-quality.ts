@@ -7,6 +7,8 @@ import { Bm25Index, lexTerms, type Analyser } from '../src/rag/bm25';
 import { chunkFile, loadSyntax } from '../src/rag/chunk';
 import { EmbeddingCache, embedCached } from '../src/rag/embed/cache';
 import { LocalOnnxEmbedder } from '../src/rag/embed/local-onnx';
+import type { EmbeddingProvider } from '../src/rag/embed/provider';
+import { StaticEmbedder } from '../src/rag/embed/static-model';
 import { BGE_SMALL_MODEL, ensureLocalModel, LOCAL_MODEL, type LocalModelSpec } from '../src/rag/embed/model-install';
 import { reciprocalRankFusion } from '../src/rag/fusion';
 import { DENSE_WEIGHT } from '../src/rag/retriever';
@@ -35,6 +37,11 @@ import type { Chunk, ScoredId } from '../src/rag/types';
  * OPENAI_BASE_URL, AIML_MODEL; the offline model is refused, it cannot rank) reorders each
  * query's top 20 hybrid hits, one request per query.
  */
+
+/** A model the bench ranks with. */
+interface BenchModel {
+  make: () => EmbeddingProvider;
+}
 
 interface Target {
   path: string;
@@ -171,7 +178,7 @@ async function reranked(rerank: Reranker, query: string, fused: ScoredId[], byId
   return (await rerank(query, hits)).map((h, i) => ({ id: h.id, score: hits.length - i }));
 }
 
-async function evaluate(corpus: Corpus, models: LocalModelSpec[], rerank: Reranker | string): Promise<void> {
+async function evaluate(corpus: Corpus, models: BenchModel[], rerank: Reranker | string): Promise<void> {
   const chunks = corpus.files.flatMap((f) => chunkFile(f.path, f.text));
   const byId = new Map(chunks.map((c) => [c.id, c]));
   process.stdout.write(`\n== ${corpus.name}: ${corpus.files.length} files, ${chunks.length} chunks, ${corpus.queries.length} queries\n`);
@@ -192,14 +199,14 @@ async function evaluate(corpus: Corpus, models: LocalModelSpec[], rerank: Rerank
   const lexicalMulti = rewritten.map((vs) => reciprocalRankFusion(vs.map((v) => fielded.search(v, pool)), 20));
   line('BM25 + query rewriting (RRF)', fmt(score(corpus, byId, lexicalMulti), base));
   for (const model of models) {
-    const embedder = new LocalOnnxEmbedder({ model, maxTokens: process.env.AIML_EMBED_MAX_TOKENS ? Number(process.env.AIML_EMBED_MAX_TOKENS) : undefined });
-    const cache = new EmbeddingCache(path.join(os.tmpdir(), 'aiml-bench-quality-cache'), embedder.cacheKey, model.dims);
+    const embedder = model.make();
+    const cache = new EmbeddingCache(path.join(os.tmpdir(), 'aiml-bench-quality-cache'), embedder.cacheKey ?? embedder.id, embedder.dims);
     await embedder.embed(['warm up']);
     const t = Date.now();
     const { vectors, cached } = await embedCached(embedder, cache, chunks.map(embeddingText));
     const fresh = chunks.length - cached;
     const rate = fresh ? `embedded ${((fresh / (Date.now() - t)) * 1000).toFixed(1)} chunks/s` : 'vectors from cache';
-    const name = model.id.replace('local:', '');
+    const name = embedder.id.replace('local:', '');
     const qv = await embedder.embed(texts);
     const dense = qv.map((v) => denseSearch(vectors, chunks, v, pool));
     line(`dense ${name}`, `${fmt(score(corpus, byId, dense), base)}   (${rate})`);
@@ -230,11 +237,14 @@ async function main(): Promise<void> {
   const started = Date.now();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'aiml-bench-quality-'));
   await loadSyntax();
-  const models = [LOCAL_MODEL];
+  const maxTokens = process.env.AIML_EMBED_MAX_TOKENS ? Number(process.env.AIML_EMBED_MAX_TOKENS) : undefined;
+  const transformer = (model: LocalModelSpec): BenchModel => ({ make: () => new LocalOnnxEmbedder({ model, maxTokens }) });
+  const models = [transformer(LOCAL_MODEL)];
   if (process.env.AIML_BENCH_MODELS !== 'default') {
+    models.push({ make: () => new StaticEmbedder() });
     try {
       ensureLocalModel(process.env, (l) => process.stdout.write(`${l}\n`), BGE_SMALL_MODEL);
-      models.push(BGE_SMALL_MODEL);
+      models.push(transformer(BGE_SMALL_MODEL));
     } catch (err) {
       line('bge-small-en-v1.5-q', `skipped: ${(err as Error).message}`);
     }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { ingestWorkflowId, type IngestResult } from '../src/contracts';
 import { PROJECT_ROOT } from '../src/paths';
+import { staticModelSelected } from '../src/rag/embed/model-install';
 import { FlatStore } from '../src/rag/store/flat-store';
 import { HybridRetriever, type SearchMode } from '../src/rag/retriever';
 import { installRuntimeLogger } from '../src/temporal/runtime';
@@ -15,7 +16,8 @@ import { benchServer, percentile, verdict } from './support';
  * `npm run bench:rag` — retrieval quality (nDCG@10, recall@10 for BM25, dense and hybrid on a
  * library from node_modules), query latency of the embedded store at 10k and 100k 384-d vectors
  * beside a plain brute-force scan, incremental re-sync cost, and ingest throughput with the
- * local model. Ingest runs through the real `ingest` workflow on a dev server.
+ * local model (`AIML_LOCAL_EMBED_MODEL` picks which). Ingest runs through the real `ingest`
+ * workflow on a dev server.
  */
 
 const SOURCES = [
@@ -120,7 +122,10 @@ async function main(): Promise<void> {
   const env = await benchServer();
   const connection = await NativeConnection.connect({ address: env.connection.options.address });
   const stateDir = path.join(work, 'state');
-  const deps = buildDeps({ apiKey: 'unused', model: 'unused', timeoutMs: 1000, stream: false }, stateDir, { embeddings: { kind: 'local', ...(process.env.AIML_EMBED_MAX_TOKENS ? { maxTokens: Number(process.env.AIML_EMBED_MAX_TOKENS) } : {}) }, store: { kind: 'embedded' } });
+  const deps = buildDeps({ apiKey: 'unused', model: 'unused', timeoutMs: 1000, stream: false }, stateDir, {
+    embeddings: { kind: 'local', ...(process.env.AIML_EMBED_MAX_TOKENS ? { maxTokens: Number(process.env.AIML_EMBED_MAX_TOKENS) } : {}), ...(staticModelSelected() ? { static: true as const } : {}) },
+    store: { kind: 'embedded' },
+  });
   const taskQueue = 'bench-rag';
   const worker = await createWorker({ connection, namespace: 'default', taskQueue, deps });
   const running = worker.run();
@@ -132,7 +137,7 @@ async function main(): Promise<void> {
   try {
     await deps.kbs!.embedder.embed(['warm up the model']);
     const full = await sync({ kb: 'bench', dir: corpus });
-    line('full ingest (workflow, local MiniLM)', `${full.result.filesIndexed} files, ${full.result.chunksIndexed} chunks in ${(full.ms / 1000).toFixed(1)} s`);
+    line(`full ingest (workflow, ${deps.kbs!.embedder.id})`, `${full.result.filesIndexed} files, ${full.result.chunksIndexed} chunks in ${(full.ms / 1000).toFixed(1)} s`);
     line('ingest throughput', `${((full.result.chunksIndexed / full.ms) * 1000).toFixed(1)} chunks/s (2 cores)`);
 
     const again = await sync({ kb: 'bench' });

@@ -2,6 +2,7 @@ import os from 'node:os';
 import { z } from 'zod';
 import { AimlError } from '../errors';
 import { withoutEmpty } from '../config';
+import { selectedLocalModel, staticModelSelected } from './embed/model-install';
 
 /**
  * Retrieval settings, read once at the edge. Secrets (API keys) stay in the process that read
@@ -21,7 +22,7 @@ const RagEnv = z.object({
 });
 
 export interface RagConfig {
-  embeddings: { kind: 'local'; processes?: number; maxTokens?: number } | { kind: 'openai'; model: string; baseURL?: string; apiKey: string };
+  embeddings: { kind: 'local'; processes?: number; maxTokens?: number; static?: true } | { kind: 'openai'; model: string; baseURL?: string; apiKey: string };
   store: { kind: 'embedded' } | { kind: 'qdrant'; url: string; apiKey?: string };
   /** Reorder the worker's fused hits with the chat model (AIML_RERANK=llm); absent means none. */
   rerank?: 'llm' | 'none';
@@ -37,7 +38,7 @@ export function loadRagConfig(env: NodeJS.ProcessEnv = process.env): RagConfig {
   const e = parsed.data;
   const embeddings: RagConfig['embeddings'] =
     e.AIML_EMBEDDINGS === 'local'
-      ? { kind: 'local', processes: embedProcesses(env), ...embedMaxTokens(env) }
+      ? { kind: 'local', processes: embedProcesses(env), ...embedMaxTokens(env), ...localModelChoice(env) }
       : {
           kind: 'openai',
           model: e.AIML_EMBED_MODEL,
@@ -65,6 +66,12 @@ function wholeNumber(env: NodeJS.ProcessEnv, name: string, min: number, max: num
     throw new AimlError('CONFIG_INVALID', `${name}=${raw} must be a whole number from ${min} to ${max}`, { variable: name });
   }
   return n;
+}
+
+/** `AIML_LOCAL_EMBED_MODEL`, checked now (an unknown name stops the worker at start): whether it is the distilled static model. */
+function localModelChoice(env: NodeJS.ProcessEnv): { static?: true } {
+  selectedLocalModel(env);
+  return staticModelSelected(env) ? { static: true } : {};
 }
 
 /** `AIML_EMBED_MAX_TOKENS`: the local model's window in tokens, when set (else the model's own). */

@@ -6,12 +6,19 @@ import { EmbeddingCache } from './embed/cache';
 import { LocalOnnxEmbedder } from './embed/local-onnx';
 import { OpenAiEmbedder } from './embed/openai-embedder';
 import type { EmbeddingProvider } from './embed/provider';
+import { StaticEmbedder } from './embed/static-model';
 import { KnowledgeBase, validateKbName, type KbSettings } from './knowledge-base';
 import { FlatStore } from './store/flat-store';
 import type { VectorStore } from './store/types';
 
 export function createEmbedder(cfg: RagConfig['embeddings']): EmbeddingProvider {
-  return cfg.kind === 'local' ? new LocalOnnxEmbedder({ processes: cfg.processes, maxTokens: cfg.maxTokens }) : new OpenAiEmbedder({ model: cfg.model, baseURL: cfg.baseURL, apiKey: cfg.apiKey });
+  if (cfg.kind === 'openai') return new OpenAiEmbedder({ model: cfg.model, baseURL: cfg.baseURL, apiKey: cfg.apiKey });
+  return cfg.static ? new StaticEmbedder({ maxTokens: cfg.maxTokens }) : new LocalOnnxEmbedder({ processes: cfg.processes, maxTokens: cfg.maxTokens });
+}
+
+/** The settings that select the model `id` (a local model's is `local:<AIML_LOCAL_EMBED_MODEL>`). */
+function sameModelHint(id: string): string {
+  return id.startsWith('local:') ? `AIML_EMBEDDINGS=local AIML_LOCAL_EMBED_MODEL=${id.slice('local:'.length)}` : `AIML_EMBEDDINGS=openai AIML_EMBED_MODEL=${id.replace(/^openai:/, '')}`;
 }
 
 async function dimsOf(embedder: EmbeddingProvider): Promise<number> {
@@ -124,7 +131,7 @@ export class KbRegistry {
       throw new AimlError(
         'KB_MODEL_MISMATCH',
         `Knowledge base "${name}" was built with the embedding model ${settings.model} (${settings.dims}-d), but this process embeds with ${this.embedder.id}. ` +
-          `Use the same model (AIML_EMBEDDINGS / AIML_EMBED_MODEL), or rebuild it: aiml kb rm ${name} && aiml kb add ${settings.root} --kb ${name}`,
+          `Use the same model (${sameModelHint(settings.model)}), or rebuild it: aiml kb rm ${name} && aiml kb add ${settings.root} --kb ${name}`,
       );
     }
     const dims = await dimsOf(this.embedder);

@@ -127,7 +127,7 @@ describe('bge-small-en-v1.5 (the second local model, [CLS] pooling)', () => {
   test('AIML_LOCAL_EMBED_MODEL picks the local model; an unknown name is refused with the choices', () => {
     expect(selectedLocalModel({})).toBe(LOCAL_MODEL);
     expect(selectedLocalModel({ AIML_LOCAL_EMBED_MODEL: 'bge-small-en-v1.5-q' })).toBe(BGE_SMALL_MODEL);
-    expect(() => selectedLocalModel({ AIML_LOCAL_EMBED_MODEL: 'gpt-embed' })).toThrow(/not a local model; use one of all-minilm-l6-v2-q, bge-small-en-v1.5-q/);
+    expect(() => selectedLocalModel({ AIML_LOCAL_EMBED_MODEL: 'gpt-embed' })).toThrow(/not a local model; use one of all-minilm-l6-v2-q, bge-small-en-v1.5-q, minilm-static/);
   });
 
   test('vectors are 384-d, unit length, and rank a paraphrase above an unrelated text', async () => {

@@ -50,6 +50,10 @@ test('bad input: missing directory, other embedding model, unreachable Qdrant â€
   expect(other.code).toBe(1);
   expect(other.stderr.trim().split('\n')).toHaveLength(1);
   expect(other.stderr).toContain('aiml: Knowledge base "mixed" was built with the embedding model local:all-minilm-l6-v2-q (384-d), but this process embeds with openai:emb-x');
+  expect(other.stderr).toContain('Use the same model (AIML_EMBEDDINGS=local AIML_LOCAL_EMBED_MODEL=all-minilm-l6-v2-q), or rebuild it');
+  const fast = await runCli(['kb', 'search', 'alpha', '--kb', 'mixed'], { ...rig.env, AIML_LOCAL_EMBED_MODEL: 'minilm-static' });
+  expect(fast.code).toBe(1);
+  expect(fast.stderr).toContain('but this process embeds with local:minilm-static');
 
   const url = `http://127.0.0.1:${await freePort()}`;
   const qdrant = await runCli(['kb', 'add', dir, '--kb', 'q'], { ...rig.env, AIML_VECTOR_STORE: 'qdrant', QDRANT_URL: url });

@@ -61,13 +61,24 @@ export const BGE_SMALL_MODEL: LocalModelSpec = {
 
 export const LOCAL_MODELS: Record<string, LocalModelSpec> = { 'all-minilm-l6-v2-q': LOCAL_MODEL, 'bge-small-en-v1.5-q': BGE_SMALL_MODEL };
 
-/** The local model `AIML_LOCAL_EMBED_MODEL` names (default all-minilm-l6-v2-q); an unknown name is refused. */
+/** The distilled static model's name (`src/rag/embed/static-model.ts`); it is made from LOCAL_MODEL's files. */
+export const STATIC_LOCAL_MODEL = 'minilm-static';
+
+/** Whether `AIML_LOCAL_EMBED_MODEL` names the distilled static model rather than a transformer. */
+export function staticModelSelected(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.AIML_LOCAL_EMBED_MODEL?.trim() === STATIC_LOCAL_MODEL;
+}
+
+/**
+ * The transformer `AIML_LOCAL_EMBED_MODEL` names (default all-minilm-l6-v2-q) or, for the static
+ * model, the transformer it is distilled from (whose files it needs); an unknown name is refused.
+ */
 export function selectedLocalModel(env: NodeJS.ProcessEnv = process.env): LocalModelSpec {
   const name = env.AIML_LOCAL_EMBED_MODEL?.trim();
-  if (!name) return LOCAL_MODEL;
+  if (!name || name === STATIC_LOCAL_MODEL) return LOCAL_MODEL;
   const model = LOCAL_MODELS[name];
   if (!model) {
-    throw new AimlError('CONFIG_INVALID', `AIML_LOCAL_EMBED_MODEL=${name} is not a local model; use one of ${Object.keys(LOCAL_MODELS).join(', ')}`, {
+    throw new AimlError('CONFIG_INVALID', `AIML_LOCAL_EMBED_MODEL=${name} is not a local model; use one of ${[...Object.keys(LOCAL_MODELS), STATIC_LOCAL_MODEL].join(', ')}`, {
       variable: 'AIML_LOCAL_EMBED_MODEL',
     });
   }

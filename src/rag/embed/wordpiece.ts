@@ -43,6 +43,21 @@ export class WordPieceTokenizer {
     return new WordPieceTokenizer(new Map(Object.entries(spec.model.vocab)), spec.model.max_input_chars_per_word ?? 100);
   }
 
+  /** Tokens in the vocabulary (ids run from 0 to size - 1). */
+  get size(): number {
+    return this.vocab.size;
+  }
+
+  /** A token's id, or undefined when the vocabulary does not have it. */
+  idOf(token: string): number | undefined {
+    return this.vocab.get(token);
+  }
+
+  /** Ids of the special tokens every encoding starts and ends with. */
+  get bounds(): { cls: number; sep: number } {
+    return { cls: this.cls, sep: this.sep };
+  }
+
   /** Token ids with [CLS]/[SEP], truncated to `maxTokens` in all. */
   encode(text: string, maxTokens = 256): Encoded {
     const ids: number[] = [this.cls];
