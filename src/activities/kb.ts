@@ -13,6 +13,8 @@ export interface KbPlanInput {
   kb: string;
   dir?: string;
   batchFiles: number;
+  /** See IngestInput.adopt. */
+  adopt?: boolean;
 }
 
 export interface KbPlanOutput extends IngestPlanSummary {
@@ -91,7 +93,7 @@ export function kbActivities(deps: ActivityDeps) {
           throw new AimlError('KB_ROOT_MISMATCH', `Knowledge base "${input.kb}" indexes ${existing.settings.root}, not ${path.resolve(root)}; choose another --kb name`);
         }
         const scan = scanDirectory(root, { onProgress: (scanned) => report({ scanned }) });
-        const kb = existing ?? (await kbs.get(input.kb, { root }));
+        const kb = existing ?? (await kbs.get(input.kb, { root, adopt: input.adopt }));
         const seen = new Set<string>();
         const plan: Plan = { root: kb.settings.root, toIndex: [], toDelete: [] };
         let unchanged = 0;

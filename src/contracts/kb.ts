@@ -5,6 +5,12 @@ export interface IngestInput {
   kb: string;
   /** The folder to index; needed when the knowledge base is new, else its recorded root. */
   dir?: string;
+  /**
+   * Take over a knowledge base that is in the shared Qdrant but not on this host (indexed by
+   * another host, or by this one before its state folder was lost): its collection is emptied and
+   * rebuilt from `dir`. Without it such a knowledge base is refused, never mixed with this folder.
+   */
+  adopt?: boolean;
   /** Files per indexing activity (default 32). */
   batchFiles?: number;
   /** Batches per workflow run before it continues as new (default 200; small values exercise the hand-over). */

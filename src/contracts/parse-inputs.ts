@@ -128,6 +128,7 @@ const progress = obj({
 const ingestSchema = obj({
   kb: name,
   dir: optional(absPath),
+  adopt: optional(bool),
   batchFiles: optional(num({ int: true, min: 1, max: 10_000 })),
   batchesPerRun: optional(num({ int: true, min: 1, max: 10_000 })),
   resume: optional(obj({ planRef: str({ max: LIMITS.pathChars, nonEmpty: true }), plan: planSummary, nextBatch: count, progress })),

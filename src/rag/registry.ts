@@ -67,7 +67,7 @@ export class KbRegistry {
   }
 
   /** Opens an existing knowledge base; with `create`, makes it first when it is not there. */
-  get(name: string, create?: { root: string }): Promise<KnowledgeBase> {
+  get(name: string, create?: { root: string; adopt?: boolean }): Promise<KnowledgeBase> {
     const dir = this.dirOf(name);
     const p = this.open.get(name);
     if (p) {
@@ -86,7 +86,7 @@ export class KbRegistry {
   }
 
   /** Loads the knowledge base afresh, closing the one open under its name, if any. */
-  private reopen(name: string, dir: string, create?: { root: string }): Promise<KnowledgeBase> {
+  private reopen(name: string, dir: string, create?: { root: string; adopt?: boolean }): Promise<KnowledgeBase> {
     const old = this.open.get(name);
     if (old) void old.then((kb) => kb.close()).catch(() => {});
     const p = this.load(name, dir, create);
@@ -108,8 +108,18 @@ export class KbRegistry {
     return { name, root: '', model: this.embedder.id, dims, store: 'qdrant', createdAt: '', shared: true };
   }
 
-  private async load(name: string, dir: string, create?: { root: string }): Promise<KnowledgeBase> {
+  private async load(name: string, dir: string, create?: { root: string; adopt?: boolean }): Promise<KnowledgeBase> {
     let settings = KnowledgeBase.readSettings(dir) ?? (create ? undefined : await this.sharedSettings(name));
+    // A new knowledge base whose collection is already in the shared Qdrant: indexing this folder
+    // into it would mix two folders' chunks under one name, so it is refused unless taken over.
+    const takeOver = !settings && !!create && !!(await this.sharedSettings(name));
+    if (takeOver && !create!.adopt) {
+      throw new AimlError(
+        'KB_SHARED',
+        `Knowledge base "${name}" is already in Qdrant, indexed by another host (or by this one before its state folder was lost). ` +
+          `Search it as it is, sync it from the host that indexed it, or take it over here: aiml kb add ${create!.root} --kb ${name} --adopt (empties it and indexes this folder)`,
+      );
+    }
     if (!settings) {
       if (!create) {
         const where = this.store.kind === 'qdrant' ? ' here or in Qdrant' : '';
@@ -138,7 +148,12 @@ export class KbRegistry {
     if (dims !== settings.dims) {
       throw new AimlError('KB_MODEL_MISMATCH', `Knowledge base "${name}" holds ${settings.dims}-d vectors, but ${this.embedder.id} now gives ${dims}-d`);
     }
-    const store = await this.openStore(settings, dir);
+    let store = await this.openStore(settings, dir);
+    if (takeOver) {
+      // Emptied before this host's settings are saved: a retry after a crash finds them and does not empty it again.
+      await store.drop();
+      store = await this.openStore(settings, dir);
+    }
     const kb = new KnowledgeBase(settings, dir, KnowledgeBase.readManifest(dir), store, this.embedder, new EmbeddingCache(path.join(this.stateDir, 'embed-cache'), this.embedder.cacheKey ?? settings.model, dims));
     if (!settings.shared) kb.saveSettings();
     return kb;

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { LocalOnnxEmbedder } from '../../src/rag/embed/local-onnx';
 import { KbRegistry } from '../../src/rag/registry';
 import { HybridRetriever } from '../../src/rag/retriever';
@@ -87,4 +89,35 @@ else {
     const collections = (await (await fetch(`${qdrant.url}/collections`)).json()) as { result: { collections: { name: string }[] } };
     expect(collections.result.collections.map((c) => c.name).filter((n) => n.startsWith('aiml_billing'))).toEqual([]);
   }, 240_000); // several CLI processes: room for a loaded machine
+
+  test("indexing another host's knowledge base from here is refused, never mixed; --adopt empties it and takes it over", async () => {
+    const dir = tmpDir('aiml-corpus-');
+    writeTree(dir, CORPUS);
+    expect((await runCli(['kb', 'add', dir, '--kb', 'ledger', '--json'], rig.env)).code).toBe(0);
+    const otherHome = tmpDir('aiml-other-host-');
+    const mine = tmpDir('aiml-corpus-mine-');
+    writeTree(mine, { 'notes.md': '# Notes\nalpha beta\n' });
+    const other = new KbRegistry(otherHome, new LocalOnnxEmbedder(), { kind: 'qdrant', url: qdrant.url });
+    try {
+      await expect(other.get('ledger', { root: mine })).rejects.toMatchObject({
+        code: 'KB_SHARED',
+        message: expect.stringContaining(`indexed by another host (or by this one before its state folder was lost). Search it as it is, sync it from the host that indexed it, or take it over here: aiml kb add ${mine} --kb ledger --adopt`),
+      });
+      expect(fs.existsSync(path.join(otherHome, 'kb', 'ledger'))).toBe(false); // nothing of it saved here
+      expect(await (await other.get('ledger')).store.count()).toBeGreaterThan(0); // still searchable as it is
+
+      const adopted = await other.get('ledger', { root: mine, adopt: true });
+      expect(adopted.settings).toMatchObject({ name: 'ledger', root: mine, store: 'qdrant' });
+      expect(adopted.settings.shared).toBeUndefined();
+      expect(await adopted.store.count()).toBe(0); // emptied: this host's folder is indexed into it from scratch
+      expect(other.exists('ledger')).toBe(true);
+      // Taken over once: opening it again (a retried scan) does not empty it again.
+      const meta = { path: 'notes.md', language: 'markdown', kind: 'section', startLine: 1, endLine: 2, hash: 'h' } as const;
+      await adopted.store.upsert([{ id: '00000000-0000-4000-8000-000000000001', vector: new Float32Array(384).fill(1 / Math.sqrt(384)), meta, text: 'alpha beta' }]);
+      expect(await (await other.get('ledger', { root: mine, adopt: true })).store.count()).toBe(1);
+      expect(await other.remove('ledger')).toBe(true);
+    } finally {
+      await other.closeAll();
+    }
+  }, 120_000);
 }

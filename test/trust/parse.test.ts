@@ -146,6 +146,8 @@ describe('workflow inputs', () => {
     expect(value(parseIngestInput({ kb: 'docs', dir: '/d', batchFiles: 4, resume }))).toEqual({ kb: 'docs', dir: '/d', batchFiles: 4, resume });
     expect(reason(parseIngestInput({ kb: 'docs', resume: { ...resume, progress: { ...progress, skipped: null } } }))).toMatch(/"resume.progress.skipped" must be an object, got null/);
     expect(reason(parseIngestInput({ kb: 'docs', batchFiles: 0 }))).toMatch(/"batchFiles" must be at least 1/);
+    expect(value(parseIngestInput({ kb: 'docs', dir: '/d', adopt: true }))).toEqual({ kb: 'docs', dir: '/d', adopt: true });
+    expect(reason(parseIngestInput({ kb: 'docs', dir: '/d', adopt: 'yes' }))).toMatch(/"adopt" must be/);
   });
 });
 

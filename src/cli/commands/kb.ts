@@ -27,13 +27,14 @@ export function registerKb(program: Command, ctx: CliContext): void {
     .description('Index a folder into a knowledge base (runs the ingest workflow on a worker; progress on stderr)')
     .argument('<dir>', 'folder to index (.gitignore is honoured)')
     .option('--kb <name>', 'knowledge-base name (default: the folder name)')
+    .option('--adopt', 'take over a knowledge base another host indexed into the shared Qdrant: empty it and index this folder')
     .option('--json', 'machine-readable output')
-    .action(async (dir: string, flags: { kb?: string; json?: boolean }) => {
+    .action(async (dir: string, flags: { kb?: string; adopt?: boolean; json?: boolean }) => {
       const abs = existingDir(dir);
       const name = flags.kb ?? defaultKbName(abs);
       const rag = loadRagConfig(ctx.env);
       if (rag.store.kind === 'qdrant') await QdrantStore.ping(rag.store.url, rag.store.apiKey); // fail before starting a run
-      printResult(ctx, await runIngest(ctx, { kb: name, dir: workerDir(abs, ctx.env) }, { quiet: !!flags.json }), flags.json);
+      printResult(ctx, await runIngest(ctx, { kb: name, dir: workerDir(abs, ctx.env), ...(flags.adopt ? { adopt: true } : {}) }, { quiet: !!flags.json }), flags.json);
     });
 
   registerKbFresh(kb, ctx);
