@@ -32,7 +32,8 @@ export function resolveLlm(llm: LlmConfig, env: NodeJS.ProcessEnv = process.env,
 
 /** Builds activity dependencies once: the LLM client (an endpoint, or the local model), the blob store, the retriever. */
 export function buildDeps(llm: LlmConfig, stateDir: string, rag: RagConfig = loadRagConfig(process.env), blobConfig: BlobConfig = loadBlobConfig(process.env)): ActivityDeps & { llm: LlmGateway } {
-  const kbs = new KbRegistry(stateDir, createEmbedder(rag.embeddings), rag.store);
+  // A first use installs (Maven) or distils the local embedding model: say so, it takes a while.
+  const kbs = new KbRegistry(stateDir, createEmbedder(rag.embeddings, (line) => void process.stderr.write(`aiml worker: ${line}\n`)), rag.store);
   const gateway = new LlmGateway(resolveLlm(llm), { stateDir });
   const metrics = runtimeMetrics();
   return {

@@ -11,9 +11,10 @@ import { KnowledgeBase, validateKbName, type KbSettings } from './knowledge-base
 import { FlatStore } from './store/flat-store';
 import type { VectorStore } from './store/types';
 
-export function createEmbedder(cfg: RagConfig['embeddings']): EmbeddingProvider {
+/** The embedder the settings name; `log` hears of a one-time install (Maven) or distillation, which can take a while. */
+export function createEmbedder(cfg: RagConfig['embeddings'], log?: (line: string) => void): EmbeddingProvider {
   if (cfg.kind === 'openai') return new OpenAiEmbedder({ model: cfg.model, baseURL: cfg.baseURL, apiKey: cfg.apiKey });
-  return cfg.static ? new StaticEmbedder({ maxTokens: cfg.maxTokens }) : new LocalOnnxEmbedder({ processes: cfg.processes, maxTokens: cfg.maxTokens });
+  return cfg.static ? new StaticEmbedder({ maxTokens: cfg.maxTokens, log }) : new LocalOnnxEmbedder({ processes: cfg.processes, maxTokens: cfg.maxTokens, log });
 }
 
 /** The settings that select the model `id` (a local model's is `local:<AIML_LOCAL_EMBED_MODEL>`). */

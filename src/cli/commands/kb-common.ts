@@ -11,7 +11,7 @@ import type { CliContext } from '../context';
 /** The knowledge bases of this state folder, with this environment's embedding model and store. */
 export function kbRegistry(ctx: CliContext): KbRegistry {
   const rag = loadRagConfig(ctx.env);
-  return new KbRegistry(stateDir(ctx.env), createEmbedder(rag.embeddings), rag.store);
+  return new KbRegistry(stateDir(ctx.env), createEmbedder(rag.embeddings, (line) => void process.stderr.write(`aiml: ${line}\n`)), rag.store);
 }
 
 /** `--kb`, or the only knowledge base there is. */

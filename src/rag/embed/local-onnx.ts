@@ -188,7 +188,9 @@ export class LocalOnnxEmbedder implements EmbeddingProvider {
   private readonly maxTokens: number;
   private loaded?: { pool: InferencePool; tokenizer: WordPieceTokenizer };
 
-  constructor(private readonly opts: { model?: LocalModelSpec; files?: LocalModelFiles; maxTokens?: number; batchSize?: number; processes?: number; idleMs?: number } = {}) {
+  constructor(
+    private readonly opts: { model?: LocalModelSpec; files?: LocalModelFiles; maxTokens?: number; batchSize?: number; processes?: number; idleMs?: number; log?: (line: string) => void } = {},
+  ) {
     this.model = opts.model ?? selectedLocalModel();
     this.id = this.model.id;
     this.dims = this.model.dims;
@@ -200,7 +202,7 @@ export class LocalOnnxEmbedder implements EmbeddingProvider {
 
   private start(): { pool: InferencePool; tokenizer: WordPieceTokenizer } {
     if (!this.loaded) {
-      const files = this.opts.files ?? ensureLocalModel(process.env, () => {}, this.model);
+      const files = this.opts.files ?? ensureLocalModel(process.env, this.opts.log ?? (() => {}), this.model);
       const pool = InferencePool.for(files.onnx, this.dims, this.model.pooling, this.opts.processes ?? embedProcesses(), this.opts.idleMs ?? EMBED_IDLE_MS);
       this.loaded = { tokenizer: WordPieceTokenizer.fromTokenizerJson(files.tokenizer), pool };
     }

@@ -136,13 +136,13 @@ export class StaticEmbedder implements EmbeddingProvider {
   private table?: Promise<StaticTable>;
   private readonly maxTokens: number;
 
-  constructor(private readonly opts: { maxTokens?: number; files?: LocalModelFiles; env?: NodeJS.ProcessEnv } = {}) {
+  constructor(private readonly opts: { maxTokens?: number; files?: LocalModelFiles; env?: NodeJS.ProcessEnv; log?: (line: string) => void } = {}) {
     this.maxTokens = opts.maxTokens ?? STATIC_MAX_TOKENS;
     this.cacheKey = `${this.id}@${this.maxTokens}`;
   }
 
   private load(): Promise<StaticTable> {
-    this.table ??= ensureStaticTable(this.opts.env ?? process.env, () => {}, this.opts.files);
+    this.table ??= ensureStaticTable(this.opts.env ?? process.env, this.opts.log ?? (() => {}), this.opts.files);
     this.table.catch(() => (this.table = undefined)); // a failed distillation is tried again next time
     return this.table;
   }
