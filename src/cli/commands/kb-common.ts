@@ -33,10 +33,27 @@ export function defaultKbName(dir: string): string {
   return base.slice(0, 64) || 'default';
 }
 
-function bar(p: IngestProgress, width = 24): string {
+function bar(p: IngestProgress, left = '', width = 24): string {
   const total = Math.max(p.batches, 1);
   const filled = Math.round((p.batchesDone / total) * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.filesIndexed}/${p.filesToIndex} files, ${p.chunksIndexed} chunks (${p.phase})`;
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.filesIndexed}/${p.filesToIndex} files, ${p.chunksIndexed} chunks (${p.phase}${left})`;
+}
+
+/** How long a sync seen indexing since `since` has left at its pace so far, once that pace is worth trusting. */
+export class IngestPace {
+  private since?: { at: number; files: number };
+
+  /** `, about 4 min left`, or '' (not indexing, too early to tell, or under half a minute left). */
+  left(p: IngestProgress, now = Date.now()): string {
+    if (p.phase !== 'indexing') return '';
+    this.since ??= { at: now, files: p.filesIndexed }; // a joined sync: its pace from when this CLI saw it
+    const done = p.filesIndexed - this.since.files;
+    const elapsed = now - this.since.at;
+    if (done < 1 || elapsed < 5000) return '';
+    const ms = (elapsed / done) * Math.max(0, p.filesToIndex - p.filesIndexed);
+    if (ms < 30_000) return '';
+    return ms < 90 * 60_000 ? `, about ${Math.round(ms / 60_000) || 1} min left` : `, about ${(ms / 3_600_000).toFixed(1)} h left`;
+  }
 }
 
 /**
@@ -51,11 +68,12 @@ export async function runIngest(ctx: CliContext, input: IngestInput, opts: { qui
   await warnIfNoWorker(ctx, aiml, 'the sync');
   const tty = !opts.quiet && process.stderr.isTTY;
   let last = '';
+  const pace = new IngestPace();
   const poll = setInterval(() => {
     handle
       .query(ingestProgressQuery)
       .then((p) => {
-        const line = bar(p);
+        const line = bar(p, pace.left(p));
         if (opts.quiet || line === last) return;
         last = line;
         if (tty) process.stderr.write(`\r${line}`);

@@ -1,0 +1,36 @@
+import { IngestPace } from '../../src/cli/commands/kb-common';
+import type { IngestProgress } from '../../src/contracts';
+
+const progress = (filesIndexed: number, filesToIndex: number, phase: IngestProgress['phase'] = 'indexing'): IngestProgress => ({
+  phase,
+  kb: 'docs',
+  batches: 10,
+  batchesDone: 0,
+  filesToIndex,
+  filesIndexed,
+  filesUnchanged: 0,
+  filesRemoved: 0,
+  chunksIndexed: 0,
+  chunksEmbedded: 0,
+  chunksCached: 0,
+  chunksRemoved: 0,
+  skipped: { binary: 0, oversized: 0, unreadable: 0, ignored: 0 },
+});
+
+test("kb add's progress says how long the sync has left at its pace since this CLI first saw it indexing", () => {
+  const pace = new IngestPace();
+  expect(pace.left(progress(0, 0, 'scanning'), 0)).toBe('');
+  expect(pace.left(progress(100, 10_100), 1_000)).toBe(''); // first sight (a joined sync may be half done): the pace starts here
+  expect(pace.left(progress(150, 10_100), 4_000)).toBe(''); // under 5 s: too early to trust
+  // 100 files in 10 s; 9,900 left: 990 s.
+  expect(pace.left(progress(200, 10_100), 11_000)).toBe(', about 17 min left');
+  expect(pace.left(progress(10_000, 10_100), 99_000)).toBe(''); // under half a minute left: not worth saying
+  expect(pace.left(progress(10_100, 10_100, 'removing'), 100_000)).toBe('');
+
+  const slow = new IngestPace();
+  slow.left(progress(0, 100_000), 0);
+  expect(slow.left(progress(10, 100_000), 60_000)).toBe(', about 166.7 h left');
+  const none = new IngestPace();
+  none.left(progress(5, 50), 0);
+  expect(none.left(progress(5, 50), 60_000)).toBe(''); // nothing indexed since: no pace to go by
+});
