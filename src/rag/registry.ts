@@ -81,7 +81,7 @@ export class KbRegistry {
       }
       // Another host's knowledge base, opened from the shared Qdrant: it has no folder here, and
       // is kept while its collection is there (the indexing host may have removed it since).
-      if (!create) return p.then(async (kb) => (kb.settings.shared && (await this.sharedSettings(name)) ? kb : this.reopen(name, dir)));
+      if (!create) return p.then(async (kb) => (kb.settings.shared && (await kb.store.stillThere?.()) ? kb : this.reopen(name, dir)));
     }
     return this.reopen(name, dir, create);
   }

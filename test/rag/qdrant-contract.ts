@@ -27,9 +27,11 @@ export function qdrantOnly(server: () => TestQdrant, open: (dims: number, extra?
       expect(fused[0]!.score).toBeCloseTo(1 / 20, 4); // one first place under RRF with k = 20 (Qdrant counts ranks from 0)
       const onlyDocs = await store.ranking.hybridSearch({ vector: axis(dims, 1, 2, 0), text: 'refund' }, { candidates: 5, rrfK: 20, filter: { language: 'markdown' } });
       expect(await paths(onlyDocs)).toEqual(['docs/pay.md']);
+      expect(await store.stillThere()).toBe(true);
     } finally {
       await store.drop();
     }
+    expect(await store.stillThere()).toBe(false); // what another host learns when this one removes it
   });
 
   test('upserts are split by size under the request limit (this server takes 1 MiB); a single oversized point is refused clearly', async () => {

@@ -67,6 +67,11 @@ export class QdrantStore implements VectorStore {
     return new QdrantStore(client, opts).call('look for the collection', async () => (await client.collectionExists(opts.collection)).exists);
   }
 
+  /** Whether the collection is still there, asked with this store's own client. */
+  async stillThere(): Promise<boolean> {
+    return this.call('look for the collection', async () => (await this.client.collectionExists(this.opts.collection)).exists);
+  }
+
   /** Opens (creating when absent) the collection, checks its layout, and ensures its payload indexes. */
   static async open(opts: QdrantStoreOptions): Promise<QdrantStore> {
     const client = new QdrantClient({ url: opts.url, apiKey: opts.apiKey, checkCompatibility: false, timeout: opts.timeoutMs ?? 30_000 });

@@ -36,6 +36,8 @@ export interface VectorStore {
   /** Every stored chunk without its vector: the client-side lexical index is built from these. */
   documents(): AsyncIterable<StoredDoc>;
   count(): Promise<number>;
+  /** Whether the store is still there (a shared one another host may have removed); absent when it cannot go away. */
+  stillThere?(): Promise<boolean>;
   drop(): Promise<void>;
   close(): Promise<void>;
 }
