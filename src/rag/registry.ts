@@ -6,15 +6,57 @@ import { EmbeddingCache } from './embed/cache';
 import { LocalOnnxEmbedder } from './embed/local-onnx';
 import { OpenAiEmbedder } from './embed/openai-embedder';
 import type { EmbeddingProvider } from './embed/provider';
-import { StaticEmbedder } from './embed/static-model';
+import { LOCAL_MODEL, LOCAL_MODEL_NAMES, LOCAL_MODELS } from './embed/model-install';
+import { StaticEmbedder, STATIC_MODEL_ID } from './embed/static-model';
 import { KnowledgeBase, validateKbName, type KbSettings } from './knowledge-base';
 import { FlatStore } from './store/flat-store';
 import type { VectorStore } from './store/types';
 
+/** What makes a knowledge base that is not there yet: its folder, the local model to build it with, whether to take over another host's. */
+export interface KbCreate {
+  root: string;
+  /** A local model's name; this process's model when absent. */
+  model?: string;
+  /** See IngestInput.adopt. */
+  adopt?: boolean;
+}
+
+/** Refuses `kb add --model` for a knowledge base built with another model (re-embedding it all is a rebuild). */
+export function checkModelChoice(settings: KbSettings, model: string | undefined): void {
+  if (!model || `local:${model}` === settings.model) return;
+  throw new AimlError(
+    'KB_MODEL_MISMATCH',
+    `Knowledge base "${settings.name}" was built with the embedding model ${settings.model}, not local:${model}; to change it: aiml kb rm ${settings.name} && aiml kb add ${settings.root} --kb ${settings.name} --model ${model}`,
+  );
+}
+
+/** The registry of a state folder with the retrieval settings: their model for new knowledge bases, any local model for existing ones. */
+export function openKbRegistry(stateDir: string, rag: RagConfig, log?: (line: string) => void): KbRegistry {
+  const local = rag.embeddings.kind === 'local' ? { processes: rag.embeddings.processes, maxTokens: rag.embeddings.maxTokens, log } : { log };
+  return new KbRegistry(stateDir, createEmbedder(rag.embeddings, log), rag.store, local);
+}
+
+/** How local models run in this process: inference processes, window, where a one-time install (Maven) or distillation is said. */
+export interface LocalEmbedOptions {
+  processes?: number;
+  maxTokens?: number;
+  log?: (line: string) => void;
+}
+
+/** The local model with this id (`local:<name>`), or undefined when there is none by that id. */
+export function localEmbedder(id: string, opts: LocalEmbedOptions = {}): EmbeddingProvider | undefined {
+  if (id === STATIC_MODEL_ID) return new StaticEmbedder({ maxTokens: opts.maxTokens, log: opts.log });
+  const model = Object.values(LOCAL_MODELS).find((m) => m.id === id);
+  return model && new LocalOnnxEmbedder({ model, processes: opts.processes, maxTokens: opts.maxTokens, log: opts.log });
+}
+
 /** The embedder the settings name; `log` hears of a one-time install (Maven) or distillation, which can take a while. */
 export function createEmbedder(cfg: RagConfig['embeddings'], log?: (line: string) => void): EmbeddingProvider {
   if (cfg.kind === 'openai') return new OpenAiEmbedder({ model: cfg.model, baseURL: cfg.baseURL, apiKey: cfg.apiKey });
-  return cfg.static ? new StaticEmbedder({ maxTokens: cfg.maxTokens, log }) : new LocalOnnxEmbedder({ processes: cfg.processes, maxTokens: cfg.maxTokens, log });
+  const id = cfg.model ? `local:${cfg.model}` : LOCAL_MODEL.id;
+  const embedder = localEmbedder(id, { processes: cfg.processes, maxTokens: cfg.maxTokens, log });
+  if (!embedder) throw new AimlError('CONFIG_INVALID', `${cfg.model} is not a local embedding model; use one of ${LOCAL_MODEL_NAMES.join(', ')}`, { variable: 'AIML_LOCAL_EMBED_MODEL' });
+  return embedder;
 }
 
 /** The settings that select the model `id` (a local model's is `local:<AIML_LOCAL_EMBED_MODEL>`). */
@@ -28,18 +70,32 @@ async function dimsOf(embedder: EmbeddingProvider): Promise<number> {
 }
 
 /**
- * Opens, creates, lists and removes knowledge bases under `<stateDir>/kb/`, each with the one
- * embedding model of this process. A knowledge base built with another model is refused with a
- * clear error rather than mixed. Open knowledge bases are kept, so a worker opens each once.
+ * Opens, creates, lists and removes knowledge bases under `<stateDir>/kb/`. Each keeps the
+ * embedding model it was built with: `embedder` (this process's configured model) for a new one
+ * unless another local model is asked for, and any local model for an existing one, as local
+ * models need no settings. A knowledge base of a model this process cannot run (another endpoint's)
+ * is refused with a clear error rather than mixed. Open knowledge bases are kept, so a worker
+ * opens each once.
  */
 export class KbRegistry {
   private readonly open = new Map<string, Promise<KnowledgeBase>>();
+  private readonly embedders = new Map<string, EmbeddingProvider>();
 
   constructor(
     readonly stateDir: string,
     readonly embedder: EmbeddingProvider,
     private readonly store: RagConfig['store'] = { kind: 'embedded' },
-  ) {}
+    private readonly local: LocalEmbedOptions = {},
+  ) {
+    this.embedders.set(embedder.id, embedder);
+  }
+
+  /** The embedder of model `id`: this process's, or a local model's (one instance each), or undefined. */
+  embedderFor(id: string): EmbeddingProvider | undefined {
+    let e = this.embedders.get(id);
+    if (!e && (e = localEmbedder(id, this.local))) this.embedders.set(id, e);
+    return e;
+  }
 
   /** Whether knowledge bases live in a store other hosts reach (Qdrant): another host's may be found there. */
   get sharesStore(): boolean {
@@ -68,7 +124,7 @@ export class KbRegistry {
   }
 
   /** Opens an existing knowledge base; with `create`, makes it first when it is not there. */
-  get(name: string, create?: { root: string; adopt?: boolean }): Promise<KnowledgeBase> {
+  get(name: string, create?: KbCreate): Promise<KnowledgeBase> {
     const dir = this.dirOf(name);
     const p = this.open.get(name);
     if (p) {
@@ -87,7 +143,7 @@ export class KbRegistry {
   }
 
   /** Loads the knowledge base afresh, closing the one open under its name, if any. */
-  private reopen(name: string, dir: string, create?: { root: string; adopt?: boolean }): Promise<KnowledgeBase> {
+  private reopen(name: string, dir: string, create?: KbCreate): Promise<KnowledgeBase> {
     const old = this.open.get(name);
     if (old) void old.then((kb) => kb.close()).catch(() => {});
     const p = this.load(name, dir, create);
@@ -98,22 +154,36 @@ export class KbRegistry {
 
   /**
    * A knowledge base another host indexed into the shared Qdrant: its collection (named by the
-   * knowledge base, this process's embedding model and dimensions) is there, its folder is not here.
+   * knowledge base, the embedding model and its dimensions) is there, its folder is not here.
+   * This process's model is looked for first, then the other local models.
    */
   private async sharedSettings(name: string): Promise<KbSettings | undefined> {
     if (this.store.kind !== 'qdrant') return undefined;
-    const dims = await dimsOf(this.embedder);
     const { QdrantStore } = await import('./store/qdrant-store');
-    const collection = qdrantCollection({ name, model: this.embedder.id, dims });
-    if (!(await QdrantStore.exists({ url: this.store.url, apiKey: this.store.apiKey, collection, dims }))) return undefined;
-    return { name, root: '', model: this.embedder.id, dims, store: 'qdrant', createdAt: '', shared: true };
+    const ids = [this.embedder.id, ...LOCAL_MODEL_NAMES.map((n) => `local:${n}`).filter((id) => id !== this.embedder.id)];
+    for (const model of ids) {
+      const dims = await dimsOf(this.embedderFor(model)!);
+      const collection = qdrantCollection({ name, model, dims });
+      if (await QdrantStore.exists({ url: this.store.url, apiKey: this.store.apiKey, collection, dims })) {
+        return { name, root: '', model, dims, store: 'qdrant', createdAt: '', shared: true };
+      }
+    }
+    return undefined;
   }
 
-  private async load(name: string, dir: string, create?: { root: string; adopt?: boolean }): Promise<KnowledgeBase> {
+  /** The embedder a new knowledge base is built with: the local model `name` asks for, else this process's. */
+  private embedderForNew(name: string, model: string | undefined): EmbeddingProvider {
+    if (!model) return this.embedder;
+    const embedder = LOCAL_MODEL_NAMES.includes(model) ? this.embedderFor(`local:${model}`) : undefined;
+    if (!embedder) throw new AimlError('INPUT_INVALID', `Knowledge base "${name}": ${model} is not a local embedding model; use one of ${LOCAL_MODEL_NAMES.join(', ')}`);
+    return embedder;
+  }
+
+  private async load(name: string, dir: string, create?: KbCreate): Promise<KnowledgeBase> {
     let settings = KnowledgeBase.readSettings(dir) ?? (create ? undefined : await this.sharedSettings(name));
     // A new knowledge base whose collection is already in the shared Qdrant: indexing this folder
     // into it would mix two folders' chunks under one name, so it is refused unless taken over.
-    const takeOver = !settings && !!create && !!(await this.sharedSettings(name));
+    const takeOver = !settings && create ? await this.sharedSettings(name) : undefined;
     if (takeOver && !create!.adopt) {
       throw new AimlError(
         'KB_SHARED',
@@ -126,36 +196,41 @@ export class KbRegistry {
         const where = this.store.kind === 'qdrant' ? ' here or in Qdrant' : '';
         throw new AimlError('KB_NOT_FOUND', `Knowledge base "${name}" does not exist${where} (create it with: aiml kb add <dir> --kb ${name})`);
       }
+      const embedder = this.embedderForNew(name, create.model);
       settings = {
         name,
         root: path.resolve(create.root),
-        model: this.embedder.id,
-        dims: await dimsOf(this.embedder),
+        model: embedder.id,
+        dims: await dimsOf(embedder),
         store: this.store.kind,
         createdAt: new Date().toISOString(),
       };
       fs.mkdirSync(dir, { recursive: true });
     } else if (create && path.resolve(create.root) !== settings.root) {
       throw new AimlError('KB_ROOT_MISMATCH', `Knowledge base "${name}" indexes ${settings.root}, not ${path.resolve(create.root)}; choose another --kb name`);
+    } else if (create) {
+      checkModelChoice(settings, create.model);
     }
-    if (settings.model !== this.embedder.id) {
+    const embedder = this.embedderFor(settings.model);
+    if (!embedder) {
       throw new AimlError(
         'KB_MODEL_MISMATCH',
         `Knowledge base "${name}" was built with the embedding model ${settings.model} (${settings.dims}-d), but this process embeds with ${this.embedder.id}. ` +
           `Use the same model (${sameModelHint(settings.model)}), or rebuild it: aiml kb rm ${name} && aiml kb add ${settings.root} --kb ${name}`,
       );
     }
-    const dims = await dimsOf(this.embedder);
+    const dims = await dimsOf(embedder);
     if (dims !== settings.dims) {
-      throw new AimlError('KB_MODEL_MISMATCH', `Knowledge base "${name}" holds ${settings.dims}-d vectors, but ${this.embedder.id} now gives ${dims}-d`);
+      throw new AimlError('KB_MODEL_MISMATCH', `Knowledge base "${name}" holds ${settings.dims}-d vectors, but ${embedder.id} now gives ${dims}-d`);
     }
-    let store = await this.openStore(settings, dir);
     if (takeOver) {
       // Emptied before this host's settings are saved: a retry after a crash finds them and does not empty it again.
-      await store.drop();
-      store = await this.openStore(settings, dir);
+      const old = await this.openStore(takeOver, dir);
+      await old.drop();
+      await old.close();
     }
-    const kb = new KnowledgeBase(settings, dir, KnowledgeBase.readManifest(dir), store, this.embedder, new EmbeddingCache(path.join(this.stateDir, 'embed-cache'), this.embedder.cacheKey ?? settings.model, dims));
+    const store = await this.openStore(settings, dir);
+    const kb = new KnowledgeBase(settings, dir, KnowledgeBase.readManifest(dir), store, embedder, new EmbeddingCache(path.join(this.stateDir, 'embed-cache'), embedder.cacheKey ?? settings.model, dims));
     if (!settings.shared) kb.saveSettings();
     return kb;
   }

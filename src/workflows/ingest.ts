@@ -49,7 +49,7 @@ export async function ingest(raw: IngestInput): Promise<IngestResult> {
     wf.setCurrentDetails(`Scanning ${input.dir ?? 'the knowledge base folder'} for "${input.kb}"`);
     const out = await scanning.kbPlan.executeWithOptions(
       { ...SCANNING, summary: `scan ${input.dir ?? input.kb}` },
-      [{ kb: input.kb, dir: input.dir, batchFiles, ...(input.adopt ? { adopt: true } : {}) }],
+      [{ kb: input.kb, dir: input.dir, batchFiles, ...(input.adopt ? { adopt: true } : {}), ...(input.model ? { model: input.model } : {}) }],
     );
     const { planRef: ref, ...summary } = out;
     plan = summary;

@@ -73,23 +73,32 @@ test('a missing directory fails the sync at once with KB_DIR_MISSING, not retrie
   expect(cause.cause?.message).toBe('Directory /nonexistent/aiml-corpus does not exist');
 });
 
-test('a knowledge base built with another embedding model is refused, not mixed', async () => {
+test("a knowledge base keeps its model: a local one syncs on a worker configured for an endpoint; an endpoint's is refused, not mixed, where that endpoint is not configured", async () => {
   const dir = tmpDir('aiml-corpus-');
   writeTree(dir, CORPUS);
-  const kb = uniqueId('kb');
-  await sync({ kb, dir });
+  const local = uniqueId('kb');
+  await sync({ kb: local, dir });
   const other = await startRagWorker({
     llmUrl: rig.llm.url,
     stateDir: rig.worker.stateDir,
     rag: { embeddings: { kind: 'openai', model: 'emb-other', baseURL: rig.llm.url, apiKey: 'sk-test-not-a-secret' }, store: { kind: 'embedded' } },
   });
+  const run = (taskQueue: string, input: { kb: string; dir?: string }) =>
+    rig.client.workflow.execute('ingest', { taskQueue, workflowId: uniqueId('kb-ingest'), args: [input] }).catch((e: WorkflowFailedError) => e);
   try {
-    const err = await rig.client.workflow
-      .execute('ingest', { taskQueue: other.taskQueue, workflowId: uniqueId('kb-ingest'), args: [{ kb }] })
-      .catch((e: WorkflowFailedError) => e);
+    // Local models need no settings: the endpoint's worker syncs the MiniLM knowledge base with MiniLM.
+    fs.appendFileSync(path.join(dir, 'README.md'), '\nOne more line.\n');
+    expect(await run(other.taskQueue, { kb: local })).toMatchObject({ phase: 'done', filesIndexed: 1 });
+    // A knowledge base built on the endpoint's model cannot be synced where only local models run.
+    const remote = uniqueId('kb');
+    expect(await run(other.taskQueue, { kb: remote, dir })).toMatchObject({ phase: 'done' });
+    const err = await run(rig.worker.taskQueue, { kb: remote });
     const cause = (err as WorkflowFailedError).cause as { cause?: { type?: string; message?: string } };
     expect(cause.cause?.type).toBe('KB_MODEL_MISMATCH');
-    expect(cause.cause?.message).toContain(`Knowledge base "${kb}" was built with the embedding model local:all-minilm-l6-v2-q (384-d), but this process embeds with openai:emb-other`);
+    expect(cause.cause?.message).toContain(
+      `Knowledge base "${remote}" was built with the embedding model openai:emb-other (`,
+    );
+    expect(cause.cause?.message).toContain(`but this process embeds with local:all-minilm-l6-v2-q. Use the same model (AIML_EMBEDDINGS=openai AIML_EMBED_MODEL=emb-other)`);
   } finally {
     await other.stop();
   }

@@ -2,8 +2,10 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { kbActivities, type KbPlanOutput } from '../../src/activities/kb';
 import type { ActivityDeps } from '../../src/activities/deps';
+import { LocalOnnxEmbedder } from '../../src/rag/embed/local-onnx';
 import { OpenAiEmbedder } from '../../src/rag/embed/openai-embedder';
 import { KbRegistry } from '../../src/rag/registry';
+import { HybridRetriever } from '../../src/rag/retriever';
 import { BlobStore } from '../../src/storage/blob-store';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
 import { tmpDir, uniqueId } from '../support/env';
@@ -65,3 +67,36 @@ test('syncing an existing knowledge base from another folder is refused', async 
   });
   await deps.kbs!.closeAll();
 });
+
+test("a knowledge base can be built with another local model than the worker's; it keeps it wherever it is opened, and --model cannot change it", async () => {
+  const dir = tmpDir('aiml-corpus-');
+  writeTree(dir, { 'retry.md': '# Retries\nRetry the request with exponential backoff and jitter.\n', 'invoice.md': '# Invoices\nRender the invoice as a PDF file.\n' });
+  const state = tmpDir('aiml-kb-state-');
+  const deps = depsFor(state); // this worker's own model is an OpenAI-compatible endpoint's
+  const acts = kbActivities(deps);
+  const kb = uniqueId('kb');
+  const env = new MockActivityEnvironment();
+  const plan = (await env.run(acts.kbPlan, { kb, dir, batchFiles: 8, model: 'minilm-static' })) as KbPlanOutput;
+  await env.run(acts.kbIndexBatch, { kb, planRef: plan.planRef, batch: 0, batchFiles: 8 });
+  const built = await deps.kbs!.get(kb);
+  expect(built.settings).toMatchObject({ model: 'local:minilm-static', dims: 384 });
+  expect(built.embedder.id).toBe('local:minilm-static');
+  const [top] = await new HybridRetriever(deps.kbs!).query(kb, 'back off before trying a failed request again', { k: 1, mode: 'dense' });
+  expect(top).toMatchObject({ path: 'retry.md' });
+
+  // Another process whose model is MiniLM opens and searches it with the model it was built with.
+  const other = new KbRegistry(state, new LocalOnnxEmbedder());
+  expect((await other.get(kb)).embedder.id).toBe('local:minilm-static');
+  await other.closeAll();
+
+  const quiet = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR', () => {}) });
+  await expect(quiet.run(acts.kbPlan, { kb, dir, batchFiles: 8, model: 'bge-small-en-v1.5-q' })).rejects.toMatchObject({
+    type: 'KB_MODEL_MISMATCH',
+    message: `Knowledge base "${kb}" was built with the embedding model local:minilm-static, not local:bge-small-en-v1.5-q; to change it: aiml kb rm ${kb} && aiml kb add ${dir} --kb ${kb} --model bge-small-en-v1.5-q`,
+  });
+  await expect(quiet.run(acts.kbPlan, { kb: uniqueId('kb'), dir, batchFiles: 8, model: 'gpt-embed' })).rejects.toMatchObject({
+    type: 'INPUT_INVALID',
+    message: expect.stringContaining('gpt-embed is not a local embedding model; use one of all-minilm-l6-v2-q, bge-small-en-v1.5-q, minilm-static'),
+  });
+  await deps.kbs!.closeAll();
+}, 120_000);

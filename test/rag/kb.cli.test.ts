@@ -38,7 +38,7 @@ test('kb add → search → stats → sync → rm, with --json shapes', async ()
   expect(gone.stderr.trim()).toBe('aiml: Knowledge base "billing" does not exist (create it with: aiml kb add <dir> --kb billing)');
 });
 
-test('bad input: missing directory, other embedding model, unreachable Qdrant — one clear line each', async () => {
+test('bad input: missing directory, unknown embedding model, unreachable Qdrant — one clear line each; a knowledge base keeps its model', async () => {
   const missing = await runCli(['kb', 'add', '/nonexistent/aiml-docs'], rig.env);
   expect(missing.code).toBe(2);
   expect(missing.stderr.trim()).toBe('aiml: Directory /nonexistent/aiml-docs does not exist');
@@ -46,14 +46,15 @@ test('bad input: missing directory, other embedding model, unreachable Qdrant �
   const dir = tmpDir('aiml-corpus-');
   writeTree(dir, { 'a.md': '# A\nalpha\n' });
   expect((await runCli(['kb', 'add', dir, '--kb', 'mixed', '--json'], rig.env)).code).toBe(0);
-  const other = await runCli(['kb', 'search', 'alpha', '--kb', 'mixed'], { ...rig.env, AIML_EMBEDDINGS: 'openai', AIML_EMBED_MODEL: 'emb-x', OPENAI_BASE_URL: rig.llm.url });
-  expect(other.code).toBe(1);
-  expect(other.stderr.trim().split('\n')).toHaveLength(1);
-  expect(other.stderr).toContain('aiml: Knowledge base "mixed" was built with the embedding model local:all-minilm-l6-v2-q (384-d), but this process embeds with openai:emb-x');
-  expect(other.stderr).toContain('Use the same model (AIML_EMBEDDINGS=local AIML_LOCAL_EMBED_MODEL=all-minilm-l6-v2-q), or rebuild it');
-  const fast = await runCli(['kb', 'search', 'alpha', '--kb', 'mixed'], { ...rig.env, AIML_LOCAL_EMBED_MODEL: 'minilm-static' });
-  expect(fast.code).toBe(1);
-  expect(fast.stderr).toContain('but this process embeds with local:minilm-static');
+  // A knowledge base keeps its local model: a CLI configured for an endpoint, or for another local model, searches it with that model.
+  const other = await runCli(['kb', 'search', 'alpha', '--kb', 'mixed', '--json'], { ...rig.env, AIML_EMBEDDINGS: 'openai', AIML_EMBED_MODEL: 'emb-x', OPENAI_BASE_URL: rig.llm.url });
+  expect(other.code).toBe(0);
+  expect(JSON.parse(other.stdout)).toMatchObject([{ path: 'a.md' }]);
+  const fast = await runCli(['kb', 'stats', '--kb', 'mixed'], { ...rig.env, AIML_LOCAL_EMBED_MODEL: 'minilm-static' });
+  expect(fast.stdout).toMatch(/^mixed: 1 files, 1 chunks, local:all-minilm-l6-v2-q \(384-d\)/);
+  const badModel = await runCli(['kb', 'add', dir, '--kb', 'mixed', '--model', 'ada-002'], rig.env);
+  expect(badModel.code).toBe(2);
+  expect(badModel.stderr.trim()).toBe('aiml: --model ada-002 is not a local embedding model; use one of all-minilm-l6-v2-q, bge-small-en-v1.5-q, minilm-static');
 
   const url = `http://127.0.0.1:${await freePort()}`;
   const qdrant = await runCli(['kb', 'add', dir, '--kb', 'q'], { ...rig.env, AIML_VECTOR_STORE: 'qdrant', QDRANT_URL: url });

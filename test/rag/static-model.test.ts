@@ -92,9 +92,9 @@ describe('minilm-static: distilled from the installed MiniLM, no transformer per
   });
 
   test('AIML_LOCAL_EMBED_MODEL=minilm-static picks it for knowledge bases; MiniLM stays the default', () => {
-    expect(loadRagConfig({ AIML_LOCAL_EMBED_MODEL: 'minilm-static', AIML_EMBED_PROCESSES: '1' }).embeddings).toEqual({ kind: 'local', processes: 1, static: true });
+    expect(loadRagConfig({ AIML_LOCAL_EMBED_MODEL: 'minilm-static', AIML_EMBED_PROCESSES: '1' }).embeddings).toEqual({ kind: 'local', processes: 1, model: 'minilm-static' });
     expect(loadRagConfig({ AIML_EMBED_PROCESSES: '1' }).embeddings).toEqual({ kind: 'local', processes: 1 });
-    expect(createEmbedder({ kind: 'local', static: true }).id).toBe(STATIC_MODEL_ID);
+    expect(createEmbedder({ kind: 'local', model: 'minilm-static' }).id).toBe(STATIC_MODEL_ID);
     expect(createEmbedder({ kind: 'local' }).id).toBe(LOCAL_MODEL.id);
     expect(selectedLocalModel({ AIML_LOCAL_EMBED_MODEL: 'minilm-static' })).toBe(LOCAL_MODEL); // the files it is made from
     expect(() => loadRagConfig({ AIML_LOCAL_EMBED_MODEL: 'minilm-statik' })).toThrow(/AIML_LOCAL_EMBED_MODEL=minilm-statik is not a local model; use one of .*minilm-static/);

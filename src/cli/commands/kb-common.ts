@@ -4,14 +4,14 @@ import { ingestProgressQuery, ingestWorkflowId, type IngestInput, type IngestPro
 import { AimlError, toErrorCode } from '../../errors';
 import { stateDir } from '../../paths';
 import { loadRagConfig } from '../../rag/config';
-import { createEmbedder, KbRegistry } from '../../rag/registry';
+import { openKbRegistry, type KbRegistry } from '../../rag/registry';
 import { warnIfNoWorker } from '../start-run';
 import type { CliContext } from '../context';
 
 /** The knowledge bases of this state folder, with this environment's embedding model and store. */
 export function kbRegistry(ctx: CliContext): KbRegistry {
   const rag = loadRagConfig(ctx.env);
-  return new KbRegistry(stateDir(ctx.env), createEmbedder(rag.embeddings, (line) => void process.stderr.write(`aiml: ${line}\n`)), rag.store);
+  return openKbRegistry(stateDir(ctx.env), rag, (line) => void process.stderr.write(`aiml: ${line}\n`));
 }
 
 /** `--kb`, or the only knowledge base there is. */

@@ -5,6 +5,7 @@ import { AimlError } from '../../errors';
 import { LlmGateway } from '../../llm/gateway';
 import type { ChunkFilter, SymbolKind } from '../../rag/types';
 import { loadRagConfig } from '../../rag/config';
+import { LOCAL_MODEL_NAMES } from '../../rag/embed/model-install';
 import { createLlmReranker } from '../../rag/rerank';
 import { HybridRetriever, type SearchMode } from '../../rag/retriever';
 import { QdrantStore } from '../../rag/store/qdrant-store';
@@ -27,14 +28,16 @@ export function registerKb(program: Command, ctx: CliContext): void {
     .description('Index a folder into a knowledge base (runs the ingest workflow on a worker; progress on stderr)')
     .argument('<dir>', 'folder to index (.gitignore is honoured)')
     .option('--kb <name>', 'knowledge-base name (default: the folder name)')
+    .option('--model <name>', `local embedding model of a new knowledge base: ${LOCAL_MODEL_NAMES.join(', ')} (default: the worker's)`)
     .option('--adopt', 'take over a knowledge base another host indexed into the shared Qdrant: empty it and index this folder')
     .option('--json', 'machine-readable output')
-    .action(async (dir: string, flags: { kb?: string; adopt?: boolean; json?: boolean }) => {
+    .action(async (dir: string, flags: { kb?: string; model?: string; adopt?: boolean; json?: boolean }) => {
+      if (flags.model !== undefined && !LOCAL_MODEL_NAMES.includes(flags.model)) throw new AimlError('USAGE', `--model ${flags.model} is not a local embedding model; use one of ${LOCAL_MODEL_NAMES.join(', ')}`);
       const abs = existingDir(dir);
       const name = flags.kb ?? defaultKbName(abs);
       const rag = loadRagConfig(ctx.env);
       if (rag.store.kind === 'qdrant') await QdrantStore.ping(rag.store.url, rag.store.apiKey); // fail before starting a run
-      printResult(ctx, await runIngest(ctx, { kb: name, dir: workerDir(abs, ctx.env), ...(flags.adopt ? { adopt: true } : {}) }, { quiet: !!flags.json }), flags.json);
+      printResult(ctx, await runIngest(ctx, { kb: name, dir: workerDir(abs, ctx.env), ...(flags.model ? { model: flags.model } : {}), ...(flags.adopt ? { adopt: true } : {}) }, { quiet: !!flags.json }), flags.json);
     });
 
   registerKbFresh(kb, ctx);

@@ -64,6 +64,9 @@ export const LOCAL_MODELS: Record<string, LocalModelSpec> = { 'all-minilm-l6-v2-
 /** The distilled static model's name (`src/rag/embed/static-model.ts`); it is made from LOCAL_MODEL's files. */
 export const STATIC_LOCAL_MODEL = 'minilm-static';
 
+/** Every local model's name (what `AIML_LOCAL_EMBED_MODEL` and `kb add --model` take); a model's id is `local:<name>`. */
+export const LOCAL_MODEL_NAMES: readonly string[] = [...Object.keys(LOCAL_MODELS), STATIC_LOCAL_MODEL];
+
 /** Whether `AIML_LOCAL_EMBED_MODEL` names the distilled static model rather than a transformer. */
 export function staticModelSelected(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.AIML_LOCAL_EMBED_MODEL?.trim() === STATIC_LOCAL_MODEL;
@@ -78,7 +81,7 @@ export function selectedLocalModel(env: NodeJS.ProcessEnv = process.env): LocalM
   if (!name || name === STATIC_LOCAL_MODEL) return LOCAL_MODEL;
   const model = LOCAL_MODELS[name];
   if (!model) {
-    throw new AimlError('CONFIG_INVALID', `AIML_LOCAL_EMBED_MODEL=${name} is not a local model; use one of ${[...Object.keys(LOCAL_MODELS), STATIC_LOCAL_MODEL].join(', ')}`, {
+    throw new AimlError('CONFIG_INVALID', `AIML_LOCAL_EMBED_MODEL=${name} is not a local model; use one of ${LOCAL_MODEL_NAMES.join(', ')}`, {
       variable: 'AIML_LOCAL_EMBED_MODEL',
     });
   }
