@@ -3,11 +3,10 @@ import path from 'node:path';
 import { AimlError } from '../errors';
 import type { RagConfig } from './config';
 import { EmbeddingCache } from './embed/cache';
-import { LocalOnnxEmbedder } from './embed/local-onnx';
+import { createEmbedder, localEmbedder, type LocalEmbedOptions } from './embed/factory';
+import { LOCAL_MODEL_NAMES } from './embed/model-install';
 import { OpenAiEmbedder } from './embed/openai-embedder';
 import type { EmbeddingProvider } from './embed/provider';
-import { LOCAL_MODEL, LOCAL_MODEL_NAMES, LOCAL_MODELS } from './embed/model-install';
-import { StaticEmbedder, STATIC_MODEL_ID } from './embed/static-model';
 import { KnowledgeBase, validateKbName, type KbSettings } from './knowledge-base';
 import { FlatStore } from './store/flat-store';
 import type { VectorStore } from './store/types';
@@ -34,29 +33,6 @@ export function checkModelChoice(settings: KbSettings, model: string | undefined
 export function openKbRegistry(stateDir: string, rag: RagConfig, log?: (line: string) => void): KbRegistry {
   const local = rag.embeddings.kind === 'local' ? { processes: rag.embeddings.processes, maxTokens: rag.embeddings.maxTokens, log } : { log };
   return new KbRegistry(stateDir, createEmbedder(rag.embeddings, log), rag.store, local);
-}
-
-/** How local models run in this process: inference processes, window, where a one-time install (Maven) or distillation is said. */
-export interface LocalEmbedOptions {
-  processes?: number;
-  maxTokens?: number;
-  log?: (line: string) => void;
-}
-
-/** The local model with this id (`local:<name>`), or undefined when there is none by that id. */
-export function localEmbedder(id: string, opts: LocalEmbedOptions = {}): EmbeddingProvider | undefined {
-  if (id === STATIC_MODEL_ID) return new StaticEmbedder({ maxTokens: opts.maxTokens, log: opts.log });
-  const model = Object.values(LOCAL_MODELS).find((m) => m.id === id);
-  return model && new LocalOnnxEmbedder({ model, processes: opts.processes, maxTokens: opts.maxTokens, log: opts.log });
-}
-
-/** The embedder the settings name; `log` hears of a one-time install (Maven) or distillation, which can take a while. */
-export function createEmbedder(cfg: RagConfig['embeddings'], log?: (line: string) => void): EmbeddingProvider {
-  if (cfg.kind === 'openai') return new OpenAiEmbedder({ model: cfg.model, baseURL: cfg.baseURL, apiKey: cfg.apiKey });
-  const id = cfg.model ? `local:${cfg.model}` : LOCAL_MODEL.id;
-  const embedder = localEmbedder(id, { processes: cfg.processes, maxTokens: cfg.maxTokens, log });
-  if (!embedder) throw new AimlError('CONFIG_INVALID', `${cfg.model} is not a local embedding model; use one of ${LOCAL_MODEL_NAMES.join(', ')}`, { variable: 'AIML_LOCAL_EMBED_MODEL' });
-  return embedder;
 }
 
 /** The settings that select the model `id` (a local model's is `local:<AIML_LOCAL_EMBED_MODEL>`). */

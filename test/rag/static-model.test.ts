@@ -4,7 +4,7 @@ import { loadRagConfig } from '../../src/rag/config';
 import { ensureLocalModel, LOCAL_MODEL, selectedLocalModel } from '../../src/rag/embed/model-install';
 import { ensureStaticTable, StaticEmbedder, STATIC_MODEL_ID, staticTablePath, tokenWeight } from '../../src/rag/embed/static-model';
 import { WordPieceTokenizer } from '../../src/rag/embed/wordpiece';
-import { createEmbedder } from '../../src/rag/registry';
+import { createEmbedder } from '../../src/rag/embed/factory';
 import { tmpDir } from '../support/env';
 
 const dot = (a: Float32Array, b: Float32Array): number => a.reduce((s, x, i) => s + x * b[i]!, 0);
