@@ -1,4 +1,4 @@
-import { IngestPace } from '../../src/cli/commands/kb-common';
+import { IngestPace, suggestFast } from '../../src/cli/commands/kb-common';
 import type { IngestProgress } from '../../src/contracts';
 
 const progress = (filesIndexed: number, filesToIndex: number, phase: IngestProgress['phase'] = 'indexing'): IngestProgress => ({
@@ -33,4 +33,15 @@ test("kb add's progress says how long the sync has left at its pace since this C
   const none = new IngestPace();
   none.left(progress(5, 50), 0);
   expect(none.left(progress(5, 50), 60_000)).toBe(''); // nothing indexed since: no pace to go by
+});
+
+test('a long first sync names the faster local model and the commands that switch to it', () => {
+  const pace = new IngestPace();
+  expect(pace.watchedMs(0)).toBe(0);
+  pace.left(progress(0, 100), 1_000);
+  expect(pace.watchedMs(31_000)).toBe(30_000);
+  expect(suggestFast({ kb: 'mono', dir: '/src/mono' }, 600_000)).toBe(
+    'aiml: this first sync has over 10 minutes to go. For a folder this big, --model minilm-static embeds about 10x as fast and ranks lower (README: AIML_LOCAL_EMBED_MODEL). ' +
+      'To switch: aiml cancel kb-ingest-mono && aiml kb rm mono && aiml kb add /src/mono --kb mono --model minilm-static',
+  );
 });

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { WorkflowFailedError } from '@temporalio/client';
+import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { ingestProgressQuery, ingestWorkflowId, type IngestInput, type IngestProgress } from '../../contracts';
 import { AimlError, toErrorCode } from '../../errors';
 import { stateDir } from '../../paths';
@@ -39,19 +39,40 @@ function bar(p: IngestProgress, left = '', width = 24): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.filesIndexed}/${p.filesToIndex} files, ${p.chunksIndexed} chunks (${p.phase}${left})`;
 }
 
+/** A first sync with longer than this left at its pace says that a faster local model exists. */
+const SUGGEST_FAST_MS = 10 * 60_000;
+
+/** What a long first sync says: the faster local model, and how to switch to it. */
+export function suggestFast(input: IngestInput, afterMs: number): string {
+  return (
+    `aiml: this first sync has over ${Math.round(afterMs / 60_000)} minutes to go. For a folder this big, --model minilm-static embeds about 10x as fast and ranks lower (README: AIML_LOCAL_EMBED_MODEL). ` +
+    `To switch: aiml cancel ${ingestWorkflowId(input.kb)} && aiml kb rm ${input.kb} && aiml kb add ${input.dir ?? '<dir>'} --kb ${input.kb} --model minilm-static`
+  );
+}
+
 /** How long a sync seen indexing since `since` has left at its pace so far, once that pace is worth trusting. */
 export class IngestPace {
   private since?: { at: number; files: number };
 
-  /** `, about 4 min left`, or '' (not indexing, too early to tell, or under half a minute left). */
-  left(p: IngestProgress, now = Date.now()): string {
-    if (p.phase !== 'indexing') return '';
+  /** How long this CLI has watched the sync index (0 before it saw it indexing). */
+  watchedMs(now = Date.now()): number {
+    return this.since ? now - this.since.at : 0;
+  }
+
+  /** Milliseconds left at the pace so far, or undefined (not indexing, or too early to tell). */
+  remainingMs(p: IngestProgress, now = Date.now()): number | undefined {
+    if (p.phase !== 'indexing') return undefined;
     this.since ??= { at: now, files: p.filesIndexed }; // a joined sync: its pace from when this CLI saw it
     const done = p.filesIndexed - this.since.files;
     const elapsed = now - this.since.at;
-    if (done < 1 || elapsed < 5000) return '';
-    const ms = (elapsed / done) * Math.max(0, p.filesToIndex - p.filesIndexed);
-    if (ms < 30_000) return '';
+    if (done < 1 || elapsed < 5000) return undefined;
+    return (elapsed / done) * Math.max(0, p.filesToIndex - p.filesIndexed);
+  }
+
+  /** `, about 4 min left`, or '' (not indexing, too early to tell, or under half a minute left). */
+  left(p: IngestProgress, now = Date.now()): string {
+    const ms = this.remainingMs(p, now);
+    if (ms === undefined || ms < 30_000) return '';
     return ms < 90 * 60_000 ? `, about ${Math.round(ms / 60_000) || 1} min left` : `, about ${(ms / 3_600_000).toFixed(1)} h left`;
   }
 }
@@ -60,7 +81,7 @@ export class IngestPace {
  * Starts (or joins) the knowledge base's sync and follows it with a progress bar on stderr
  * until it ends. A failed sync becomes one clear error line: the root cause's message.
  */
-export async function runIngest(ctx: CliContext, input: IngestInput, opts: { quiet: boolean }): Promise<IngestProgress> {
+export async function runIngest(ctx: CliContext, input: IngestInput, opts: { quiet: boolean; /** A new knowledge base on a transformer model: a long first sync says a faster model exists. */ suggestFast?: boolean }): Promise<IngestProgress> {
   const aiml = await ctx.aiml();
   // A sync already running for this knowledge base is joined.
   const handle = await aiml.start('ingest', ingestWorkflowId(input.kb), input, { joinExisting: true });
@@ -69,10 +90,16 @@ export async function runIngest(ctx: CliContext, input: IngestInput, opts: { qui
   const tty = !opts.quiet && process.stderr.isTTY;
   let last = '';
   const pace = new IngestPace();
+  let suggest = !!opts.suggestFast && !opts.quiet;
   const poll = setInterval(() => {
     handle
       .query(ingestProgressQuery)
       .then((p) => {
+        // After half a minute: the first batches' pace is a poor guide.
+        if (suggest && pace.watchedMs() >= 30_000 && (pace.remainingMs(p) ?? 0) > SUGGEST_FAST_MS) {
+          suggest = false;
+          ctx.err(`${tty ? '\n' : ''}${suggestFast(input, SUGGEST_FAST_MS)}`);
+        }
         const line = bar(p, pace.left(p));
         if (opts.quiet || line === last) return;
         last = line;
@@ -86,6 +113,9 @@ export async function runIngest(ctx: CliContext, input: IngestInput, opts: { qui
     if (tty) process.stderr.write(`\r${bar(result)}\n`);
     return result;
   } catch (err) {
+    if (err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure) {
+      throw new AimlError('CANCELLED', `The sync of "${input.kb}" was cancelled; what it indexed stays, and the next sync goes on from there`);
+    }
     if (err instanceof WorkflowFailedError) {
       let cause: unknown = err.cause;
       while ((cause as { cause?: unknown })?.cause) cause = (cause as { cause: unknown }).cause;

@@ -5,7 +5,7 @@ import { AimlError } from '../../errors';
 import { LlmGateway } from '../../llm/gateway';
 import type { ChunkFilter, SymbolKind } from '../../rag/types';
 import { loadRagConfig } from '../../rag/config';
-import { LOCAL_MODEL_NAMES } from '../../rag/embed/model-install';
+import { LOCAL_MODEL_NAMES, STATIC_LOCAL_MODEL } from '../../rag/embed/model-install';
 import { createLlmReranker } from '../../rag/rerank';
 import { HybridRetriever, type SearchMode } from '../../rag/retriever';
 import { QdrantStore } from '../../rag/store/qdrant-store';
@@ -37,7 +37,10 @@ export function registerKb(program: Command, ctx: CliContext): void {
       const name = flags.kb ?? defaultKbName(abs);
       const rag = loadRagConfig(ctx.env);
       if (rag.store.kind === 'qdrant') await QdrantStore.ping(rag.store.url, rag.store.apiKey); // fail before starting a run
-      printResult(ctx, await runIngest(ctx, { kb: name, dir: workerDir(abs, ctx.env), ...(flags.model ? { model: flags.model } : {}), ...(flags.adopt ? { adopt: true } : {}) }, { quiet: !!flags.json }), flags.json);
+      // A new knowledge base on a transformer model may be a long first sync: it says so, and what is faster.
+      const suggestFast = !flags.model && rag.embeddings.kind === 'local' && rag.embeddings.model !== STATIC_LOCAL_MODEL && !kbRegistry(ctx).exists(name);
+      const input = { kb: name, dir: workerDir(abs, ctx.env), ...(flags.model ? { model: flags.model } : {}), ...(flags.adopt ? { adopt: true } : {}) };
+      printResult(ctx, await runIngest(ctx, input, { quiet: !!flags.json, suggestFast }), flags.json);
     });
 
   registerKbFresh(kb, ctx);
