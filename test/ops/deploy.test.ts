@@ -103,6 +103,10 @@ test("the Dockerfile's steps are the README's steps", () => {
   expect(readme).toContain('npm run setup');
   expect(docker).toMatch(/^FROM node:20\.\d+-bookworm AS build$/m);
   expect(docker).toMatch(/^CMD \["node", "dist\/worker\.js"\]$/m);
+  // The build stage's setup also distils minilm-static (kb add --model minilm-static needs no distilling at run time); the image's default model stays MiniLM.
+  const [build, final] = docker.split(/^FROM .*-slim$/m);
+  expect(build).toMatch(/^ENV .*AIML_LOCAL_EMBED_MODEL=minilm-static/m);
+  expect(final).not.toContain('AIML_LOCAL_EMBED_MODEL');
 });
 
 test('AIML_WORKSPACE_MAP: the CLI checks the host folder and sends the path the worker sees', async () => {
