@@ -50,7 +50,7 @@ test('bad input: missing directory, unknown embedding model, unreachable Qdrant 
   const other = await runCli(['kb', 'search', 'alpha', '--kb', 'mixed', '--json'], { ...rig.env, AIML_EMBEDDINGS: 'openai', AIML_EMBED_MODEL: 'emb-x', OPENAI_BASE_URL: rig.llm.url });
   expect(other.code).toBe(0);
   expect(JSON.parse(other.stdout)).toMatchObject([{ path: 'a.md' }]);
-  const fast = await runCli(['kb', 'stats', '--kb', 'mixed'], { ...rig.env, AIML_LOCAL_EMBED_MODEL: 'minilm-static' });
+  const fast = await runCli(['kb', 'list', '--kb', 'mixed'], { ...rig.env, AIML_LOCAL_EMBED_MODEL: 'minilm-static' });
   expect(fast.stdout).toMatch(/^mixed: 1 files, 1 chunks, local:all-minilm-l6-v2-q \(384-d\)/);
   const badModel = await runCli(['kb', 'add', dir, '--kb', 'mixed', '--model', 'ada-002'], rig.env);
   expect(badModel.code).toBe(2);

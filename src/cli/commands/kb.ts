@@ -98,6 +98,7 @@ export function registerKb(program: Command, ctx: CliContext): void {
     });
 
   kb.command('stats')
+    .alias('list')
     .description('Files, chunks, model and store of one knowledge base (or of all)')
     .option('--kb <name>', 'knowledge-base name (default: all)')
     .option('--json', 'machine-readable output')
