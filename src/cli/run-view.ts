@@ -1,5 +1,5 @@
 import type { RunView } from '../client/run-view';
-import { decisionCommands, describeBudget, type LlmMemo, type Usage } from '../contracts';
+import { decisionCommands, describeBudget, type IngestProgress, type LlmMemo, type Usage } from '../contracts';
 
 export { toRunStatus, type RunView } from '../client/run-view';
 
@@ -14,13 +14,16 @@ export function costLine(u: Usage): string {
   return `$${u.costUsd.toFixed(4)}${u.unpricedCalls ? ` (+ ${u.unpricedCalls} call(s) of a model with no price: set AIML_PRICES)` : ''}`;
 }
 
-export function formatRun(v: RunView): string {
-  const lines = [
-    `${v.workflowId}  ${v.phase}  ${statusLabel(v)}`,
-    `  step:    ${v.step}`,
-    `  tokens:  ${v.usage.totalTokens} (prompt ${v.usage.promptTokens}, completion ${v.usage.completionTokens}, ${v.usage.llmCalls} calls${v.usage.estimatedCalls ? `, ${v.usage.estimatedCalls} counted by aiml` : ''})`,
-    `  cost:    ${costLine(v.usage)}`,
-  ];
+export function formatRun(v: RunView, sync?: IngestProgress): string {
+  const lines = [`${v.workflowId}  ${v.phase}  ${statusLabel(v)}`];
+  if (v.type === 'ingest') lines.push(...syncLines(v, sync));
+  else {
+    lines.push(
+      `  step:    ${v.step}`,
+      `  tokens:  ${v.usage.totalTokens} (prompt ${v.usage.promptTokens}, completion ${v.usage.completionTokens}, ${v.usage.llmCalls} calls${v.usage.estimatedCalls ? `, ${v.usage.estimatedCalls} counted by aiml` : ''})`,
+      `  cost:    ${costLine(v.usage)}`,
+    );
+  }
   if (v.host) lines.push(`  host:    ${v.host} (task queue ${v.taskQueue})`);
   if (v.budget) lines.push(`  budget:  ${describeBudget(v.budget)}`);
   for (const [phase, u] of Object.entries(v.byPhase ?? {})) lines.push(`  ${`${phase}:`.padEnd(8)} ${u.totalTokens} tokens, ${costLine(u)}`);
@@ -37,6 +40,17 @@ export function formatRun(v: RunView): string {
   for (const a of v.artifacts) lines.push(`  wrote:   ${a}`);
   if (v.error) lines.push(`  error:   ${v.error}`);
   return lines.join('\n');
+}
+
+/** A knowledge-base sync: what it indexed (its result) or how far it has got (its worker's answer); it calls no model. */
+function syncLines(v: RunView, p: IngestProgress | undefined): string[] {
+  if (!p) return [`  step:    ${v.closeTime ? v.step : 'no worker answered for its progress'}`];
+  return [
+    `  kb:      ${p.kb}${p.root ? ` (${p.root})` : ''}`,
+    `  step:    ${p.phase}${p.phase === 'indexing' ? `, batch ${p.batchesDone} of ${p.batches}` : ''}`,
+    `  files:   ${p.filesIndexed} of ${p.filesToIndex} indexed, ${p.filesUnchanged} unchanged, ${p.filesRemoved} removed`,
+    `  chunks:  ${p.chunksIndexed} indexed (${p.chunksEmbedded} embedded, ${p.chunksCached} from cache), ${p.chunksRemoved} removed`,
+  ];
 }
 
 /** Which provider serves each role, the latest call's provider, and the switches so far. */

@@ -1,7 +1,7 @@
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
-import { stateQuery, WORKFLOW_TYPES, type BuildInput, type DecideInput, type DesignInput, type IngestInput, type RunState, type RunStatus, type ShipInput, type ToolCallView } from '../contracts';
+import { ingestProgressQuery, stateQuery, WORKFLOW_TYPES, type BuildInput, type DecideInput, type DesignInput, type IngestInput, type IngestProgress, type RunState, type RunStatus, type ShipInput, type ToolCallView } from '../contracts';
 import { ROUTING_MEMO_KEY, type RunRouting } from '../contracts/routing';
 import { REVERT_WORKFLOW, revertWorkflowId, type RevertInput, type RevertOutput } from '../contracts/revert';
 import { AimlError, errorMessage, isErrorCode } from '../errors';
@@ -125,11 +125,23 @@ export class AimlClient {
    * i.e. its host's workers, can answer.
    */
   async ownerAnswers(view: RunView, deadlineMs = 3000): Promise<boolean> {
+    // A sync has its own query (it keeps no run state).
+    if (view.type === 'ingest') return (await this.ingestProgress(view, deadlineMs)) !== undefined;
     // No answer by the deadline, or the server giving up on the query itself: nobody there to answer.
     return this.query(view.workflowId, deadlineMs).then(
       () => true,
       () => false,
     );
+  }
+
+  /**
+   * How far a knowledge-base sync got: its result once completed, its progress (from its worker)
+   * while it runs; undefined when it failed or was cancelled, or no worker answers by the deadline.
+   */
+  async ingestProgress(view: RunView, deadlineMs = 3000): Promise<IngestProgress | undefined> {
+    const handle = this.client.workflow.getHandle(view.workflowId);
+    if (view.closeTime) return view.status === 'completed' ? ((await handle.result()) as IngestProgress) : undefined;
+    return this.client.withDeadline(Date.now() + deadlineMs, () => handle.query(ingestProgressQuery)).catch(() => undefined);
   }
 
   /** The run's state from its host's worker; HOST_WORKER_DOWN, naming the host, when that worker does not answer. */
@@ -197,6 +209,11 @@ export class AimlClient {
     let switches = 0;
     for (;;) {
       const view = await this.describe(workflowId);
+      // A sync keeps no step of its own: its progress is the step.
+      if (view.type === 'ingest' && !view.closeTime) {
+        const p = await this.ingestProgress(view);
+        if (p) view.step = p.phase === 'indexing' ? `indexing: ${p.filesIndexed} of ${p.filesToIndex} files, ${p.chunksIndexed} chunks` : p.phase;
+      }
       const total = view.llm?.switchTotal ?? 0;
       // Each switch once (the memo keeps the latest few: older ones are counted in `status`).
       if (opts.onSwitch && total > switches) for (const line of view.llm!.switches.slice(-(total - switches))) opts.onSwitch(line);

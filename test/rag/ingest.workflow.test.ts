@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
-import { ingestProgressQuery, ingestWorkflowId, stateQuery, type IngestInput, type IngestResult } from '../../src/contracts';
+import { AimlClient } from '../../src/client/aiml-client';
+import { ingestProgressQuery, ingestWorkflowId, stateQuery, type IngestInput, type IngestProgress, type IngestResult } from '../../src/contracts';
 import { LocalOnnxEmbedder } from '../../src/rag/embed/local-onnx';
 import { KbRegistry } from '../../src/rag/registry';
 import { HybridRetriever } from '../../src/rag/retriever';
@@ -126,4 +127,27 @@ test('a DESIGN run given a knowledge base drafts with the chunks retrieved from 
   } finally {
     await handle.terminate('test done');
   }
+});
+
+test('a running sync answers for its progress: status and watch see its worker there and how far it got', async () => {
+  const dir = tmpDir('aiml-corpus-');
+  writeTree(dir, Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`notes/n${i}.md`, `# Note ${i}\nRetry number ${i} with backoff ${i * 7} ms.\n`])));
+  const kb = uniqueId('kb');
+  const workflowId = ingestWorkflowId(kb);
+  const aiml = new AimlClient(rig.client, { namespace: 'default', taskQueue: rig.worker.taskQueue });
+  const handle = await rig.client.workflow.start('ingest', { taskQueue: rig.worker.taskQueue, workflowId, args: [{ kb, dir, batchFiles: 1 }] });
+  let seen: IngestProgress | undefined;
+  for (let i = 0; i < 100 && !seen; i++) {
+    const view = await aiml.describe(workflowId);
+    if (view.closeTime) break;
+    const p = await aiml.ingestProgress(view);
+    if (p?.phase === 'indexing') {
+      seen = p;
+      expect(await aiml.ownerAnswers(view)).toBe(true); // before: the state query it does not have said "no worker"
+    }
+  }
+  expect(seen).toMatchObject({ kb, phase: 'indexing', filesToIndex: 40, batches: 40 });
+  await handle.result();
+  const done = await aiml.describe(workflowId);
+  expect(await aiml.ingestProgress(done)).toMatchObject({ phase: 'done', filesIndexed: 40 });
 });

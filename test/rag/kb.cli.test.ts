@@ -30,6 +30,12 @@ test('kb add → search → stats → sync → rm, with --json shapes', async ()
 
   const synced = await runCli(['kb', 'sync', '--json'], rig.env);
   expect(JSON.parse(synced.stdout)).toMatchObject({ filesIndexed: 0, filesUnchanged: 4 });
+  // aiml status of a sync shows what it did (a sync calls no model: no tokens), from its result.
+  const status = await runCli(['status', 'kb-ingest-billing'], rig.env);
+  expect(status.code).toBe(0);
+  expect(status.stdout).toContain(`  kb:      billing (${dir})\n  step:    done\n  files:   0 of 0 indexed, 4 unchanged, 0 removed\n`);
+  expect(status.stdout).not.toMatch(/tokens:|warning/);
+  expect(JSON.parse((await runCli(['status', 'kb-ingest-billing', '--json'], rig.env)).stdout)).toMatchObject({ type: 'ingest', sync: { phase: 'done', filesUnchanged: 4 } });
 
   const removed = await runCli(['kb', 'rm', 'billing', '--json'], rig.env);
   expect(JSON.parse(removed.stdout)).toEqual({ removed: 'billing' });

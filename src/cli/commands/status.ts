@@ -18,9 +18,11 @@ export function registerStatus(program: Command, ctx: CliContext): void {
       const hostWorker = view.host && !view.closeTime ? ((await aiml.ownerAnswers(view)) ? 'running' : 'not running') : undefined;
       // The full state comes from a query, which only the owning host's worker answers.
       if (flags.full && hostWorker === 'not running') throw new AimlError('HOST_WORKER_DOWN', hostDownMessage(view));
-      const full = flags.full ? await aiml.query(id, 5000) : undefined;
-      const shown = { ...view, ...(hostWorker ? { hostWorker } : {}) };
+      // A knowledge-base sync keeps no run state: its progress (or result) is what there is to show.
+      const sync = view.type === 'ingest' ? await aiml.ingestProgress(view) : undefined;
+      const full = flags.full && view.type !== 'ingest' ? await aiml.query(id, 5000) : undefined;
+      const shown = { ...view, ...(hostWorker ? { hostWorker } : {}), ...(sync ? { sync } : {}) };
       if (flags.json) printJson(ctx, full ? { ...shown, state: full } : shown);
-      else ctx.out(formatRun(view) + (hostWorker === 'not running' ? `\n  warning: ${hostDownMessage(view)}` : '') + (full ? `\n${JSON.stringify(full, null, 2)}` : ''));
+      else ctx.out(formatRun(view, sync) + (hostWorker === 'not running' ? `\n  warning: ${hostDownMessage(view)}` : '') + (full ? `\n${JSON.stringify(full, null, 2)}` : ''));
     });
 }
