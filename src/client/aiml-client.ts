@@ -125,8 +125,9 @@ export class AimlClient {
    * i.e. its host's workers, can answer.
    */
   async ownerAnswers(view: RunView, deadlineMs = 3000): Promise<boolean> {
-    // A sync has its own query (it keeps no run state).
+    // A sync has its own query (it keeps no run state); a revert has none: its queue's pollers tell.
     if (view.type === 'ingest') return (await this.ingestProgress(view, deadlineMs)) !== undefined;
+    if (view.type === REVERT_WORKFLOW) return this.workerMayBeLive(view.taskQueue);
     // No answer by the deadline, or the server giving up on the query itself: nobody there to answer.
     return this.query(view.workflowId, deadlineMs).then(
       () => true,

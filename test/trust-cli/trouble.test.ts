@@ -1,3 +1,4 @@
+import type { RunView } from '../../src/client/run-view';
 import { AimlClient } from '../../src/client/aiml-client';
 import { startWorker, testClient, tmpDir, uniqueId, waitFor, type TestWorker } from '../support/env';
 import { aimlEnv } from '../support/processes';
@@ -89,4 +90,10 @@ test('a workflow task that fails on every try shows as stuck in status, with its
   } finally {
     await aiml.client.workflow.getHandle(id).terminate('test done');
   }
+});
+
+test("a revert run (it answers no query) is seen alive by its queue's pollers, not reported as a worker that is not running", async () => {
+  const view = (taskQueue: string) => ({ workflowId: uniqueId('revert'), type: 'revert', taskQueue, closeTime: null }) as unknown as RunView;
+  expect(await aiml.ownerAnswers(view(worker.taskQueue))).toBe(true);
+  expect(await aiml.ownerAnswers(view(uniqueId('nobody-polls')))).toBe(false);
 });
