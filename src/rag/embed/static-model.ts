@@ -91,6 +91,22 @@ function distill(files: LocalModelFiles, tokenizer: WordPieceTokenizer, dims: nu
   });
 }
 
+/** A distillation's temp file older than this belongs to a process that died during it. */
+const DEAD_STAGING_MS = 60 * 60_000;
+
+/** Deletes temp tables that distillations killed part way (a worker SIGKILLed) left behind. */
+function removeDeadStaging(dir: string, now = Date.now()): void {
+  for (const f of fs.readdirSync(dir)) {
+    if (!f.includes('.partial-')) continue;
+    const file = path.join(dir, f);
+    try {
+      if (now - fs.statSync(file).mtimeMs > DEAD_STAGING_MS) fs.rmSync(file, { force: true });
+    } catch {
+      // gone already (another process cleaned it)
+    }
+  }
+}
+
 export interface StaticTable {
   tokenizer: WordPieceTokenizer;
   /** Each token's weighted vector, `dims` floats a token. */
@@ -109,6 +125,7 @@ export async function ensureStaticTable(env: NodeJS.ProcessEnv = process.env, lo
   if (!fs.existsSync(table) || fs.statSync(table).size !== bytes) {
     log(`Distilling ${STATIC_MODEL_NAME} from ${source.onnx} into ${table} (once per host, about 15 s) ...`);
     fs.mkdirSync(path.dirname(table), { recursive: true });
+    removeDeadStaging(path.dirname(table));
     const staging = `${table}.partial-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
     try {
       await distill(source, tokenizer, dims, staging);
