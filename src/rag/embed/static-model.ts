@@ -20,8 +20,7 @@ import { WordPieceTokenizer } from './wordpiece';
  * per host (about 15 s on 2 cores) in a child process using up to 4 cores, and its table is kept in the state folder.
  */
 
-export const STATIC_MODEL_NAME = STATIC_LOCAL_MODEL;
-export const STATIC_MODEL_ID = 'local:minilm-static';
+export const STATIC_MODEL_ID = `local:${STATIC_LOCAL_MODEL}`;
 /** Tokens of a text summed (cheap here, so the whole of a chunk counts, not its first 128). */
 export const STATIC_MAX_TOKENS = 512;
 /** Rows run through MiniLM at once while distilling; fixed, so the table is the same on every run. */
@@ -31,6 +30,7 @@ const YIELD_EVERY = 64;
 
 /** Runs [CLS] t [SEP] for every token t through the model and writes each token's own output row (float32, vocabulary order). */
 const DISTILL_SOURCE = `
+process.on('disconnect', () => process.exit(1)); // the parent died: nobody waits for this table
 const fs = require('node:fs');
 const ort = require(process.env.AIML_ORT_PATH);
 const [onnx, out, vocabSize, dims, cls, sep, batch, threads] = JSON.parse(process.env.AIML_DISTILL);
@@ -50,6 +50,7 @@ const [onnx, out, vocabSize, dims, cls, sep, batch, threads] = JSON.parse(proces
     for (let r = 0; r < n; r++) table.set(hidden.subarray((r * L + 1) * dims, (r * L + 2) * dims), (start + r) * dims);
   }
   fs.writeFileSync(out, Buffer.from(table.buffer));
+  process.exit(0); // the IPC channel would keep this process alive
 })().catch((err) => { process.stderr.write(String(err && err.stack || err)); process.exit(1); });
 `;
 
@@ -65,7 +66,7 @@ export function tokenWeight(id: number, firstWord: number): number {
 
 /** Where the distilled table of a MiniLM file lives: named by the model file's digest, so another model file gets its own. */
 export function staticTablePath(env: NodeJS.ProcessEnv, onnxSha256: string): string {
-  return path.join(stateDir(env), 'models', STATIC_MODEL_NAME, `tokens-${onnxSha256.slice(0, 16)}.f32`);
+  return path.join(stateDir(env), 'models', STATIC_LOCAL_MODEL, `tokens-${onnxSha256.slice(0, 16)}.f32`);
 }
 
 function sha256(file: string): string {
@@ -78,7 +79,7 @@ function distill(files: LocalModelFiles, tokenizer: WordPieceTokenizer, dims: nu
   const { NODE_OPTIONS: _drop, ...env } = process.env;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['-e', DISTILL_SOURCE], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'], // the channel closes with the parent, and the child stops
       env: { ...env, AIML_ORT_PATH: require.resolve('onnxruntime-node'), AIML_DISTILL: JSON.stringify([files.onnx, out, tokenizer.size, dims, cls, sep, DISTILL_BATCH, Math.min(4, os.availableParallelism())]) },
     });
     let stderr = '';
@@ -86,7 +87,7 @@ function distill(files: LocalModelFiles, tokenizer: WordPieceTokenizer, dims: nu
     child.on('error', reject);
     child.on('exit', (code, signal) => {
       if (code === 0) resolve();
-      else reject(new AimlError('EMBED_MODEL_INSTALL_FAILED', `Distilling ${STATIC_MODEL_NAME} from ${files.onnx} failed (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').pop() ?? ''}`));
+      else reject(new AimlError('EMBED_MODEL_INSTALL_FAILED', `Distilling ${STATIC_LOCAL_MODEL} from ${files.onnx} failed (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').pop() ?? ''}`));
     });
   });
 }
@@ -123,13 +124,13 @@ export async function ensureStaticTable(env: NodeJS.ProcessEnv = process.env, lo
   const table = staticTablePath(env, sha256(source.onnx));
   const bytes = tokenizer.size * dims * 4;
   if (!fs.existsSync(table) || fs.statSync(table).size !== bytes) {
-    log(`Distilling ${STATIC_MODEL_NAME} from ${source.onnx} into ${table} (once per host, about 15 s) ...`);
+    log(`Distilling ${STATIC_LOCAL_MODEL} from ${source.onnx} into ${table} (once per host, about 15 s) ...`);
     fs.mkdirSync(path.dirname(table), { recursive: true });
     removeDeadStaging(path.dirname(table));
     const staging = `${table}.partial-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
     try {
       await distill(source, tokenizer, dims, staging);
-      if (fs.statSync(staging).size !== bytes) throw new AimlError('EMBED_MODEL_INSTALL_FAILED', `${STATIC_MODEL_NAME}: the distilled table has ${fs.statSync(staging).size} bytes, expected ${bytes}`);
+      if (fs.statSync(staging).size !== bytes) throw new AimlError('EMBED_MODEL_INSTALL_FAILED', `${STATIC_LOCAL_MODEL}: the distilled table has ${fs.statSync(staging).size} bytes, expected ${bytes}`);
       fs.renameSync(staging, table); // atomic: a concurrent distillation writes the same bytes
     } finally {
       fs.rmSync(staging, { force: true });
