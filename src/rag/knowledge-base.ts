@@ -8,6 +8,7 @@ import { Bm25Index } from './bm25';
 import { chunkFile, loadSyntax } from './chunk';
 import { EmbeddingCache, embedCached } from './embed/cache';
 import type { EmbeddingProvider } from './embed/provider';
+import type { Refiner } from './refine';
 import { FlatStore } from './store/flat-store';
 import type { VectorStore } from './store/types';
 import type { Chunk } from './types';
@@ -80,6 +81,8 @@ export class KnowledgeBase {
     readonly store: VectorStore,
     readonly embedder: EmbeddingProvider,
     readonly cache: EmbeddingCache,
+    /** The stronger model that scores search's top candidates again (a static model's teacher), if any. */
+    readonly refiner?: Refiner,
   ) {
     this.manifestStamp = stampOf(path.join(dir, 'files.json'));
   }

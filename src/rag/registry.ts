@@ -3,11 +3,12 @@ import path from 'node:path';
 import { AimlError } from '../errors';
 import type { RagConfig } from './config';
 import { EmbeddingCache } from './embed/cache';
-import { createEmbedder, localEmbedder, type LocalEmbedOptions } from './embed/factory';
+import { createEmbedder, localEmbedder, refinerModelOf, type LocalEmbedOptions } from './embed/factory';
 import { LOCAL_MODEL_NAMES } from './embed/model-install';
 import { OpenAiEmbedder } from './embed/openai-embedder';
 import type { EmbeddingProvider } from './embed/provider';
 import { KnowledgeBase, validateKbName, type KbSettings } from './knowledge-base';
+import { cachedRefiner, type Refiner } from './refine';
 import { FlatStore } from './store/flat-store';
 import type { VectorStore } from './store/types';
 
@@ -56,6 +57,7 @@ async function dimsOf(embedder: EmbeddingProvider): Promise<number> {
 export class KbRegistry {
   private readonly open = new Map<string, Promise<KnowledgeBase>>();
   private readonly embedders = new Map<string, EmbeddingProvider>();
+  private readonly refiners = new Map<string, { refiner: Refiner; cache: EmbeddingCache }>();
 
   constructor(
     readonly stateDir: string,
@@ -71,6 +73,20 @@ export class KbRegistry {
     let e = this.embedders.get(id);
     if (!e && (e = localEmbedder(id, this.local))) this.embedders.set(id, e);
     return e;
+  }
+
+  /** The refiner for knowledge bases of model `id` (one a process, its cache shared with the model's own), if that model has one. */
+  private refinerFor(id: string): Refiner | undefined {
+    const model = refinerModelOf(id);
+    if (!model) return undefined;
+    let r = this.refiners.get(model);
+    if (!r) {
+      const embedder = this.embedderFor(model)!;
+      const cache = new EmbeddingCache(path.join(this.stateDir, 'embed-cache'), embedder.cacheKey ?? embedder.id, embedder.dims);
+      r = { refiner: cachedRefiner(embedder, cache), cache };
+      this.refiners.set(model, r);
+    }
+    return r.refiner;
   }
 
   /** Whether knowledge bases live in a store other hosts reach (Qdrant): another host's may be found there. */
@@ -206,7 +222,7 @@ export class KbRegistry {
       await old.close();
     }
     const store = await this.openStore(settings, dir);
-    const kb = new KnowledgeBase(settings, dir, KnowledgeBase.readManifest(dir), store, embedder, new EmbeddingCache(path.join(this.stateDir, 'embed-cache'), embedder.cacheKey ?? settings.model, dims));
+    const kb = new KnowledgeBase(settings, dir, KnowledgeBase.readManifest(dir), store, embedder, new EmbeddingCache(path.join(this.stateDir, 'embed-cache'), embedder.cacheKey ?? settings.model, dims), this.refinerFor(settings.model));
     if (!settings.shared) kb.saveSettings();
     return kb;
   }
@@ -236,6 +252,8 @@ export class KbRegistry {
     const all = [...this.open.values()];
     this.open.clear();
     for (const p of all) await p.then((kb) => kb.close()).catch(() => {});
+    for (const r of this.refiners.values()) r.cache.close();
+    this.refiners.clear();
   }
 }
 

@@ -4,7 +4,10 @@ import { redactSecrets } from '../security/secrets';
 import { diversify, reciprocalRankFusion } from './fusion';
 import type { KnowledgeBase } from './knowledge-base';
 import { rewriteQuery } from './query';
+import { embeddingText } from './knowledge-base';
+import { REFINE_WINDOW, refinedOrder } from './refine';
 import type { KbRegistry } from './registry';
+import type { StoredDoc } from './store/types';
 import type { ChunkFilter, ScoredId, SymbolKind } from './types';
 
 export type SearchMode = 'hybrid' | 'dense' | 'lexical';
@@ -34,6 +37,11 @@ export interface SearchOptions {
    * mixed (recall@5 up on the PyPI and docs sets, down on the npm set).
    */
   rewrite?: boolean;
+  /**
+   * For a knowledge base indexed with a fast static model: let the transformer it was distilled
+   * from score the top candidates again (refine.ts). Default true; no effect on other models.
+   */
+  refine?: boolean;
   /** Optional reranker over the fused candidates (for example a cross-encoder), best first. */
   rerank?: (query: string, hits: SearchHit[]) => Promise<SearchHit[]>;
 }
@@ -69,18 +77,41 @@ async function candidates(kb: KnowledgeBase, query: string, mode: SearchMode, po
   const lists: ScoredId[][] = [];
   for (const vector of vectors) lists.push(await kb.store.search(vector, pool, opts.filter));
   const denseLists = lists.length;
-  if (mode !== 'dense') {
-    for (const v of variants) lists.push(server ? await server.lexicalSearch(v, pool, opts.filter) : (await kb.lexical()).search(v, pool, opts.filter));
-  }
+  if (mode !== 'dense') lists.push(...(await lexicalLists(kb, variants, pool, opts.filter)));
   const weights = lists.map((_, i) => (i < denseLists ? DENSE_WEIGHT : 1));
   return lists.length === 1 ? lists[0]! : reciprocalRankFusion(lists, rrfK, weights);
+}
+
+/** BM25 candidates for each variant of the query: from the store when it ranks lexically itself, else from the in-memory index. */
+async function lexicalLists(kb: KnowledgeBase, variants: string[], pool: number, filter?: ChunkFilter): Promise<ScoredId[][]> {
+  const server = kb.store.ranking;
+  const lists: ScoredId[][] = [];
+  for (const v of variants) lists.push(server ? await server.lexicalSearch(v, pool, filter) : (await kb.lexical()).search(v, pool, filter));
+  return lists;
+}
+
+/**
+ * The second stage for a knowledge base with a refiner: its model scores the first stage's top
+ * `window` chunks, whose order is then fused with the lexical lists as in the first stage.
+ */
+async function refine(kb: KnowledgeBase, query: string, mode: SearchMode, ranked: ScoredId[], docs: Map<string, StoredDoc>, window: number, pool: number, opts: SearchOptions): Promise<ScoredId[]> {
+  const head = ranked.filter((r) => docs.has(r.id)).slice(0, window);
+  if (head.length < 2) return ranked;
+  const texts = head.map((r) => {
+    const d = docs.get(r.id)!;
+    return embeddingText({ ...d.meta, id: d.id, text: d.text });
+  });
+  const similarities = await kb.refiner!.similarities(query, texts);
+  const inHead = new Set(head.map((h) => h.id));
+  const lexical = mode === 'hybrid' ? await lexicalLists(kb, opts.rewrite ? rewriteQuery(query) : [query], pool, opts.filter) : [];
+  return refinedOrder(head, similarities, ranked.filter((r) => !inHead.has(r.id)), lexical, opts.rrfK ?? 20, DENSE_WEIGHT);
 }
 
 /**
  * Hybrid retrieval over a knowledge base: dense (cosine over the store) and lexical (BM25)
  * candidates (for the query, and its rewrites when asked) fused by reciprocal rank, the same
- * metadata filter on both, an optional reranker, then a per-file cap so one file does not fill
- * the top k.
+ * metadata filter on both, the top ones scored again by a stronger model where the knowledge base
+ * has one (refine.ts), an optional reranker, then a per-file cap so one file does not fill the top k.
  */
 export class HybridRetriever {
   /** `defaults.rerank` is what `search` (the activities' view) reranks with. */
@@ -95,8 +126,13 @@ export class HybridRetriever {
     const mode = opts.mode ?? 'hybrid';
     const pool = opts.candidates ?? Math.max(50, 5 * k);
     const kb = await this.registry.get(kbName);
-    const ranked = await candidates(kb, query, mode, pool, opts);
+    let ranked = await candidates(kb, query, mode, pool, opts);
     const docs = new Map((await kb.store.get(ranked.map((r) => r.id))).map((d) => [d.id, d]));
+    if (kb.refiner && mode !== 'lexical' && opts.refine !== false) {
+      ranked = await refine(kb, query, mode, ranked, docs, Math.max(REFINE_WINDOW, k), pool, opts);
+      const missing = ranked.filter((r) => !docs.has(r.id)).map((r) => r.id);
+      for (const d of missing.length ? await kb.store.get(missing) : []) docs.set(d.id, d);
+    }
     let hits: SearchHit[] = ranked.flatMap((r) => {
       const d = docs.get(r.id);
       if (!d) return [];

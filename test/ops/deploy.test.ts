@@ -103,10 +103,9 @@ test("the Dockerfile's steps are the README's steps", () => {
   expect(readme).toContain('npm run setup');
   expect(docker).toMatch(/^FROM node:20\.\d+-bookworm AS build$/m);
   expect(docker).toMatch(/^CMD \["node", "dist\/worker\.js"\]$/m);
-  // The build stage's setup also distils minilm-static (kb add --model minilm-static needs no distilling at run time); the image's default model stays MiniLM.
-  const [build, final] = docker.split(/^FROM .*-slim$/m);
-  expect(build).toMatch(/^ENV .*AIML_LOCAL_EMBED_MODEL=minilm-static/m);
-  expect(final).not.toContain('AIML_LOCAL_EMBED_MODEL');
+  // The build stage's setup distils the default model (minilm-static) with no setting: none is made, so the image's default is the README's.
+  expect(docker).not.toContain('AIML_LOCAL_EMBED_MODEL');
+  expect(read('src/setup.ts')).toMatch(/if \(staticModelSelected\(\)\) \{\n.*ensureStaticTable/);
 });
 
 test('AIML_WORKSPACE_MAP: the CLI checks the host folder and sends the path the worker sees', async () => {

@@ -49,7 +49,7 @@ test('ingest indexes a folder, then re-syncs incrementally: changed and new file
   expect(voided[0]).toMatchObject({ path: 'src/invoice.ts', symbol: 'voidInvoice', kind: 'function', startLine: 10, endLine: 13 });
   expect(await retriever.query(kb, 'page the on-call team', { k: 10, filter: { pathPrefix: 'notes/' } })).toEqual([]);
   const stats = await (await reader.get(kb)).stats();
-  expect(stats).toMatchObject({ files: 4, model: 'local:all-minilm-l6-v2-q', dims: 384, store: 'embedded' });
+  expect(stats).toMatchObject({ files: 4, model: 'local:minilm-static', dims: 384, store: 'embedded' });
   const kbHandle = await reader.get(kb);
   const manifestIds = [...kbHandle.manifest.values()].flatMap((f) => f.ids);
   expect(stats.chunks).toBe(manifestIds.length); // nothing duplicated, nothing orphaned
@@ -99,7 +99,7 @@ test("a knowledge base keeps its model: a local one syncs on a worker configured
     expect(cause.cause?.message).toContain(
       `Knowledge base "${remote}" was built with the embedding model openai:emb-other (`,
     );
-    expect(cause.cause?.message).toContain(`but this process embeds with local:all-minilm-l6-v2-q. Use the same model (AIML_EMBEDDINGS=openai AIML_EMBED_MODEL=emb-other)`);
+    expect(cause.cause?.message).toContain(`but this process embeds with local:minilm-static. Use the same model (AIML_EMBEDDINGS=openai AIML_EMBED_MODEL=emb-other)`);
   } finally {
     await other.stop();
   }

@@ -1,3 +1,7 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { EmbeddingCache } from '../../src/rag/embed/cache';
+import { LOCAL_MODEL } from '../../src/rag/embed/model-install';
 import { tmpDir } from '../support/env';
 import { runCli } from '../support/processes';
 import { CORPUS, useKbCliRig, writeTree } from './support';
@@ -14,8 +18,15 @@ test('kb add → search → stats → sync → rm, with --json shapes', async ()
   expect(added.code).toBe(0);
   expect(JSON.parse(added.stdout)).toMatchObject({ kb: 'billing', phase: 'done', filesIndexed: 4, skipped: { binary: 1 } });
 
+  // The default model's second stage keeps MiniLM's vectors of the chunks it scored in MiniLM's cache: --no-refine makes none.
+  const miniLmCache = new EmbeddingCache(path.join(rig.home, 'embed-cache'), `${LOCAL_MODEL.id}@${LOCAL_MODEL.maxTokens}`, LOCAL_MODEL.dims).file;
+  const oneStage = await runCli(['kb', 'search', 'refund part of a captured payment', '--kb', 'billing', '-k', '2', '--no-refine', '--json'], rig.env);
+  expect(oneStage.code).toBe(0);
+  expect(JSON.parse(oneStage.stdout)).toHaveLength(2);
+  expect(fs.existsSync(miniLmCache)).toBe(false);
   const found = await runCli(['kb', 'search', 'refund part of a captured payment', '--kb', 'billing', '-k', '2', '--json'], rig.env);
   expect(found.code).toBe(0);
+  const scored = fs.statSync(miniLmCache).size;
   const hits = JSON.parse(found.stdout) as { path: string; startLine: number; endLine: number; score: number; text: string }[];
   expect(hits).toHaveLength(2);
   expect(hits[0]).toMatchObject({ path: 'src/refund.py', startLine: 1, endLine: 3, symbol: 'refund_payment', language: 'python' });
@@ -26,7 +37,8 @@ test('kb add → search → stats → sync → rm, with --json shapes', async ()
   expect(plain.stdout).toMatch(/^\d\.\d{4} {2}README\.md:4-5 {2}Billing service > Retries\n/);
 
   const stats = JSON.parse((await runCli(['kb', 'stats', '--kb', 'billing', '--json'], rig.env)).stdout);
-  expect(stats).toMatchObject({ name: 'billing', files: 4, model: 'local:all-minilm-l6-v2-q', dims: 384, store: 'embedded', root: dir });
+  expect(stats).toMatchObject({ name: 'billing', files: 4, model: 'local:minilm-static', dims: 384, store: 'embedded', root: dir });
+  expect(scored).toBe(stats.chunks * (32 + LOCAL_MODEL.dims * 4)); // fewer than 30 chunks: every one scored, each once
 
   const synced = await runCli(['kb', 'sync', '--json'], rig.env);
   expect(JSON.parse(synced.stdout)).toMatchObject({ filesIndexed: 0, filesUnchanged: 4 });
@@ -56,8 +68,8 @@ test('bad input: missing directory, unknown embedding model, unreachable Qdrant 
   const other = await runCli(['kb', 'search', 'alpha', '--kb', 'mixed', '--json'], { ...rig.env, AIML_EMBEDDINGS: 'openai', AIML_EMBED_MODEL: 'emb-x', OPENAI_BASE_URL: rig.llm.url });
   expect(other.code).toBe(0);
   expect(JSON.parse(other.stdout)).toMatchObject([{ path: 'a.md' }]);
-  const fast = await runCli(['kb', 'list', '--kb', 'mixed'], { ...rig.env, AIML_LOCAL_EMBED_MODEL: 'minilm-static' });
-  expect(fast.stdout).toMatch(/^mixed: 1 files, 1 chunks, local:all-minilm-l6-v2-q \(384-d\)/);
+  const transformer = await runCli(['kb', 'list', '--kb', 'mixed'], { ...rig.env, AIML_LOCAL_EMBED_MODEL: 'all-minilm-l6-v2-q' });
+  expect(transformer.stdout).toMatch(/^mixed: 1 files, 1 chunks, local:minilm-static \(384-d\)/);
   const badModel = await runCli(['kb', 'add', dir, '--kb', 'mixed', '--model', 'ada-002'], rig.env);
   expect(badModel.code).toBe(2);
   expect(badModel.stderr.trim()).toBe('aiml: --model ada-002 is not a local embedding model; use one of all-minilm-l6-v2-q, bge-small-en-v1.5-q, minilm-static');

@@ -42,10 +42,12 @@ else {
     const stats = JSON.parse((await runCli(['kb', 'stats', '--kb', 'billing', '--json'], rig.env)).stdout);
     expect(stats).toMatchObject({ name: 'billing', files: 4, store: 'qdrant', chunks: expect.any(Number) });
 
-    // In process: every mode answers without listing the collection (documents() would scroll it all).
+    // In process: every mode answers without listing the collection (documents() would scroll it all),
+    // the default model's second stage included (its lexical list is Qdrant's too).
     const reg = new KbRegistry(rig.home, new LocalOnnxEmbedder(), { kind: 'qdrant', url: qdrant.url });
     try {
       const kb = await reg.get('billing');
+      expect(kb.refiner?.id).toBe('local:all-minilm-l6-v2-q');
       kb.store.documents = () => {
         throw new Error('the collection was scrolled');
       };

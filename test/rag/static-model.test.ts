@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadRagConfig } from '../../src/rag/config';
-import { ensureLocalModel, LOCAL_MODEL, selectedLocalModel } from '../../src/rag/embed/model-install';
+import { ensureLocalModel, LOCAL_MODEL, selectedLocalModel, staticModelSelected } from '../../src/rag/embed/model-install';
 import { ensureStaticTable, StaticEmbedder, STATIC_MODEL_ID, staticTablePath, tokenWeight } from '../../src/rag/embed/static-model';
 import { WordPieceTokenizer } from '../../src/rag/embed/wordpiece';
 import { createEmbedder } from '../../src/rag/embed/factory';
@@ -40,6 +40,30 @@ describe('minilm-static: distilled from the installed MiniLM, no transformer per
     expect(logs).toHaveLength(1);
     expect(fs.readFileSync(first.file).equals(bytes)).toBe(true); // deterministic
     expect(fs.readdirSync(path.dirname(first.file)).filter((f) => f.includes('.partial-'))).toEqual([path.basename(live)]);
+  }, 180_000);
+
+  test('a table beside AIML_EMBED_MODEL_DIR (a models folder several state folders share) is used, not distilled again', async () => {
+    const shared = tmpDir('aiml-static-models-');
+    const otherHome = tmpDir('aiml-static-home-');
+    try {
+      const made = staticTablePath(env, LOCAL_MODEL.onnxSha256); // distilled by the test above
+      const beside = path.join(shared, 'minilm-static', path.basename(made));
+      fs.mkdirSync(path.dirname(beside), { recursive: true });
+      fs.copyFileSync(made, beside);
+      const logs: string[] = [];
+      const found = await ensureStaticTable({ AIML_HOME: otherHome, AIML_EMBED_MODEL_DIR: path.join(shared, 'all-minilm-l6-v2-q') }, (l) => logs.push(l), files);
+      expect(found.file).toBe(beside);
+      expect(logs).toEqual([]);
+      expect(fs.existsSync(path.join(otherHome, 'models'))).toBe(false);
+      // A table cut short there is not used: this state folder distils its own.
+      fs.truncateSync(beside, 1000);
+      const own = await ensureStaticTable({ AIML_HOME: otherHome, AIML_EMBED_MODEL_DIR: path.join(shared, 'all-minilm-l6-v2-q') }, (l) => logs.push(l), files);
+      expect(own.file).toBe(staticTablePath({ AIML_HOME: otherHome }, LOCAL_MODEL.onnxSha256));
+      expect(logs).toHaveLength(1);
+    } finally {
+      fs.rmSync(shared, { recursive: true, force: true });
+      fs.rmSync(otherHome, { recursive: true, force: true });
+    }
   }, 180_000);
 
   test('a model file that cannot run fails the distillation clearly, leaving no table behind', async () => {
@@ -97,12 +121,16 @@ describe('minilm-static: distilled from the installed MiniLM, no transformer per
     await expect(embedder.embed(['a', 'b'], ctl.signal)).rejects.toMatchObject({ code: 'CANCELLED' });
   });
 
-  test('AIML_LOCAL_EMBED_MODEL=minilm-static picks it for knowledge bases; MiniLM stays the default', () => {
+  test('it is the default local model; AIML_LOCAL_EMBED_MODEL picks a transformer instead', () => {
     expect(loadRagConfig({ AIML_LOCAL_EMBED_MODEL: 'minilm-static', AIML_EMBED_PROCESSES: '1' }).embeddings).toEqual({ kind: 'local', processes: 1, model: 'minilm-static' });
     expect(loadRagConfig({ AIML_EMBED_PROCESSES: '1' }).embeddings).toEqual({ kind: 'local', processes: 1 });
     expect(createEmbedder({ kind: 'local', model: 'minilm-static' }).id).toBe(STATIC_MODEL_ID);
-    expect(createEmbedder({ kind: 'local' }).id).toBe(LOCAL_MODEL.id);
+    expect(createEmbedder({ kind: 'local' }).id).toBe(STATIC_MODEL_ID);
+    expect(createEmbedder({ kind: 'local', model: 'all-minilm-l6-v2-q' }).id).toBe(LOCAL_MODEL.id);
+    expect(staticModelSelected({})).toBe(true);
+    expect(staticModelSelected({ AIML_LOCAL_EMBED_MODEL: 'bge-small-en-v1.5-q' })).toBe(false);
     expect(selectedLocalModel({ AIML_LOCAL_EMBED_MODEL: 'minilm-static' })).toBe(LOCAL_MODEL); // the files it is made from
+    expect(selectedLocalModel({})).toBe(LOCAL_MODEL);
     expect(() => loadRagConfig({ AIML_LOCAL_EMBED_MODEL: 'minilm-statik' })).toThrow(/AIML_LOCAL_EMBED_MODEL=minilm-statik is not a local model; use one of .*minilm-static/);
   });
 });

@@ -41,7 +41,7 @@ test('a long first sync names the faster local model and the commands that switc
   pace.left(progress(0, 100), 1_000);
   expect(pace.watchedMs(31_000)).toBe(30_000);
   expect(suggestFast({ kb: 'mono', dir: '/src/mono' }, 600_000)).toBe(
-    'aiml: this first sync has over 10 minutes to go. For a folder this big, --model minilm-static embeds about 10x as fast and ranks lower (README: AIML_LOCAL_EMBED_MODEL). ' +
+    'aiml: this first sync has over 10 minutes to go. For a folder this big, --model minilm-static (the default model) embeds about 10x as fast; its searches are refined by MiniLM (README: AIML_LOCAL_EMBED_MODEL). ' +
       'To switch: aiml cancel kb-ingest-mono && aiml kb rm mono && aiml kb add /src/mono --kb mono --model minilm-static',
   );
 });

@@ -45,7 +45,7 @@ const SUGGEST_FAST_MS = 10 * 60_000;
 /** What a long first sync says: the faster local model, and how to switch to it. */
 export function suggestFast(input: IngestInput, afterMs: number): string {
   return (
-    `aiml: this first sync has over ${Math.round(afterMs / 60_000)} minutes to go. For a folder this big, --model minilm-static embeds about 10x as fast and ranks lower (README: AIML_LOCAL_EMBED_MODEL). ` +
+    `aiml: this first sync has over ${Math.round(afterMs / 60_000)} minutes to go. For a folder this big, --model minilm-static (the default model) embeds about 10x as fast; its searches are refined by MiniLM (README: AIML_LOCAL_EMBED_MODEL). ` +
     `To switch: aiml cancel ${ingestWorkflowId(input.kb)} && aiml kb rm ${input.kb} && aiml kb add ${input.dir ?? '<dir>'} --kb ${input.kb} --model minilm-static`
   );
 }

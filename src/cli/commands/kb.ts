@@ -5,7 +5,7 @@ import { AimlError } from '../../errors';
 import { LlmGateway } from '../../llm/gateway';
 import type { ChunkFilter, SymbolKind } from '../../rag/types';
 import { loadRagConfig } from '../../rag/config';
-import { LOCAL_MODEL_NAMES, STATIC_LOCAL_MODEL } from '../../rag/embed/model-install';
+import { DEFAULT_LOCAL_MODEL, LOCAL_MODEL_NAMES, STATIC_LOCAL_MODEL } from '../../rag/embed/model-install';
 import { createLlmReranker } from '../../rag/rerank';
 import { HybridRetriever, type SearchMode } from '../../rag/retriever';
 import { QdrantStore } from '../../rag/store/qdrant-store';
@@ -38,7 +38,7 @@ export function registerKb(program: Command, ctx: CliContext): void {
       const rag = loadRagConfig(ctx.env);
       if (rag.store.kind === 'qdrant') await QdrantStore.ping(rag.store.url, rag.store.apiKey); // fail before starting a run
       // A new knowledge base on a transformer model may be a long first sync: it says so, and what is faster.
-      const suggestFast = !flags.model && rag.embeddings.kind === 'local' && rag.embeddings.model !== STATIC_LOCAL_MODEL && !kbRegistry(ctx).exists(name);
+      const suggestFast = !flags.model && rag.embeddings.kind === 'local' && (rag.embeddings.model ?? DEFAULT_LOCAL_MODEL) !== STATIC_LOCAL_MODEL && !kbRegistry(ctx).exists(name);
       const input = { kb: name, dir: workerDir(abs, ctx.env), ...(flags.model ? { model: flags.model } : {}), ...(flags.adopt ? { adopt: true } : {}) };
       printResult(ctx, await runIngest(ctx, input, { quiet: !!flags.json, suggestFast }), flags.json);
     });
@@ -64,9 +64,10 @@ export function registerKb(program: Command, ctx: CliContext): void {
     .option('--lang <language>', 'only this language (typescript, python, markdown, …)')
     .option('--kind <kind>', 'only this symbol kind (function, class, section, lines, …)')
     .option('--per-file <n>', 'at most n results per file (default 2; 0: no limit)')
+    .option('--no-refine', 'a minilm-static knowledge base: skip the second stage (MiniLM scoring the top 30 again)')
     .option('--rerank', 'reorder the top 20 fused candidates with the chat model (needs OPENAI_API_KEY or OPENAI_BASE_URL)')
     .option('--json', 'machine-readable output')
-    .action(async (query: string, flags: { kb?: string; top: string; mode?: string; path?: string; lang?: string; kind?: string; perFile?: string; rerank?: boolean; json?: boolean }) => {
+    .action(async (query: string, flags: { kb?: string; top: string; mode?: string; path?: string; lang?: string; kind?: string; perFile?: string; refine: boolean; rerank?: boolean; json?: boolean }) => {
       if (flags.mode && !['hybrid', 'dense', 'lexical'].includes(flags.mode)) throw new AimlError('USAGE', `--mode must be hybrid, dense or lexical, got "${flags.mode}"`);
       const rerank = flags.rerank ? createLlmReranker(new LlmGateway(loadLlmConfig(ctx.env, { requireEndpoint: true }))) : undefined; // no endpoint: LLM_NOT_CONFIGURED, exit 2 (a tiny local model cannot rank)
       const reg = kbRegistry(ctx);
@@ -81,6 +82,7 @@ export function registerKb(program: Command, ctx: CliContext): void {
           mode: flags.mode as SearchMode | undefined,
           filter,
           perFile: flags.perFile === undefined ? undefined : Number(flags.perFile),
+          refine: flags.refine,
           rerank,
         });
         if (flags.json) {

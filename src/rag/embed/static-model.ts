@@ -14,10 +14,12 @@ import { WordPieceTokenizer } from './wordpiece';
  * to embed with a transformer. Every vocabulary token is run through MiniLM once, alone between
  * [CLS] and [SEP], and its output vector kept; a text's vector is then the weighted sum of its
  * tokens' vectors, normalised. No transformer runs per text, so it embeds about ten times as many
- * chunks a second on one core, and ranks worse (bench:rag-quality has both rows).
+ * chunks a second on one core, and ranks worse alone (bench:rag-quality has both rows).
  *
  * The distillation needs nothing but the MiniLM files the setup already installs: it runs once
  * per host (about 15 s on 2 cores) in a child process using up to 4 cores, and its table is kept in the state folder.
+ * It is the default local model: its knowledge bases are searched in two stages, MiniLM scoring the
+ * static model's top candidates again (src/rag/refine.ts), which ranks level with MiniLM alone.
  */
 
 export const STATIC_MODEL_ID = `local:${STATIC_LOCAL_MODEL}`;
@@ -64,9 +66,19 @@ export function tokenWeight(id: number, firstWord: number): number {
   return Math.log(1 + (id >= firstWord ? id - firstWord + 1 : 1));
 }
 
-/** Where the distilled table of a MiniLM file lives: named by the model file's digest, so another model file gets its own. */
+/** Where the distilled table of a MiniLM file is written: named by the model file's digest, so another model file gets its own. */
 export function staticTablePath(env: NodeJS.ProcessEnv, onnxSha256: string): string {
   return path.join(stateDir(env), 'models', STATIC_LOCAL_MODEL, `tokens-${onnxSha256.slice(0, 16)}.f32`);
+}
+
+/**
+ * Where a distilled table is looked for: beside `AIML_EMBED_MODEL_DIR` first when that is set (a
+ * models folder shared by several state folders, as `npm run setup` leaves it), then where it is written.
+ */
+function staticTableCandidates(env: NodeJS.ProcessEnv, onnxSha256: string): string[] {
+  const own = staticTablePath(env, onnxSha256);
+  const shared = env.AIML_EMBED_MODEL_DIR && path.join(path.dirname(path.resolve(env.AIML_EMBED_MODEL_DIR)), STATIC_LOCAL_MODEL, path.basename(own));
+  return shared && shared !== own ? [shared, own] : [own];
 }
 
 function sha256(file: string): string {
@@ -121,9 +133,11 @@ export async function ensureStaticTable(env: NodeJS.ProcessEnv = process.env, lo
   const source = files ?? ensureLocalModel(env, log, LOCAL_MODEL);
   const tokenizer = WordPieceTokenizer.fromTokenizerJson(source.tokenizer);
   const dims = LOCAL_MODEL.dims;
-  const table = staticTablePath(env, sha256(source.onnx));
+  const digest = sha256(source.onnx);
   const bytes = tokenizer.size * dims * 4;
-  if (!fs.existsSync(table) || fs.statSync(table).size !== bytes) {
+  const whole = (f: string) => fs.existsSync(f) && fs.statSync(f).size === bytes;
+  const table = staticTableCandidates(env, digest).find(whole) ?? staticTablePath(env, digest);
+  if (!whole(table)) {
     log(`Distilling ${STATIC_LOCAL_MODEL} from ${source.onnx} into ${table} (once per host, about 15 s) ...`);
     fs.mkdirSync(path.dirname(table), { recursive: true });
     removeDeadStaging(path.dirname(table));
