@@ -86,14 +86,27 @@ export class AimlClient {
   async start<T extends WorkflowType>(type: T, workflowId: string, input: WorkflowInputs[T], extra: { joinExisting?: boolean } = {}): Promise<WorkflowHandleWithFirstExecutionRunId> {
     const routing = this.opts.routing;
     const args = routing && type !== 'ingest' ? { ...input, routing } : input;
-    return this.client.workflow.start(WORKFLOW_TYPES[type], {
-      taskQueue: routing ? routing.hostQueue : this.opts.taskQueue,
+    const taskQueue = routing ? routing.hostQueue : this.opts.taskQueue;
+    const handle = await this.client.workflow.start(WORKFLOW_TYPES[type], {
+      taskQueue,
       workflowId,
       args: [args],
       ...(routing ? { memo: { [ROUTING_MEMO_KEY]: routing } } : {}),
       ...startDisplay(type, input, { routing, model: this.opts.model }),
       ...(extra.joinExisting ? { workflowIdConflictPolicy: 'USE_EXISTING' as const } : {}),
     });
+    if (extra.joinExisting) {
+      // The run joined may be another host's (same id, another queue): its result is not this host's work.
+      const running = await handle.describe();
+      if (running.taskQueue !== taskQueue) {
+        throw new AimlError(
+          'RUN_ELSEWHERE',
+          `${workflowId} is already running on another host's task queue (${running.taskQueue}), not this host's (${taskQueue}); it is not joined. ` +
+            `Wait for it to end (aiml watch ${workflowId}), or use another name.`,
+        );
+      }
+    }
+    return handle;
   }
 
   describe(workflowId: string): Promise<RunView> {

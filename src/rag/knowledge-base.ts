@@ -203,9 +203,10 @@ export class KnowledgeBase {
     return ids.length;
   }
 
-  async stats(): Promise<{ name: string; root: string; model: string; dims: number; store: string; files: number; chunks: number }> {
+  async stats(): Promise<{ name: string; root: string; model: string; dims: number; store: string; files: number; chunks: number; refinedBy?: string }> {
     const s = this.settings;
-    return { name: s.name, root: s.root, model: s.model, dims: s.dims, store: s.store, files: this.manifest.size, chunks: await this.store.count() };
+    const refined = this.refiner ? { refinedBy: this.refiner.id } : {};
+    return { name: s.name, root: s.root, model: s.model, dims: s.dims, store: s.store, files: this.manifest.size, chunks: await this.store.count(), ...refined };
   }
 
   async close(): Promise<void> {

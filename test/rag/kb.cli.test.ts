@@ -2,7 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EmbeddingCache } from '../../src/rag/embed/cache';
 import { LOCAL_MODEL } from '../../src/rag/embed/model-install';
-import { tmpDir } from '../support/env';
+import { ingestWorkflowId } from '../../src/contracts';
+import { hostQueueName } from '../../src/contracts/routing';
+import { defaultHostId } from '../../src/config-hosts';
+import { testClient, tmpDir, uniqueId } from '../support/env';
 import { runCli } from '../support/processes';
 import { CORPUS, useKbCliRig, writeTree } from './support';
 import { freePort } from '../support/ports';
@@ -37,7 +40,7 @@ test('kb add → search → stats → sync → rm, with --json shapes', async ()
   expect(plain.stdout).toMatch(/^\d\.\d{4} {2}README\.md:4-5 {2}Billing service > Retries\n/);
 
   const stats = JSON.parse((await runCli(['kb', 'stats', '--kb', 'billing', '--json'], rig.env)).stdout);
-  expect(stats).toMatchObject({ name: 'billing', files: 4, model: 'local:minilm-static', dims: 384, store: 'embedded', root: dir });
+  expect(stats).toMatchObject({ name: 'billing', files: 4, model: 'local:minilm-static', refinedBy: 'local:all-minilm-l6-v2-q', dims: 384, store: 'embedded', root: dir });
   expect(scored).toBe(stats.chunks * (32 + LOCAL_MODEL.dims * 4)); // fewer than 30 chunks: every one scored, each once
 
   const synced = await runCli(['kb', 'sync', '--json'], rig.env);
@@ -69,7 +72,7 @@ test('bad input: missing directory, unknown embedding model, unreachable Qdrant 
   expect(other.code).toBe(0);
   expect(JSON.parse(other.stdout)).toMatchObject([{ path: 'a.md' }]);
   const transformer = await runCli(['kb', 'list', '--kb', 'mixed'], { ...rig.env, AIML_LOCAL_EMBED_MODEL: 'all-minilm-l6-v2-q' });
-  expect(transformer.stdout).toMatch(/^mixed: 1 files, 1 chunks, local:minilm-static \(384-d\)/);
+  expect(transformer.stdout).toMatch(/^mixed: 1 files, 1 chunks, local:minilm-static \(384-d, searches refined by local:all-minilm-l6-v2-q\), embedded store/);
   const badModel = await runCli(['kb', 'add', dir, '--kb', 'mixed', '--model', 'ada-002'], rig.env);
   expect(badModel.code).toBe(2);
   expect(badModel.stderr.trim()).toBe('aiml: --model ada-002 is not a local embedding model; use one of all-minilm-l6-v2-q, bge-small-en-v1.5-q, minilm-static');
@@ -82,4 +85,24 @@ test('bad input: missing directory, unknown embedding model, unreachable Qdrant 
   const noUrl = await runCli(['kb', 'add', dir, '--kb', 'q'], { ...rig.env, AIML_VECTOR_STORE: 'qdrant' });
   expect(noUrl.code).toBe(2);
   expect(noUrl.stderr.trim()).toBe('aiml: AIML_VECTOR_STORE=qdrant needs QDRANT_URL (for example http://localhost:6333)');
+});
+
+test("kb add does not join another host's sync of the same name: it says where that one runs", async () => {
+  const dir = tmpDir('aiml-corpus-');
+  writeTree(dir, { 'a.md': '# A\nalpha\n' });
+  const name = uniqueId('elsewhere');
+  const otherQueue = uniqueId('other-host-queue'); // nobody polls it: the sync stays running there
+  const { client, close } = await testClient();
+  const other = await client.workflow.start('ingest', { taskQueue: otherQueue, workflowId: ingestWorkflowId(name), args: [{ kb: name, dir: '/elsewhere' }] });
+  try {
+    const added = await runCli(['kb', 'add', dir, '--kb', name], rig.env);
+    expect(added.code).toBe(1);
+    expect(added.stderr.trim()).toBe(
+      `aiml: ${ingestWorkflowId(name)} is already running on another host's task queue (${otherQueue}), not this host's (${hostQueueName(rig.worker.taskQueue, defaultHostId())}); it is not joined. Wait for it to end (aiml watch ${ingestWorkflowId(name)}), or use another name.`,
+    );
+    expect(fs.existsSync(path.join(rig.home, 'kb', name))).toBe(false);
+  } finally {
+    await other.terminate('test done');
+    await close();
+  }
 });

@@ -27,36 +27,36 @@ else {
   test('kb add → search (server-side hybrid, no scroll) → stats → rm, on Qdrant', async () => {
     const dir = tmpDir('aiml-corpus-');
     writeTree(dir, CORPUS);
-    const added = await runCli(['kb', 'add', dir, '--kb', 'billing', '--json'], rig.env);
+    const added = await runCli(['kb', 'add', dir, '--kb', 'qbilling', '--json'], rig.env);
     expect(added.code).toBe(0);
-    expect(JSON.parse(added.stdout)).toMatchObject({ kb: 'billing', phase: 'done', filesIndexed: 4 });
+    expect(JSON.parse(added.stdout)).toMatchObject({ kb: 'qbilling', phase: 'done', filesIndexed: 4 });
 
-    const found = await runCli(['kb', 'search', 'refund part of a captured payment', '--kb', 'billing', '-k', '2', '--json'], rig.env);
+    const found = await runCli(['kb', 'search', 'refund part of a captured payment', '--kb', 'qbilling', '-k', '2', '--json'], rig.env);
     expect(found.code).toBe(0);
     const hits = JSON.parse(found.stdout) as { path: string; symbol?: string }[];
     expect(hits[0]).toMatchObject({ path: 'src/refund.py', symbol: 'refund_payment' });
-    const docs = await runCli(['kb', 'search', 'exponential backoff', '--kb', 'billing', '--lang', 'markdown', '--json'], rig.env);
+    const docs = await runCli(['kb', 'search', 'exponential backoff', '--kb', 'qbilling', '--lang', 'markdown', '--json'], rig.env);
     const docHits = JSON.parse(docs.stdout) as { path: string; startLine: number }[];
     expect(docHits.map((h) => h.path)).toEqual(['README.md', 'README.md']); // only markdown: its two sections
     expect(docHits[0]!.startLine).toBe(4); // "## Retries" first
-    const stats = JSON.parse((await runCli(['kb', 'stats', '--kb', 'billing', '--json'], rig.env)).stdout);
-    expect(stats).toMatchObject({ name: 'billing', files: 4, store: 'qdrant', chunks: expect.any(Number) });
+    const stats = JSON.parse((await runCli(['kb', 'stats', '--kb', 'qbilling', '--json'], rig.env)).stdout);
+    expect(stats).toMatchObject({ name: 'qbilling', files: 4, store: 'qdrant', chunks: expect.any(Number) });
 
     // In process: every mode answers without listing the collection (documents() would scroll it all),
     // the default model's second stage included (its lexical list is Qdrant's too).
     const reg = new KbRegistry(rig.home, new LocalOnnxEmbedder(), { kind: 'qdrant', url: qdrant.url });
     try {
-      const kb = await reg.get('billing');
+      const kb = await reg.get('qbilling');
       expect(kb.refiner?.id).toBe('local:all-minilm-l6-v2-q');
       kb.store.documents = () => {
         throw new Error('the collection was scrolled');
       };
       const retriever = new HybridRetriever(reg);
       for (const mode of ['hybrid', 'lexical', 'dense'] as const) {
-        const [top] = await retriever.query('billing', 'refund_payment captured payment', { k: 3, mode });
+        const [top] = await retriever.query('qbilling', 'refund_payment captured payment', { k: 3, mode });
         expect(top).toMatchObject({ path: 'src/refund.py' });
       }
-      expect((await retriever.query('billing', 'invoice total', { k: 5, filter: { pathPrefix: 'src/inv' } })).map((h) => h.path)).toEqual(['src/invoice.ts', 'src/invoice.ts']);
+      expect((await retriever.query('qbilling', 'invoice total', { k: 5, filter: { pathPrefix: 'src/inv' } })).map((h) => h.path)).toEqual(['src/invoice.ts', 'src/invoice.ts']);
     } finally {
       await reg.closeAll();
     }
@@ -66,30 +66,30 @@ else {
     const otherHome = tmpDir('aiml-other-host-');
     const other = new KbRegistry(otherHome, new LocalOnnxEmbedder(), { kind: 'qdrant', url: qdrant.url });
     try {
-      const [top] = await new HybridRetriever(other).query('billing', 'refund_payment captured payment', { k: 3 });
+      const [top] = await new HybridRetriever(other).query('qbilling', 'refund_payment captured payment', { k: 3 });
       expect(top).toMatchObject({ path: 'src/refund.py' });
-      expect((await other.get('billing')).settings).toMatchObject({ name: 'billing', shared: true, root: '' });
-      expect([other.exists('billing'), other.list()]).toEqual([false, []]);
+      expect((await other.get('qbilling')).settings).toMatchObject({ name: 'qbilling', shared: true, root: '' });
+      expect([other.exists('qbilling'), other.list()]).toEqual([false, []]);
       await expect(other.get('nope')).rejects.toThrow(/Knowledge base "nope" does not exist here or in Qdrant/);
-      expect(await other.remove('billing')).toBe(false);
+      expect(await other.remove('qbilling')).toBe(false);
     } finally {
       await other.closeAll();
     }
     const elsewhere = { ...rig.env, AIML_HOME: otherHome };
-    const remote = await runCli(['kb', 'search', 'refund part of a captured payment', '--kb', 'billing', '-k', '1', '--json'], elsewhere);
+    const remote = await runCli(['kb', 'search', 'refund part of a captured payment', '--kb', 'qbilling', '-k', '1', '--json'], elsewhere);
     expect(remote.code).toBe(0);
     expect(JSON.parse(remote.stdout)).toMatchObject([{ path: 'src/refund.py', symbol: 'refund_payment' }]);
-    expect((await runCli(['kb', 'stats', '--kb', 'billing'], elsewhere)).stdout).toMatch(/^billing: 0 files, \d+ chunks, .* qdrant store, root \(indexed by another host; searchable here\)/);
+    expect((await runCli(['kb', 'stats', '--kb', 'qbilling'], elsewhere)).stdout).toMatch(/^qbilling: 0 files, \d+ chunks, .* qdrant store, root \(indexed by another host; searchable here\)/);
 
     const seenElsewhere = new KbRegistry(otherHome, new LocalOnnxEmbedder(), { kind: 'qdrant', url: qdrant.url });
-    await seenElsewhere.get('billing'); // open, and kept open, on the other host
-    const removed = await runCli(['kb', 'rm', 'billing', '--json'], rig.env);
-    expect(JSON.parse(removed.stdout)).toEqual({ removed: 'billing' });
+    await seenElsewhere.get('qbilling'); // open, and kept open, on the other host
+    const removed = await runCli(['kb', 'rm', 'qbilling', '--json'], rig.env);
+    expect(JSON.parse(removed.stdout)).toEqual({ removed: 'qbilling' });
     // Removed by the host that indexed it: the other host no longer finds it, though it had it open.
-    await expect(seenElsewhere.get('billing')).rejects.toThrow(/Knowledge base "billing" does not exist here or in Qdrant/);
+    await expect(seenElsewhere.get('qbilling')).rejects.toThrow(/Knowledge base "qbilling" does not exist here or in Qdrant/);
     await seenElsewhere.closeAll();
     const collections = (await (await fetch(`${qdrant.url}/collections`)).json()) as { result: { collections: { name: string }[] } };
-    expect(collections.result.collections.map((c) => c.name).filter((n) => n.startsWith('aiml_billing'))).toEqual([]);
+    expect(collections.result.collections.map((c) => c.name).filter((n) => n.startsWith('aiml_qbilling'))).toEqual([]);
   }, 240_000); // several CLI processes: room for a loaded machine
 
   test("indexing another host's knowledge base from here is refused, never mixed; --adopt empties it and takes it over", async () => {

@@ -83,6 +83,7 @@ test('a knowledge base of a transformer model has no second stage', async () => 
     const kb = await registry.get('plain', { root: tmpDir('aiml-refine-corpus-') });
     expect(kb.settings.model).toBe(LOCAL_MODEL.id);
     expect(kb.refiner).toBeUndefined();
+    expect(await kb.stats()).not.toHaveProperty('refinedBy');
   } finally {
     await registry.closeAll();
   }

@@ -112,7 +112,7 @@ export function registerKb(program: Command, ctx: CliContext): void {
         for (const n of names) stats.push(await (await reg.get(n)).stats());
         if (flags.json) printJson(ctx, flags.kb ? stats[0] : stats);
         else if (!stats.length) ctx.out('No knowledge bases.');
-        else for (const s of stats) ctx.out(`${s.name}: ${s.files} files, ${s.chunks} chunks, ${s.model} (${s.dims}-d), ${s.store} store, root ${s.root || "(indexed by another host; searchable here)"}`);
+        else for (const s of stats) ctx.out(`${s.name}: ${s.files} files, ${s.chunks} chunks, ${s.model} (${s.dims}-d${s.refinedBy ? `, searches refined by ${s.refinedBy}` : ''}), ${s.store} store, root ${s.root || '(indexed by another host; searchable here)'}`);
       } finally {
         await reg.closeAll();
       }
