@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { codeIndex } from '../src/agent/tools/code-index';
+import type { CodeModels } from '../src/agent/tools/types';
 import { PROJECT_ROOT } from '../src/paths';
 import { Bm25Index, lexTerms, type Analyser } from '../src/rag/bm25';
 import { chunkFile, loadSyntax } from '../src/rag/chunk';
@@ -10,8 +12,7 @@ import { LocalOnnxEmbedder } from '../src/rag/embed/local-onnx';
 import type { EmbeddingProvider } from '../src/rag/embed/provider';
 import { StaticEmbedder } from '../src/rag/embed/static-model';
 import { BGE_SMALL_MODEL, ensureLocalModel, LOCAL_MODEL, type LocalModelSpec } from '../src/rag/embed/model-install';
-import { reciprocalRankFusion } from '../src/rag/fusion';
-import { DENSE_WEIGHT } from '../src/rag/retriever';
+import { DENSE_WEIGHT, reciprocalRankFusion } from '../src/rag/fusion';
 import { localEmbedder, refinerModelOf } from '../src/rag/embed/factory';
 import { cachedRefiner, REFINE_WINDOW, refinedOrder } from '../src/rag/refine';
 import { embeddingText } from '../src/rag/knowledge-base';
@@ -45,6 +46,9 @@ import type { Chunk, ScoredId } from '../src/rag/types';
  * "refined by …" scores the weighted hybrid's top 30 again with the transformer, fused with BM25,
  * exactly as the retriever does. Its time a query is with the chunks' transformer vectors cold
  * unless that model's row above has cached them (it has, in a full run).
+ *
+ * The two "search_code (BUILD agent)" rows run the agent's own index (src/agent/tools/code-index.ts)
+ * over the corpus written to a folder: by words alone, and with the worker's local models.
  */
 
 /** A model the bench ranks with. */
@@ -255,6 +259,37 @@ async function evaluate(corpus: Corpus, models: BenchModel[], rerank: Reranker |
     cache.close();
   }
   if (typeof rerank === 'string') line('hybrid + rerank', rerank);
+  await codeSearchRows(corpus, byId, base, maxTokens);
+}
+
+/**
+ * The BUILD agent's search_code over the same files written to a folder (its own index: the
+ * workspace lister, the test-file prior), by words alone and with the worker's local models.
+ */
+async function codeSearchRows(corpus: Corpus, byId: Map<string, Chunk>, base: Scores, maxTokens?: number): Promise<void> {
+  const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'aiml-bench-code-'));
+  const teacher = new LocalOnnxEmbedder({ maxTokens });
+  const teacherCache = new EmbeddingCache(path.join(os.tmpdir(), 'aiml-bench-quality-cache'), teacher.cacheKey ?? teacher.id, teacher.dims);
+  try {
+    for (const f of corpus.files) {
+      fs.mkdirSync(path.dirname(path.join(ws, f.path)), { recursive: true });
+      fs.writeFileSync(path.join(ws, f.path), f.text);
+    }
+    const models: CodeModels = { embedder: new StaticEmbedder({ maxTokens }), refiner: cachedRefiner(teacher, teacherCache) };
+    let t = Date.now();
+    const { index, unembedded } = await codeIndex(ws, undefined, 10 * 60_000, models);
+    const indexed = `indexed and embedded in ${((Date.now() - t) / 1000).toFixed(1)} s${unembedded ? `, ${unembedded} chunks left` : ''}`;
+    const ids = (hits: { chunk: Chunk }[]) => hits.filter((h) => byId.has(h.chunk.id)).map((h, i) => ({ id: h.chunk.id, score: hits.length - i }));
+    const lexical = corpus.queries.map((q) => ids(index.search(q.query, 50)));
+    line('search_code (BUILD agent), words only', fmt(score(corpus, byId, lexical), base));
+    t = Date.now();
+    const refined = [];
+    for (const q of corpus.queries) refined.push(ids((await index.searchHybrid(q.query, 50, undefined, models)).hits));
+    line('search_code (BUILD agent), by meaning, refined', `${fmt(score(corpus, byId, refined), base)}   (${indexed}; ${((Date.now() - t) / corpus.queries.length).toFixed(0)} ms a query)`);
+  } finally {
+    teacherCache.close();
+    fs.rmSync(ws, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<void> {

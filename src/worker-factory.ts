@@ -41,6 +41,7 @@ export function buildDeps(llm: LlmConfig, stateDir: string, rag: RagConfig = loa
     blobs: blobStoreFor(stateDir, blobConfig),
     stateDir,
     kbs,
+    ...(rag.codeSearch === 'lexical' ? {} : { codeModels: kbs.codeModels() }),
     retriever: observeRetriever(new HybridRetriever(kbs, rag.rerank === 'llm' ? { rerank: createLlmReranker(gateway) } : {}), metrics),
     faults: faultsFromEnv(process.env),
   };

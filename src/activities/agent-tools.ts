@@ -46,6 +46,7 @@ export function agentToolActivities(deps: ActivityDeps) {
     workspace,
     signal,
     kbSearch: kb && deps.retriever ? async (q, k) => (await deps.retriever!.search(kb, q, k)).map((s) => ({ source: `${s.path}${s.startLine ? `:${s.startLine}-${s.endLine}` : ''}`, text: s.text })) : undefined,
+    codeModels: deps.codeModels,
   });
   /** Parses a call's stored arguments again (the turn activity validated them already). */
   const parsed = (call: { name: string; argsRef: string }, kb?: string): { tool: AgentTool; args: unknown } => {

@@ -19,6 +19,7 @@ const RagEnv = z.object({
   QDRANT_URL: z.string().url().optional(),
   QDRANT_API_KEY: z.string().trim().min(1).optional(),
   AIML_RERANK: z.enum(['llm', 'none'], { error: 'expected "llm" or "none"' }).default('none'),
+  AIML_CODE_SEARCH: z.enum(['hybrid', 'lexical'], { error: 'expected "hybrid" or "lexical"' }).default('hybrid'),
 });
 
 export interface RagConfig {
@@ -26,6 +27,8 @@ export interface RagConfig {
   store: { kind: 'embedded' } | { kind: 'qdrant'; url: string; apiKey?: string };
   /** Reorder the worker's fused hits with the chat model (AIML_RERANK=llm); absent means none. */
   rerank?: 'llm' | 'none';
+  /** How the BUILD agent's search_code ranks (AIML_CODE_SEARCH): by words and meaning with the local models (default), or by words alone. */
+  codeSearch?: 'hybrid' | 'lexical';
 }
 
 export function loadRagConfig(env: NodeJS.ProcessEnv = process.env): RagConfig {
@@ -54,7 +57,7 @@ export function loadRagConfig(env: NodeJS.ProcessEnv = process.env): RagConfig {
     throw new AimlError('CONFIG_MISSING', 'AIML_VECTOR_STORE=qdrant needs QDRANT_URL (for example http://localhost:6333)', { variable: 'QDRANT_URL' });
   }
   const store: RagConfig['store'] = e.AIML_VECTOR_STORE === 'qdrant' ? { kind: 'qdrant', url: e.QDRANT_URL!, apiKey: e.QDRANT_API_KEY } : { kind: 'embedded' };
-  return { embeddings, store, rerank: e.AIML_RERANK };
+  return { embeddings, store, rerank: e.AIML_RERANK, codeSearch: e.AIML_CODE_SEARCH };
 }
 
 /** A whole number from `min` to `max` in the variable `name`, or undefined when it is unset; anything else is refused naming the variable. */

@@ -7,6 +7,7 @@ import { createEmbedder, localEmbedder, refinerModelOf, type LocalEmbedOptions }
 import { LOCAL_MODEL_NAMES } from './embed/model-install';
 import { OpenAiEmbedder } from './embed/openai-embedder';
 import type { EmbeddingProvider } from './embed/provider';
+import { STATIC_MODEL_ID } from './embed/static-model';
 import { KnowledgeBase, validateKbName, type KbSettings } from './knowledge-base';
 import { cachedRefiner, type Refiner } from './refine';
 import { FlatStore } from './store/flat-store';
@@ -73,6 +74,14 @@ export class KbRegistry {
     let e = this.embedders.get(id);
     if (!e && (e = localEmbedder(id, this.local))) this.embedders.set(id, e);
     return e;
+  }
+
+  /**
+   * The local models the BUILD agent's search_code ranks by meaning with: the static model for every
+   * chunk, refined by MiniLM (its vectors in MiniLM's cache), whatever model knowledge bases use.
+   */
+  codeModels(): { embedder: EmbeddingProvider; refiner?: Refiner } {
+    return { embedder: this.embedderFor(STATIC_MODEL_ID)!, refiner: this.refinerFor(STATIC_MODEL_ID) };
   }
 
   /** The refiner for knowledge bases of model `id` (one a process, its cache shared with the model's own), if that model has one. */

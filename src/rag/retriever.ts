@@ -1,22 +1,15 @@
 import type { RetrievedSnippet } from '../design/context';
 import { AimlError } from '../errors';
 import { redactSecrets } from '../security/secrets';
-import { diversify, reciprocalRankFusion } from './fusion';
-import type { KnowledgeBase } from './knowledge-base';
+import { DENSE_WEIGHT, diversify, reciprocalRankFusion, RRF_K } from './fusion';
+import { embeddingText, type KnowledgeBase } from './knowledge-base';
 import { rewriteQuery } from './query';
-import { embeddingText } from './knowledge-base';
 import { REFINE_WINDOW, refinedOrder } from './refine';
 import type { KbRegistry } from './registry';
 import type { StoredDoc } from './store/types';
 import type { ChunkFilter, ScoredId, SymbolKind } from './types';
 
 export type SearchMode = 'hybrid' | 'dense' | 'lexical';
-
-/**
- * How much more a dense list weighs than a lexical one in the fusion: on bench:rag-quality's three
- * sets, 2 raised MRR@10 and nDCG@10 on each over equal weights.
- */
-export const DENSE_WEIGHT = 2;
 
 export interface SearchOptions {
   k?: number;
@@ -26,10 +19,7 @@ export interface SearchOptions {
   perFile?: number;
   /** How many candidates each ranker contributes before fusion. Default max(50, 5k). */
   candidates?: number;
-  /**
-   * Reciprocal-rank-fusion constant: smaller lets the top ranks of each list weigh more. Default 20,
-   * chosen on a development set (@temporalio/common + commander) kept apart from bench:rag's eval set.
-   */
+  /** Reciprocal-rank-fusion constant; default `RRF_K` (fusion.ts). */
   rrfK?: number;
   /**
    * Also search rewrites of a natural-language query (its content words, code synonyms, joined
@@ -68,7 +58,7 @@ function redactHit(hit: SearchHit): SearchHit {
  * fusion in its own request; for the others (the embedded store) BM25 runs here, in memory.
  */
 async function candidates(kb: KnowledgeBase, query: string, mode: SearchMode, pool: number, opts: SearchOptions): Promise<ScoredId[]> {
-  const rrfK = opts.rrfK ?? 20;
+  const rrfK = opts.rrfK ?? RRF_K;
   const server = kb.store.ranking;
   const variants = opts.rewrite ? rewriteQuery(query) : [query];
   // The question and its content words; the synonym variant is for the lexical side only.
@@ -104,7 +94,7 @@ async function refine(kb: KnowledgeBase, query: string, mode: SearchMode, ranked
   const similarities = await kb.refiner!.similarities(query, texts);
   const inHead = new Set(head.map((h) => h.id));
   const lexical = mode === 'hybrid' ? await lexicalLists(kb, opts.rewrite ? rewriteQuery(query) : [query], pool, opts.filter) : [];
-  return refinedOrder(head, similarities, ranked.filter((r) => !inHead.has(r.id)), lexical, opts.rrfK ?? 20, DENSE_WEIGHT);
+  return refinedOrder(head, similarities, ranked.filter((r) => !inHead.has(r.id)), lexical, opts.rrfK ?? RRF_K, DENSE_WEIGHT);
 }
 
 /**

@@ -2,26 +2,40 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Bm25Index } from '../../rag/bm25';
 import { chunkFile, loadSyntax } from '../../rag/chunk';
-import type { Chunk, ChunkFilter } from '../../rag/types';
+import { DENSE_WEIGHT, reciprocalRankFusion, RRF_K } from '../../rag/fusion';
+import { embeddingText } from '../../rag/knowledge-base';
+import { REFINE_WINDOW, refinedOrder } from '../../rag/refine';
+import { dotAt } from '../../rag/store/flat-search';
+import { TopK } from '../../rag/store/topk';
+import { matchesFilter, type Chunk, type ChunkFilter, type ScoredId } from '../../rag/types';
 import { looksBinary } from '../../rag/walker';
 import { isGenerated, isTestPath, listWorkspace, TEST_PRIOR } from '../../workspace/lister';
 import { protectedReason } from '../../workspace/paths';
+import type { CodeModels } from './types';
 
 /**
- * A lexical index of a workspace's files, as search_code ranks them: each file split by its syntax
- * (the knowledge bases' chunker), chunks ranked by BM25 over identifiers split into words, with
- * the path and symbol as weighted fields. Kept in memory per workspace folder and brought up to
- * date on each search by file size and mtime, so only changed files are read again.
+ * An index of a workspace's files, as search_code ranks them: each file split by its syntax (the
+ * knowledge bases' chunker), chunks ranked by BM25 over identifiers split into words, with the
+ * path and symbol as weighted fields, and, where the worker has local models (`CodeModels`), by
+ * meaning too, as a minilm-static knowledge base is searched: each chunk embedded with the static
+ * model, its cosine ranking fused with BM25's by reciprocal rank, and the top 30 scored again by
+ * MiniLM. Kept in memory per workspace folder and brought up to date on each search by file size
+ * and mtime, so only changed files are read (and embedded) again.
  */
 
 const MAX_FILE_BYTES = 1_000_000;
 /** Files looked at per workspace, as context gathering does. */
 export const CODE_INDEX_MAX_FILES = 5000;
-/** Workspaces kept indexed at once (the real one and a shadow copy), least recently used dropped: about 7 KB of heap per chunk, its text included (this repository: 2,847 chunks, 19 MB). */
+/** Workspaces kept indexed at once (the real one and a shadow copy), least recently used dropped: about 7 KB of heap per chunk, its text included, and 1.5 KB for its vector (this repository: 2,914 chunks, 25 MB). */
 const KEPT_WORKSPACES = 2;
 
 /** How often a refresh lets the event loop run, in files. */
 const YIELD_EVERY = 20;
+/** Chunks embedded at once (the static model yields between batches too). */
+const EMBED_BATCH = 64;
+/** After the models fail (say MiniLM cannot be installed here), how long searches rank by words alone before trying them again. */
+const MODELS_RETRY_MS = 10 * 60_000;
+
 /** How long one search may spend indexing before it answers from what is indexed so far. */
 export const CODE_INDEX_BUDGET_MS = 20_000;
 
@@ -34,6 +48,18 @@ interface Refreshed {
   truncated: boolean;
   /** Files not looked at yet because the time budget ran out (the next search goes on). */
   pending: number;
+  /** Chunks not embedded yet (time budget), when the index has models. */
+  unembedded: number;
+  /** Why the index ranks by words alone although it was given models (they failed), if it does. */
+  modelsFailed?: string;
+}
+
+/** How a search ranked: by words (BM25) alone, or fused with the static model's, and then refined by MiniLM. */
+export type CodeRanking = 'lexical' | 'hybrid' | 'refined';
+
+export interface CodeHit {
+  chunk: Chunk;
+  score: number;
 }
 
 interface Entry {
@@ -46,14 +72,57 @@ class CodeIndex {
   readonly bm25 = new Bm25Index();
   readonly files = new Map<string, Entry>();
   readonly chunks = new Map<string, Chunk>();
+  /** Each chunk's vector under `vectorModel` (chunks not embedded yet have none). */
+  readonly vectors = new Map<string, Float32Array>();
+  private vectorModel?: string;
+  /** When the models last failed, and why. */
+  private failed?: { at: number; reason: string };
 
   private queue: Promise<unknown> = Promise.resolve();
 
-  /** Brings the index up to date; one refresh at a time (the reads of a turn run concurrently). */
-  refresh(root: string, budgetMs: number, signal?: AbortSignal): Promise<Refreshed> {
-    const run = this.queue.then(() => this.refreshNow(root, budgetMs, signal));
+  /** Brings the index up to date (and embeds new chunks, given models); one refresh at a time (the reads of a turn run concurrently). */
+  refresh(root: string, budgetMs: number, signal?: AbortSignal, models?: CodeModels): Promise<Refreshed> {
+    const run = this.queue.then(async () => {
+      const started = Date.now();
+      const r = await this.refreshNow(root, budgetMs, signal);
+      const semantic = models && this.usable(models) ? await this.embedNew(models, started + budgetMs, signal) : { unembedded: 0 };
+      return { ...r, ...semantic, ...(models && this.failed ? { modelsFailed: this.failed.reason } : {}) };
+    });
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Whether the models may be used now (not failed lately); vectors of another model are dropped. */
+  private usable(models: CodeModels): boolean {
+    if (this.failed && Date.now() - this.failed.at < MODELS_RETRY_MS) return false;
+    this.failed = undefined;
+    if (this.vectorModel !== models.embedder.id) {
+      this.vectors.clear();
+      this.vectorModel = models.embedder.id;
+    }
+    return true;
+  }
+
+  private fail(err: unknown): void {
+    this.failed = { at: Date.now(), reason: err instanceof Error ? err.message : String(err) };
+  }
+
+  /** Embeds the chunks that have no vector yet, a batch at a time, until `deadline`. */
+  private async embedNew(models: CodeModels, deadline: number, signal?: AbortSignal): Promise<{ unembedded: number }> {
+    const todo = [...this.chunks.values()].filter((c) => !this.vectors.has(c.id));
+    let done = 0;
+    try {
+      while (done < todo.length && !signal?.aborted && Date.now() <= deadline) {
+        const batch = todo.slice(done, done + EMBED_BATCH);
+        const vectors = await models.embedder.embed(batch.map(embeddingText), signal);
+        // A file dropped meanwhile leaves its chunks out.
+        batch.forEach((c, i) => this.chunks.has(c.id) && this.vectors.set(c.id, vectors[i]!));
+        done += batch.length;
+      }
+    } catch (err) {
+      if (!signal?.aborted) this.fail(err);
+    }
+    return { unembedded: todo.length - done };
   }
 
   /**
@@ -61,7 +130,7 @@ class CodeIndex {
    * files (a worker's other activities and heartbeats go on); stops after `budgetMs` with the rest
    * `pending`, which the next refresh picks up where this one stopped.
    */
-  private async refreshNow(root: string, budgetMs: number, signal?: AbortSignal): Promise<Refreshed> {
+  private async refreshNow(root: string, budgetMs: number, signal?: AbortSignal): Promise<Omit<Refreshed, 'unembedded' | 'modelsFailed'>> {
     const listing = listWorkspace(root, { limit: CODE_INDEX_MAX_FILES });
     const started = Date.now();
     const seen = new Set<string>();
@@ -105,10 +174,55 @@ class CodeIndex {
     return { files: pending ? this.files.size : seen.size, reread, truncated: listing.truncated, pending };
   }
 
-  /** The best `k` chunks; tests and fixtures at a share of their score, as in design context. */
-  search(query: string, k: number, filter?: ChunkFilter): { chunk: Chunk; score: number }[] {
-    return this.bm25
-      .search(query, k * 4, filter)
+  /** The best `k` chunks by BM25 alone; tests and fixtures at a share of their score, as in design context. */
+  search(query: string, k: number, filter?: ChunkFilter): CodeHit[] {
+    return this.ordered(this.bm25.search(query, k * 4, filter), k);
+  }
+
+  /**
+   * The best `k` chunks by words and meaning: BM25's candidates fused with the embedded chunks'
+   * cosine ranking (dense weighing `DENSE_WEIGHT`), then the refiner's similarities over the top
+   * `REFINE_WINDOW` fused again with BM25's list, as knowledge-base search does. By words alone
+   * without models, without vectors, or when the models fail (`ranking` says which).
+   */
+  async searchHybrid(query: string, k: number, filter: ChunkFilter | undefined, models: CodeModels | undefined, signal?: AbortSignal): Promise<{ hits: CodeHit[]; ranking: CodeRanking }> {
+    if (!models || !this.vectors.size || this.vectorModel !== models.embedder.id || this.failed) return { hits: this.search(query, k, filter), ranking: 'lexical' };
+    const pool = Math.max(50, 5 * k);
+    const lexical = this.bm25.search(query, pool, filter);
+    try {
+      const [q] = await models.embedder.embed([query], signal);
+      const fused = reciprocalRankFusion([this.dense(q!, pool, filter), lexical], RRF_K, [DENSE_WEIGHT, 1]);
+      if (!models.refiner || fused.length < 2) return { hits: this.ordered(fused, k), ranking: 'hybrid' };
+      const head = fused.slice(0, Math.max(REFINE_WINDOW, k));
+      const similarities = await models.refiner.similarities(query, head.map((h) => embeddingText(this.chunks.get(h.id)!)), signal);
+      return { hits: this.ordered(refinedOrder(head, similarities, fused.slice(head.length), [lexical], RRF_K, DENSE_WEIGHT), k), ranking: 'refined' };
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      this.fail(err);
+      return { hits: this.ordered(lexical, k), ranking: 'lexical' };
+    }
+  }
+
+  /** Why the models are not used now, if they failed lately. */
+  get modelsFailed(): string | undefined {
+    return this.failed?.reason;
+  }
+
+  /** The embedded chunks passing `filter` with the highest cosine to `q`. */
+  private dense(q: Float32Array, n: number, filter?: ChunkFilter): ScoredId[] {
+    const ids: string[] = [];
+    const top = new TopK(n);
+    for (const [id, v] of this.vectors) {
+      if (filter && !matchesFilter(this.chunks.get(id)!, filter)) continue;
+      top.push(ids.length, dotAt(v, 0, q, q.length));
+      ids.push(id);
+    }
+    return top.sorted((slot) => ids[slot]!);
+  }
+
+  /** Ranked ids as hits, tests and fixtures at a share of their score, the best `k`. */
+  private ordered(ranked: ScoredId[], k: number): CodeHit[] {
+    return ranked
       .map((h) => {
         const chunk = this.chunks.get(h.id)!;
         return { chunk, score: isTestPath(chunk.path) ? h.score * TEST_PRIOR : h.score };
@@ -121,6 +235,7 @@ class CodeIndex {
     for (const c of this.files.get(rel)?.chunks ?? []) {
       this.bm25.remove(c.id);
       this.chunks.delete(c.id);
+      this.vectors.delete(c.id);
     }
     this.files.delete(rel);
   }
@@ -128,13 +243,13 @@ class CodeIndex {
 
 const indexes = new Map<string, CodeIndex>();
 
-/** The workspace's index, up to date with its files. */
-export async function codeIndex(root: string, signal?: AbortSignal, budgetMs = CODE_INDEX_BUDGET_MS): Promise<{ index: CodeIndex } & Refreshed> {
+/** The workspace's index, up to date with its files (and their vectors, given models). */
+export async function codeIndex(root: string, signal?: AbortSignal, budgetMs = CODE_INDEX_BUDGET_MS, models?: CodeModels): Promise<{ index: CodeIndex } & Refreshed> {
   await loadSyntax();
   const key = path.resolve(root);
   const index = indexes.get(key) ?? new CodeIndex();
   indexes.delete(key);
   indexes.set(key, index); // most recently used last
   while (indexes.size > KEPT_WORKSPACES) indexes.delete(indexes.keys().next().value!);
-  return { index, ...(await index.refresh(key, budgetMs, signal)) };
+  return { index, ...(await index.refresh(key, budgetMs, signal, models)) };
 }

@@ -6,7 +6,7 @@ import { refusal } from './read-file';
 import { short, toolArgs } from './schema';
 import type { ReadTool, SearchCodeArgs, ToolLimits } from './types';
 
-/** search_code: ranked search of the workspace's code and docs by words and identifiers; no knowledge base needed. */
+/** search_code: ranked search of the workspace's code and docs by words and identifiers, and by meaning where the worker has local models; no knowledge base needed. */
 
 /** Lines of each hit shown; read_file gives the rest. */
 const SHOWN_LINES = 30;
@@ -24,7 +24,7 @@ export function searchCodeTool(limits: ToolLimits): ReadTool<SearchCodeArgs> {
     name: 'search_code',
     kind: 'read',
     description:
-      'Find where something is done in the workspace when you do not know its exact name: ranks functions, classes and doc sections by the words and identifiers of your query (camelCase and snake_case split, file and symbol names weighted). Answers the best places as "path:start-end (symbol)" with their first lines; read_file shows more.',
+      'Find where something is done in the workspace when you do not know its exact name: ranks functions, classes and doc sections by the words and identifiers of your query (camelCase and snake_case split, file and symbol names weighted) and, where the worker has local embedding models, by what it means: describe the behaviour in plain words, or give likely names. Answers the best places as "path:start-end (symbol)" with their first lines; read_file shows more.',
     ...args,
     summary,
     async run(a, ctx) {
@@ -34,9 +34,15 @@ export function searchCodeTool(limits: ToolLimits): ReadTool<SearchCodeArgs> {
       } catch (err) {
         return refusal(err);
       }
-      const { index, files, truncated, pending } = await codeIndex(ctx.workspace, ctx.signal);
+      const { index, files, truncated, pending, unembedded } = await codeIndex(ctx.workspace, ctx.signal, undefined, ctx.codeModels);
       if (ctx.signal.aborted) return { ok: false, error: 'the search was cancelled' };
-      const hits = index.search(a.query, a.k ?? Math.min(5, limits.searchMaxK), under ? { pathPrefix: under } : undefined);
+      let found: Awaited<ReturnType<typeof index.searchHybrid>>;
+      try {
+        found = await index.searchHybrid(a.query, a.k ?? Math.min(5, limits.searchMaxK), under ? { pathPrefix: under } : undefined, ctx.codeModels, ctx.signal);
+      } catch {
+        return { ok: false, error: 'the search was cancelled' };
+      }
+      const { hits, ranking } = found;
       const redactions: Redaction[] = [];
       const parts = hits.map(({ chunk }, i) => {
         const lines = chunk.text.split('\n');
@@ -46,13 +52,18 @@ export function searchCodeTool(limits: ToolLimits): ReadTool<SearchCodeArgs> {
         const more = lines.length > SHOWN_LINES ? `\n… (${lines.length - SHOWN_LINES} more lines: read_file ${chunk.path} from line ${chunk.startLine + SHOWN_LINES})` : '';
         return `[${i + 1}] ${chunk.path}:${chunk.startLine}-${chunk.endLine}${chunk.symbol ? ` (${chunk.symbol})` : ''}\n${r.text}${more}`;
       });
-      const note = pending
-        ? `\n(the workspace is still being indexed: ${files} files so far, ${pending} to go; search again for the rest)`
-        : truncated
-          ? `\n(only the first ${files} files of the workspace are searched; narrow with path)`
-          : '';
-      const body = parts.length ? parts.join('\n\n') + note : `nothing in ${files} files matches the words of the query; try other words, or grep for an exact name${note}`;
-      return { ok: true, output: body, summary: `${summary(a)} · ${hits.length} hits`, redactions };
+      const notes = [
+        pending
+          ? `the workspace is still being indexed: ${files} files so far, ${pending} to go; search again for the rest`
+          : truncated
+            ? `only the first ${files} files of the workspace are searched; narrow with path`
+            : '',
+        ctx.codeModels && !pending && unembedded ? `ranked by meaning over part of the code: ${unembedded} pieces not embedded yet; search again for the rest` : '',
+        ctx.codeModels && ranking === 'lexical' && index.modelsFailed ? `ranked by words alone: the embedding models failed (${short(index.modelsFailed, 200)})` : '',
+      ].filter(Boolean);
+      const note = notes.map((n) => `\n(${n})`).join('');
+      const body = parts.length ? parts.join('\n\n') + note : `nothing in ${files} files matches the query; try other words, or grep for an exact name${note}`;
+      return { ok: true, output: body, summary: `${summary(a)} · ${hits.length} hits${ranking === 'lexical' ? '' : ` · ${ranking === 'refined' ? 'by meaning, refined' : 'by meaning'}`}`, redactions };
     },
   };
 }

@@ -1,4 +1,6 @@
 import type { ToolCall, ToolDefinition } from '../../llm/gateway';
+import type { EmbeddingProvider } from '../../rag/embed/provider';
+import type { Refiner } from '../../rag/refine';
 import type { Redaction } from '../../security/secrets';
 import type { PreparedFile } from '../../workspace/edits';
 
@@ -22,12 +24,24 @@ export interface KbHit {
   text: string;
 }
 
+/**
+ * The local models search_code ranks by meaning with (code-index.ts): a fast embedder for every
+ * chunk of the workspace (the static model), and a stronger model that scores the top candidates
+ * again (MiniLM). Never a remote API: the workspace's code does not leave the worker for this.
+ */
+export interface CodeModels {
+  embedder: EmbeddingProvider;
+  refiner?: Refiner;
+}
+
 export interface ToolContext {
   /** Absolute path of the workspace the tools see (the real one, or a shadow copy). */
   workspace: string;
   signal: AbortSignal;
   /** The run's knowledge base, when it has one (kb_search is offered only then). */
   kbSearch?: (query: string, k: number) => Promise<KbHit[]>;
+  /** Local models for search_code; without them it ranks by words alone. */
+  codeModels?: CodeModels;
 }
 
 export type ParseResult<A> = { ok: true; args: A } | { ok: false; error: string };

@@ -1,6 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { codeIndex } from '../../../src/agent/tools/code-index';
+import { PROJECT_ROOT } from '../../../src/paths';
+import { buildDeps } from '../../../src/worker-factory';
+import { loadRagConfig } from '../../../src/rag/config';
+import { LOCAL_MODEL } from '../../../src/rag/embed/model-install';
+import { StaticEmbedder, STATIC_MODEL_ID } from '../../../src/rag/embed/static-model';
+import { KbRegistry } from '../../../src/rag/registry';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CodeModels } from '../../../src/agent/tools/types';
 import { tmpDir } from '../../support/env';
 import { writeAt } from '../../support/files';
 import { callRead, ctxFor } from './helpers';
@@ -107,4 +115,101 @@ test('indexing stops at its time budget and the next search goes on from there; 
   expect(a.reread).toBe(a.files); // the first refresh read every file ...
   expect(b.reread).toBe(0); // ... and the second, queued behind it, found nothing new
   expect(b.files).toBe(a.files);
+});
+
+/** The npm corpus of bench:rag-quality (four libraries from node_modules), copied into a workspace. */
+function npmWorkspace(): string {
+  const ws = tmpDir('aiml-search-code-npm-');
+  for (const src of ['js-yaml/lib', 'diff/libcjs', 'protobufjs/src', 'uuid/dist/cjs']) {
+    fs.cpSync(path.join(PROJECT_ROOT, 'node_modules', src), path.join(ws, src), { recursive: true, filter: (f) => !f.endsWith('.min.js') && (fs.statSync(f).isDirectory() || f.endsWith('.js')) });
+  }
+  return ws;
+}
+
+const places = (output: string) => [...output.matchAll(/^\[\d+\] ([^:]+):\d+-\d+(?: \((.*)\))?$/gm)].map((m) => `${m[1]} ${m[2] ?? ''}`.trim());
+
+describe('with the local models', () => {
+  const registry = new KbRegistry(tmpDir('aiml-search-code-state-'), new StaticEmbedder());
+  afterAll(() => registry.closeAll());
+
+  test('search_code ranks by meaning: MiniLM finds the line diff that words alone miss, and every chunk has a vector', async () => {
+    const ws = npmWorkspace();
+    const models = registry.codeModels();
+    const query = 'compute the difference between two arrays of lines';
+    const byWords = await callRead('search_code', { query }, ctxFor(ws));
+    expect(byWords.summary).toMatch(/· 5 hits$/);
+    expect(places(byWords.output!).filter((p) => p.startsWith('diff/libcjs/diff/line.js'))).toEqual([]);
+
+    const byMeaning = await callRead('search_code', { query }, ctxFor(ws, { codeModels: models }));
+    expect(byMeaning.summary).toBe(`search_code "${query}" · 5 hits · by meaning, refined`);
+    expect(places(byMeaning.output!)[0]).toBe('diff/libcjs/diff/line.js LineDiff');
+    expect(byMeaning.output).not.toMatch(/ranked by|not embedded/);
+
+    const { index, unembedded } = await codeIndex(ws, undefined, undefined, models);
+    expect(unembedded).toBe(0);
+    expect(index.vectors.size).toBe(index.chunks.size);
+    // A folder narrows the dense side too.
+    const under = await callRead('search_code', { query, path: 'protobufjs' }, ctxFor(ws, { codeModels: models }));
+    expect(places(under.output!).every((p) => p.startsWith('protobufjs/'))).toBe(true);
+  }, 120_000);
+
+  test('with the time budget spent, later searches embed the rest; a changed file is embedded again and a deleted one leaves no vectors', async () => {
+    const models = registry.codeModels();
+    // The static model, a tenth of a second a batch: 0.6 s is spent before the corpus's 600-odd chunks are embedded.
+    const slow: CodeModels = { ...models, embedder: { id: models.embedder.id, dims: models.embedder.dims, embed: async (t, s) => (await sleep(100), models.embedder.embed(t, s)) } };
+    const big = npmWorkspace();
+    const cut = await codeIndex(big, undefined, 600, slow);
+    expect(cut.unembedded).toBeGreaterThan(0);
+    expect(cut.index.vectors.size).toBeGreaterThan(0);
+    expect(cut.index.vectors.size).toBeLessThan(cut.index.chunks.size);
+    // What is embedded already ranks by meaning; the next refresh goes on from there.
+    expect((await cut.index.searchHybrid('parse a yaml document', 3, undefined, models)).ranking).toBe('refined');
+    const rest = await codeIndex(big, undefined, undefined, models);
+    expect(rest.unembedded).toBe(0);
+    expect(rest.index.vectors.size).toBe(rest.index.chunks.size);
+
+    const ws = workspace();
+    await codeIndex(ws, undefined, undefined, models);
+    writeAt(ws, 'src/cart/totals.ts', 'export function cartTotalWithTax(items: { price: number }[]): number {\n  return 0;\n}\n');
+    fs.utimesSync(path.join(ws, 'src/cart/totals.ts'), new Date(), new Date(Date.now() + 5000));
+    fs.rmSync(path.join(ws, 'docs/guide.md'));
+    const again = await codeIndex(ws, undefined, undefined, models);
+    expect(again.reread).toBe(1);
+    expect(again.unembedded).toBe(0);
+    expect([...again.index.vectors.keys()].sort()).toEqual([...again.index.chunks.keys()].sort());
+    const found = await again.index.searchHybrid('sum of the prices with tax', 1, undefined, models);
+    expect(found).toMatchObject({ ranking: 'refined', hits: [{ chunk: { path: 'src/cart/totals.ts', symbol: 'cartTotalWithTax' } }] });
+  }, 120_000);
+
+  test('models that fail leave search_code ranking by words, saying why, and are not tried again at once', async () => {
+    const ws = workspace();
+    let calls = 0;
+    const broken = { id: 'local:broken', dims: 384, embed: async () => { calls += 1; throw new Error('model files missing'); } };
+    const out = await callRead('search_code', { query: 'retry a failed call with backoff' }, ctxFor(ws, { codeModels: { embedder: broken } }));
+    expect(out.ok).toBe(true);
+    expect(out.output).toMatch(/^\[[12]\] src\/net\/retry\.ts:1-15 \(retryWithBackoff\)$/m);
+    expect(out.output).toContain('(ranked by words alone: the embedding models failed (model files missing))');
+    expect(out.summary).toMatch(/· \d+ hits$/);
+    const tried = calls;
+    expect(tried).toBe(1);
+    await callRead('search_code', { query: 'cart total' }, ctxFor(ws, { codeModels: { embedder: broken } }));
+    expect(calls).toBe(tried);
+  });
+});
+
+test('the worker gives search_code the local models unless AIML_CODE_SEARCH=lexical, even when knowledge bases embed remotely', async () => {
+  expect(loadRagConfig({}).codeSearch).toBe('hybrid');
+  expect(loadRagConfig({ AIML_CODE_SEARCH: 'lexical' }).codeSearch).toBe('lexical');
+  expect(() => loadRagConfig({ AIML_CODE_SEARCH: 'semantic' })).toThrow(/^Invalid AIML_CODE_SEARCH: expected "hybrid" or "lexical"/);
+  const llm = { baseURL: 'http://127.0.0.1:9', apiKey: 'k', model: 'm', timeoutMs: 5000, stream: false };
+  const remote = { kind: 'openai' as const, model: 'emb', baseURL: 'http://127.0.0.1:9', apiKey: 'sk-test-not-a-secret' };
+  for (const codeSearch of ['hybrid', 'lexical'] as const) {
+    const deps = buildDeps(llm, tmpDir('aiml-state-'), { embeddings: remote, store: { kind: 'embedded' }, codeSearch });
+    try {
+      if (codeSearch === 'lexical') expect(deps.codeModels).toBeUndefined();
+      else expect({ embedder: deps.codeModels?.embedder.id, refiner: deps.codeModels?.refiner?.id }).toEqual({ embedder: STATIC_MODEL_ID, refiner: LOCAL_MODEL.id });
+    } finally {
+      await deps.kbs!.closeAll();
+    }
+  }
 });
