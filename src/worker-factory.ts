@@ -42,7 +42,7 @@ export function buildDeps(llm: LlmConfig, stateDir: string, rag: RagConfig = loa
     stateDir,
     kbs,
     ...(rag.codeSearch === 'lexical' ? {} : { codeModels: kbs.codeModels() }),
-    retriever: observeRetriever(new HybridRetriever(kbs, rag.rerank === 'llm' ? { rerank: createLlmReranker(gateway) } : {}), metrics),
+    retriever: observeRetriever(new HybridRetriever(kbs, { ...(rag.rerank === 'llm' ? { rerank: createLlmReranker(gateway) } : {}), notice: (line) => void process.stderr.write(`aiml worker: ${line}\n`) }), metrics),
     faults: faultsFromEnv(process.env),
   };
 }

@@ -17,6 +17,13 @@ export function parsePositiveInt(flag: string, value: string): number {
   return n;
 }
 
+/** A whole number, 0 or more (a flag where 0 means "no limit"). */
+export function parseWholeNumber(flag: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new AimlError('USAGE', `${flag} must be a whole number (0 or more), got "${value}"`);
+  return n;
+}
+
 /** Durations like 500ms, 30s, 10m, 2h, 3d (or plain milliseconds). */
 export function parseDuration(flag: string, value: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(value.trim());

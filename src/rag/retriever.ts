@@ -1,5 +1,5 @@
 import type { RetrievedSnippet } from '../design/context';
-import { AimlError } from '../errors';
+import { AimlError, isAimlError } from '../errors';
 import { redactSecrets } from '../security/secrets';
 import { DENSE_WEIGHT, diversify, reciprocalRankFusion, RRF_K } from './fusion';
 import { embeddingText, type KnowledgeBase } from './knowledge-base';
@@ -34,6 +34,8 @@ export interface SearchOptions {
   refine?: boolean;
   /** Optional reranker over the fused candidates (for example a cross-encoder), best first. */
   rerank?: (query: string, hits: SearchHit[]) => Promise<SearchHit[]>;
+  /** Hears of a search answered with less than it was asked for (the second stage failed and was skipped). */
+  notice?: (line: string) => void;
 }
 
 export interface SearchHit extends RetrievedSnippet {
@@ -57,19 +59,19 @@ function redactHit(hit: SearchHit): SearchHit {
  * The fused candidates. A store that ranks lexically itself (Qdrant) does the BM25 half and the
  * fusion in its own request; for the others (the embedded store) BM25 runs here, in memory.
  */
-async function candidates(kb: KnowledgeBase, query: string, mode: SearchMode, pool: number, opts: SearchOptions): Promise<ScoredId[]> {
+async function candidates(kb: KnowledgeBase, query: string, mode: SearchMode, pool: number, opts: SearchOptions): Promise<{ ranked: ScoredId[]; lexical?: ScoredId[][] }> {
   const rrfK = opts.rrfK ?? RRF_K;
   const server = kb.store.ranking;
   const variants = opts.rewrite ? rewriteQuery(query) : [query];
   // The question and its content words; the synonym variant is for the lexical side only.
   const vectors = mode === 'lexical' ? [] : await kb.embedder.embed(variants.slice(0, 2));
-  if (server && mode === 'hybrid' && variants.length === 1) return server.hybridSearch({ vector: vectors[0]!, text: query }, { candidates: pool, rrfK, filter: opts.filter });
-  const lists: ScoredId[][] = [];
-  for (const vector of vectors) lists.push(await kb.store.search(vector, pool, opts.filter));
-  const denseLists = lists.length;
-  if (mode !== 'dense') lists.push(...(await lexicalLists(kb, variants, pool, opts.filter)));
-  const weights = lists.map((_, i) => (i < denseLists ? DENSE_WEIGHT : 1));
-  return lists.length === 1 ? lists[0]! : reciprocalRankFusion(lists, rrfK, weights);
+  if (server && mode === 'hybrid' && variants.length === 1) return { ranked: await server.hybridSearch({ vector: vectors[0]!, text: query }, { candidates: pool, rrfK, filter: opts.filter }) };
+  const dense: ScoredId[][] = [];
+  for (const vector of vectors) dense.push(await kb.store.search(vector, pool, opts.filter));
+  const lexical = mode === 'dense' ? [] : await lexicalLists(kb, variants, pool, opts.filter);
+  const lists = [...dense, ...lexical];
+  const weights = lists.map((_, i) => (i < dense.length ? DENSE_WEIGHT : 1));
+  return { ranked: lists.length === 1 ? lists[0]! : reciprocalRankFusion(lists, rrfK, weights), lexical };
 }
 
 /** BM25 candidates for each variant of the query: from the store when it ranks lexically itself, else from the in-memory index. */
@@ -82,9 +84,11 @@ async function lexicalLists(kb: KnowledgeBase, variants: string[], pool: number,
 
 /**
  * The second stage for a knowledge base with a refiner: its model scores the first stage's top
- * `window` chunks, whose order is then fused with the lexical lists as in the first stage.
+ * `window` chunks, whose order is then fused with the lexical lists as in the first stage (those
+ * the first stage made, else asked of the store now: Qdrant fused them in its own request).
  */
-async function refine(kb: KnowledgeBase, query: string, mode: SearchMode, ranked: ScoredId[], docs: Map<string, StoredDoc>, window: number, pool: number, opts: SearchOptions): Promise<ScoredId[]> {
+async function refine(kb: KnowledgeBase, query: string, mode: SearchMode, first: { ranked: ScoredId[]; lexical?: ScoredId[][] }, docs: Map<string, StoredDoc>, window: number, pool: number, opts: SearchOptions): Promise<ScoredId[]> {
+  const { ranked } = first;
   const head = ranked.filter((r) => docs.has(r.id)).slice(0, window);
   if (head.length < 2) return ranked;
   const texts = head.map((r) => {
@@ -93,7 +97,7 @@ async function refine(kb: KnowledgeBase, query: string, mode: SearchMode, ranked
   });
   const similarities = await kb.refiner!.similarities(query, texts);
   const inHead = new Set(head.map((h) => h.id));
-  const lexical = mode === 'hybrid' ? await lexicalLists(kb, opts.rewrite ? rewriteQuery(query) : [query], pool, opts.filter) : [];
+  const lexical = mode !== 'hybrid' ? [] : (first.lexical ?? (await lexicalLists(kb, opts.rewrite ? rewriteQuery(query) : [query], pool, opts.filter)));
   return refinedOrder(head, similarities, ranked.filter((r) => !inHead.has(r.id)), lexical, opts.rrfK ?? RRF_K, DENSE_WEIGHT);
 }
 
@@ -104,10 +108,10 @@ async function refine(kb: KnowledgeBase, query: string, mode: SearchMode, ranked
  * has one (refine.ts), an optional reranker, then a per-file cap so one file does not fill the top k.
  */
 export class HybridRetriever {
-  /** `defaults.rerank` is what `search` (the activities' view) reranks with. */
+  /** `defaults.rerank` is what `search` (the activities' view) reranks with; `defaults.notice` hears of skipped second stages. */
   constructor(
     private readonly registry: KbRegistry,
-    private readonly defaults: Pick<SearchOptions, 'rerank'> = {},
+    private readonly defaults: Pick<SearchOptions, 'rerank' | 'notice'> = {},
   ) {}
 
   async query(kbName: string, query: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
@@ -116,10 +120,17 @@ export class HybridRetriever {
     const mode = opts.mode ?? 'hybrid';
     const pool = opts.candidates ?? Math.max(50, 5 * k);
     const kb = await this.registry.get(kbName);
-    let ranked = await candidates(kb, query, mode, pool, opts);
+    const first = await candidates(kb, query, mode, pool, opts);
+    let ranked = first.ranked;
     const docs = new Map((await kb.store.get(ranked.map((r) => r.id))).map((d) => [d.id, d]));
     if (kb.refiner && mode !== 'lexical' && opts.refine !== false) {
-      ranked = await refine(kb, query, mode, ranked, docs, Math.max(REFINE_WINDOW, k), pool, opts);
+      try {
+        ranked = await refine(kb, query, mode, first, docs, Math.max(REFINE_WINDOW, k), pool, opts);
+      } catch (err) {
+        // The first stage's order is a good answer still: a search does not fail for want of its second stage.
+        if (isAimlError(err, 'CANCELLED')) throw err;
+        (opts.notice ?? this.defaults.notice)?.(`${kbName}: the second stage (${kb.refiner.id}) failed and was skipped: ${err instanceof Error ? err.message : String(err)}`);
+      }
       const missing = ranked.filter((r) => !docs.has(r.id)).map((r) => r.id);
       for (const d of missing.length ? await kb.store.get(missing) : []) docs.set(d.id, d);
     }

@@ -73,6 +73,10 @@ test('bad input: missing directory, unknown embedding model, unreachable Qdrant 
   expect(JSON.parse(other.stdout)).toMatchObject([{ path: 'a.md' }]);
   const transformer = await runCli(['kb', 'list', '--kb', 'mixed'], { ...rig.env, AIML_LOCAL_EMBED_MODEL: 'all-minilm-l6-v2-q' });
   expect(transformer.stdout).toMatch(/^mixed: 1 files, 1 chunks, local:minilm-static \(384-d, searches refined by local:all-minilm-l6-v2-q\), embedded store/);
+  for (const [flag, value, says] of [['--per-file', 'abc', 'a whole number (0 or more)'], ['--per-file', '-1', 'a whole number (0 or more)'], ['-k', '0', 'a positive whole number']]) {
+    const bad = await runCli(['kb', 'search', 'alpha', '--kb', 'mixed', flag!, value!], rig.env);
+    expect({ code: bad.code, stderr: bad.stderr.trim() }).toEqual({ code: 2, stderr: `aiml: ${flag} must be ${says}, got "${value}"` });
+  }
   const badModel = await runCli(['kb', 'add', dir, '--kb', 'mixed', '--model', 'ada-002'], rig.env);
   expect(badModel.code).toBe(2);
   expect(badModel.stderr.trim()).toBe('aiml: --model ada-002 is not a local embedding model; use one of all-minilm-l6-v2-q, bge-small-en-v1.5-q, minilm-static');

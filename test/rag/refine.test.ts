@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { AimlError } from '../../src/errors';
 import { PROJECT_ROOT } from '../../src/paths';
 import { EmbeddingCache } from '../../src/rag/embed/cache';
 import { LocalOnnxEmbedder } from '../../src/rag/embed/local-onnx';
@@ -88,3 +89,30 @@ test('a knowledge base of a transformer model has no second stage', async () => 
     await registry.closeAll();
   }
 });
+
+test('a second stage that fails is skipped: the search answers in the first stage order and says why; a cancel still fails it', async () => {
+  const state = tmpDir('aiml-refine-state-');
+  const root = tmpDir('aiml-refine-corpus-');
+  fs.writeFileSync(path.join(root, 'retry.ts'), 'export function retryWithBackoff(fn: () => void) {\n  // waits twice as long after each failure\n}\n');
+  fs.writeFileSync(path.join(root, 'cart.ts'), 'export function cartTotal(items: number[]) {\n  return items.reduce((a, b) => a + b, 0);\n}\n');
+  fs.writeFileSync(path.join(root, 'guide.md'), '# Guide\n\nFailed calls are retried with exponential backoff.\n');
+  const registry = new KbRegistry(state, new StaticEmbedder());
+  try {
+    const kb = await registry.get('flaky', { root });
+    await kb.indexFiles(scanDirectory(root).files);
+    const oneStage = ids(await new HybridRetriever(registry).query('flaky', 'retry after a failure', { refine: false }));
+    let failWith: Error = new Error('MiniLM process exited');
+    Object.defineProperty(kb, 'refiner', { value: { id: LOCAL_MODEL.id, similarities: async () => { throw failWith; } } });
+    const notices: string[] = [];
+    const retriever = new HybridRetriever(registry, { notice: (l) => notices.push(l) });
+    expect(ids(await retriever.query('flaky', 'retry after a failure'))).toEqual(oneStage);
+    expect(notices).toEqual([`flaky: the second stage (${LOCAL_MODEL.id}) failed and was skipped: MiniLM process exited`]);
+    // The activities' view too (the worker logs the notice).
+    expect((await retriever.search('flaky', 'retry after a failure', 10)).map((h) => h.path)).toEqual((await retriever.query('flaky', 'retry after a failure', { refine: false })).map((h) => h.path));
+
+    failWith = new AimlError('CANCELLED', 'Embedding was cancelled');
+    await expect(retriever.query('flaky', 'retry after a failure')).rejects.toThrow('Embedding was cancelled');
+  } finally {
+    await registry.closeAll();
+  }
+}, 60_000);

@@ -10,7 +10,7 @@ import { createLlmReranker } from '../../rag/rerank';
 import { HybridRetriever, type SearchMode } from '../../rag/retriever';
 import { QdrantStore } from '../../rag/store/qdrant-store';
 import { type CliContext, printJson } from '../context';
-import { parsePositiveInt } from '../options';
+import { parsePositiveInt, parseWholeNumber } from '../options';
 import { defaultKbName, kbRegistry, resolveKbName, runIngest, summary } from './kb-common';
 import { registerKbFresh } from './kb-fresh';
 import { existingDir, workerDir } from './kb-input';
@@ -69,6 +69,8 @@ export function registerKb(program: Command, ctx: CliContext): void {
     .option('--json', 'machine-readable output')
     .action(async (query: string, flags: { kb?: string; top: string; mode?: string; path?: string; lang?: string; kind?: string; perFile?: string; refine: boolean; rerank?: boolean; json?: boolean }) => {
       if (flags.mode && !['hybrid', 'dense', 'lexical'].includes(flags.mode)) throw new AimlError('USAGE', `--mode must be hybrid, dense or lexical, got "${flags.mode}"`);
+      const k = parsePositiveInt('-k', flags.top);
+      const perFile = flags.perFile === undefined ? undefined : parseWholeNumber('--per-file', flags.perFile);
       const rerank = flags.rerank ? createLlmReranker(new LlmGateway(loadLlmConfig(ctx.env, { requireEndpoint: true }))) : undefined; // no endpoint: LLM_NOT_CONFIGURED, exit 2 (a tiny local model cannot rank)
       const reg = kbRegistry(ctx);
       try {
@@ -78,12 +80,13 @@ export function registerKb(program: Command, ctx: CliContext): void {
         if (flags.lang) filter.language = flags.lang;
         if (flags.kind) filter.kind = flags.kind as SymbolKind;
         const hits = await new HybridRetriever(reg).query(name, query, {
-          k: parsePositiveInt('-k', flags.top),
+          k,
           mode: flags.mode as SearchMode | undefined,
           filter,
-          perFile: flags.perFile === undefined ? undefined : Number(flags.perFile),
+          perFile,
           refine: flags.refine,
           rerank,
+          notice: (line) => ctx.err(`aiml: ${line}`),
         });
         if (flags.json) {
           printJson(ctx, hits.map(({ id: _id, ...h }) => h));
