@@ -65,6 +65,9 @@ export interface WatchOptions {
  * query with a deadline, list, watch, cancel. Reads need no worker: they come from describe(),
  * the memo and the history.
  */
+/** Memo key of the folder an ingest run indexes (when its input names one). */
+export const INGEST_DIR_MEMO_KEY = 'aimlIngestDir';
+
 export class AimlClient {
   constructor(
     readonly client: Client,
@@ -87,11 +90,14 @@ export class AimlClient {
     const routing = this.opts.routing;
     const args = routing && type !== 'ingest' ? { ...input, routing } : input;
     const taskQueue = routing ? routing.hostQueue : this.opts.taskQueue;
+    // An ingest run records the folder it indexes, so that a `kb add` joining it can tell whether it is the same.
+    const folder = type === 'ingest' ? (input as WorkflowInputs['ingest']).dir : undefined;
+    const memo = { ...(routing ? { [ROUTING_MEMO_KEY]: routing } : {}), ...(folder ? { [INGEST_DIR_MEMO_KEY]: folder } : {}) };
     const handle = await this.client.workflow.start(WORKFLOW_TYPES[type], {
       taskQueue,
       workflowId,
       args: [args],
-      ...(routing ? { memo: { [ROUTING_MEMO_KEY]: routing } } : {}),
+      ...(Object.keys(memo).length ? { memo } : {}),
       ...startDisplay(type, input, { routing, model: this.opts.model }),
       ...(extra.joinExisting ? { workflowIdConflictPolicy: 'USE_EXISTING' as const } : {}),
     });
@@ -103,6 +109,13 @@ export class AimlClient {
           'RUN_ELSEWHERE',
           `${workflowId} is already running on another host's task queue (${running.taskQueue}), not this host's (${taskQueue}); it is not joined. ` +
             `Wait for it to end (aiml watch ${workflowId}), or use another name.`,
+        );
+      }
+      const theirs = running.memo?.[INGEST_DIR_MEMO_KEY];
+      if (folder && typeof theirs === 'string' && theirs !== folder) {
+        throw new AimlError(
+          'KB_ROOT_MISMATCH',
+          `${workflowId} is already running for ${theirs}, not ${folder}; it is not joined. Wait for it to end (aiml watch ${workflowId}), or use another --kb name.`,
         );
       }
     }

@@ -4,6 +4,7 @@ import { EmbeddingCache } from '../../src/rag/embed/cache';
 import { LOCAL_MODEL } from '../../src/rag/embed/model-install';
 import { ingestWorkflowId } from '../../src/contracts';
 import { hostQueueName } from '../../src/contracts/routing';
+import { AimlClient } from '../../src/client/aiml-client';
 import { defaultHostId } from '../../src/config-hosts';
 import { testClient, tmpDir, uniqueId } from '../support/env';
 import { runCli } from '../support/processes';
@@ -110,3 +111,37 @@ test("kb add does not join another host's sync of the same name: it says where t
     await close();
   }
 });
+
+test('kb add of another folder under a name already in use is refused, whether the knowledge base exists or its first sync is still running', async () => {
+  const [a, b] = [tmpDir('aiml-corpus-'), tmpDir('aiml-corpus-')];
+  writeTree(a, { 'a.md': '# A\nalpha\n' });
+  writeTree(b, { 'b.md': '# B\nbeta\n' });
+  // A queue nobody polls: a run started there stays running, and a CLI that started one would wait forever.
+  const queue = uniqueId('idle-queue');
+  const idle = { ...rig.env, AIML_TASK_QUEUE: queue };
+
+  // The first sync of `name` (folder a) is still running on this host's queue: kb add of b does not join it.
+  const name = uniqueId('first');
+  const { client, close } = await testClient();
+  const aiml = new AimlClient(client, { namespace: 'default', taskQueue: hostQueueName(queue, defaultHostId()) });
+  const running = await aiml.start('ingest', ingestWorkflowId(name), { kb: name, dir: a }, { joinExisting: true });
+  try {
+    const other = await runCli(['kb', 'add', b, '--kb', name], idle);
+    expect(other.code).toBe(1);
+    expect(other.stderr.trim()).toBe(
+      `aiml: ${ingestWorkflowId(name)} is already running for ${a}, not ${b}; it is not joined. Wait for it to end (aiml watch ${ingestWorkflowId(name)}), or use another --kb name.`,
+    );
+    // The same folder joins it (and would wait for it to end): its start returns the running run.
+    expect((await aiml.start('ingest', ingestWorkflowId(name), { kb: name, dir: a }, { joinExisting: true })).firstExecutionRunId).toBe(running.firstExecutionRunId);
+  } finally {
+    await running.terminate('test done');
+    await close();
+  }
+
+  // A knowledge base that indexes a: kb add of b is refused before any run starts (none could end on this idle queue).
+  const kept = uniqueId('kept');
+  expect((await runCli(['kb', 'add', a, '--kb', kept, '--json'], rig.env)).code).toBe(0);
+  const refused = await runCli(['kb', 'add', b, '--kb', kept], idle);
+  expect(refused.code).toBe(1);
+  expect(refused.stderr.trim()).toBe(`aiml: Knowledge base "${kept}" indexes ${a}, not ${b}; choose another --kb name`);
+}, 60_000);

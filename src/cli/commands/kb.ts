@@ -6,6 +6,7 @@ import { LlmGateway } from '../../llm/gateway';
 import type { ChunkFilter, SymbolKind } from '../../rag/types';
 import { loadRagConfig } from '../../rag/config';
 import { DEFAULT_LOCAL_MODEL, LOCAL_MODEL_NAMES, STATIC_LOCAL_MODEL } from '../../rag/embed/model-install';
+import { KnowledgeBase } from '../../rag/knowledge-base';
 import { createLlmReranker } from '../../rag/rerank';
 import { HybridRetriever, type SearchMode } from '../../rag/retriever';
 import { QdrantStore } from '../../rag/store/qdrant-store';
@@ -38,8 +39,12 @@ export function registerKb(program: Command, ctx: CliContext): void {
       const rag = loadRagConfig(ctx.env);
       if (rag.store.kind === 'qdrant') await QdrantStore.ping(rag.store.url, rag.store.apiKey); // fail before starting a run
       // A new knowledge base on a transformer model may be a long first sync: it says so, and what is faster.
-      const suggestFast = !flags.model && rag.embeddings.kind === 'local' && (rag.embeddings.model ?? DEFAULT_LOCAL_MODEL) !== STATIC_LOCAL_MODEL && !kbRegistry(ctx).exists(name);
+      const reg = kbRegistry(ctx);
+      const suggestFast = !flags.model && rag.embeddings.kind === 'local' && (rag.embeddings.model ?? DEFAULT_LOCAL_MODEL) !== STATIC_LOCAL_MODEL && !reg.exists(name);
       const input = { kb: name, dir: workerDir(abs, ctx.env), ...(flags.model ? { model: flags.model } : {}), ...(flags.adopt ? { adopt: true } : {}) };
+      // Refused before any run starts (a sync of the other folder may be running, and would be joined).
+      const root = KnowledgeBase.readSettings(reg.dirOf(name))?.root;
+      if (root && root !== input.dir) throw new AimlError('KB_ROOT_MISMATCH', `Knowledge base "${name}" indexes ${root}, not ${input.dir}; choose another --kb name`);
       printResult(ctx, await runIngest(ctx, input, { quiet: !!flags.json, suggestFast }), flags.json);
     });
 
