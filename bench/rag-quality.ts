@@ -138,7 +138,10 @@ interface Scores {
   ndcg10: number;
 }
 
-function score(corpus: Corpus, byId: Map<string, Chunk>, rankings: ScoredId[][]): Scores {
+/** `AIML_BENCH_MISSES=<row label part>`: rows whose label contains it list the queries they miss in the top 5, with their top 3. */
+const MISSES = process.env.AIML_BENCH_MISSES;
+
+function score(corpus: Corpus, byId: Map<string, Chunk>, rankings: ScoredId[][], label = ''): Scores {
   const s: Scores = { recall5: 0, mrr10: 0, ndcg10: 0 };
   corpus.queries.forEach((q, qi) => {
     const units: Chunk[] = [];
@@ -160,6 +163,9 @@ function score(corpus: Corpus, byId: Map<string, Chunk>, rankings: ScoredId[][])
         return !target.section || sym.toLowerCase().includes(target.section.toLowerCase());
       }),
     );
+    if (MISSES && label.includes(MISSES) && (rank < 0 || rank >= 5)) {
+      process.stdout.write(`   miss (${label}, rank ${rank < 0 ? '>10' : rank + 1}): ${q.query}\n      want ${JSON.stringify(q.relevant)}\n      got  ${units.slice(0, 3).map((c) => `${c.path}#${c.symbol ?? ''}`).join(' | ')}\n`);
+    }
     if (rank < 0) return;
     if (rank < 5) s.recall5 += 1;
     s.mrr10 += 1 / (rank + 1);
@@ -247,7 +253,7 @@ async function evaluate(corpus: Corpus, models: BenchModel[], rerank: Reranker |
         const sims = await refiner.similarities(texts[i]!, head.map((r) => embeddingText(byId.get(r.id)!)));
         refined.push(refinedOrder(head, sims, weighted[i]!.slice(REFINE_WINDOW), [lexical[i]!], 20, DENSE_WEIGHT));
       }
-      line(`hybrid ${name}, refined by ${refinerId.replace('local:', '')}`, `${fmt(score(corpus, byId, refined), base)}   (${((Date.now() - t) / texts.length).toFixed(0)} ms a query)`);
+      line(`hybrid ${name}, refined by ${refinerId.replace('local:', '')}`, `${fmt(score(corpus, byId, refined, 'refined'), base)}   (${((Date.now() - t) / texts.length).toFixed(0)} ms a query)`);
       teacherCache.close();
     }
     if (typeof rerank !== 'string') {
