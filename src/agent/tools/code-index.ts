@@ -107,9 +107,28 @@ class CodeIndex {
     this.failed = { at: Date.now(), reason: err instanceof Error ? err.message : String(err) };
   }
 
-  /** Embeds the chunks that have no vector yet, a batch at a time, until `deadline`. */
+  /** The vector of chunk `id` under `model`, if this index has it (a chunk's id is its path and content: the same in a shadow copy). */
+  vectorOf(id: string, model: string): Float32Array | undefined {
+    return this.vectorModel === model ? this.vectors.get(id) : undefined;
+  }
+
+  /**
+   * Embeds the chunks that have no vector yet, a batch at a time, until `deadline`; a chunk another
+   * kept index has a vector for (the real workspace and its shadow copy share most) takes that one.
+   */
   private async embedNew(models: CodeModels, deadline: number, signal?: AbortSignal): Promise<{ unembedded: number }> {
-    const todo = [...this.chunks.values()].filter((c) => !this.vectors.has(c.id));
+    const model = models.embedder.id;
+    const todo = [...this.chunks.values()].filter((c) => {
+      if (this.vectors.has(c.id)) return false;
+      for (const other of indexes.values()) {
+        const v = other !== this ? other.vectorOf(c.id, model) : undefined;
+        if (v) {
+          this.vectors.set(c.id, v);
+          return false;
+        }
+      }
+      return true;
+    });
     let done = 0;
     try {
       while (done < todo.length && !signal?.aborted && Date.now() <= deadline) {

@@ -118,10 +118,10 @@ test('indexing stops at its time budget and the next search goes on from there; 
 });
 
 /** The npm corpus of bench:rag-quality (four libraries from node_modules), copied into a workspace. */
-function npmWorkspace(): string {
+function npmWorkspace(under = ''): string {
   const ws = tmpDir('aiml-search-code-npm-');
   for (const src of ['js-yaml/lib', 'diff/libcjs', 'protobufjs/src', 'uuid/dist/cjs']) {
-    fs.cpSync(path.join(PROJECT_ROOT, 'node_modules', src), path.join(ws, src), { recursive: true, filter: (f) => !f.endsWith('.min.js') && (fs.statSync(f).isDirectory() || f.endsWith('.js')) });
+    fs.cpSync(path.join(PROJECT_ROOT, 'node_modules', src), path.join(ws, under, src), { recursive: true, filter: (f) => !f.endsWith('.min.js') && (fs.statSync(f).isDirectory() || f.endsWith('.js')) });
   }
   return ws;
 }
@@ -157,7 +157,7 @@ describe('with the local models', () => {
     const models = registry.codeModels();
     // The static model, a tenth of a second a batch: 0.6 s is spent before the corpus's 600-odd chunks are embedded.
     const slow: CodeModels = { ...models, embedder: { id: models.embedder.id, dims: models.embedder.dims, embed: async (t, s) => (await sleep(100), models.embedder.embed(t, s)) } };
-    const big = npmWorkspace();
+    const big = npmWorkspace('vendor'); // other paths: chunks no kept index has vectors for
     const cut = await codeIndex(big, undefined, 600, slow);
     expect(cut.unembedded).toBeGreaterThan(0);
     expect(cut.index.vectors.size).toBeGreaterThan(0);
@@ -180,6 +180,26 @@ describe('with the local models', () => {
     const found = await again.index.searchHybrid('sum of the prices with tax', 1, undefined, models);
     expect(found).toMatchObject({ ranking: 'refined', hits: [{ chunk: { path: 'src/cart/totals.ts', symbol: 'cartTotalWithTax' } }] });
   }, 120_000);
+
+  test("a copy of a workspace (a step's shadow copy) takes the vectors of the chunks it shares with the original; only changed ones are embedded", async () => {
+    const models = registry.codeModels();
+    const embedded: string[] = [];
+    const counting: CodeModels = { ...models, embedder: { id: models.embedder.id, dims: models.embedder.dims, embed: async (t, s) => (embedded.push(...t), models.embedder.embed(t, s)) } };
+    const ws = workspace();
+    const original = await codeIndex(ws, undefined, undefined, counting);
+    expect(original.index.vectors.size).toBe(original.index.chunks.size);
+    const copy = tmpDir('aiml-search-code-copy-');
+    fs.cpSync(ws, copy, { recursive: true });
+    writeAt(copy, 'src/cart/totals.ts', 'export function cartTotalWithTax(items: { price: number }[]): number {\n  return 0;\n}\n');
+    embedded.length = 0;
+    const shadow = await codeIndex(copy, undefined, undefined, counting);
+    expect(shadow.unembedded).toBe(0);
+    expect(shadow.index.vectors.size).toBe(shadow.index.chunks.size);
+    expect(embedded).toEqual([expect.stringContaining('cartTotalWithTax')]);
+    // The shared vectors are the original's own.
+    const shared = [...shadow.index.vectors.keys()].find((id) => original.index.vectors.has(id))!;
+    expect(shadow.index.vectors.get(shared)).toBe(original.index.vectors.get(shared));
+  });
 
   test('models that fail leave search_code ranking by words, saying why, and are not tried again at once', async () => {
     const ws = workspace();
