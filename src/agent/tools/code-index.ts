@@ -38,6 +38,30 @@ const MODELS_RETRY_MS = 10 * 60_000;
 
 /** How long one search may spend indexing before it answers from what is indexed so far. */
 export const CODE_INDEX_BUDGET_MS = 20_000;
+/** How long a search waits for the background embedding before answering by words. */
+export const CODE_INDEX_EMBED_WAIT_MS = 5_000;
+/** A search waits for the background embedding only when at most this many chunks are left (the static model embeds about 1,000 a second on one core). */
+const EMBED_WAIT_CHUNKS = 4_000;
+
+/** Resolves when `p` does, after `ms`, or on abort, whichever is first. */
+async function waitAtMost(p: Promise<unknown>, ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal?.aborted) return;
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  try {
+    await Promise.race([
+      p,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, ms);
+        onAbort = resolve;
+        signal?.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  }
+}
 
 interface Refreshed {
   /** Files in the index. */
@@ -48,7 +72,7 @@ interface Refreshed {
   truncated: boolean;
   /** Files not looked at yet because the time budget ran out (the next search goes on). */
   pending: number;
-  /** Chunks not embedded yet (time budget), when the index has models. */
+  /** Chunks not embedded yet (the background embedding goes on), when the index has models. */
   unembedded: number;
   /** Why the index ranks by words alone although it was given models (they failed), if it does. */
   modelsFailed?: string;
@@ -80,16 +104,33 @@ class CodeIndex {
 
   private queue: Promise<unknown> = Promise.resolve();
 
-  /** Brings the index up to date (and embeds new chunks, given models); one refresh at a time (the reads of a turn run concurrently). */
-  refresh(root: string, budgetMs: number, signal?: AbortSignal, models?: CodeModels): Promise<Refreshed> {
+  /**
+   * Brings the index up to date; one refresh at a time (the reads of a turn run concurrently). Given
+   * models, chunks without a vector are then embedded in the background (`embedInBackground`), and
+   * the refresh waits for that up to `embedWaitMs` (within its budget): a small workspace is embedded
+   * by its first search, a big one goes on embedding while the agent works, and its searches rank by
+   * words until it is done.
+   */
+  refresh(root: string, budgetMs: number, signal?: AbortSignal, models?: CodeModels, embedWaitMs = CODE_INDEX_EMBED_WAIT_MS): Promise<Refreshed> {
     const run = this.queue.then(async () => {
       const started = Date.now();
-      const r = await this.refreshNow(root, budgetMs, signal);
-      const semantic = models && this.usable(models) ? await this.embedNew(models, started + budgetMs, signal) : { unembedded: 0 };
-      return { ...r, ...semantic, ...(models && this.failed ? { modelsFailed: this.failed.reason } : {}) };
+      const reading = this.refreshNow(root, budgetMs, signal);
+      this.reading = reading;
+      const r = await reading.finally(() => (this.reading = undefined));
+      if (models && this.usable(models)) {
+        const job = this.embedInBackground(root, models);
+        // Not worth waiting for when it is far from done: this search ranks by words, the next ones by meaning.
+        if (this.unembedded <= EMBED_WAIT_CHUNKS) await waitAtMost(job, Math.min(embedWaitMs, started + budgetMs - Date.now()), signal);
+      }
+      return { ...r, unembedded: models ? this.unembedded : 0, ...(models && this.failed ? { modelsFailed: this.failed.reason } : {}) };
     });
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Chunks without a vector (every vector is a live chunk's). */
+  get unembedded(): number {
+    return this.chunks.size - this.vectors.size;
   }
 
   /** Whether the models may be used now (not failed lately); vectors of another model are dropped. */
@@ -112,36 +153,60 @@ class CodeIndex {
     return this.vectorModel === model ? this.vectors.get(id) : undefined;
   }
 
+  /** The embedding job running for this index, if one is. */
+  private embedding?: Promise<void>;
+  /** The files being read by a refresh, if they are (the embedding job waits: the search waiting for it should not). */
+  private reading?: Promise<unknown>;
+
+  /** Starts embedding what has no vector yet, unless a job is running already; resolves when it ends. */
+  private embedInBackground(key: string, models: CodeModels): Promise<void> {
+    if (!this.embedding) {
+      const job = this.embedAll(key, models);
+      this.embedding = job;
+      void job.finally(() => {
+        if (this.embedding === job) this.embedding = undefined;
+      });
+    }
+    return this.embedding;
+  }
+
   /**
-   * Embeds the chunks that have no vector yet, a batch at a time, until `deadline`; a chunk another
-   * kept index has a vector for (the real workspace and its shadow copy share most) takes that one.
+   * Embeds every chunk without a vector, a batch at a time (files changed meanwhile included); a
+   * chunk another kept index has a vector for (the real workspace and its shadow copy share most)
+   * takes that one. Stops when the index is dropped or its model changes; a failure of the models
+   * is recorded (searches then rank by words), never thrown.
    */
-  private async embedNew(models: CodeModels, deadline: number, signal?: AbortSignal): Promise<{ unembedded: number }> {
+  private async embedAll(key: string, models: CodeModels): Promise<void> {
     const model = models.embedder.id;
-    const todo = [...this.chunks.values()].filter((c) => {
-      if (this.vectors.has(c.id)) return false;
-      for (const other of indexes.values()) {
-        const v = other !== this ? other.vectorOf(c.id, model) : undefined;
-        if (v) {
-          this.vectors.set(c.id, v);
-          return false;
+    const current = () => indexes.get(key) === this && this.vectorModel === model;
+    try {
+      for (;;) {
+        const todo = [...this.chunks.values()].filter((c) => !this.vectors.has(c.id) && !this.borrow(c.id, model));
+        if (!todo.length || !current()) return;
+        for (let done = 0; done < todo.length && current(); done += EMBED_BATCH) {
+          while (this.reading) await this.reading.catch(() => undefined);
+          const batch = todo.slice(done, done + EMBED_BATCH).filter((c) => this.chunks.has(c.id) && !this.vectors.has(c.id));
+          if (!batch.length) continue;
+          const vectors = await models.embedder.embed(batch.map(embeddingText));
+          // A file dropped meanwhile leaves its chunks out.
+          if (current()) batch.forEach((c, i) => this.chunks.has(c.id) && this.vectors.set(c.id, vectors[i]!));
         }
       }
-      return true;
-    });
-    let done = 0;
-    try {
-      while (done < todo.length && !signal?.aborted && Date.now() <= deadline) {
-        const batch = todo.slice(done, done + EMBED_BATCH);
-        const vectors = await models.embedder.embed(batch.map(embeddingText), signal);
-        // A file dropped meanwhile leaves its chunks out.
-        batch.forEach((c, i) => this.chunks.has(c.id) && this.vectors.set(c.id, vectors[i]!));
-        done += batch.length;
-      }
     } catch (err) {
-      if (!signal?.aborted) this.fail(err);
+      this.fail(err);
     }
-    return { unembedded: todo.length - done };
+  }
+
+  /** Takes chunk `id`'s vector from another kept index, if one has it. */
+  private borrow(id: string, model: string): boolean {
+    for (const other of indexes.values()) {
+      const v = other !== this ? other.vectorOf(id, model) : undefined;
+      if (v) {
+        this.vectors.set(id, v);
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -205,7 +270,8 @@ class CodeIndex {
    * without models, without vectors, or when the models fail (`ranking` says which).
    */
   async searchHybrid(query: string, k: number, filter: ChunkFilter | undefined, models: CodeModels | undefined, signal?: AbortSignal): Promise<{ hits: CodeHit[]; ranking: CodeRanking }> {
-    if (!models || !this.vectors.size || this.vectorModel !== models.embedder.id || this.failed) return { hits: this.search(query, k, filter), ranking: 'lexical' };
+    // Until every chunk has a vector: a dense list over part of them would favour that part.
+    if (!models || this.unembedded || this.vectorModel !== models.embedder.id || this.failed) return { hits: this.search(query, k, filter), ranking: 'lexical' };
     const pool = Math.max(50, 5 * k);
     const lexical = this.bm25.search(query, pool, filter);
     try {
@@ -262,13 +328,19 @@ class CodeIndex {
 
 const indexes = new Map<string, CodeIndex>();
 
-/** The workspace's index, up to date with its files (and their vectors, given models). */
-export async function codeIndex(root: string, signal?: AbortSignal, budgetMs = CODE_INDEX_BUDGET_MS, models?: CodeModels): Promise<{ index: CodeIndex } & Refreshed> {
+/** The workspace's index, up to date with its files (and their vectors, given models, as far as `embedWaitMs` allows). */
+export async function codeIndex(
+  root: string,
+  signal?: AbortSignal,
+  budgetMs = CODE_INDEX_BUDGET_MS,
+  models?: CodeModels,
+  embedWaitMs = CODE_INDEX_EMBED_WAIT_MS,
+): Promise<{ index: CodeIndex } & Refreshed> {
   await loadSyntax();
   const key = path.resolve(root);
   const index = indexes.get(key) ?? new CodeIndex();
   indexes.delete(key);
   indexes.set(key, index); // most recently used last
   while (indexes.size > KEPT_WORKSPACES) indexes.delete(indexes.keys().next().value!);
-  return { index, ...(await index.refresh(key, budgetMs, signal, models)) };
+  return { index, ...(await index.refresh(key, budgetMs, signal, models, embedWaitMs)) };
 }

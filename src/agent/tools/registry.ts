@@ -2,6 +2,7 @@ import type { ToolDefinition } from '../../llm/gateway';
 import { editFileTool, multiEditTool, writeFileTool } from './edit-tools';
 import { finishStepTool } from './finish-step';
 import { grepTool } from './grep';
+import { CODE_INDEX_EMBED_WAIT_MS } from './code-index';
 import { kbSearchTool } from './kb-search';
 import { listFilesTool } from './list-files';
 import { readFileTool } from './read-file';
@@ -18,6 +19,7 @@ export const DEFAULT_TOOL_LIMITS: ToolLimits = {
   grepTimeoutMs: 5000,
   kbMaxK: 10,
   searchMaxK: 10,
+  searchEmbedWaitMs: CODE_INDEX_EMBED_WAIT_MS,
   commandDefaultTimeoutMs: 120_000,
   commandMaxTimeoutMs: 900_000,
 };

@@ -34,7 +34,7 @@ export function searchCodeTool(limits: ToolLimits): ReadTool<SearchCodeArgs> {
       } catch (err) {
         return refusal(err);
       }
-      const { index, files, truncated, pending, unembedded } = await codeIndex(ctx.workspace, ctx.signal, undefined, ctx.codeModels);
+      const { index, files, truncated, pending, unembedded } = await codeIndex(ctx.workspace, ctx.signal, undefined, ctx.codeModels, limits.searchEmbedWaitMs);
       if (ctx.signal.aborted) return { ok: false, error: 'the search was cancelled' };
       let found: Awaited<ReturnType<typeof index.searchHybrid>>;
       try {
@@ -58,7 +58,7 @@ export function searchCodeTool(limits: ToolLimits): ReadTool<SearchCodeArgs> {
           : truncated
             ? `only the first ${files} files of the workspace are searched; narrow with path`
             : '',
-        ctx.codeModels && !pending && unembedded ? `ranked by meaning over part of the code: ${unembedded} pieces not embedded yet; search again for the rest` : '',
+        ctx.codeModels && ranking === 'lexical' && unembedded && !index.modelsFailed ? `ranked by words alone while the workspace is embedded for ranking by meaning: ${unembedded} pieces to go; search again shortly` : '',
         ctx.codeModels && ranking === 'lexical' && index.modelsFailed ? `ranked by words alone: the embedding models failed (${short(index.modelsFailed, 200)})` : '',
       ].filter(Boolean);
       const note = notes.map((n) => `\n(${n})`).join('');

@@ -158,6 +158,8 @@ export interface ToolLimits {
   grepTimeoutMs: number;
   kbMaxK: number;
   searchMaxK: number;
+  /** How long search_code waits for the workspace's background embedding before ranking by words. */
+  searchEmbedWaitMs: number;
   commandDefaultTimeoutMs: number;
   commandMaxTimeoutMs: number;
 }

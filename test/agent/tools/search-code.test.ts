@@ -8,7 +8,8 @@ import { LOCAL_MODEL } from '../../../src/rag/embed/model-install';
 import { StaticEmbedder, STATIC_MODEL_ID } from '../../../src/rag/embed/static-model';
 import { KbRegistry } from '../../../src/rag/registry';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CodeModels } from '../../../src/agent/tools/types';
+import { agentTools } from '../../../src/agent/tools/registry';
+import type { CodeModels, ReadTool, SearchCodeArgs } from '../../../src/agent/tools/types';
 import { tmpDir } from '../../support/env';
 import { writeAt } from '../../support/files';
 import { callRead, ctxFor } from './helpers';
@@ -153,21 +154,29 @@ describe('with the local models', () => {
     expect(places(under.output!).every((p) => p.startsWith('protobufjs/'))).toBe(true);
   }, 120_000);
 
-  test('with the time budget spent, later searches embed the rest; a changed file is embedded again and a deleted one leaves no vectors', async () => {
+  test('a big workspace is embedded in the background: searches rank by words until every chunk has a vector, then by meaning', async () => {
     const models = registry.codeModels();
-    // The static model, a tenth of a second a batch: 0.6 s is spent before the corpus's 600-odd chunks are embedded.
-    const slow: CodeModels = { ...models, embedder: { id: models.embedder.id, dims: models.embedder.dims, embed: async (t, s) => (await sleep(100), models.embedder.embed(t, s)) } };
+    // The static model, a fifth of a second a batch: the corpus's 600-odd chunks take over two seconds.
+    const slow: CodeModels = { ...models, embedder: { id: models.embedder.id, dims: models.embedder.dims, embed: async (t, s) => (await sleep(200), models.embedder.embed(t, s)) } };
     const big = npmWorkspace('vendor'); // other paths: chunks no kept index has vectors for
-    const cut = await codeIndex(big, undefined, 600, slow);
-    expect(cut.unembedded).toBeGreaterThan(0);
-    expect(cut.index.vectors.size).toBeGreaterThan(0);
-    expect(cut.index.vectors.size).toBeLessThan(cut.index.chunks.size);
-    // What is embedded already ranks by meaning; the next refresh goes on from there.
-    expect((await cut.index.searchHybrid('parse a yaml document', 3, undefined, models)).ranking).toBe('refined');
-    const rest = await codeIndex(big, undefined, undefined, models);
-    expect(rest.unembedded).toBe(0);
-    expect(rest.index.vectors.size).toBe(rest.index.chunks.size);
+    const first = await codeIndex(big, undefined, undefined, slow, 300);
+    expect(first.pending).toBe(0);
+    expect(first.unembedded).toBeGreaterThan(0);
+    // Not a dense list over part of the chunks: by words, and the tool says why.
+    expect((await first.index.searchHybrid('parse a yaml document', 3, undefined, models)).ranking).toBe('lexical');
+    const impatient = agentTools({ limits: { searchEmbedWaitMs: 1 } }).tools.get('search_code') as ReadTool<SearchCodeArgs>;
+    const out = await impatient.run({ query: 'parse a yaml document' }, ctxFor(big, { codeModels: slow }));
+    expect(out).toMatchObject({ ok: true, summary: 'search_code "parse a yaml document" · 5 hits' });
+    expect(out.ok && out.output).toMatch(/\n\(ranked by words alone while the workspace is embedded for ranking by meaning: \d+ pieces to go; search again shortly\)$/);
+    // The embedding went on after the search answered; the next search waits for it (within its own wait) and ranks by meaning.
+    const later = await codeIndex(big, undefined, undefined, models);
+    expect(later.unembedded).toBe(0);
+    expect(later.index.vectors.size).toBe(later.index.chunks.size);
+    expect((await later.index.searchHybrid('parse a yaml document', 3, undefined, models)).ranking).toBe('refined');
+  }, 120_000);
 
+  test('a changed file is embedded again and a deleted one leaves no vectors', async () => {
+    const models = registry.codeModels();
     const ws = workspace();
     await codeIndex(ws, undefined, undefined, models);
     writeAt(ws, 'src/cart/totals.ts', 'export function cartTotalWithTax(items: { price: number }[]): number {\n  return 0;\n}\n');
@@ -179,7 +188,7 @@ describe('with the local models', () => {
     expect([...again.index.vectors.keys()].sort()).toEqual([...again.index.chunks.keys()].sort());
     const found = await again.index.searchHybrid('sum of the prices with tax', 1, undefined, models);
     expect(found).toMatchObject({ ranking: 'refined', hits: [{ chunk: { path: 'src/cart/totals.ts', symbol: 'cartTotalWithTax' } }] });
-  }, 120_000);
+  }, 60_000);
 
   test("a copy of a workspace (a step's shadow copy) takes the vectors of the chunks it shares with the original; only changed ones are embedded", async () => {
     const models = registry.codeModels();
