@@ -1,5 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
+import { ensureLocalModel, LOCAL_MODEL } from '../../src/rag/embed/model-install';
+import { ensureStaticTable } from '../../src/rag/embed/static-model';
 import { ensureTemporalBinary } from '../../src/temporal/install';
 import { writeWorkflowBundle } from './workflow-bundle';
 
@@ -18,6 +20,10 @@ export default async function globalSetup(): Promise<void> {
     },
   });
   await writeWorkflowBundle();
+  // The local embedding models, as `npm run setup` readies them: tests that expect a worker's first
+  // search to rank by meaning find them installed (a worker readies them in the background otherwise).
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  await ensureStaticTable(process.env, log, ensureLocalModel(process.env, log, LOCAL_MODEL));
   (globalThis as Record<string, unknown>).__AIML_TEST_ENV__ = env;
   process.env.AIML_TEST_TEMPORAL_ADDRESS = env.connection.options.address;
   process.env.AIML_TEST_TEMPORAL_BIN = bin;

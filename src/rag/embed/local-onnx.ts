@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { AimlError } from '../../errors';
 import { embedProcesses } from '../config';
-import { ensureLocalModel, selectedLocalModel, type LocalModelFiles, type LocalModelSpec } from './model-install';
+import { ensureLocalModelAsync, selectedLocalModel, type LocalModelFiles, type LocalModelSpec } from './model-install';
 import { l2normalize, type EmbeddingProvider } from './provider';
 import { WordPieceTokenizer } from './wordpiece';
 
@@ -200,17 +200,24 @@ export class LocalOnnxEmbedder implements EmbeddingProvider {
     this.cacheKey = this.maxTokens === 256 ? this.id : `${this.id}@${this.maxTokens}`;
   }
 
-  private start(): { pool: InferencePool; tokenizer: WordPieceTokenizer } {
+  /** The model's files, installed once (Maven runs as a child process: the event loop goes on meanwhile). */
+  private files?: Promise<LocalModelFiles>;
+
+  private async start(): Promise<{ pool: InferencePool; tokenizer: WordPieceTokenizer }> {
     if (!this.loaded) {
-      const files = this.opts.files ?? ensureLocalModel(process.env, this.opts.log ?? (() => {}), this.model);
-      const pool = InferencePool.for(files.onnx, this.dims, this.model.pooling, this.opts.processes ?? embedProcesses(), this.opts.idleMs ?? EMBED_IDLE_MS);
-      this.loaded = { tokenizer: WordPieceTokenizer.fromTokenizerJson(files.tokenizer), pool };
+      if (!this.files) {
+        const files = this.opts.files ? Promise.resolve(this.opts.files) : ensureLocalModelAsync(process.env, this.opts.log ?? (() => {}), this.model);
+        this.files = files;
+        files.catch(() => this.files === files && (this.files = undefined)); // a failed install is tried again next time
+      }
+      const files = await this.files;
+      this.loaded ??= { tokenizer: WordPieceTokenizer.fromTokenizerJson(files.tokenizer), pool: InferencePool.for(files.onnx, this.dims, this.model.pooling, this.opts.processes ?? embedProcesses(), this.opts.idleMs ?? EMBED_IDLE_MS) };
     }
     return this.loaded;
   }
 
   async embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
-    const { pool, tokenizer } = this.start();
+    const { pool, tokenizer } = await this.start();
     // One text per run by default: the int8 model quantises activations per batch, so a text's
     // vector would otherwise shift slightly with its batch-mates; on CPU batching gains little.
     const batchSize = this.opts.batchSize ?? 1;

