@@ -41,7 +41,7 @@ export function buildDeps(llm: LlmConfig, stateDir: string, rag: RagConfig = loa
     blobs: blobStoreFor(stateDir, blobConfig),
     stateDir,
     kbs,
-    ...(rag.codeSearch === 'lexical' ? {} : { codeModels: kbs.codeModels() }),
+    ...(rag.codeSearch === 'lexical' ? {} : { codeModels: { ...kbs.codeModels(), notice: (line: string) => void process.stderr.write(`aiml worker: ${line}\n`) } }),
     retriever: observeRetriever(new HybridRetriever(kbs, { ...(rag.rerank === 'llm' ? { rerank: createLlmReranker(gateway) } : {}), notice: (line) => void process.stderr.write(`aiml worker: ${line}\n`) }), metrics),
     faults: faultsFromEnv(process.env),
   };

@@ -144,8 +144,9 @@ class CodeIndex {
     return true;
   }
 
-  private fail(err: unknown): void {
+  private fail(err: unknown, models: CodeModels): void {
     this.failed = { at: Date.now(), reason: err instanceof Error ? err.message : String(err) };
+    models.notice?.(`search_code ranks by words alone for ${Math.round(MODELS_RETRY_MS / 60_000)} minutes: ${models.embedder.id}${models.refiner ? ` or ${models.refiner.id}` : ''} failed: ${this.failed.reason}`);
   }
 
   /** The vector of chunk `id` under `model`, if this index has it (a chunk's id is its path and content: the same in a shadow copy). */
@@ -193,7 +194,7 @@ class CodeIndex {
         }
       }
     } catch (err) {
-      this.fail(err);
+      this.fail(err, models);
     }
   }
 
@@ -283,7 +284,7 @@ class CodeIndex {
       return { hits: this.ordered(refinedOrder(head, similarities, fused.slice(head.length), [lexical], RRF_K, DENSE_WEIGHT), k), ranking: 'refined' };
     } catch (err) {
       if (signal?.aborted) throw err;
-      this.fail(err);
+      this.fail(err, models);
       return { hits: this.ordered(lexical, k), ranking: 'lexical' };
     }
   }

@@ -32,6 +32,8 @@ export interface KbHit {
 export interface CodeModels {
   embedder: EmbeddingProvider;
   refiner?: Refiner;
+  /** Hears when the models fail and search_code falls back to words (the worker logs it). */
+  notice?: (line: string) => void;
 }
 
 export interface ToolContext {

@@ -214,7 +214,8 @@ describe('with the local models', () => {
     const ws = workspace();
     let calls = 0;
     const broken = { id: 'local:broken', dims: 384, embed: async () => { calls += 1; throw new Error('model files missing'); } };
-    const out = await callRead('search_code', { query: 'retry a failed call with backoff' }, ctxFor(ws, { codeModels: { embedder: broken } }));
+    const notices: string[] = [];
+    const out = await callRead('search_code', { query: 'retry a failed call with backoff' }, ctxFor(ws, { codeModels: { embedder: broken, notice: (l) => notices.push(l) } }));
     expect(out.ok).toBe(true);
     expect(out.output).toMatch(/^\[[12]\] src\/net\/retry\.ts:1-15 \(retryWithBackoff\)$/m);
     expect(out.output).toContain('(ranked by words alone: the embedding models failed (model files missing))');
@@ -223,6 +224,22 @@ describe('with the local models', () => {
     expect(tried).toBe(1);
     await callRead('search_code', { query: 'cart total' }, ctxFor(ws, { codeModels: { embedder: broken } }));
     expect(calls).toBe(tried);
+    // The worker hears of it once, to log it.
+    expect(notices).toEqual(['search_code ranks by words alone for 10 minutes: local:broken failed: model files missing']);
+  });
+
+  test('a refiner that fails mid-search still gets an answer, by words, and a notice', async () => {
+    const ws = tmpDir('aiml-search-code-refiner-');
+    fs.cpSync(workspace(), ws, { recursive: true });
+    writeAt(ws, 'src/extra.ts', 'export const refinerProbe = 1;\n'); // chunks of their own: an index of its own
+    const { embedder } = registry.codeModels();
+    const notices: string[] = [];
+    const models: CodeModels = { embedder, refiner: { id: 'local:minilm', similarities: async () => Promise.reject(new Error('inference process exited')) }, notice: (l) => notices.push(l) };
+    const out = await callRead('search_code', { query: 'retry a failed call with backoff' }, ctxFor(ws, { codeModels: models }));
+    expect(out).toMatchObject({ ok: true, summary: expect.stringMatching(/^search_code "retry a failed call with backoff" · \d+ hits$/) });
+    expect(out.output).toMatch(/^\[[12]\] src\/net\/retry\.ts:1-15 \(retryWithBackoff\)$/m);
+    expect(out.output).toContain('(ranked by words alone: the embedding models failed (inference process exited))');
+    expect(notices).toEqual([`search_code ranks by words alone for 10 minutes: ${embedder.id} or local:minilm failed: inference process exited`]);
   });
 });
 
