@@ -33,8 +33,11 @@ const KEPT_WORKSPACES = 2;
 const YIELD_EVERY = 20;
 /** Chunks embedded at once (the static model yields between batches too). */
 const EMBED_BATCH = 64;
-/** After the models fail (say MiniLM cannot be installed here), how long searches rank by words alone before trying them again. */
-const MODELS_RETRY_MS = 10 * 60_000;
+/**
+ * After the models fail (MiniLM cannot be installed here, an inference process was killed), how
+ * long searches rank by words alone before trying them again (a killed process is replaced then).
+ */
+const MODELS_RETRY_MS = 60_000;
 
 /** How long one search may spend indexing before it answers from what is indexed so far. */
 export const CODE_INDEX_BUDGET_MS = 20_000;
@@ -146,7 +149,7 @@ class CodeIndex {
 
   private fail(err: unknown, models: CodeModels): void {
     this.failed = { at: Date.now(), reason: err instanceof Error ? err.message : String(err) };
-    models.notice?.(`search_code ranks by words alone for ${Math.round(MODELS_RETRY_MS / 60_000)} minutes: ${models.embedder.id}${models.refiner ? ` or ${models.refiner.id}` : ''} failed: ${this.failed.reason}`);
+    models.notice?.(`search_code ranks by words alone for the next ${MODELS_RETRY_MS / 1000} s: ${models.embedder.id}${models.refiner ? ` or ${models.refiner.id}` : ''} failed: ${this.failed.reason}`);
   }
 
   /** The vector of chunk `id` under `model`, if this index has it (a chunk's id is its path and content: the same in a shadow copy). */

@@ -225,7 +225,7 @@ describe('with the local models', () => {
     await callRead('search_code', { query: 'cart total' }, ctxFor(ws, { codeModels: { embedder: broken } }));
     expect(calls).toBe(tried);
     // The worker hears of it once, to log it.
-    expect(notices).toEqual(['search_code ranks by words alone for 10 minutes: local:broken failed: model files missing']);
+    expect(notices).toEqual(['search_code ranks by words alone for the next 60 s: local:broken failed: model files missing']);
   });
 
   test('a refiner that fails mid-search still gets an answer, by words, and a notice', async () => {
@@ -239,7 +239,7 @@ describe('with the local models', () => {
     expect(out).toMatchObject({ ok: true, summary: expect.stringMatching(/^search_code "retry a failed call with backoff" · \d+ hits$/) });
     expect(out.output).toMatch(/^\[[12]\] src\/net\/retry\.ts:1-15 \(retryWithBackoff\)$/m);
     expect(out.output).toContain('(ranked by words alone: the embedding models failed (inference process exited))');
-    expect(notices).toEqual([`search_code ranks by words alone for 10 minutes: ${embedder.id} or local:minilm failed: inference process exited`]);
+    expect(notices).toEqual([`search_code ranks by words alone for the next 60 s: ${embedder.id} or local:minilm failed: inference process exited`]);
   });
 });
 
