@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAsk } from './commands/ask';
 import { registerBuild } from './commands/build';
 import { registerCancel } from './commands/cancel';
+import { registerCode } from './commands/code';
 import { registerCodecServer } from './commands/codec-server';
 import { registerDecide } from './commands/decide';
 import { registerDesign } from './commands/design';
@@ -38,6 +39,7 @@ export const COMMANDS: Register[] = [
   registerWatch,
   registerCancel,
   registerKb,
+  registerCode,
   registerAsk,
   registerCodecServer,
 ];

@@ -4,13 +4,14 @@ import { codeIndex } from '../../../src/agent/tools/code-index';
 import { PROJECT_ROOT } from '../../../src/paths';
 import { buildDeps } from '../../../src/worker-factory';
 import { loadRagConfig } from '../../../src/rag/config';
-import { LOCAL_MODEL } from '../../../src/rag/embed/model-install';
+import { ensureLocalModel, LOCAL_MODEL } from '../../../src/rag/embed/model-install';
 import { StaticEmbedder, STATIC_MODEL_ID } from '../../../src/rag/embed/static-model';
 import { KbRegistry } from '../../../src/rag/registry';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { agentTools } from '../../../src/agent/tools/registry';
 import type { CodeModels, ReadTool, SearchCodeArgs } from '../../../src/agent/tools/types';
 import { tmpDir } from '../../support/env';
+import { aimlEnv, runCli } from '../../support/processes';
 import { writeAt } from '../../support/files';
 import { callRead, ctxFor } from './helpers';
 
@@ -259,3 +260,45 @@ test('the worker gives search_code the local models unless AIML_CODE_SEARCH=lexi
     }
   }
 });
+
+test('aiml code search shows what search_code answers, waiting for the whole folder; --lexical, --json and bad input', async () => {
+  const ws = workspace();
+  const env = aimlEnv({ AIML_HOME: tmpDir('aiml-code-cli-'), AIML_EMBED_MODEL_DIR: path.dirname(ensureLocalModel().onnx) });
+  const query = 'retry a failed call with backoff';
+  const found = await runCli(['code', 'search', query, '--workspace', ws, '-k', '2'], env);
+  expect(found.code).toBe(0);
+  expect(found.stderr.trim()).toMatch(new RegExp(`^search_code "${query}" · 2 hits · by meaning, refined \\(\\d+ files, \\d+ pieces\\)$`));
+  // The tool's own text: what the agent reads.
+  const here = new KbRegistry(tmpDir('aiml-code-cli-state-'), new StaticEmbedder());
+  try {
+    const direct = await callRead('search_code', { query, k: 2 }, ctxFor(ws, { codeModels: here.codeModels() }));
+    expect(found.stdout.trim()).toBe(direct.output);
+  } finally {
+    await here.closeAll();
+  }
+
+  const lexical = await runCli(['code', 'search', query, '--workspace', ws, '--lexical'], env);
+  expect(lexical.stderr).toMatch(/· \d+ hits \(/);
+  expect(lexical.stdout).toContain('src/net/retry.ts:1-15 (retryWithBackoff)');
+
+  const json = await runCli(['code', 'search', 'cartTotal', '--workspace', ws, '--path', 'src', '--json'], env);
+  const parsed = JSON.parse(json.stdout);
+  expect(parsed).toMatchObject({ ranking: 'refined', hits: expect.arrayContaining([expect.objectContaining({ path: 'src/cart/totals.ts', symbol: 'cartTotal', startLine: 1, endLine: 3 })]) });
+  expect(parsed.hits.every((h: { path: string }) => h.path.startsWith('src/'))).toBe(true);
+  // Credentials are redacted in JSON too.
+  const secret = await runCli(['code', 'search', 'payment provider key', '--workspace', ws, '--json'], env);
+  expect(secret.stdout).toContain('src/config.ts');
+  expect(secret.stdout).not.toContain(KEY);
+
+  for (const [args, message] of [
+    [['-k', '11'], '-k must be at most 10 (search_code\'s limit), got 11'],
+    [['-k', 'x'], '-k must be a positive whole number, got "x"'],
+    [['--path', '../elsewhere'], '..'],
+    [['--workspace', '/nonexistent/aiml-ws'], 'Directory /nonexistent/aiml-ws does not exist'],
+  ] as const) {
+    const bad = await runCli(['code', 'search', 'x', '--workspace', ws, ...args], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toEqual([expect.stringContaining(message)]);
+  }
+  expect((await runCli(['code', 'search', '  ', '--workspace', ws], env)).stderr.trim()).toBe('aiml: The search query is empty');
+}, 120_000);
