@@ -1,9 +1,8 @@
-import path from 'node:path';
 import { Context, log } from '@temporalio/activity';
 import type { IngestPlanSummary } from '../contracts/kb';
 import { AimlError } from '../errors';
 import { mergeRedactionSummaries } from '../contracts/security';
-import type { IndexReport } from '../rag/knowledge-base';
+import { checkKbRoot, type IndexReport } from '../rag/knowledge-base';
 import { checkModelChoice, type KbRegistry } from '../rag/registry';
 import { scanDirectory } from '../rag/walker';
 import type { ActivityDeps } from './deps';
@@ -92,9 +91,7 @@ export function kbActivities(deps: ActivityDeps) {
         const root = input.dir ?? existing?.settings.root;
         if (!root) throw new AimlError('KB_NOT_FOUND', `Knowledge base "${input.kb}" does not exist; give a directory to create it`);
         if (existing) checkModelChoice(existing.settings, input.model);
-        if (existing && path.resolve(root) !== existing.settings.root) {
-          throw new AimlError('KB_ROOT_MISMATCH', `Knowledge base "${input.kb}" indexes ${existing.settings.root}, not ${path.resolve(root)}; choose another --kb name`);
-        }
+        if (existing) checkKbRoot(input.kb, existing.settings.root, root);
         const scan = scanDirectory(root, { onProgress: (scanned) => report({ scanned }) });
         const kb = existing ?? (await kbs.get(input.kb, { root, adopt: input.adopt, model: input.model }));
         const seen = new Set<string>();

@@ -49,6 +49,13 @@ export interface IndexReport {
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+/** Refuses `asked` (a folder) for knowledge base `name` when it indexes another folder (`indexes` undefined: none known here, nothing refused). */
+export function checkKbRoot(name: string, indexes: string | undefined, asked: string): void {
+  if (indexes !== undefined && path.resolve(asked) !== indexes) {
+    throw new AimlError('KB_ROOT_MISMATCH', `Knowledge base "${name}" indexes ${indexes}, not ${path.resolve(asked)}; choose another --kb name`);
+  }
+}
+
 export function validateKbName(name: string): string {
   if (!NAME.test(name)) {
     throw new AimlError('INPUT_INVALID', `"${name}" is not a valid knowledge-base name (letters, digits, . _ -, at most 64, no leading punctuation)`);

@@ -8,7 +8,7 @@ import { LOCAL_MODEL_NAMES } from './embed/model-install';
 import { OpenAiEmbedder } from './embed/openai-embedder';
 import type { EmbeddingProvider } from './embed/provider';
 import { STATIC_MODEL_ID } from './embed/static-model';
-import { KnowledgeBase, validateKbName, type KbSettings } from './knowledge-base';
+import { checkKbRoot, KnowledgeBase, validateKbName, type KbSettings } from './knowledge-base';
 import { cachedRefiner, type Refiner } from './refine';
 import { FlatStore } from './store/flat-store';
 import type { VectorStore } from './store/types';
@@ -207,9 +207,8 @@ export class KbRegistry {
         createdAt: new Date().toISOString(),
       };
       fs.mkdirSync(dir, { recursive: true });
-    } else if (create && path.resolve(create.root) !== settings.root) {
-      throw new AimlError('KB_ROOT_MISMATCH', `Knowledge base "${name}" indexes ${settings.root}, not ${path.resolve(create.root)}; choose another --kb name`);
     } else if (create) {
+      checkKbRoot(name, settings.root, create.root);
       checkModelChoice(settings, create.model);
     }
     const embedder = this.embedderFor(settings.model);

@@ -6,7 +6,7 @@ import { LlmGateway } from '../../llm/gateway';
 import type { ChunkFilter, SymbolKind } from '../../rag/types';
 import { loadRagConfig } from '../../rag/config';
 import { DEFAULT_LOCAL_MODEL, LOCAL_MODEL_NAMES, STATIC_LOCAL_MODEL } from '../../rag/embed/model-install';
-import { KnowledgeBase } from '../../rag/knowledge-base';
+import { checkKbRoot, KnowledgeBase } from '../../rag/knowledge-base';
 import { createLlmReranker } from '../../rag/rerank';
 import { HybridRetriever, type SearchMode } from '../../rag/retriever';
 import { QdrantStore } from '../../rag/store/qdrant-store';
@@ -43,8 +43,7 @@ export function registerKb(program: Command, ctx: CliContext): void {
       const suggestFast = !flags.model && rag.embeddings.kind === 'local' && (rag.embeddings.model ?? DEFAULT_LOCAL_MODEL) !== STATIC_LOCAL_MODEL && !reg.exists(name);
       const input = { kb: name, dir: workerDir(abs, ctx.env), ...(flags.model ? { model: flags.model } : {}), ...(flags.adopt ? { adopt: true } : {}) };
       // Refused before any run starts (a sync of the other folder may be running, and would be joined).
-      const root = KnowledgeBase.readSettings(reg.dirOf(name))?.root;
-      if (root && root !== input.dir) throw new AimlError('KB_ROOT_MISMATCH', `Knowledge base "${name}" indexes ${root}, not ${input.dir}; choose another --kb name`);
+      checkKbRoot(name, KnowledgeBase.readSettings(reg.dirOf(name))?.root, input.dir);
       printResult(ctx, await runIngest(ctx, input, { quiet: !!flags.json, suggestFast }), flags.json);
     });
 
