@@ -29,12 +29,16 @@ export interface KbBatchInput {
   batchFiles: number;
 }
 
-/** What the plan blob holds: paths and hashes only, never file contents. */
+/** What the plan blob holds: paths, hashes and sizes only, never file contents. */
 interface Plan {
   root: string;
-  toIndex: { path: string; hash: string }[];
+  /** `bytes`: absent from plans written before it was recorded. */
+  toIndex: { path: string; hash: string; bytes?: number }[];
   toDelete: string[];
 }
+
+/** A batch's report, with the bytes of its planned files (absent for plans without sizes). */
+export type BatchReport = IndexReport & { bytes?: number };
 
 function currentContext(): Context | undefined {
   try {
@@ -100,7 +104,7 @@ export function kbActivities(deps: ActivityDeps) {
         for (const f of scan.files) {
           seen.add(f.path);
           if (kb.manifest.get(f.path)?.hash === f.hash) unchanged += 1;
-          else plan.toIndex.push({ path: f.path, hash: f.hash });
+          else plan.toIndex.push({ path: f.path, hash: f.hash, bytes: f.bytes });
         }
         for (const p of kb.manifest.keys()) if (!seen.has(p)) plan.toDelete.push(p);
         log.info('kb plan', { kb: input.kb, toIndex: plan.toIndex.length, toDelete: plan.toDelete.length, unchanged });
@@ -111,6 +115,7 @@ export function kbActivities(deps: ActivityDeps) {
           toDelete: plan.toDelete.length,
           unchanged,
           batches: Math.ceil(plan.toIndex.length / input.batchFiles),
+          bytesToIndex: plan.toIndex.reduce((n, f) => n + (f.bytes ?? 0), 0),
           skipped: scan.skipped,
           unreadablePaths: scan.unreadablePaths.slice(0, 20),
         };
@@ -118,8 +123,8 @@ export function kbActivities(deps: ActivityDeps) {
     },
 
     /** Indexes one batch of the plan's files, a few at a time, heartbeating how far it got. */
-    async kbIndexBatch(input: KbBatchInput): Promise<IndexReport> {
-      return withProgress<IndexReport, { done: number; report: IndexReport }>(async ({ signal, resumeFrom, report }) => {
+    async kbIndexBatch(input: KbBatchInput): Promise<BatchReport> {
+      return withProgress<BatchReport, { done: number; report: IndexReport }>(async ({ signal, resumeFrom, report }) => {
         const kb = await registry(deps).get(input.kb);
         const files = readPlan(input.planRef).toIndex.slice(input.batch * input.batchFiles, (input.batch + 1) * input.batchFiles);
         const total: IndexReport = resumeFrom?.report ?? { files: 0, chunks: 0, embedded: 0, cached: 0, unchangedChunks: 0 };
@@ -135,7 +140,7 @@ export function kbActivities(deps: ActivityDeps) {
           // Crash tests only: hold the batch open so a worker can be killed while it is in flight.
           if (deps.faults?.indexPauseMs) await new Promise((r) => setTimeout(r, deps.faults!.indexPauseMs));
         }
-        return total;
+        return files.every((f) => f.bytes !== undefined) ? { ...total, bytes: files.reduce((n, f) => n + f.bytes!, 0) } : total;
       });
     },
 

@@ -30,6 +30,8 @@ export interface IngestPlanSummary {
   toDelete: number;
   unchanged: number;
   batches: number;
+  /** Bytes of the files to index (absent from runs planned before it was counted). */
+  bytesToIndex?: number;
   /** `generated`: lockfiles, minified bundles, source maps (absent from runs before it was counted). */
   skipped: { binary: number; oversized: number; unreadable: number; ignored: number; generated?: number };
   unreadablePaths: string[];
@@ -43,6 +45,9 @@ export interface IngestProgress {
   batchesDone: number;
   filesToIndex: number;
   filesIndexed: number;
+  /** Bytes of the files to index, and of those indexed so far: the pace `kb add` estimates the time left by (absent from runs planned before they were counted). */
+  bytesToIndex?: number;
+  bytesIndexed?: number;
   filesUnchanged: number;
   filesRemoved: number;
   chunksIndexed: number;

@@ -107,7 +107,7 @@ const shipSchema = obj(
 const count = num({ int: true, min: 0 });
 const skipped = obj({ binary: count, oversized: count, unreadable: count, ignored: count, generated: optional(count) });
 const unreadablePaths = list(str({ max: LIMITS.pathChars }), 1_000);
-const planSummary = obj({ root: relOrAbsPath, toIndex: count, toDelete: count, unchanged: count, batches: count, skipped, unreadablePaths });
+const planSummary = obj({ root: relOrAbsPath, toIndex: count, toDelete: count, unchanged: count, batches: count, bytesToIndex: optional(count), skipped, unreadablePaths });
 const progress = obj({
   phase: oneOf(['scanning', 'indexing', 'removing', 'done'] as const),
   kb: name,
@@ -116,12 +116,15 @@ const progress = obj({
   batchesDone: count,
   filesToIndex: count,
   filesIndexed: count,
+  bytesToIndex: optional(count),
+  bytesIndexed: optional(count),
   filesUnchanged: count,
   filesRemoved: count,
   chunksIndexed: count,
   chunksEmbedded: count,
   chunksCached: count,
   chunksRemoved: count,
+  secretsRedacted: optional(count),
   skipped,
   unreadablePaths: optional(unreadablePaths),
 });

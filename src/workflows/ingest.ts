@@ -55,6 +55,7 @@ export async function ingest(raw: IngestInput): Promise<IngestResult> {
     plan = summary;
     planRef = ref;
     Object.assign(progress, { phase: 'indexing', root: plan.root, batches: plan.batches, filesToIndex: plan.toIndex, filesUnchanged: plan.unchanged, skipped: plan.skipped });
+    if (plan.bytesToIndex !== undefined) Object.assign(progress, { bytesToIndex: plan.bytesToIndex, bytesIndexed: 0 });
     if (plan.unreadablePaths.length) progress.unreadablePaths = plan.unreadablePaths;
     wf.log.info('ingest plan', { kb: input.kb, toIndex: plan.toIndex, toDelete: plan.toDelete, unchanged: plan.unchanged });
   }
@@ -70,6 +71,7 @@ export async function ingest(raw: IngestInput): Promise<IngestResult> {
     ]);
     progress.batchesDone = b + 1;
     progress.filesIndexed += r.files;
+    if (progress.bytesIndexed !== undefined) progress.bytesIndexed += r.bytes ?? 0;
     progress.chunksIndexed += r.chunks;
     progress.chunksEmbedded += r.embedded;
     progress.chunksCached += r.cached;

@@ -56,6 +56,21 @@ test('ingest indexes a folder, then re-syncs incrementally: changed and new file
   await reader.closeAll();
 });
 
+test('a sync that continues as new carries every count: a redacted credential in an early run, and the bytes the time left is estimated by', async () => {
+  const dir = tmpDir('aiml-corpus-');
+  const key = `sk-proj-${'Zq8Xw2Ld5Rk9Tb4Nm7Vc1Hs6Jf3Gy0Pa2Ue5Lm7'.repeat(2).slice(0, 74)}T3BlbkFJ${'Wn4Ks8Qd2Lp6Rt1Vb9Xc3Mf7Gh5Jy0Az4Se8Ud6'.repeat(2).slice(0, 74)}`;
+  const files: Record<string, string> = { 'config/settings.json': JSON.stringify({ openai: { apiKey: key } }, null, 2) };
+  for (let i = 0; i < 4; i++) files[`docs/part${i}.md`] = `# Part ${i}\n\n${'Refunds are issued within five days. '.repeat(i * 20 + 1)}\n`;
+  writeTree(dir, files);
+  const bytes = Object.values(files).reduce((n, t) => n + Buffer.byteLength(t), 0);
+  const kb = uniqueId('kb');
+  // One file a batch, two batches a run: the credential's batch is in the first run, and three runs follow it.
+  const handle = await rig.client.workflow.start('ingest', { taskQueue: rig.worker.taskQueue, workflowId: ingestWorkflowId(`${kb}-${uniqueId('t')}`), args: [{ kb, dir, batchFiles: 1, batchesPerRun: 2 }] });
+  const result = (await handle.result()) as IngestResult;
+  expect((await handle.describe()).runId).not.toBe(handle.firstExecutionRunId);
+  expect(result).toMatchObject({ phase: 'done', filesToIndex: 5, filesIndexed: 5, batches: 5, batchesDone: 5, secretsRedacted: 1, bytesToIndex: bytes, bytesIndexed: bytes });
+});
+
 test('the progress query reports phase and counts while a sync runs', async () => {
   const dir = tmpDir('aiml-corpus-');
   writeTree(dir, CORPUS);

@@ -11,6 +11,8 @@ import {
   parseReject,
   parseShipInput,
   type DecisionTarget,
+  type IngestPlanSummary,
+  type IngestProgress,
   type Parsed,
 } from '../../src/contracts';
 
@@ -145,6 +147,14 @@ describe('workflow inputs', () => {
     const resume = { planRef: 'blob:abc', nextBatch: 1, progress, plan: { root: '/d', toIndex: 3, toDelete: 0, unchanged: 0, batches: 2, skipped, unreadablePaths: ['/d/x'] } };
     expect(value(parseIngestInput({ kb: 'docs', dir: '/d', batchFiles: 4, resume }))).toEqual({ kb: 'docs', dir: '/d', batchFiles: 4, resume });
     expect(reason(parseIngestInput({ kb: 'docs', resume: { ...resume, progress: { ...progress, skipped: null } } }))).toMatch(/"resume.progress.skipped" must be an object, got null/);
+    // Every field a sync's progress and plan can have (Required: a field added to the contract must be added here,
+    // and so to the parser, or a sync that continues as new fails on its own state).
+    const full: Required<IngestProgress> = {
+      ...progress, phase: 'indexing', skipped: { ...skipped, generated: 1 }, unreadablePaths: ['/d/x'], secretsRedacted: 2, bytesToIndex: 9_000, bytesIndexed: 3_000,
+    };
+    const fullPlan: Required<IngestPlanSummary> = { ...resume.plan, skipped: full.skipped, bytesToIndex: 9_000 };
+    const carried = { ...resume, progress: full, plan: fullPlan };
+    expect(value(parseIngestInput({ kb: 'docs', resume: carried }))).toEqual({ kb: 'docs', resume: carried });
     expect(reason(parseIngestInput({ kb: 'docs', batchFiles: 0 }))).toMatch(/"batchFiles" must be at least 1/);
     expect(value(parseIngestInput({ kb: 'docs', dir: '/d', adopt: true }))).toEqual({ kb: 'docs', dir: '/d', adopt: true });
     expect(reason(parseIngestInput({ kb: 'docs', dir: '/d', adopt: 'yes' }))).toMatch(/"adopt" must be/);

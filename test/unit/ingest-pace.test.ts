@@ -35,6 +35,19 @@ test("kb add's progress says how long the sync has left at its pace since this C
   expect(none.left(progress(5, 50), 60_000)).toBe(''); // nothing indexed since: no pace to go by
 });
 
+test('where the sync counts bytes, the time left goes by them: big files still to come weigh what they cost', () => {
+  // 900 small files (1 KB) first, then 100 big ones (1 MB): after 900 files in 10 s, files say 1 s is left, bytes say 1,111 s.
+  const at = (files: number, bytes: number): IngestProgress => ({ ...progress(files, 1_000), bytesToIndex: 900 * 1_000 + 100 * 1_000_000, bytesIndexed: bytes });
+  const byBytes = new IngestPace();
+  byBytes.left(at(0, 0), 0);
+  expect(byBytes.remainingMs(at(900, 900_000), 10_000)).toBeCloseTo(((10_000 / 900_000) * 100_000_000), 0);
+  expect(byBytes.left(at(900, 900_000), 10_000)).toBe(', about 19 min left');
+  // A sync planned before bytes were counted goes by files, as before.
+  const byFiles = new IngestPace();
+  byFiles.left(progress(0, 1_000), 0);
+  expect(byFiles.remainingMs(progress(900, 1_000), 10_000)).toBeCloseTo((10_000 / 900) * 100, 6);
+});
+
 test('a long first sync names the faster local model and the commands that switch to it', () => {
   const pace = new IngestPace();
   expect(pace.watchedMs(0)).toBe(0);

@@ -50,9 +50,14 @@ export function suggestFast(input: IngestInput, afterMs: number): string {
   );
 }
 
+/** How far a sync has got: in bytes where it counts them (big files weigh what they cost), else in files. */
+function measure(p: IngestProgress): { done: number; total: number } {
+  return p.bytesToIndex !== undefined && p.bytesIndexed !== undefined ? { done: p.bytesIndexed, total: p.bytesToIndex } : { done: p.filesIndexed, total: p.filesToIndex };
+}
+
 /** How long a sync seen indexing since `since` has left at its pace so far, once that pace is worth trusting. */
 export class IngestPace {
-  private since?: { at: number; files: number };
+  private since?: { at: number; done: number };
 
   /** How long this CLI has watched the sync index (0 before it saw it indexing). */
   watchedMs(now = Date.now()): number {
@@ -62,11 +67,12 @@ export class IngestPace {
   /** Milliseconds left at the pace so far, or undefined (not indexing, or too early to tell). */
   remainingMs(p: IngestProgress, now = Date.now()): number | undefined {
     if (p.phase !== 'indexing') return undefined;
-    this.since ??= { at: now, files: p.filesIndexed }; // a joined sync: its pace from when this CLI saw it
-    const done = p.filesIndexed - this.since.files;
+    const m = measure(p);
+    this.since ??= { at: now, done: m.done }; // a joined sync: its pace from when this CLI saw it
+    const done = m.done - this.since.done;
     const elapsed = now - this.since.at;
     if (done < 1 || elapsed < 5000) return undefined;
-    return (elapsed / done) * Math.max(0, p.filesToIndex - p.filesIndexed);
+    return (elapsed / done) * Math.max(0, m.total - m.done);
   }
 
   /** `, about 4 min left`, or '' (not indexing, too early to tell, or under half a minute left). */
