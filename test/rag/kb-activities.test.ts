@@ -26,19 +26,22 @@ function depsFor(stateDir: string): ActivityDeps {
 
 test('a retried batch resumes after the files its last heartbeat reported, and re-running is idempotent', async () => {
   const dir = tmpDir('aiml-corpus-');
-  writeTree(dir, Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`f${i}.md`, `# Note ${i}\nAbout topic number ${i}.\n`])));
+  const files = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`f${i}.md`, `# Note ${i}\nAbout topic number ${i}.\n`]));
+  writeTree(dir, files);
+  const bytes = Object.values(files).reduce((n, t) => n + Buffer.byteLength(t), 0);
   const deps = depsFor(tmpDir('aiml-kb-state-'));
   const acts = kbActivities(deps);
   const kb = uniqueId('kb');
   const plan = (await new MockActivityEnvironment().run(acts.kbPlan, { kb, dir, batchFiles: 8 })) as KbPlanOutput;
-  expect(plan).toMatchObject({ toIndex: 8, batches: 1, unchanged: 0 });
+  expect(plan).toMatchObject({ toIndex: 8, batches: 1, unchanged: 0, bytesToIndex: bytes });
 
   // The first attempt died after reporting 4 files done: the retry indexes only the other 4.
   const beats: unknown[] = [];
   const retry = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: { done: 4, report: { files: 4, chunks: 4, embedded: 4, cached: 0, unchangedChunks: 0 } } });
   retry.on('heartbeat', (d: unknown) => beats.push(d));
   const report = await retry.run(acts.kbIndexBatch, { kb, planRef: plan.planRef, batch: 0, batchFiles: 8 });
-  expect(report).toEqual({ files: 8, chunks: 8, embedded: 8, cached: 0, unchangedChunks: 0 });
+  // The batch's bytes are its planned files' (all 8, as its file count), whatever the retry had left to do.
+  expect(report).toEqual({ files: 8, chunks: 8, embedded: 8, cached: 0, unchangedChunks: 0, bytes });
   const store = await deps.kbs!.get(kb);
   expect([...store.manifest.keys()].sort()).toEqual(['f4.md', 'f5.md', 'f6.md', 'f7.md']);
   expect(beats.at(-1)).toMatchObject({ done: 8 });
