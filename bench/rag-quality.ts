@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { codeIndex } from '../src/agent/tools/code-index';
+import { wholeCodeIndex } from '../src/agent/tools/code-index';
 import type { CodeModels } from '../src/agent/tools/types';
 import { PROJECT_ROOT } from '../src/paths';
 import { Bm25Index, lexTerms, type Analyser } from '../src/rag/bm25';
@@ -283,12 +283,7 @@ async function codeSearchRows(corpus: Corpus, byId: Map<string, Chunk>, base: Sc
     }
     const models: CodeModels = { embedder: new StaticEmbedder({ maxTokens }), refiner: cachedRefiner(teacher, teacherCache) };
     let t = Date.now();
-    let { index, unembedded } = await codeIndex(ws, undefined, 10 * 60_000, models, 10 * 60_000);
-    // A corpus too big for a search to wait for is embedded in the background: wait for it here.
-    while (unembedded && !index.modelsFailed) {
-      await new Promise((r) => setTimeout(r, 500)); // a refresh pauses the embedding while it reads
-      ({ index, unembedded } = await codeIndex(ws, undefined, 10 * 60_000, models, 10 * 60_000));
-    }
+    const { index } = await wholeCodeIndex(ws, models, 10 * 60_000);
     const indexed = `indexed and embedded in ${((Date.now() - t) / 1000).toFixed(1)} s${index.modelsFailed ? `; the models failed: ${index.modelsFailed}` : ''}`;
     const ids = (hits: { chunk: Chunk }[]) => hits.filter((h) => byId.has(h.chunk.id)).map((h, i) => ({ id: h.chunk.id, score: hits.length - i }));
     const lexical = corpus.queries.map((q) => ids(index.search(q.query, 50)));

@@ -10,7 +10,7 @@ import { TopK } from '../../rag/store/topk';
 import { matchesFilter, type Chunk, type ChunkFilter, type ScoredId } from '../../rag/types';
 import { looksBinary } from '../../rag/walker';
 import { isGenerated, isTestPath, listWorkspace, TEST_PRIOR } from '../../workspace/lister';
-import { protectedReason } from '../../workspace/paths';
+import { normaliseEditPath, protectedReason } from '../../workspace/paths';
 import type { CodeModels } from './types';
 
 /**
@@ -347,4 +347,24 @@ export async function codeIndex(
   indexes.set(key, index); // most recently used last
   while (indexes.size > KEPT_WORKSPACES) indexes.delete(indexes.keys().next().value!);
   return { index, ...(await index.refresh(key, budgetMs, signal, models, embedWaitMs)) };
+}
+
+/**
+ * The workspace's index once every file is read and (given models) every chunk embedded, or as far
+ * as `maxMs` allows, or until the models fail: for callers that want the answer a warmed-up worker
+ * gives (`aiml code search`, the bench), not the tool's answer-now-and-go-on.
+ */
+export async function wholeCodeIndex(root: string, models: CodeModels | undefined, maxMs: number): Promise<{ index: CodeIndex } & Refreshed> {
+  const started = Date.now();
+  let r = await codeIndex(root, undefined, maxMs, models, maxMs);
+  while ((r.pending || (models && r.unembedded && !r.index.modelsFailed)) && Date.now() - started < maxMs) {
+    await new Promise((res) => setTimeout(res, 250)); // a look pauses the embedding while it reads the files
+    r = await codeIndex(root, undefined, maxMs, models, maxMs);
+  }
+  return r;
+}
+
+/** A folder given to search under, `/`-terminated for a path-prefix filter; undefined for the whole workspace. Throws PATH_REFUSED for one outside it. */
+export function folderPrefix(folder: string | undefined): string | undefined {
+  return folder && folder.replace(/^\.\/?$/, '') ? normaliseEditPath(folder).replace(/\/?$/, '/') : undefined;
 }

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { redactSecrets, type Redaction } from '../../security/secrets';
-import { normaliseEditPath } from '../../workspace/paths';
-import { codeIndex } from './code-index';
+import { codeIndex, folderPrefix } from './code-index';
 import { refusal } from './read-file';
 import { short, toolArgs } from './schema';
 import type { ReadTool, SearchCodeArgs, ToolLimits } from './types';
@@ -30,7 +29,7 @@ export function searchCodeTool(limits: ToolLimits): ReadTool<SearchCodeArgs> {
     async run(a, ctx) {
       let under: string | undefined;
       try {
-        under = a.path && a.path.replace(/^\.\/?$/, '') ? normaliseEditPath(a.path).replace(/\/?$/, '/') : undefined;
+        under = folderPrefix(a.path);
       } catch (err) {
         return refusal(err);
       }

@@ -1,18 +1,15 @@
 import type { Command } from 'commander';
-import { codeIndex, type CodeHit } from '../../agent/tools/code-index';
+import { folderPrefix, wholeCodeIndex, type CodeHit } from '../../agent/tools/code-index';
 import { agentTools } from '../../agent/tools/registry';
 import type { CodeModels, ReadTool, SearchCodeArgs } from '../../agent/tools/types';
 import { AimlError } from '../../errors';
 import { loadRagConfig } from '../../rag/config';
 import { redactSecrets } from '../../security/secrets';
-import { normaliseEditPath } from '../../workspace/paths';
 import { type CliContext, printJson } from '../context';
 import { parsePositiveInt } from '../options';
 import { kbRegistry } from './kb-common';
 import { existingDir } from './kb-input';
 
-/** Waits between two looks at a workspace still being indexed or embedded (a look pauses the embedding while it reads). */
-const POLL_MS = 250;
 /** Longest the command indexes before it answers from what it has. */
 const MAX_WAIT_MS = 15 * 60_000;
 
@@ -43,12 +40,7 @@ export function registerCode(program: Command, ctx: CliContext): void {
       const reg = kbRegistry(ctx);
       try {
         const models: CodeModels | undefined = flags.lexical || rag.codeSearch === 'lexical' ? undefined : { ...reg.codeModels(), notice: (line) => ctx.err(`aiml: ${line}`) };
-        const started = Date.now();
-        let r = await codeIndex(root, undefined, MAX_WAIT_MS, models, MAX_WAIT_MS);
-        while ((r.pending || (models && r.unembedded && !r.index.modelsFailed)) && Date.now() - started < MAX_WAIT_MS) {
-          await new Promise((res) => setTimeout(res, POLL_MS));
-          r = await codeIndex(root, undefined, MAX_WAIT_MS, models, MAX_WAIT_MS);
-        }
+        const r = await wholeCodeIndex(root, models, MAX_WAIT_MS);
         if (flags.json) {
           const { hits, ranking } = await r.index.searchHybrid(query, k, under ? { pathPrefix: under } : undefined, models);
           printJson(ctx, { ranking, files: r.files, chunks: r.index.chunks.size, ...(r.index.modelsFailed ? { modelsFailed: r.index.modelsFailed } : {}), hits: hits.map(jsonHit) });
@@ -68,9 +60,8 @@ export function registerCode(program: Command, ctx: CliContext): void {
 
 /** `--path`: a folder inside the workspace, `/`-terminated (undefined: the whole workspace). */
 function folderIn(value: string | undefined): string | undefined {
-  if (!value || !value.replace(/^\.\/?$/, '')) return undefined;
   try {
-    return normaliseEditPath(value).replace(/\/?$/, '/');
+    return folderPrefix(value);
   } catch (err) {
     throw new AimlError('USAGE', `--path ${value}: ${(err as Error).message}`);
   }
