@@ -22,6 +22,8 @@ import type { SearchHit } from '../src/rag/retriever';
 import { loadLlmConfig } from '../src/config';
 import { LlmGateway } from '../src/llm/gateway';
 import type { Chunk, ScoredId } from '../src/rag/types';
+import { gatherWorkspaceContext } from '../src/design/context';
+import { workspaceContext } from '../src/activities/workspace-context';
 
 /**
  * `npm run bench:rag-quality` — ranking quality on three corpora whose questions were written by
@@ -48,7 +50,10 @@ import type { Chunk, ScoredId } from '../src/rag/types';
  * unless that model's row above has cached them (it has, in a full run).
  *
  * The two "search_code (BUILD agent)" rows run the agent's own index (src/agent/tools/code-index.ts)
- * over the corpus written to a folder: by words alone, and with the worker's local models.
+ * over the corpus written to a folder: by words alone, and with the worker's local models. On the
+ * npm corpus (one module per task) two more rows measure the files a DESIGN or a plan is shown
+ * (src/activities/workspace-context.ts): recall@5 and @8 of the wanted module among them, by words
+ * over the files' starts and by meaning (those files are all there is; no MRR).
  */
 
 /** A model the bench ranks with. */
@@ -292,10 +297,26 @@ async function codeSearchRows(corpus: Corpus, byId: Map<string, Chunk>, base: Sc
     const refined = [];
     for (const q of corpus.queries) refined.push(ids((await index.searchHybrid(q.query, 50, undefined, models)).hits));
     line('search_code (BUILD agent), by meaning, refined', `${fmt(score(corpus, byId, refined), base)}   (${indexed}; ${((Date.now() - t) / corpus.queries.length).toFixed(0)} ms a query)`);
+    if (corpus.unit === 'file') await contextRows(corpus, ws, models);
   } finally {
     teacherCache.close();
     fs.rmSync(ws, { recursive: true, force: true });
   }
+}
+
+/** The files a DESIGN or a plan is shown for each task: recall@5 and @8 of the wanted module, by words over file starts and by meaning. */
+async function contextRows(corpus: Corpus, ws: string, models: CodeModels): Promise<void> {
+  const recall = (lists: string[][], n: number) => lists.filter((l, i) => l.slice(0, n).some((p) => corpus.queries[i]!.relevant.includes(p))).length / lists.length;
+  const row = (label: string, lists: string[][], extra = '') => line(label, `recall@5 ${recall(lists, 5).toFixed(3)}  recall@8 ${recall(lists, 8).toFixed(3)}  ${(lists.reduce((n, l) => n + l.length, 0) / lists.length).toFixed(1)} files a task${extra}`);
+  row('design/plan context, words over file starts', corpus.queries.map((q) => gatherWorkspaceContext(ws, q.query).map((f) => f.path)));
+  const t = Date.now();
+  const byMeaning = [];
+  for (const q of corpus.queries) {
+    const found = await workspaceContext({ codeModels: models }, ws, q.query, {});
+    if (found.ranking !== 'meaning') throw new Error(`the context was ranked by words: ${found.why ?? 'no reason given'}`);
+    byMeaning.push(found.files.map((f) => f.path));
+  }
+  row('design/plan context, by meaning', byMeaning, `  (${((Date.now() - t) / corpus.queries.length).toFixed(0)} ms a task)`);
 }
 
 async function main(): Promise<void> {

@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { log } from '@temporalio/activity';
 import { callUsage, type Usage } from '../contracts/run';
 import { netChanges } from '../builder/net-changes';
 import { planMessages } from '../builder/prompts';
 import { addedDependencies, renderBuildReport, type ReportFile, type ReportStep } from '../builder/report';
 import { buildPlanJsonSchema, BuildPlanSchema, planProblems, type BuildPlan } from '../builder/schemas';
-import { fitContext, gatherWorkspaceContext, renderContext } from '../design/context';
+import { fitContext, renderContext } from '../design/context';
 import { AimlError } from '../errors';
 import { chatStructured } from '../llm/structured';
 import type { ProviderUse } from '../contracts/llm';
@@ -23,6 +24,7 @@ import type { ActivityDeps } from './deps';
 import { guarded } from './failures';
 import { pathsWithin, promptRoomChars } from './prompt-room';
 import { writeOutputFile } from '../workspace/output-file';
+import { workspaceContext } from './workspace-context';
 
 /**
  * BUILD activities: read the spec, plan, write the report (this file); generate and apply a step
@@ -102,7 +104,9 @@ export function buildActivities(deps: ActivityDeps) {
         const spec = deps.blobs.get(input.specRef);
         const files = fs.existsSync(input.workspace) ? listWorkspace(input.workspace, { limit: 400 }).files : [];
         const kb = await kbSnippets(deps, input.kb, spec.slice(0, 2000));
-        const whole = renderContext({ files: gatherWorkspaceContext(input.workspace, spec.slice(0, 4000), { maxFiles: 8, excerptBytes: 3000 }), kb });
+        const found = await workspaceContext(deps, input.workspace, spec.slice(0, 4000), { maxFiles: 8, excerptBytes: 3000 }, signal);
+        if (found.why) log.info('plan context ranked by words', { why: found.why });
+        const whole = renderContext({ files: found.files, kb });
         const previousPlan = input.previousPlanRef ? json<BuildPlan>(input.previousPlanRef) : undefined;
         // The spec, the file list and the excerpts share the room the plan model's window leaves:
         // the spec up to half of it, the list up to a third of the rest, the excerpts what remains.

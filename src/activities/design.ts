@@ -6,7 +6,7 @@ import { callUsage, type GateDecision, type Usage } from '../contracts/run';
 import type { ProviderUse } from '../contracts/llm';
 import { architectureJsonSchema, ArchitectureDraftSchema, semanticProblems } from '../design/architecture';
 import { summarizeRedactions, type RedactionSummary } from '../contracts/security';
-import { contextRedactions, fitContext, gatherWorkspaceContext, renderContext, type DesignContext } from '../design/context';
+import { contextRedactions, fitContext, renderContext, type DesignContext } from '../design/context';
 import { draftMessages } from '../design/prompts';
 import { draftDigest, renderSpec } from '../design/render';
 import { AimlError } from '../errors';
@@ -14,6 +14,7 @@ import { chatStructured } from '../llm/structured';
 import type { ActivityDeps } from './deps';
 import { guarded } from './failures';
 import { promptRoomChars } from './prompt-room';
+import { workspaceContext, type ContextRanking } from './workspace-context';
 import { writeOutputFile } from '../workspace/output-file';
 
 export interface GatherContextInput {
@@ -27,6 +28,8 @@ export interface GatherContextOutput {
   files: string[];
   kbHits: number;
   chars: number;
+  /** How the workspace files were chosen: by meaning (the worker's local models) or by words. */
+  ranking?: ContextRanking;
   /** Credentials removed from the gathered text (rules and places, never values). */
   redactions?: RedactionSummary;
 }
@@ -73,16 +76,18 @@ export interface WriteSpecOutput {
 }
 
 /** Workspace files the brief touches, plus knowledge-base hits, stored as one blob. */
-async function gatherContext(deps: ActivityDeps, input: GatherContextInput): Promise<GatherContextOutput> {
+async function gatherContext(deps: ActivityDeps, input: GatherContextInput, signal: AbortSignal): Promise<GatherContextOutput> {
   if (!input.brief?.trim()) throw new AimlError('INPUT_INVALID', 'The brief is empty');
-  const ctx: DesignContext = { files: gatherWorkspaceContext(input.workspace, input.brief), kb: [] };
+  const found = await workspaceContext(deps, input.workspace, input.brief, {}, signal);
+  if (found.why) log.info('workspace context ranked by words', { why: found.why });
+  const ctx: DesignContext = { files: found.files, kb: [] };
   if (input.kb) {
     if (!deps.retriever) throw new AimlError('KB_UNAVAILABLE', `Knowledge base "${input.kb}" was asked for, but this worker has no retriever`);
     ctx.kb = await deps.retriever.search(input.kb, input.brief, 8);
   }
   const text = renderContext(ctx);
   const redactions = summarizeRedactions(contextRedactions(ctx));
-  return { contextRef: deps.blobs.put(text), files: ctx.files.map((f) => f.path), kbHits: ctx.kb.length, chars: text.length, ...(redactions ? { redactions } : {}) };
+  return { contextRef: deps.blobs.put(text), files: ctx.files.map((f) => f.path), kbHits: ctx.kb.length, chars: text.length, ranking: found.ranking, ...(redactions ? { redactions } : {}) };
 }
 
 /** How many characters of context the draft prompt has room for in the design model's window, after its answer and the rest of the prompt. */
@@ -98,7 +103,7 @@ export function designActivities(deps: ActivityDeps) {
         let gathered: GatherContextOutput | undefined;
         if (!input.contextRef) {
           if (!input.gather) throw new AimlError('INPUT_INVALID', 'draftArchitecture needs a contextRef or a workspace to gather from');
-          gathered = await gatherContext(deps, { brief: input.brief, ...input.gather });
+          gathered = await gatherContext(deps, { brief: input.brief, ...input.gather }, signal);
         }
         const whole = deps.blobs.get(input.contextRef ?? gathered!.contextRef);
         const context = fitContext(whole, draftContextChars(deps, input));
@@ -133,7 +138,7 @@ export function designActivities(deps: ActivityDeps) {
 
     /** Reads the workspace (and knowledge base) for a draft: host work, so routed runs run it on the workspace's host. */
     async gatherDesignContext(input: GatherContextInput): Promise<GatherContextOutput> {
-      return guarded(() => gatherContext(deps, input));
+      return guarded((signal) => gatherContext(deps, input, signal));
     },
 
     async writeSpec(input: WriteSpecInput): Promise<WriteSpecOutput> {

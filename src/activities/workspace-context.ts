@@ -1,0 +1,53 @@
+import fs from 'node:fs';
+import { CODE_INDEX_BUDGET_MS, codeIndex } from '../agent/tools/code-index';
+import { contextFromPieces, gatherWorkspaceContext, type ContextFile } from '../design/context';
+import { embeddingText } from '../rag/knowledge-base';
+import type { ActivityDeps } from './deps';
+
+/** How the workspace context was chosen: by meaning (the code index, refined by MiniLM), or by words over file starts. */
+export type ContextRanking = 'meaning' | 'words';
+
+/** Pieces asked of the code index for a context: enough for eight files of several pieces each. */
+const CONTEXT_PIECES = 40;
+/** The query the code index ranks with: a brief's or spec's start (MiniLM reads only its first 256 tokens anyway). */
+const CONTEXT_QUERY_CHARS = 4000;
+/**
+ * How long context gathering waits for a workspace's chunks to be embedded: longer than a search
+ * waits, as a design or a plan is drafted once, and its model call takes far longer.
+ */
+export const CONTEXT_EMBED_WAIT_MS = 20_000;
+
+/**
+ * The workspace files a brief or spec is about. With the worker's local models, the code index
+ * (the one search_code uses, so the agent's later searches find it warm) ranks the workspace's
+ * pieces by words and meaning, and `contextFromPieces` keeps the files of those that are about the
+ * query; when that cannot be done now (no models, the workspace is too big to index or embed in
+ * time, the models fail), BM25 over the files' starts (`gatherWorkspaceContext`). `why` says why
+ * it fell back, when it did for a reason worth logging.
+ */
+export async function workspaceContext(
+  deps: Pick<ActivityDeps, 'codeModels'>,
+  root: string,
+  query: string,
+  opts: { maxFiles?: number; excerptBytes?: number },
+  signal?: AbortSignal,
+  embedWaitMs = CONTEXT_EMBED_WAIT_MS,
+): Promise<{ files: ContextFile[]; ranking: ContextRanking; why?: string }> {
+  const byWords = (why?: string) => ({ files: gatherWorkspaceContext(root, query, opts), ranking: 'words' as const, ...(why ? { why } : {}) });
+  const models = deps.codeModels;
+  if (!models?.refiner || !fs.existsSync(root)) return byWords();
+  const q = query.slice(0, CONTEXT_QUERY_CHARS);
+  try {
+    const { index, pending, unembedded, modelsFailed } = await codeIndex(root, signal, CODE_INDEX_BUDGET_MS, models, embedWaitMs);
+    if (modelsFailed) return byWords(`the local models failed: ${modelsFailed}`);
+    if (pending || unembedded) return byWords(`the workspace is not indexed by meaning yet (${pending} files to read, ${unembedded} pieces to embed)`);
+    const { hits, ranking } = await index.searchHybrid(q, CONTEXT_PIECES, undefined, models, signal);
+    if (ranking !== 'refined') return byWords(index.modelsFailed ? `the local models failed: ${index.modelsFailed}` : undefined);
+    const similarities = await models.refiner.similarities(q, hits.map((h) => embeddingText(h.chunk)), signal);
+    const pieces = hits.map((h, i) => ({ path: h.chunk.path, startLine: h.chunk.startLine, endLine: h.chunk.endLine, text: h.chunk.text, similarity: similarities[i]! }));
+    return { files: contextFromPieces(root, pieces, opts), ranking: 'meaning' };
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    return byWords(`ranking by meaning failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}

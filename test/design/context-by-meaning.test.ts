@@ -1,0 +1,142 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { designActivities, type GatherContextOutput } from '../../src/activities/design';
+import type { ActivityDeps } from '../../src/activities/deps';
+import { workspaceContext } from '../../src/activities/workspace-context';
+import { contextFromPieces, CONTEXT_SIMILARITY, gatherWorkspaceContext, renderContext, type ContextPiece } from '../../src/design/context';
+import { PROJECT_ROOT } from '../../src/paths';
+import { StaticEmbedder } from '../../src/rag/embed/static-model';
+import { KbRegistry } from '../../src/rag/registry';
+import { BlobStore } from '../../src/storage/blob-store';
+import { tmpDir } from '../support/env';
+import { writeTree } from '../support/files';
+
+const KEY = 'sk-proj-Xq7Lm2Rt9Vb4Nc8Kd1Wz6Hs3Jf5Gp0Ta2Ue7Yi4Oo9Pl3Mk6';
+
+const piece = (p: string, startLine: number, lines: number, similarity: number, text?: string): ContextPiece => ({
+  path: p,
+  startLine,
+  endLine: startLine + lines - 1,
+  text: text ?? Array.from({ length: lines }, (_, i) => `${p} line ${startLine + i}`).join('\n'),
+  similarity,
+});
+
+describe('contextFromPieces', () => {
+  test('keeps the README and manifest first, then the files of pieces near the best, in the order of their best piece, pieces in line order', () => {
+    const root = writeTree(tmpDir('aiml-ctx-pieces-'), { 'README.md': '# shop\n', 'package.json': '{"name":"shop"}\n', 'docs/README.md': '# not at the root\n' });
+    const files = contextFromPieces(root, [
+      piece('src/diff/line.ts', 40, 3, 0.61),
+      piece('src/diff/base.ts', 1, 2, 0.5),
+      piece('src/diff/line.ts', 5, 2, 0.42),
+      piece('README.md', 1, 1, 0.7), // shown whole as a root file, not twice
+      piece('src/cart.ts', 1, 2, 0.29), // under half the best (0.7)
+      piece('src/far.ts', 1, 2, 0.1),
+    ]);
+    expect(files.map((f) => f.path)).toEqual(['README.md', 'package.json', 'src/diff/line.ts', 'src/diff/base.ts']);
+    const line = files[2]!;
+    expect(line.lines).toEqual([
+      [5, 6],
+      [40, 42],
+    ]);
+    expect(line.excerpt).toBe('src/diff/line.ts line 5\nsrc/diff/line.ts line 6\n…\nsrc/diff/line.ts line 40\nsrc/diff/line.ts line 41\nsrc/diff/line.ts line 42');
+    expect(line.score).toBe(0.61);
+    expect(files[0]!.excerpt).toBe('# shop\n');
+    expect(renderContext({ files, kb: [] })).toContain('### src/diff/line.ts (lines 5-6, 40-42)\n```\nsrc/diff/line.ts line 5\n');
+  });
+
+  test('pieces under the absolute floor are not about the query, however they rank: nothing beyond the root files', () => {
+    const root = tmpDir('aiml-ctx-pieces-none-');
+    const under = CONTEXT_SIMILARITY.min - 0.01;
+    expect(contextFromPieces(root, [piece('src/a.ts', 1, 2, under), piece('src/b.ts', 1, 2, under - 0.05)])).toEqual([]);
+  });
+
+  test('an excerpt stays within its bytes, the last piece cut at a line; a credential is redacted and placed at its file line; maxFiles counts the root files', () => {
+    const root = writeTree(tmpDir('aiml-ctx-pieces-cut-'), { 'README.md': '# x\n' });
+    const secret = ['export const config = {', `  apiKey: "${KEY}",`, '};'].join('\n');
+    const files = contextFromPieces(
+      root,
+      [piece('src/config.ts', 10, 3, 0.5, secret), piece('src/config.ts', 100, 200, 0.45), piece('src/b.ts', 1, 2, 0.44), piece('src/c.ts', 1, 2, 0.43)],
+      { maxFiles: 3, excerptBytes: 400 },
+    );
+    expect(files.map((f) => f.path)).toEqual(['README.md', 'src/config.ts', 'src/b.ts']);
+    const config = files[1]!;
+    expect(config.excerpt.length).toBeLessThanOrEqual(400);
+    expect(config.excerpt).not.toContain(KEY);
+    expect(config.excerpt).toContain('[REDACTED: OpenAI API key]');
+    expect(config.redactions).toEqual([{ rule: 'OpenAI API key', source: 'src/config.ts', line: 11 }]);
+    // The second piece is cut at a line: its range says how far it goes.
+    const [, cut] = config.lines!;
+    expect(cut![0]).toBe(100);
+    expect(cut![1]).toBeGreaterThan(100);
+    expect(cut![1]).toBeLessThan(299);
+    expect(config.excerpt.endsWith(`src/config.ts line ${cut![1]}`)).toBe(true);
+  });
+});
+
+/** The npm corpus of bench:rag-quality (four libraries from node_modules), with a README, as a workspace. */
+function npmWorkspace(): string {
+  const ws = writeTree(tmpDir('aiml-ctx-npm-'), { 'README.md': '# vendored parsers\nYAML, diffs, protobuf and uuids for the importer.\n' });
+  for (const src of ['js-yaml/lib', 'diff/libcjs', 'protobufjs/src', 'uuid/dist/cjs']) {
+    fs.cpSync(path.join(PROJECT_ROOT, 'node_modules', src), path.join(ws, src), { recursive: true, filter: (f) => !f.endsWith('.min.js') && (fs.statSync(f).isDirectory() || f.endsWith('.js')) });
+  }
+  return ws;
+}
+
+describe('workspaceContext with the local models', () => {
+  const registry = new KbRegistry(tmpDir('aiml-ctx-state-'), new StaticEmbedder());
+  afterAll(() => registry.closeAll());
+  const ws = npmWorkspace();
+
+  test('finds by meaning the module that words over file starts miss, shown as its matching pieces', async () => {
+    const brief = 'Invert a patch so that it undoes the change';
+    const byWords = gatherWorkspaceContext(ws, brief).map((f) => f.path);
+    expect(byWords).not.toContain('diff/libcjs/patch/reverse.js');
+
+    const found = await workspaceContext({ codeModels: registry.codeModels() }, ws, brief, {});
+    expect(found.ranking).toBe('meaning');
+    expect(found.why).toBeUndefined();
+    const paths = found.files.map((f) => f.path);
+    expect(paths[0]).toBe('README.md');
+    expect(paths.slice(1, 6)).toContain('diff/libcjs/patch/reverse.js');
+    const reverse = found.files.find((f) => f.path === 'diff/libcjs/patch/reverse.js')!;
+    expect(reverse.lines!.length).toBeGreaterThan(0);
+    expect(reverse.excerpt).toContain('function reversePatch');
+    // Every file kept is about diffs and patches: no YAML, protobuf or uuid module.
+    expect(paths.slice(1).every((p) => p.startsWith('diff/'))).toBe(true);
+  }, 180_000);
+
+  test('a brief about an unrelated system picks no code, only the README', async () => {
+    const found = await workspaceContext({ codeModels: registry.codeModels() }, ws, 'A fraud detection model serving pipeline with a feature store and drift monitoring', {});
+    expect(found.ranking).toBe('meaning');
+    expect(found.files.map((f) => f.path)).toEqual(['README.md']);
+  }, 180_000);
+
+  test('without models, or when they fail, the context is ranked by words over file starts, and says why', async () => {
+    const brief = 'parse a YAML document into objects';
+    const plain = await workspaceContext({}, ws, brief, {});
+    expect(plain).toEqual({ files: gatherWorkspaceContext(ws, brief), ranking: 'words' });
+
+    const other = writeTree(tmpDir('aiml-ctx-broken-'), { 'src/yaml.ts': 'export function parseYamlDocument(text: string) { return text; }\n' });
+    const broken = { id: 'local:broken', dims: 384, embed: async () => Promise.reject(new Error('model files missing')) };
+    const refiner = { id: 'local:broken-refiner', similarities: async () => [] };
+    const failed = await workspaceContext({ codeModels: { embedder: broken, refiner } }, other, brief, {});
+    expect(failed.ranking).toBe('words');
+    expect(failed.why).toBe('the local models failed: model files missing');
+    expect(failed.files.map((f) => f.path)).toEqual(['src/yaml.ts']);
+  }, 60_000);
+
+  test('the design activity gathers its context by meaning with the worker models and says so in its result', async () => {
+    const blobs = new BlobStore(tmpDir('aiml-ctx-blobs-'));
+    const deps = { blobs, stateDir: tmpDir('aiml-ctx-act-'), codeModels: registry.codeModels() } as unknown as ActivityDeps;
+    const out: GatherContextOutput = await new MockActivityEnvironment().run(designActivities(deps).gatherDesignContext, {
+      brief: 'Let users write configuration in YAML: load the document, report malformed input with its position',
+      workspace: ws,
+    });
+    expect(out.ranking).toBe('meaning');
+    expect(out.files[0]).toBe('README.md');
+    expect(out.files.slice(1).some((f) => f.startsWith('js-yaml/lib/'))).toBe(true);
+    const text = blobs.get(out.contextRef);
+    expect(text).toMatch(/^### js-yaml\/lib\/[\w/]+\.js \(lines \d+-\d+(, \d+-\d+)*\)$/m);
+  }, 180_000);
+});
