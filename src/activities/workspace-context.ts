@@ -36,6 +36,9 @@ export async function workspaceContext(
   const byWords = (why?: string) => ({ files: gatherWorkspaceContext(root, query, opts), ranking: 'words' as const, ...(why ? { why } : {}) });
   const models = deps.codeModels;
   if (!models?.refiner || !fs.existsSync(root)) return byWords();
+  // Gathering context installs nothing: on a host without the models (npm run setup, a knowledge
+  // base or the agent's first search_code installs them) it ranks by words.
+  if (models.embedder.installed?.() === false) return byWords('the local models are not installed on this host yet (npm run setup installs them)');
   const q = query.slice(0, CONTEXT_QUERY_CHARS);
   try {
     const { index, pending, unembedded, modelsFailed } = await codeIndex(root, signal, CODE_INDEX_BUDGET_MS, models, embedWaitMs);

@@ -126,6 +126,22 @@ describe('workspaceContext with the local models', () => {
     expect(failed.files.map((f) => f.path)).toEqual(['src/yaml.ts']);
   }, 60_000);
 
+  test('on a host without the models, gathering context installs nothing: it ranks by words and says so', async () => {
+    const bare = new StaticEmbedder({ env: { AIML_HOME: tmpDir('aiml-ctx-bare-home-') } });
+    expect(bare.installed()).toBe(false);
+    expect(new StaticEmbedder().installed()).toBe(true); // the test run's models, readied by its global setup
+    let embedded = 0;
+    const never = { id: bare.id, dims: bare.dims, installed: () => bare.installed(), embed: () => ((embedded += 1), new Promise<Float32Array[]>(() => {})) };
+    const refiner = { id: 'local:never', similarities: () => new Promise<number[]>(() => {}) };
+    const started = Date.now();
+    const found = await workspaceContext({ codeModels: { embedder: never, refiner } }, ws, 'parse a YAML document into objects', {});
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(found.ranking).toBe('words');
+    expect(found.why).toBe('the local models are not installed on this host yet (npm run setup installs them)');
+    expect(found.files.some((f) => f.path.startsWith('js-yaml/'))).toBe(true);
+    expect(embedded).toBe(0);
+  });
+
   test('the design activity gathers its context by meaning with the worker models and says so in its result', async () => {
     const blobs = new BlobStore(tmpDir('aiml-ctx-blobs-'));
     const deps = { blobs, stateDir: tmpDir('aiml-ctx-act-'), codeModels: registry.codeModels() } as unknown as ActivityDeps;

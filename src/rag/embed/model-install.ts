@@ -114,6 +114,11 @@ function present(f: LocalModelFiles): boolean {
   return fs.existsSync(f.onnx) && fs.existsSync(f.tokenizer);
 }
 
+/** Whether `model`'s files are on this host already (nothing to install before it can run). */
+export function localModelInstalled(env: NodeJS.ProcessEnv = process.env, model: LocalModelSpec = selectedLocalModel(env)): boolean {
+  return present(modelFiles(localModelDir(env, model), model));
+}
+
 interface ProcessResult {
   status: number | null;
   stdout?: string;

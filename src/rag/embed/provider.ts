@@ -8,6 +8,8 @@ export interface EmbeddingProvider {
   /** What a cached vector depends on, where that is more than `id` (the local model's token window). */
   readonly cacheKey?: string;
   embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]>;
+  /** False while a first `embed` would install or prepare the model before answering (absent: it would not). */
+  installed?(): boolean;
 }
 
 export function l2normalize(v: Float32Array): Float32Array {

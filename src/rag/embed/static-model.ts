@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AimlError } from '../../errors';
 import { stateDir } from '../../paths';
-import { ensureLocalModelAsync, LOCAL_MODEL, STATIC_LOCAL_MODEL, type LocalModelFiles } from './model-install';
+import { ensureLocalModelAsync, LOCAL_MODEL, localModelInstalled, STATIC_LOCAL_MODEL, type LocalModelFiles } from './model-install';
 import { l2normalize, type EmbeddingProvider } from './provider';
 import { WordPieceTokenizer } from './wordpiece';
 
@@ -166,6 +166,7 @@ export class StaticEmbedder implements EmbeddingProvider {
   readonly dims = LOCAL_MODEL.dims;
   readonly cacheKey: string;
   private table?: Promise<StaticTable>;
+  private loaded = false;
   private readonly maxTokens: number;
 
   constructor(private readonly opts: { maxTokens?: number; files?: LocalModelFiles; env?: NodeJS.ProcessEnv; log?: (line: string) => void } = {}) {
@@ -175,8 +176,26 @@ export class StaticEmbedder implements EmbeddingProvider {
 
   private load(): Promise<StaticTable> {
     this.table ??= ensureStaticTable(this.opts.env ?? process.env, this.opts.log ?? (() => {}), this.opts.files);
-    this.table.catch(() => (this.table = undefined)); // a failed distillation is tried again next time
+    this.table.then(
+      () => (this.loaded = true),
+      () => (this.table = undefined), // a failed distillation is tried again next time
+    );
     return this.table;
+  }
+
+  /**
+   * Whether embedding can start without installing MiniLM or distilling the table first: the table
+   * is loaded, or MiniLM and a whole table of the pinned MiniLM are on this host (`npm run setup`
+   * leaves them there). Callers that would otherwise wait for a first embedding use it to not wait
+   * for a one-off install.
+   */
+  installed(): boolean {
+    if (this.loaded) return true;
+    const env = this.opts.env ?? process.env;
+    if (!this.opts.files && !localModelInstalled(env, LOCAL_MODEL)) return false;
+    const bytes = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : 0);
+    // The table's size is the tokenizer's vocabulary times the dimensions: any whole one will do here.
+    return staticTableCandidates(env, LOCAL_MODEL.onnxSha256).some((f) => bytes(f) > 0 && bytes(f) % (this.dims * 4) === 0);
   }
 
   async embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
