@@ -29,6 +29,7 @@ describe('contextFromPieces', () => {
       piece('src/diff/line.ts', 40, 3, 0.61),
       piece('src/diff/base.ts', 1, 2, 0.5),
       piece('src/diff/line.ts', 5, 2, 0.42),
+      piece('src/diff/line.ts', 43, 1, 0.4), // follows on from lines 40-42: shown as one
       piece('README.md', 1, 1, 0.7), // shown whole as a root file, not twice
       piece('src/cart.ts', 1, 2, 0.29), // under half the best (0.7)
       piece('src/far.ts', 1, 2, 0.1),
@@ -37,12 +38,12 @@ describe('contextFromPieces', () => {
     const line = files[2]!;
     expect(line.lines).toEqual([
       [5, 6],
-      [40, 42],
+      [40, 43],
     ]);
-    expect(line.excerpt).toBe('src/diff/line.ts line 5\nsrc/diff/line.ts line 6\n…\nsrc/diff/line.ts line 40\nsrc/diff/line.ts line 41\nsrc/diff/line.ts line 42');
+    expect(line.excerpt).toBe('src/diff/line.ts line 5\nsrc/diff/line.ts line 6\n…\nsrc/diff/line.ts line 40\nsrc/diff/line.ts line 41\nsrc/diff/line.ts line 42\nsrc/diff/line.ts line 43');
     expect(line.score).toBe(0.61);
     expect(files[0]!.excerpt).toBe('# shop\n');
-    expect(renderContext({ files, kb: [] })).toContain('### src/diff/line.ts (lines 5-6, 40-42)\n```\nsrc/diff/line.ts line 5\n');
+    expect(renderContext({ files, kb: [] })).toContain('### src/diff/line.ts (lines 5-6, 40-43)\n```\nsrc/diff/line.ts line 5\n');
   });
 
   test('pieces under the absolute floor are not about the query, however they rank: nothing beyond the root files', () => {
