@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { CODE_INDEX_BUDGET_MS, codeIndex } from '../agent/tools/code-index';
-import { contextFromPieces, gatherWorkspaceContext, type ContextFile } from '../design/context';
+import { contextFromPieces, gatherWorkspaceContext, type ContextFile, type ContextOptions } from '../design/context';
 import { embeddingText } from '../rag/knowledge-base';
 import type { ActivityDeps } from './deps';
 
@@ -29,7 +29,7 @@ export async function workspaceContext(
   deps: Pick<ActivityDeps, 'codeModels'>,
   root: string,
   query: string,
-  opts: { maxFiles?: number; excerptBytes?: number },
+  opts: ContextOptions,
   signal?: AbortSignal,
   embedWaitMs = CONTEXT_EMBED_WAIT_MS,
 ): Promise<{ files: ContextFile[]; ranking: ContextRanking; why?: string }> {

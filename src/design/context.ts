@@ -82,6 +82,26 @@ function readStart(file: string, bytes: number): string | undefined {
   }
 }
 
+export interface ContextOptions {
+  maxFiles?: number;
+  excerptBytes?: number;
+  /**
+   * Text the prompt holds already (a plan's spec): a file whose start, or a piece, is found in it
+   * word for word is left out, so SPECS.md is not shown again beside itself, nor ranked above the
+   * code as the text most like the spec.
+   */
+  shown?: string;
+}
+
+/** How much of a file's start is looked for in `ContextOptions.shown`. */
+const SHOWN_SAMPLE_CHARS = 1000;
+/** Shorter texts (an empty object, a one-line file) are not taken for copies of what was shown. */
+const SHOWN_MIN_CHARS = 80;
+
+function shownAlready(text: string, shown: string | undefined): boolean {
+  return shown !== undefined && text.trim().length >= SHOWN_MIN_CHARS && shown.includes(text);
+}
+
 /** The workspace root's README and manifests (what says what the project is), by name, each read from its start. */
 function rootFiles(root: string, bytes: number): ContextFile[] {
   let names: string[];
@@ -112,7 +132,7 @@ function redactedExcerpt(f: ContextFile, excerptBytes: number): ContextFile {
  * half weight, files far below the best one (in score, or in the brief's words they have) left out; the root README and manifest always come
  * first, as they say what the project is.
  */
-export function gatherWorkspaceContext(root: string, brief: string, opts: { maxFiles?: number; excerptBytes?: number } = {}): ContextFile[] {
+export function gatherWorkspaceContext(root: string, brief: string, opts: ContextOptions = {}): ContextFile[] {
   const maxFiles = opts.maxFiles ?? CONTEXT_LIMITS.maxFiles;
   const excerptBytes = opts.excerptBytes ?? CONTEXT_LIMITS.excerptBytes;
   if (!fs.existsSync(root)) return [];
@@ -124,7 +144,7 @@ export function gatherWorkspaceContext(root: string, brief: string, opts: { maxF
     const base = path.basename(rel);
     if (!TEXT_EXT.test(base) || isGenerated(rel) || always.some((f) => f.path === rel)) continue;
     const text = readStart(path.join(root, rel), Math.max(CONTEXT_LIMITS.scoreBytes, excerptBytes + SECRET_SLACK_BYTES));
-    if (text === undefined) continue;
+    if (text === undefined || shownAlready(text.slice(0, SHOWN_SAMPLE_CHARS), opts.shown)) continue;
     texts.set(rel, text);
     index.add(rel, text, { path: rel, language: '', kind: 'lines', startLine: 1, endLine: 1, hash: '' });
   }
@@ -166,10 +186,11 @@ const PIECE_GAP = '\n…\n';
  * is among the first five files for 93% of tasks this way, 81% by `gatherWorkspaceContext`'s BM25
  * over file starts.
  */
-export function contextFromPieces(root: string, pieces: ContextPiece[], opts: { maxFiles?: number; excerptBytes?: number } = {}): ContextFile[] {
+export function contextFromPieces(root: string, found: ContextPiece[], opts: ContextOptions = {}): ContextFile[] {
   const maxFiles = opts.maxFiles ?? CONTEXT_LIMITS.maxFiles;
   const excerptBytes = opts.excerptBytes ?? CONTEXT_LIMITS.excerptBytes;
   const always = rootFiles(root, excerptBytes + SECRET_SLACK_BYTES).map((f) => redactedExcerpt(f, excerptBytes));
+  const pieces = found.filter((p) => !shownAlready(p.text, opts.shown));
   const best = Math.max(-1, ...pieces.map((p) => p.similarity));
   const floor = Math.max(CONTEXT_SIMILARITY.min, best * CONTEXT_SIMILARITY.relative);
   const byFile = new Map<string, ContextPiece[]>();
@@ -177,7 +198,7 @@ export function contextFromPieces(root: string, pieces: ContextPiece[], opts: { 
     if (p.similarity < floor || always.some((f) => f.path === p.path)) continue;
     byFile.set(p.path, [...(byFile.get(p.path) ?? []), p]);
   }
-  const found = [...byFile].slice(0, Math.max(0, maxFiles - always.length)).map(([rel, found]) => {
+  const files = [...byFile].slice(0, Math.max(0, maxFiles - always.length)).map(([rel, found]) => {
     const parts: string[] = [];
     const lines: [number, number][] = [];
     const redactions: Redaction[] = [];
@@ -204,7 +225,7 @@ export function contextFromPieces(root: string, pieces: ContextPiece[], opts: { 
     const score = Math.round(Math.max(...found.map((p) => p.similarity)) * 1000) / 1000;
     return { path: rel, score, excerpt: parts.join(PIECE_GAP), lines, ...(redactions.length ? { redactions } : {}) };
   });
-  return [...always, ...found];
+  return [...always, ...files];
 }
 
 /** Every credential removed while gathering `ctx`. */

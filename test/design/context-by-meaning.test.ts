@@ -52,6 +52,19 @@ describe('contextFromPieces', () => {
     expect(contextFromPieces(root, [piece('src/a.ts', 1, 2, under), piece('src/b.ts', 1, 2, under - 0.05)])).toEqual([]);
   });
 
+  test('a plan leaves out what its prompt shows already: the spec file is neither shown again nor the best match that floors the code', () => {
+    const spec = ['# Embedding cache', '', 'Put a cache in front of the embedding model so a chunk seen before is not embedded again.', 'Key it by the chunk text hash.', ''].join('\n');
+    const root = writeTree(tmpDir('aiml-ctx-shown-'), { 'SPECS.md': spec, 'src/embed/cache.ts': 'export class EmbeddingCache { /* vectors by text hash, kept on disk between runs */ }\n'.repeat(3) });
+    const pieces = [piece('SPECS.md', 1, 5, 0.95, spec.trimEnd()), piece('src/embed/cache.ts', 1, 3, 0.45)];
+    // Beside its own copy (0.95), the cache (0.45) is under half the best and left out...
+    expect(contextFromPieces(root, pieces).map((f) => f.path)).toEqual(['SPECS.md']);
+    // ...without it, the cache is the best match.
+    expect(contextFromPieces(root, pieces, { shown: spec }).map((f) => f.path)).toEqual(['src/embed/cache.ts']);
+    // Ranked by words the same: the spec file is not a candidate.
+    expect(gatherWorkspaceContext(root, spec).map((f) => f.path)).toContain('SPECS.md');
+    expect(gatherWorkspaceContext(root, spec, { shown: spec }).map((f) => f.path)).toEqual(['src/embed/cache.ts']);
+  });
+
   test('an excerpt stays within its bytes, the last piece cut at a line; a credential is redacted and placed at its file line; maxFiles counts the root files', () => {
     const root = writeTree(tmpDir('aiml-ctx-pieces-cut-'), { 'README.md': '# x\n' });
     const secret = ['export const config = {', `  apiKey: "${KEY}",`, '};'].join('\n');
