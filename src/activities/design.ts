@@ -6,6 +6,7 @@ import { callUsage, type GateDecision, type Usage } from '../contracts/run';
 import type { ProviderUse } from '../contracts/llm';
 import { architectureJsonSchema, ArchitectureDraftSchema, semanticProblems } from '../design/architecture';
 import { summarizeRedactions, type RedactionSummary } from '../contracts/security';
+import type { ContextRanking } from '../contracts/run-details';
 import { contextRedactions, fitContext, renderContext, type DesignContext } from '../design/context';
 import { draftMessages } from '../design/prompts';
 import { draftDigest, renderSpec } from '../design/render';
@@ -14,7 +15,7 @@ import { chatStructured } from '../llm/structured';
 import type { ActivityDeps } from './deps';
 import { guarded } from './failures';
 import { promptRoomChars } from './prompt-room';
-import { workspaceContext, type ContextRanking } from './workspace-context';
+import { workspaceContext } from './workspace-context';
 import { writeOutputFile } from '../workspace/output-file';
 
 export interface GatherContextInput {

@@ -2,10 +2,9 @@ import fs from 'node:fs';
 import { CODE_INDEX_BUDGET_MS, codeIndex } from '../agent/tools/code-index';
 import { contextFromPieces, gatherWorkspaceContext, type ContextFile, type ContextOptions } from '../design/context';
 import { embeddingText } from '../rag/knowledge-base';
+import type { ContextRanking } from '../contracts/run-details';
 import type { ActivityDeps } from './deps';
 
-/** How the workspace context was chosen: by meaning (the code index, refined by MiniLM), or by words over file starts. */
-export type ContextRanking = 'meaning' | 'words';
 
 /** Pieces asked of the code index for a context: enough for eight files of several pieces each. */
 const CONTEXT_PIECES = 40;

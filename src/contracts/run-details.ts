@@ -5,6 +5,9 @@ import type { Usage } from './run';
 import type { LlmRunView } from './llm';
 import type { RedactionSummary } from './security';
 
+/** How a design's or plan's workspace files were chosen: by meaning (the worker's local models, through the code index) or by words over file starts. */
+export type ContextRanking = 'meaning' | 'words';
+
 /** `details` of a design run's state. */
 export interface DesignDetails {
   /** The drafting round (1 for the first draft, +1 per rejection). */
@@ -13,6 +16,7 @@ export interface DesignDetails {
   brief: string;
   /** Workspace files the first round gathered as context. */
   contextFiles?: string[];
+  contextRanking?: ContextRanking;
   kbHits?: number;
   /** Title of the latest draft. */
   title?: string;

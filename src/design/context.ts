@@ -87,8 +87,7 @@ export interface ContextOptions {
   excerptBytes?: number;
   /**
    * Text the prompt holds already (a plan's spec): a file whose start, or a piece, is found in it
-   * word for word is left out, so SPECS.md is not shown again beside itself, nor ranked above the
-   * code as the text most like the spec.
+   * word for word is left out, so SPECS.md is not shown again beside itself (taking a file's room).
    */
   shown?: string;
 }
@@ -169,11 +168,13 @@ export function gatherWorkspaceContext(root: string, brief: string, opts: Contex
 
 /**
  * Below these, a piece found by meaning is not about the query: MiniLM's cosine under `min`, or
- * under `relative` of the best piece's. Measured on bench:rag-quality's npm tasks: the wanted
- * module's best piece scored 0.22–0.70 (most above 0.3); briefs about unrelated systems (a support
- * assistant, fraud detection, ticket routing) scored at most 0.20 against the same code.
+ * under `relative` of the best piece's, that floor never above `cap` (a file that quotes the brief,
+ * an old SPECS.md, scores 0.7–0.9 and would otherwise floor out the code). Measured on
+ * bench:rag-quality's npm tasks: the wanted module's best piece scored 0.22–0.70 (most above 0.3);
+ * briefs about unrelated systems (a support assistant, fraud detection, ticket routing) scored at
+ * most 0.20 against the same code.
  */
-export const CONTEXT_SIMILARITY = { min: 0.22, relative: 0.5 } as const;
+export const CONTEXT_SIMILARITY = { min: 0.22, relative: 0.5, cap: 0.3 } as const;
 /** Between two pieces of one file in its excerpt. */
 const PIECE_GAP = '\n…\n';
 
@@ -192,7 +193,7 @@ export function contextFromPieces(root: string, found: ContextPiece[], opts: Con
   const always = rootFiles(root, excerptBytes + SECRET_SLACK_BYTES).map((f) => redactedExcerpt(f, excerptBytes));
   const pieces = found.filter((p) => !shownAlready(p.text, opts.shown));
   const best = Math.max(-1, ...pieces.map((p) => p.similarity));
-  const floor = Math.max(CONTEXT_SIMILARITY.min, best * CONTEXT_SIMILARITY.relative);
+  const floor = Math.max(CONTEXT_SIMILARITY.min, Math.min(best * CONTEXT_SIMILARITY.relative, CONTEXT_SIMILARITY.cap));
   const byFile = new Map<string, ContextPiece[]>();
   for (const p of pieces) {
     if (p.similarity < floor || always.some((f) => f.path === p.path)) continue;

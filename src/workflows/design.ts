@@ -23,6 +23,7 @@ const local = wf.proxyLocalActivities<Activities>(LOCAL_IO);
  */
 function noteContext(run: RunTracker<'design'>, context: GatherContextOutput): void {
   run.state.details.contextFiles = context.files;
+  if (context.ranking) run.state.details.contextRanking = context.ranking;
   run.state.details.kbHits = context.kbHits;
   if (context.redactions) run.state.details.redactions = context.redactions;
 }

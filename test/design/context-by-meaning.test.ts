@@ -31,7 +31,7 @@ describe('contextFromPieces', () => {
       piece('src/diff/line.ts', 5, 2, 0.42),
       piece('src/diff/line.ts', 43, 1, 0.4), // follows on from lines 40-42: shown as one
       piece('README.md', 1, 1, 0.7), // shown whole as a root file, not twice
-      piece('src/cart.ts', 1, 2, 0.29), // under half the best (0.7)
+      piece('src/cart.ts', 1, 2, 0.29), // under half the best (0.7), and under the cap of that floor (0.3)
       piece('src/far.ts', 1, 2, 0.1),
     ]);
     expect(files.map((f) => f.path)).toEqual(['README.md', 'package.json', 'src/diff/line.ts', 'src/diff/base.ts']);
@@ -52,14 +52,15 @@ describe('contextFromPieces', () => {
     expect(contextFromPieces(root, [piece('src/a.ts', 1, 2, under), piece('src/b.ts', 1, 2, under - 0.05)])).toEqual([]);
   });
 
-  test('a plan leaves out what its prompt shows already: the spec file is neither shown again nor the best match that floors the code', () => {
+  test('a copy of the brief does not floor out the code; a plan leaves out what its prompt shows already (the spec file)', () => {
     const spec = ['# Embedding cache', '', 'Put a cache in front of the embedding model so a chunk seen before is not embedded again.', 'Key it by the chunk text hash.', ''].join('\n');
     const root = writeTree(tmpDir('aiml-ctx-shown-'), { 'SPECS.md': spec, 'src/embed/cache.ts': 'export class EmbeddingCache { /* vectors by text hash, kept on disk between runs */ }\n'.repeat(3) });
-    const pieces = [piece('SPECS.md', 1, 5, 0.95, spec.trimEnd()), piece('src/embed/cache.ts', 1, 3, 0.45)];
-    // Beside its own copy (0.95), the cache (0.45) is under half the best and left out...
-    expect(contextFromPieces(root, pieces).map((f) => f.path)).toEqual(['SPECS.md']);
-    // ...without it, the cache is the best match.
-    expect(contextFromPieces(root, pieces, { shown: spec }).map((f) => f.path)).toEqual(['src/embed/cache.ts']);
+    const pieces = [piece('SPECS.md', 1, 5, 0.95, spec.trimEnd()), piece('src/embed/cache.ts', 1, 3, 0.36), piece('src/far.ts', 1, 2, 0.29)];
+    // Beside its own copy (0.95) the cache (0.36) is under half the best, but the floor stops at CONTEXT_SIMILARITY.cap.
+    expect(CONTEXT_SIMILARITY.cap).toBeLessThan(0.36);
+    expect(contextFromPieces(root, pieces).map((f) => f.path)).toEqual(['SPECS.md', 'src/embed/cache.ts']);
+    // A plan's prompt holds the spec: it is not shown again (and the floor follows the best that is left: 0.29 passes).
+    expect(contextFromPieces(root, pieces, { shown: spec }).map((f) => f.path)).toEqual(['src/embed/cache.ts', 'src/far.ts']);
     // Ranked by words the same: the spec file is not a candidate.
     expect(gatherWorkspaceContext(root, spec).map((f) => f.path)).toContain('SPECS.md');
     expect(gatherWorkspaceContext(root, spec, { shown: spec }).map((f) => f.path)).toEqual(['src/embed/cache.ts']);

@@ -65,6 +65,7 @@ test('a key in config/settings.json reaches no LLM request, blob, knowledge-base
     return s.status === 'awaiting_approval' ? s : undefined;
   }, 'the design gate');
   expect(waiting.details.contextFiles).toContain('config/settings.json');
+  expect(waiting.details.contextRanking).toBe('meaning'); // the worker's local models chose the files: the key was redacted on that path too
   const redactions = waiting.details.redactions as RedactionSummary;
   // The workspace excerpt; the knowledge-base chunk was already stored redacted at ingest.
   expect(redactions).toEqual({ count: 1, byRule: { 'OpenAI API key': 1 }, items: [{ rule: 'OpenAI API key', source: 'config/settings.json', line: 4 }] });
