@@ -23,7 +23,7 @@ import { loadLlmConfig } from '../src/config';
 import { LlmGateway } from '../src/llm/gateway';
 import type { Chunk, ScoredId } from '../src/rag/types';
 import { gatherWorkspaceContext } from '../src/design/context';
-import { workspaceContext } from '../src/activities/workspace-context';
+import { workspaceContext } from '../src/design/workspace-context';
 
 /**
  * `npm run bench:rag-quality` — ranking quality on three corpora whose questions were written by
@@ -52,7 +52,7 @@ import { workspaceContext } from '../src/activities/workspace-context';
  * The two "search_code (BUILD agent)" rows run the agent's own index (src/agent/tools/code-index.ts)
  * over the corpus written to a folder: by words alone, and with the worker's local models. On the
  * npm corpus (one module per task) two more rows measure the files a DESIGN or a plan is shown
- * (src/activities/workspace-context.ts): recall@5 and @8 of the wanted module among them, by words
+ * (src/design/workspace-context.ts): recall@5 and @8 of the wanted module among them, by words
  * over the files' starts and by meaning (those files are all there is; no MRR).
  */
 

@@ -24,7 +24,7 @@ import type { ActivityDeps } from './deps';
 import { guarded } from './failures';
 import { pathsWithin, promptRoomChars } from './prompt-room';
 import { writeOutputFile } from '../workspace/output-file';
-import { workspaceContext } from './workspace-context';
+import { workspaceContext } from '../design/workspace-context';
 
 /**
  * BUILD activities: read the spec, plan, write the report (this file); generate and apply a step

@@ -15,7 +15,7 @@ import { chatStructured } from '../llm/structured';
 import type { ActivityDeps } from './deps';
 import { guarded } from './failures';
 import { promptRoomChars } from './prompt-room';
-import { workspaceContext } from './workspace-context';
+import { workspaceContext } from '../design/workspace-context';
 import { writeOutputFile } from '../workspace/output-file';
 
 export interface GatherContextInput {

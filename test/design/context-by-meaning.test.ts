@@ -3,7 +3,7 @@ import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { designActivities, type GatherContextOutput } from '../../src/activities/design';
 import type { ActivityDeps } from '../../src/activities/deps';
-import { workspaceContext } from '../../src/activities/workspace-context';
+import { workspaceContext } from '../../src/design/workspace-context';
 import { contextFromPieces, CONTEXT_SIMILARITY, gatherWorkspaceContext, renderContext, type ContextPiece } from '../../src/design/context';
 import { PROJECT_ROOT } from '../../src/paths';
 import { StaticEmbedder } from '../../src/rag/embed/static-model';

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import { CODE_INDEX_BUDGET_MS, codeIndex } from '../agent/tools/code-index';
-import { contextFromPieces, gatherWorkspaceContext, type ContextFile, type ContextOptions } from '../design/context';
+import { contextFromPieces, gatherWorkspaceContext, type ContextFile, type ContextOptions } from './context';
 import { embeddingText } from '../rag/knowledge-base';
 import type { ContextRanking } from '../contracts/run-details';
-import type { ActivityDeps } from './deps';
+import type { CodeModels } from '../agent/tools/types';
 
 
 /** Pieces asked of the code index for a context: enough for eight files of several pieces each. */
@@ -25,7 +25,7 @@ export const CONTEXT_EMBED_WAIT_MS = 20_000;
  * it fell back, when it did for a reason worth logging.
  */
 export async function workspaceContext(
-  deps: Pick<ActivityDeps, 'codeModels'>,
+  deps: { codeModels?: CodeModels },
   root: string,
   query: string,
   opts: ContextOptions,
