@@ -9,7 +9,9 @@ import { PROJECT_ROOT } from '../../src/paths';
 import { StaticEmbedder } from '../../src/rag/embed/static-model';
 import { KbRegistry } from '../../src/rag/registry';
 import { BlobStore } from '../../src/storage/blob-store';
+import { ensureLocalModel } from '../../src/rag/embed/model-install';
 import { tmpDir } from '../support/env';
+import { aimlEnv, runCli } from '../support/processes';
 import { writeTree } from '../support/files';
 
 const KEY = 'sk-proj-Xq7Lm2Rt9Vb4Nc8Kd1Wz6Hs3Jf5Gp0Ta2Ue7Yi4Oo9Pl3Mk6';
@@ -171,3 +173,45 @@ describe('workspaceContext with the local models', () => {
     expect(text).toMatch(/^### js-yaml\/lib\/[\w/]+\.js \(lines \d+-\d+(, \d+-\d+)*\)$/m);
   }, 180_000);
 });
+
+test('aiml code context shows the files a design or a plan would be shown, chosen as the worker chooses them; bad input is a usage error', async () => {
+  const spec = ['# Undo for patches', '', 'Let users invert a patch so that applying it undoes the change, and apply it.', 'Reuse the structured patch format.', ''].join('\n');
+  const ws = writeTree(npmWorkspace(), { 'SPECS.md': spec, 'config/keys.ts': `// the patch service key\nexport const PATCH_SERVICE_KEY = "${KEY}";\n` });
+  const env = aimlEnv({ AIML_HOME: tmpDir('aiml-ctx-cli-'), AIML_EMBED_MODEL_DIR: path.dirname(ensureLocalModel().onnx) });
+
+  const brief = 'Invert a patch so that it undoes the change';
+  const design = await runCli(['code', 'context', brief, '--workspace', ws], env);
+  expect(design.code).toBe(0);
+  expect(design.stderr.trim()).toMatch(/^\d+ files, by meaning$/);
+  // The text the design model reads: the same as the worker's activity renders.
+  const registry = new KbRegistry(tmpDir('aiml-ctx-cli-state-'), new StaticEmbedder());
+  try {
+    const worker = await workspaceContext({ codeModels: registry.codeModels() }, ws, brief, {});
+    expect(design.stdout.trim()).toBe(renderContext({ files: worker.files, kb: [] }));
+  } finally {
+    await registry.closeAll();
+  }
+  expect(design.stdout).toMatch(/^### diff\/libcjs\/patch\/reverse\.js \(lines [\d, -]+\)$/m);
+  expect(design.stdout).not.toContain(KEY);
+
+  const plan = JSON.parse((await runCli(['code', 'context', '--spec', path.join(ws, 'SPECS.md'), '--workspace', ws, '--json'], env)).stdout);
+  expect(plan.ranking).toBe('meaning');
+  const paths = plan.files.map((f: { path: string }) => f.path);
+  expect(paths).toContain('diff/libcjs/patch/reverse.js');
+  expect(paths).not.toContain('SPECS.md'); // the plan's prompt holds the spec already
+
+  const words = await runCli(['code', 'context', brief, '--workspace', ws, '--lexical'], env);
+  expect(words.stderr.trim()).toMatch(/^\d+ files, by words over file starts$/);
+  expect(words.stdout).toMatch(/^### README\.md$/m);
+
+  for (const [args, message] of [
+    [['x', '--spec', path.join(ws, 'SPECS.md')], 'Give a brief or --spec, not both'],
+    [[], 'The brief is empty (or give --spec <file>)'],
+    [['--spec', path.join(ws, 'missing.md')], `File ${path.join(ws, 'missing.md')} does not exist`],
+    [['--spec', ws], `${ws} is not a file`],
+  ] as const) {
+    const bad = await runCli(['code', 'context', ...args, '--workspace', ws], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(message);
+  }
+}, 240_000);

@@ -1,14 +1,17 @@
+import fs from 'node:fs';
 import type { Command } from 'commander';
 import { folderPrefix, wholeCodeIndex, type CodeHit } from '../../agent/tools/code-index';
 import { agentTools } from '../../agent/tools/registry';
 import type { CodeModels, ReadTool, SearchCodeArgs } from '../../agent/tools/types';
+import { renderContext } from '../../design/context';
+import { CONTEXT_EMBED_WAIT_MS, workspaceContext } from '../../design/workspace-context';
 import { AimlError } from '../../errors';
 import { loadRagConfig } from '../../rag/config';
 import { redactSecrets } from '../../security/secrets';
 import { type CliContext, printJson } from '../context';
 import { parsePositiveInt } from '../options';
 import { kbRegistry } from './kb-common';
-import { existingDir } from './kb-input';
+import { existingDir, existingFile } from './kb-input';
 
 /** Longest the command indexes before it answers from what it has. */
 const MAX_WAIT_MS = 15 * 60_000;
@@ -52,6 +55,48 @@ export function registerCode(program: Command, ctx: CliContext): void {
         if (!out.ok) throw new AimlError('USAGE', out.error);
         ctx.err(`${out.summary} (${r.files} files, ${r.index.chunks.size} pieces)`);
         ctx.out(out.output);
+      } finally {
+        await reg.closeAll();
+      }
+    });
+
+  registerContext(code, ctx);
+}
+
+/**
+ * `aiml code context`: the workspace files a DESIGN would be shown for a brief (or, with `--spec`, a
+ * BUILD plan for a spec), chosen as the worker chooses them, with the text the model reads. The
+ * index is warmed first, as a worker that has searched the folder before would have it.
+ */
+function registerContext(code: Command, ctx: CliContext): void {
+  code
+    .command('context')
+    .description('The workspace files a DESIGN is shown for a brief (with --spec, a BUILD plan for a spec), and their text')
+    .argument('[brief]', 'the brief, as given to aiml design')
+    .option('--spec <file>', "a spec file: the files its BUILD plan would be shown (the spec's own file left out)")
+    .option('--workspace <dir>', 'the workspace (default: the current directory)')
+    .option('--lexical', 'by words over file starts, as a worker with AIML_CODE_SEARCH=lexical')
+    .option('--json', 'machine-readable output: how the files were chosen, and each one with its lines and text')
+    .action(async (brief: string | undefined, flags: { spec?: string; workspace?: string; lexical?: boolean; json?: boolean }) => {
+      if (flags.spec !== undefined && brief !== undefined) throw new AimlError('USAGE', 'Give a brief or --spec, not both');
+      const root = existingDir(flags.workspace ?? '.');
+      const spec = flags.spec === undefined ? undefined : fs.readFileSync(existingFile(flags.spec), 'utf8');
+      const query = spec?.slice(0, 4000) ?? brief;
+      if (!query?.trim()) throw new AimlError('USAGE', spec === undefined ? 'The brief is empty (or give --spec <file>)' : `The spec ${flags.spec} is empty`);
+      const rag = loadRagConfig(ctx.env);
+      const reg = kbRegistry(ctx);
+      try {
+        const models: CodeModels | undefined = flags.lexical || rag.codeSearch === 'lexical' ? undefined : { ...reg.codeModels(), notice: (line) => ctx.err(`aiml: ${line}`) };
+        if (models) await wholeCodeIndex(root, models, MAX_WAIT_MS);
+        const opts = spec === undefined ? {} : { maxFiles: 8, excerptBytes: 3000, shown: spec };
+        const found = await workspaceContext({ codeModels: models }, root, query, opts, undefined, CONTEXT_EMBED_WAIT_MS);
+        const how = `${found.files.length} files, ${found.ranking === 'meaning' ? 'by meaning' : 'by words over file starts'}${found.why ? ` (${found.why})` : ''}`;
+        if (flags.json) {
+          printJson(ctx, { ranking: found.ranking, ...(found.why ? { why: found.why } : {}), files: found.files.map(({ redactions, ...f }) => ({ ...f, ...(redactions?.length ? { redacted: redactions.length } : {}) })) });
+          return;
+        }
+        ctx.err(how);
+        ctx.out(renderContext({ files: found.files, kb: [] }));
       } finally {
         await reg.closeAll();
       }

@@ -11,6 +11,14 @@ export function existingDir(dir: string): string {
   return abs;
 }
 
+/** The absolute path of a file given on the command line, or a clear USAGE error. */
+export function existingFile(file: string): string {
+  const abs = path.resolve(file);
+  if (!fs.existsSync(abs)) throw new AimlError('USAGE', `File ${abs} does not exist`);
+  if (!fs.statSync(abs).isFile()) throw new AimlError('USAGE', `${abs} is not a file`);
+  return abs;
+}
+
 /** A folder's path as the worker that ingests it sees it (`AIML_WORKSPACE_MAP`). */
 export function workerDir(abs: string, env: NodeJS.ProcessEnv): string {
   return mapWorkspace(abs, env.AIML_WORKSPACE_MAP, 'The folder');
