@@ -76,8 +76,10 @@ describe('metrics', () => {
       await client.workflow.execute('design', { taskQueue, workflowId: uniqueId('design-metrics'), args: [autoDesign(tmpDir(), 'metrics')] });
       const text = await waitFor(async () => {
         const body = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
-        return /aiml_llm_calls\{[^}]*model="scripted-metrics"/.test(body) ? body : undefined;
-      }, 'aiml_llm_calls on /metrics', 30_000);
+        // Core counts the completed workflow when its last task's answer returns, which can be a
+        // moment after the client hears the result: wait for both.
+        return /aiml_llm_calls\{[^}]*model="scripted-metrics"/.test(body) && /temporal_workflow_completed\{[^}]*workflow_type="design"/.test(body) ? body : undefined;
+      }, 'aiml_llm_calls and temporal_workflow_completed on /metrics', 30_000);
       expect(text).toMatch(/aiml_llm_calls\{[^}]*outcome="ok"[^}]*\} 1/);
       expect(text).toMatch(/aiml_llm_tokens\{[^}]*kind="prompt"/);
       expect(text).toMatch(/aiml_llm_latency_bucket/);
