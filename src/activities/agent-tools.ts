@@ -2,6 +2,9 @@ import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { wrapCheckOutput, wrapToolOutput } from '../agent/prompt';
 import { agentTools } from '../agent/tools/registry';
+import { codeIndex } from '../agent/tools/code-index';
+import { renderLeads, stepQuery, LEAD_COUNT } from '../agent/leads';
+import type { BuildPlan } from '../builder/schemas';
 import type { AgentTool, ToolContext } from '../agent/tools/types';
 import { netChanges } from '../builder/net-changes';
 import { AimlError, isAimlError } from '../errors';
@@ -19,6 +22,8 @@ import type {
   AgentCommandInput,
   AgentEditInput,
   AgentEditOutput,
+  AgentLeadsInput,
+  AgentLeadsOutput,
   AgentToolInput,
   AgentToolOutput,
 } from './agent-types';
@@ -26,6 +31,10 @@ import { storeProposal, toolResult } from './agent-common';
 import type { ActivityDeps } from './deps';
 import { guarded } from './failures';
 import { summarizeRedactions, type Redaction, type RedactionSummary } from '../contracts/security';
+
+/** How long finding a step's leads may index (the plan has usually indexed the workspace already), and wait for its embedding. */
+const LEADS_BUDGET_MS = 15_000;
+const LEADS_EMBED_WAIT_MS = 5_000;
 
 /** The redaction summary of a tool's output, as a field to spread into its result (none: no field). */
 function noted(redactions: Redaction[]): { redactions?: RedactionSummary } {
@@ -80,6 +89,27 @@ export function agentToolActivities(deps: ActivityDeps) {
   });
 
   return {
+    /**
+     * Where a step's code probably is, for its first message: search_code's first places for the
+     * step, from the index the plan warmed. Never fails the step: no leads, and why, instead.
+     */
+    async agentLeads(input: AgentLeadsInput): Promise<AgentLeadsOutput> {
+      return guarded(async (signal) => {
+        const step = (JSON.parse(deps.blobs.get(input.planRef)) as BuildPlan).steps[input.step - 1];
+        if (!step) throw new AimlError('INPUT_INVALID', `The plan has no step ${input.step}`);
+        try {
+          const { index, pending } = await codeIndex(input.workspace, signal, LEADS_BUDGET_MS, deps.codeModels, LEADS_EMBED_WAIT_MS);
+          if (pending) return { summary: `no leads: ${pending} files still to index` };
+          const { hits, ranking } = await index.searchHybrid(stepQuery(step), LEAD_COUNT, undefined, deps.codeModels, signal);
+          if (!hits.length) return { summary: 'no leads: nothing in the workspace matches the step' };
+          return { leads: renderLeads(hits), summary: `${hits.length} places to look first, ${ranking === 'lexical' ? 'by words' : 'by meaning'}` };
+        } catch (err) {
+          if (signal.aborted) throw err;
+          return { summary: `no leads: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300) };
+        }
+      });
+    },
+
     async agentRead(input: AgentToolInput): Promise<AgentToolOutput> {
       return guarded(async (signal) => {
         const { tool, args } = parsed(input.call, input.kb);

@@ -39,7 +39,7 @@ export function agentTurnActivities(deps: ActivityDeps) {
           const spec = deps.blobs.get(start.specRef);
           // The step's brief stays whole in every turn: a long spec gets at most half the window (and 30,000 characters).
           const specMax = Math.min(30_000, Math.max(2_000, Math.floor((budget * 3) / 2)));
-          messages = agentStartMessages({ spec: spec.length > specMax ? `${spec.slice(0, specMax)}\n… [spec truncated to fit the context window]` : spec, plan, step: start.step, checkCommand: start.checkCommand, policy: start.policy, hasKb: Boolean(input.kb) });
+          messages = agentStartMessages({ spec: spec.length > specMax ? `${spec.slice(0, specMax)}\n… [spec truncated to fit the context window]` : spec, plan, step: start.step, checkCommand: start.checkCommand, policy: start.policy, hasKb: Boolean(input.kb), ...(start.leads ? { leads: start.leads } : {}) });
         }
         for (const r of input.results) messages.push({ role: 'tool', toolCallId: r.toolCallId, content: r.text ?? deps.blobs.get(r.ref!) });
         for (const note of input.notes) messages.push({ role: 'user', content: note });

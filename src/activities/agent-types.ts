@@ -43,7 +43,8 @@ export interface ToolResult {
 export interface AgentTurnInput {
   /** The conversation so far; absent for a step's first turn, which starts it from `start`. */
   conversationRef?: string;
-  start?: { specRef: string; planRef: string; step: number; checkCommand: string | null; policy: string };
+  /** `leads`: where the step's code probably is (`agentLeads`), for the first message. */
+  start?: { specRef: string; planRef: string; step: number; checkCommand: string | null; policy: string; leads?: string };
   step: number;
   turn: number;
   /** Results of the previous turn's calls, in call order. */
@@ -67,6 +68,20 @@ export interface AgentTurnOutput {
   shortened: number;
   /** Which provider answered, and why those before it were skipped. */
   provider?: ProviderUse;
+}
+
+export interface AgentLeadsInput {
+  /** The folder the step works in (the workspace, or its shadow copy). */
+  workspace: string;
+  planRef: string;
+  step: number;
+}
+
+export interface AgentLeadsOutput {
+  /** One line a place (`- path:12-40 (symbol)`), best first; absent when there are none to give. */
+  leads?: string;
+  /** What was found, or why nothing was, for the UI. */
+  summary: string;
 }
 
 export interface AgentToolInput {

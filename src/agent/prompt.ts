@@ -46,6 +46,8 @@ export interface AgentStartInput {
   /** The run's tool policy, in words. */
   policy: string;
   hasKb: boolean;
+  /** Where the step's code probably is (`renderLeads`), if anything was found. */
+  leads?: string;
 }
 
 /** The conversation a step starts with. */
@@ -56,6 +58,7 @@ export function agentStartMessages(input: AgentStartInput): ChatMessage[] {
     `# Spec\n<spec>\n${neutralise(input.spec)}\n</spec>`,
     `# Plan\n<plan>\n${neutralise(`${input.plan.title}\n${input.plan.summary}\n\nSteps:\n${input.plan.steps.map((s, i) => `${i + 1}. ${s.title}`).join('\n')}`)}\n</plan>`,
     `# Your step: ${input.step}. ${step.title}\n${step.description}\n\nPlanned files (a guide, not a limit):\n${planned}`,
+    ...(input.leads ? [`# Where to look first\nsearch_code's first places for this step (a lead, not a limit):\n${neutralise(input.leads)}`] : []),
     input.checkCommand
       ? `# Check\nWhen you call finish_step, \`${input.checkCommand}\` runs in the workspace and must pass; you may run it yourself first.`
       : '# Check\nNo check command is configured.',

@@ -10,7 +10,7 @@ import { isBudgetStop } from './budget';
 import { fixAttempt } from './metrics';
 import { setStep, stoppedStep, type StepEnv } from './step-env';
 import { noteProvider } from './llm-view';
-import { AGENT_REPEAT_GATE_PATCH } from './patches';
+import { AGENT_REPEAT_GATE_PATCH, STEP_LEADS_PATCH } from './patches';
 
 const llm = wf.proxyActivities<Activities>(LLM_ACTIVITY);
 const io = wf.proxyActivities<Activities>(IO_ACTIVITY);
@@ -241,6 +241,12 @@ export async function agentStep(env: StepEnv, state: BuildStepState, carried?: A
     return true;
   };
 
+  // Where the step's code probably is, for its first message (a step carried over has its conversation).
+  const leads =
+    !carried && wf.patched(STEP_LEADS_PATCH)
+      ? (await local.agentLeads.executeWithOptions({ ...AGENT_LOCAL, summary: `step ${n}: where to look first` }, [{ workspace, planRef: env.planRef, step: n }])).leads
+      : undefined;
+
   try {
     for (;;) {
       // A long history: continue as new between turns, the conversation by reference.
@@ -286,7 +292,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState, carried?: A
       const t = await llm.agentTurn.executeWithOptions({ ...env.shared(LLM_ACTIVITY), summary: `step ${n}: turn ${turn}` }, [
         {
           conversationRef,
-          start: conversationRef ? undefined : { specRef: env.specRef, planRef: env.planRef, step: n, checkCommand: env.checkCommand, policy: policyLine(env) },
+          start: conversationRef ? undefined : { specRef: env.specRef, planRef: env.planRef, step: n, checkCommand: env.checkCommand, policy: policyLine(env), ...(leads ? { leads } : {}) },
           step: n,
           turn,
           results,

@@ -10,10 +10,12 @@ export const AGENT_LOOP_PATCH = 'agent-loop';
 export const CONTINUE_AS_NEW_PATCH = 'build-continue-as-new';
 /** An agent step making the same reads turn after turn waits for a person (agent-step.ts). */
 export const AGENT_REPEAT_GATE_PATCH = 'agent-repeat-gate';
+/** An agent step's first message lists where its code probably is (agentLeads, a local activity). */
+export const STEP_LEADS_PATCH = 'step-leads';
 
 const COMMON = [MEMO_GATES_PATCH, COST_ATTR_PATCH, RUN_BUDGET_PATCH];
 export const DESIGN_PATCHES = [OUTPUT_CHECK_PATCH, LLM_ROUTES_PATCH, ...COMMON];
-export const BUILD_PATCHES = [OUTPUT_CHECK_PATCH, LLM_ROUTES_PATCH, AGENT_LOOP_PATCH, CONTINUE_AS_NEW_PATCH, AGENT_REPEAT_GATE_PATCH, ...COMMON];
+export const BUILD_PATCHES = [OUTPUT_CHECK_PATCH, LLM_ROUTES_PATCH, AGENT_LOOP_PATCH, CONTINUE_AS_NEW_PATCH, AGENT_REPEAT_GATE_PATCH, STEP_LEADS_PATCH, ...COMMON];
 export const SHIP_PATCHES = COMMON;
 
 /**

@@ -6,6 +6,7 @@ import { revertBuild } from '../../src/builder/revert';
 import { Journal } from '../../src/workspace/journal';
 import { fixtureRepo, git, gitChanged, planReply } from '../build/fixtures';
 import { awaitingGate, useRig } from '../build/helpers';
+import { localActivities } from '../faults/support';
 import { addMarkerScript, editFile, finish, grep, latestResults, marks, promptText, readFile, runCommand, searchCode, startAgentBuild, toolResults, turn } from './helpers';
 
 const rig = useRig();
@@ -313,6 +314,23 @@ test('search_code in a step searches the copy the step works in: a function adde
   const s = await handle.query(stateQuery);
   // The worker's local models rank by meaning too (AIML_CODE_SEARCH defaults to hybrid).
   expect((s.details.toolCalls as ToolCallView[]).filter((c) => c.tool === 'search_code').map((c) => c.result)).toEqual([expect.stringMatching(/hits · by meaning, refined$/), expect.stringMatching(/hits · by meaning, refined$/)]);
+});
+
+test("a step's first message says where to look first: search_code's places for the step, found by a local activity on the workspace's host", async () => {
+  const ws = fixtureRepo();
+  rig.llm.enqueue(planReply(STEP), turn(editFile('src/text.js', EXPORTS, WITH_WHISPER('return s.toLowerCase();'))), turn(finish()));
+  const before = rig.llm.requests.length;
+  const handle = await startAgentBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js' });
+  const result: BuildResult = await handle.result();
+  expect(result.steps[0]!.status).toBe('passed');
+  const first = promptText(rig.llm.requests[before + 1]!);
+  const section = /# Where to look first\n[^\n]*\n((?:- [^\n]+\n?)+)/.exec(first);
+  expect(section).not.toBeNull();
+  expect(section![1]).toMatch(/^- src\/text\.js:1-\d+ \(shout\)$/m);
+  // Only the first turn starts the conversation: later turns carry it, the section once.
+  expect(promptText(rig.llm.requests[before + 2]!).match(/# Where to look first/g)).toHaveLength(1);
+  const events = (await handle.fetchHistory()).events!;
+  expect(localActivities(events).filter((t) => t === 'agentLeads')).toHaveLength(1);
 });
 
 test('credentials in what the agent reads and runs are redacted, and counted in details.redactions (rules and places, never values)', async () => {
