@@ -5,6 +5,7 @@ import { agentTools } from '../agent/tools/registry';
 import { codeIndex } from '../agent/tools/code-index';
 import { renderLeads, stepQuery, LEAD_COUNT } from '../agent/leads';
 import type { BuildPlan } from '../builder/schemas';
+import { shownAlready } from '../design/context';
 import type { AgentTool, ToolContext } from '../agent/tools/types';
 import { netChanges } from '../builder/net-changes';
 import { AimlError, isAimlError } from '../errors';
@@ -35,6 +36,8 @@ import { summarizeRedactions, type Redaction, type RedactionSummary } from '../c
 /** How long finding a step's leads may index (the plan has usually indexed the workspace already), and wait for its embedding. */
 const LEADS_BUDGET_MS = 15_000;
 const LEADS_EMBED_WAIT_MS = 5_000;
+/** A piece of at least this many characters found word for word in the spec is the spec's file, not a lead. */
+const LEAD_MIN_CHARS = 20;
 
 /** The redaction summary of a tool's output, as a field to spread into its result (none: no field). */
 function noted(redactions: Redaction[]): { redactions?: RedactionSummary } {
@@ -100,7 +103,10 @@ export function agentToolActivities(deps: ActivityDeps) {
         try {
           const { index, pending } = await codeIndex(input.workspace, signal, LEADS_BUDGET_MS, deps.codeModels, LEADS_EMBED_WAIT_MS);
           if (pending) return { summary: `no leads: ${pending} files still to index` };
-          const { hits, ranking } = await index.searchHybrid(stepQuery(step), LEAD_COUNT, undefined, deps.codeModels, signal);
+          const spec = deps.blobs.get(input.specRef);
+          const found = await index.searchHybrid(stepQuery(step), LEAD_COUNT + 4, undefined, deps.codeModels, signal);
+          const ranking = found.ranking;
+          const hits = found.hits.filter((h) => !shownAlready(h.chunk.text, spec, LEAD_MIN_CHARS)).slice(0, LEAD_COUNT);
           if (!hits.length) return { summary: 'no leads: nothing in the workspace matches the step' };
           return { leads: renderLeads(hits), summary: `${hits.length} places to look first, ${ranking === 'lexical' ? 'by words' : 'by meaning'}` };
         } catch (err) {

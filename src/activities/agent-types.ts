@@ -74,6 +74,8 @@ export interface AgentLeadsInput {
   /** The folder the step works in (the workspace, or its shadow copy). */
   workspace: string;
   planRef: string;
+  /** The spec the first message holds already: places copied from it (SPECS.md) are no leads. */
+  specRef: string;
   step: number;
 }
 

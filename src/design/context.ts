@@ -97,8 +97,9 @@ const SHOWN_SAMPLE_CHARS = 1000;
 /** Shorter texts (an empty object, a one-line file) are not taken for copies of what was shown. */
 const SHOWN_MIN_CHARS = 80;
 
-function shownAlready(text: string, shown: string | undefined): boolean {
-  return shown !== undefined && text.trim().length >= SHOWN_MIN_CHARS && shown.includes(text);
+/** Whether `text` (a file's start, a piece) is in `shown` word for word, and long enough for that to mean it is a copy. */
+export function shownAlready(text: string, shown: string | undefined, minChars = SHOWN_MIN_CHARS): boolean {
+  return shown !== undefined && text.trim().length >= minChars && shown.includes(text);
 }
 
 /** The workspace root's README and manifests (what says what the project is), by name, each read from its start. */

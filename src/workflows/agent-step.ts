@@ -244,7 +244,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState, carried?: A
   // Where the step's code probably is, for its first message (a step carried over has its conversation).
   const leads =
     !carried && wf.patched(STEP_LEADS_PATCH)
-      ? (await local.agentLeads.executeWithOptions({ ...AGENT_LOCAL, summary: `step ${n}: where to look first` }, [{ workspace, planRef: env.planRef, step: n }])).leads
+      ? (await local.agentLeads.executeWithOptions({ ...AGENT_LOCAL, summary: `step ${n}: where to look first` }, [{ workspace, planRef: env.planRef, specRef: env.specRef, step: n }])).leads
       : undefined;
 
   try {
