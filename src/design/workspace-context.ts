@@ -5,7 +5,6 @@ import { embeddingText } from '../rag/knowledge-base';
 import type { ContextRanking } from '../contracts/run-details';
 import type { CodeModels } from '../agent/tools/types';
 
-
 /** Pieces asked of the code index for a context: enough for eight files of several pieces each. */
 const CONTEXT_PIECES = 40;
 /** The query the code index ranks with: a brief's or spec's start (MiniLM reads only its first 256 tokens anyway). */
