@@ -44,8 +44,11 @@ export async function workspaceContext(
     if (pending || unembedded) return byWords(`the workspace is not indexed by meaning yet (${pending} files to read, ${unembedded} pieces to embed)`);
     const { hits, ranking } = await index.searchHybrid(q, CONTEXT_PIECES, undefined, models, signal);
     if (ranking !== 'refined') return byWords(index.modelsFailed ? `the local models failed: ${index.modelsFailed}` : undefined);
-    const similarities = await models.refiner.similarities(q, hits.map((h) => embeddingText(h.chunk)), signal);
-    const pieces = hits.map((h, i) => ({ path: h.chunk.path, startLine: h.chunk.startLine, endLine: h.chunk.endLine, text: h.chunk.text, similarity: similarities[i]! }));
+    // The search scored its top 30 with the refiner already; the rest of the 40 are scored here.
+    const unscored = hits.filter((h) => h.similarity === undefined);
+    const more = unscored.length ? await models.refiner.similarities(q, unscored.map((h) => embeddingText(h.chunk)), signal) : [];
+    const similarityOf = new Map(unscored.map((h, i) => [h.chunk.id, more[i]!]));
+    const pieces = hits.map((h) => ({ path: h.chunk.path, startLine: h.chunk.startLine, endLine: h.chunk.endLine, text: h.chunk.text, similarity: h.similarity ?? similarityOf.get(h.chunk.id)! }));
     return { files: contextFromPieces(root, pieces, opts), ranking: 'meaning' };
   } catch (err) {
     if (signal?.aborted) throw err;

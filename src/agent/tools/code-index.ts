@@ -87,6 +87,8 @@ export type CodeRanking = 'lexical' | 'hybrid' | 'refined';
 export interface CodeHit {
   chunk: Chunk;
   score: number;
+  /** The refiner's cosine to the query, for the hits it scored (a refined search's top `REFINE_WINDOW`). */
+  similarity?: number;
 }
 
 interface Entry {
@@ -284,7 +286,8 @@ class CodeIndex {
       if (!models.refiner || fused.length < 2) return { hits: this.ordered(fused, k), ranking: 'hybrid' };
       const head = fused.slice(0, Math.max(REFINE_WINDOW, k));
       const similarities = await models.refiner.similarities(query, head.map((h) => embeddingText(this.chunks.get(h.id)!)), signal);
-      return { hits: this.ordered(refinedOrder(head, similarities, fused.slice(head.length), [lexical], RRF_K, DENSE_WEIGHT), k), ranking: 'refined' };
+      const scored = new Map(head.map((h, i) => [h.id, similarities[i]!]));
+      return { hits: this.ordered(refinedOrder(head, similarities, fused.slice(head.length), [lexical], RRF_K, DENSE_WEIGHT), k, scored), ranking: 'refined' };
     } catch (err) {
       if (signal?.aborted) throw err;
       this.fail(err, models);
@@ -310,11 +313,12 @@ class CodeIndex {
   }
 
   /** Ranked ids as hits, tests and fixtures at a share of their score, the best `k`. */
-  private ordered(ranked: ScoredId[], k: number): CodeHit[] {
+  private ordered(ranked: ScoredId[], k: number, similarities?: Map<string, number>): CodeHit[] {
     return ranked
       .map((h) => {
         const chunk = this.chunks.get(h.id)!;
-        return { chunk, score: isTestPath(chunk.path) ? h.score * TEST_PRIOR : h.score };
+        const similarity = similarities?.get(h.id);
+        return { chunk, score: isTestPath(chunk.path) ? h.score * TEST_PRIOR : h.score, ...(similarity === undefined ? {} : { similarity }) };
       })
       .sort((a, b) => b.score - a.score)
       .slice(0, k);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { codeIndex } from '../../../src/agent/tools/code-index';
+import { embeddingText } from '../../../src/rag/knowledge-base';
 import { PROJECT_ROOT } from '../../../src/paths';
 import { buildDeps } from '../../../src/worker-factory';
 import { loadRagConfig } from '../../../src/rag/config';
@@ -150,6 +151,11 @@ describe('with the local models', () => {
     const { index, unembedded } = await codeIndex(ws, undefined, undefined, models);
     expect(unembedded).toBe(0);
     expect(index.vectors.size).toBe(index.chunks.size);
+    // A refined search's hits carry MiniLM's cosine (the context by meaning floors with it); by words, none.
+    const refined = await index.searchHybrid(query, 5, undefined, models);
+    expect(refined.ranking).toBe('refined');
+    for (const h of refined.hits) expect(h.similarity).toBeCloseTo((await models.refiner!.similarities(query, [embeddingText(h.chunk)]))[0]!, 5);
+    expect(index.search(query, 5).every((h) => h.similarity === undefined)).toBe(true);
     // A folder narrows the dense side too.
     const under = await callRead('search_code', { query, path: 'protobufjs' }, ctxFor(ws, { codeModels: models }));
     expect(places(under.output!).every((p) => p.startsWith('protobufjs/'))).toBe(true);
