@@ -10,6 +10,7 @@ import { replayOptions, temporalAddress, uniqueId } from '../support/env';
 import { agentReplies, fixtureRepo, patch, planReply, stepReply, whisperEdits } from './fixtures';
 import { finish, runCommand, turn } from '../agent/helpers';
 import { awaitingGate, startBuild, useRig } from './helpers';
+import { localActivities } from '../faults/support';
 
 /**
  * BUILD and SHIP workflow code must replay the histories earlier versions recorded.
@@ -17,7 +18,7 @@ import { awaitingGate, startBuild, useRig } from './helpers';
  * incompatible, shipped with a patch or a new workflow type).
  */
 const HISTORIES = path.join(__dirname, '..', 'histories', 'build');
-const FILES = { build: 'build-reject-fix-approve.json', ship: 'ship-design-then-build.json', agent: 'build-agent-gates-fix.json' };
+const FILES = { build: 'build-reject-fix-approve.json', ship: 'ship-design-then-build.json', agent: 'build-agent-gates-fix.json', leads: 'build-agent-leads.json' };
 
 const rig = useRig();
 
@@ -83,8 +84,9 @@ async function recordAgentBuild(): Promise<WorkflowHandle> {
 
 test('recorded build and ship histories replay against the current workflow code', async () => {
   const record = process.env.AIML_RECORD_HISTORIES;
-  if (record === '1' || record === 'agent') {
-    const runs = [['build', recordBuild], ['ship', recordShip], ['agent', recordAgentBuild]] as const;
+  if (record === '1' || record === 'agent' || record === 'leads') {
+    // `leads`: the agent build since the step-leads patch, kept beside the one recorded before it.
+    const runs = [['build', recordBuild], ['ship', recordShip], ['agent', recordAgentBuild], ['leads', recordAgentBuild]] as const;
     for (const [kind, run] of runs.filter(([k]) => record === '1' || k === record)) {
       const { workflowId } = await run();
       const json = execFileSync(process.env.AIML_TEST_TEMPORAL_BIN!, ['workflow', 'show', '-w', workflowId, '--address', temporalAddress(), '-o', 'json'], { encoding: 'utf8' });
@@ -93,11 +95,13 @@ test('recorded build and ship histories replay against the current workflow code
   }
   for (const file of Object.values(FILES)) {
     const history = historyFromJSON(JSON.parse(fs.readFileSync(path.join(HISTORIES, file), 'utf8')));
-    if (file === FILES.agent) {
+    if (file === FILES.agent || file === FILES.leads) {
       // It is an agent step: model turns, local-activity tool calls, a gated command, edit gates.
       const types = history.events!.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
       expect(types.filter((t) => t === 'agentTurn').length).toBeGreaterThanOrEqual(6);
       expect(history.events!.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toBe(true);
+      // Before the step-leads patch a step began with its first turn; since, with agentLeads.
+      expect(localActivities(history.events!).includes('agentLeads')).toBe(file === FILES.leads);
     }
     // Ship names its children after its own id: replay under the id it was recorded with.
     const child = history.events?.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)?.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
