@@ -24,7 +24,7 @@ import type { ActivityDeps } from './deps';
 import { guarded } from './failures';
 import { pathsWithin, promptRoomChars } from './prompt-room';
 import { writeOutputFile } from '../workspace/output-file';
-import { workspaceContext } from '../design/workspace-context';
+import { planContextQuery, workspaceContext } from '../design/workspace-context';
 
 /**
  * BUILD activities: read the spec, plan, write the report (this file); generate and apply a step
@@ -104,7 +104,8 @@ export function buildActivities(deps: ActivityDeps) {
         const spec = deps.blobs.get(input.specRef);
         const files = fs.existsSync(input.workspace) ? listWorkspace(input.workspace, { limit: 400 }).files : [];
         const kb = await kbSnippets(deps, input.kb, spec.slice(0, 2000));
-        const found = await workspaceContext(deps, input.workspace, spec.slice(0, 4000), { maxFiles: 8, excerptBytes: 3000, shown: spec }, signal);
+        const { query, opts } = planContextQuery(spec);
+        const found = await workspaceContext(deps, input.workspace, query, opts, signal);
         if (found.why) log.info('plan context ranked by words', { why: found.why });
         const whole = renderContext({ files: found.files, kb });
         const previousPlan = input.previousPlanRef ? json<BuildPlan>(input.previousPlanRef) : undefined;

@@ -15,6 +15,11 @@ const CONTEXT_QUERY_CHARS = 4000;
  */
 export const CONTEXT_EMBED_WAIT_MS = 20_000;
 
+/** What a BUILD plan's context is gathered with: the spec's start as the query, 8 files of 3,000 bytes, the spec itself not shown again. */
+export function planContextQuery(spec: string): { query: string; opts: ContextOptions } {
+  return { query: spec.slice(0, CONTEXT_QUERY_CHARS), opts: { maxFiles: 8, excerptBytes: 3000, shown: spec } };
+}
+
 /**
  * The workspace files a brief or spec is about. With the worker's local models, the code index
  * (the one search_code uses, so the agent's later searches find it warm) ranks the workspace's

@@ -3,8 +3,9 @@ import type { Command } from 'commander';
 import { folderPrefix, wholeCodeIndex, type CodeHit } from '../../agent/tools/code-index';
 import { agentTools } from '../../agent/tools/registry';
 import type { CodeModels, ReadTool, SearchCodeArgs } from '../../agent/tools/types';
+import type { KbRegistry } from '../../rag/registry';
 import { renderContext } from '../../design/context';
-import { CONTEXT_EMBED_WAIT_MS, workspaceContext } from '../../design/workspace-context';
+import { CONTEXT_EMBED_WAIT_MS, planContextQuery, workspaceContext } from '../../design/workspace-context';
 import { AimlError } from '../../errors';
 import { loadRagConfig } from '../../rag/config';
 import { redactSecrets } from '../../security/secrets';
@@ -39,10 +40,9 @@ export function registerCode(program: Command, ctx: CliContext): void {
       if (k > 10) throw new AimlError('USAGE', `-k must be at most 10 (search_code's limit), got ${k}`);
       const root = existingDir(flags.workspace ?? '.');
       const under = folderIn(flags.path);
-      const rag = loadRagConfig(ctx.env);
       const reg = kbRegistry(ctx);
       try {
-        const models: CodeModels | undefined = flags.lexical || rag.codeSearch === 'lexical' ? undefined : { ...reg.codeModels(), notice: (line) => ctx.err(`aiml: ${line}`) };
+        const models = codeModels(ctx, reg, flags.lexical);
         const r = await wholeCodeIndex(root, models, MAX_WAIT_MS);
         if (flags.json) {
           const { hits, ranking } = await r.index.searchHybrid(query, k, under ? { pathPrefix: under } : undefined, models);
@@ -81,26 +81,29 @@ function registerContext(code: Command, ctx: CliContext): void {
       if (flags.spec !== undefined && brief !== undefined) throw new AimlError('USAGE', 'Give a brief or --spec, not both');
       const root = existingDir(flags.workspace ?? '.');
       const spec = flags.spec === undefined ? undefined : fs.readFileSync(existingFile(flags.spec), 'utf8');
-      const query = spec?.slice(0, 4000) ?? brief;
+      // As the plan activity asks (planContextQuery), or as a design does (the brief, the defaults).
+      const { query, opts } = spec === undefined ? { query: brief, opts: {} } : planContextQuery(spec);
       if (!query?.trim()) throw new AimlError('USAGE', spec === undefined ? 'The brief is empty (or give --spec <file>)' : `The spec ${flags.spec} is empty`);
-      const rag = loadRagConfig(ctx.env);
       const reg = kbRegistry(ctx);
       try {
-        const models: CodeModels | undefined = flags.lexical || rag.codeSearch === 'lexical' ? undefined : { ...reg.codeModels(), notice: (line) => ctx.err(`aiml: ${line}`) };
+        const models = codeModels(ctx, reg, flags.lexical);
         if (models) await wholeCodeIndex(root, models, MAX_WAIT_MS);
-        const opts = spec === undefined ? {} : { maxFiles: 8, excerptBytes: 3000, shown: spec };
         const found = await workspaceContext({ codeModels: models }, root, query, opts, undefined, CONTEXT_EMBED_WAIT_MS);
-        const how = `${found.files.length} files, ${found.ranking === 'meaning' ? 'by meaning' : 'by words over file starts'}${found.why ? ` (${found.why})` : ''}`;
         if (flags.json) {
           printJson(ctx, { ranking: found.ranking, ...(found.why ? { why: found.why } : {}), files: found.files.map(({ redactions, ...f }) => ({ ...f, ...(redactions?.length ? { redacted: redactions.length } : {}) })) });
           return;
         }
-        ctx.err(how);
+        ctx.err(`${found.files.length} files, ${found.ranking === 'meaning' ? 'by meaning' : 'by words over file starts'}${found.why ? ` (${found.why})` : ''}`);
         ctx.out(renderContext({ files: found.files, kb: [] }));
       } finally {
         await reg.closeAll();
       }
     });
+}
+
+/** The worker's local models for code search, as the worker has them (none with `--lexical` or AIML_CODE_SEARCH=lexical). */
+function codeModels(ctx: CliContext, reg: KbRegistry, lexical: boolean | undefined): CodeModels | undefined {
+  return lexical || loadRagConfig(ctx.env).codeSearch === 'lexical' ? undefined : { ...reg.codeModels(), notice: (line) => ctx.err(`aiml: ${line}`) };
 }
 
 /** `--path`: a folder inside the workspace, `/`-terminated (undefined: the whole workspace). */
