@@ -2,9 +2,12 @@ import type { StepCheck } from '../contracts/build';
 import { callUsage, type Usage } from '../contracts/run';
 import { netChanges } from '../builder/net-changes';
 import { stepMessages } from '../builder/prompts';
-import { stepContext } from '../builder/retrieve';
+import { STEP_RELATED, stepContext } from '../builder/retrieve';
+import { stepQuery } from '../agent/leads';
+import { workspaceContext } from '../design/workspace-context';
 import { stepEditsJsonSchema, StepEditsSchema, toFileEdits, type BuildPlan, type StepEdits } from '../builder/schemas';
 import type { RetrievedSnippet } from '../design/context';
+import { log } from '@temporalio/activity';
 import { AimlError, isAimlError } from '../errors';
 import { chatStructured } from '../llm/structured';
 import type { ProviderUse } from '../contracts/llm';
@@ -142,13 +145,18 @@ export function buildStepActivities(deps: ActivityDeps) {
           problems: input.problems,
           checkCommand: input.checkCommand,
         };
+        const specText = deps.blobs.get(input.specRef);
         // The spec, the check output and the files share what the step model's window leaves.
         const room = promptRoomChars(deps, 'step', input.model, stepMessages({ ...prompt, spec: '', files: '' }));
-        const spec = truncateMiddle(deps.blobs.get(input.specRef), Math.min(SPEC_CHARS, Math.floor(room / 2)));
+        const spec = truncateMiddle(specText, Math.min(SPEC_CHARS, Math.floor(room / 2)));
         const checkOutput = input.checkOutputRef
           ? truncateMiddle(deps.blobs.get(input.checkOutputRef), Math.min(MODEL_CHECK_OUTPUT_CHARS, Math.max(0, Math.floor((room - spec.length) / 3))))
           : undefined;
-        const ctx = stepContext(input.workspace, plan, input.step, kb, Math.min(STEP_CONTEXT_CHARS, Math.max(0, room - spec.length - (checkOutput?.length ?? 0))));
+        // Besides the planned files: the workspace's code the step is about, by meaning where the
+        // worker's models can rank it (the plan warmed the index), the spec's copies left out.
+        const related = await workspaceContext(deps, input.workspace, stepQuery(step), { ...STEP_RELATED, shown: specText }, signal);
+        if (related.why) log.info('step context ranked by words', { step: input.step, why: related.why });
+        const ctx = stepContext(input.workspace, plan, input.step, related.files, kb, Math.min(STEP_CONTEXT_CHARS, Math.max(0, room - spec.length - (checkOutput?.length ?? 0))));
         const redactions = summarizeRedactions(ctx.redactions);
         const noted = <T extends object>(out: T): T & { redactions?: RedactionSummary } => (redactions ? { ...out, redactions } : out);
         let result;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { RetrievedSnippet } from '../design/context';
-import { gatherWorkspaceContext } from '../design/context';
+import type { ContextFile, RetrievedSnippet } from '../design/context';
+import { contextHeading } from '../design/context';
 import { readText } from '../workspace/edits';
 import { normaliseEditPath } from '../workspace/paths';
 import type { Redaction } from '../contracts/security';
@@ -11,15 +11,20 @@ import type { BuildPlan } from './schemas';
 /** A planned file cut to fit is shown only if at least this much of it fits. */
 const MIN_PARTIAL_CHARS = 800;
 
+/** How many related files a one-shot step is shown, and how much of each. */
+export const STEP_RELATED = { maxFiles: 6, excerptBytes: 6000 } as const;
+
 /**
  * The code a step needs to see: every planned file that exists, in full (within a budget), then
- * the workspace files sharing the most terms with the step, then knowledge-base snippets.
- * Credentials are replaced by `[REDACTED: …]` markers; `redactions` says which and where.
+ * the related workspace files (`related`: chosen by the caller, by meaning where it can, already
+ * redacted), then knowledge-base snippets. Credentials are replaced by `[REDACTED: …]` markers;
+ * `redactions` says which and where.
  */
 export function stepContext(
   root: string,
   plan: BuildPlan,
   step: number,
+  related: ContextFile[] = [],
   kb: RetrievedSnippet[] = [],
   budgetChars = 120_000,
 ): { text: string; files: string[]; redactions: Redaction[] } {
@@ -63,10 +68,9 @@ export function stepContext(
       redactions.push(...clean.redactions.filter((r) => r.line <= lines));
     } else add(`### ${rel}\n(${read.text.length} characters; too large to show in full)\n`, rel);
   }
-  const query = `${s.title} ${s.description} ${s.files.map((f) => f.path).join(' ')}`;
-  for (const f of gatherWorkspaceContext(root, query, { maxFiles: 6, excerptBytes: 6000 })) {
+  for (const f of related) {
     if (shown.includes(f.path)) continue;
-    if (add(`### ${f.path} (excerpt)\n\`\`\`\n${f.excerpt}\n\`\`\`\n`, f.path)) redactions.push(...(f.redactions ?? []));
+    if (add(`${contextHeading(f, 'excerpt')}\n\`\`\`\n${f.excerpt}\n\`\`\`\n`, f.path)) redactions.push(...(f.redactions ?? []));
   }
   for (const k of kb) {
     const lines = k.startLine ? `:${k.startLine}-${k.endLine ?? k.startLine}` : '';

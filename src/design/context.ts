@@ -235,15 +235,18 @@ export function contextRedactions(ctx: DesignContext): Redaction[] {
   return [...ctx.files, ...ctx.kb].flatMap((x) => x.redactions ?? []);
 }
 
+/** A context file's heading: `### path (lines 12-40, 88)`, or `### path (<unranged>)` for a file shown from its start. */
+export function contextHeading(f: ContextFile, unranged?: string): string {
+  if (f.lines?.length) return `### ${f.path} (lines ${f.lines.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(', ')})`;
+  return unranged ? `### ${f.path} (${unranged})` : `### ${f.path}`;
+}
+
 /** The context as prompt text, at most `CONTEXT_LIMITS.renderedChars` characters. */
 export function renderContext(ctx: DesignContext, maxChars: number = CONTEXT_LIMITS.renderedChars): string {
   const parts: string[] = [];
   if (ctx.files.length) {
     parts.push('## Workspace files');
-    for (const f of ctx.files) {
-      const lines = f.lines?.length ? ` (lines ${f.lines.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(', ')})` : '';
-      parts.push(`### ${f.path}${lines}\n\`\`\`\n${f.excerpt}\n\`\`\``);
-    }
+    for (const f of ctx.files) parts.push(`${contextHeading(f)}\n\`\`\`\n${f.excerpt}\n\`\`\``);
   }
   if (ctx.kb.length) {
     parts.push('## Knowledge base');

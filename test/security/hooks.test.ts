@@ -39,7 +39,7 @@ test('design context and BUILD step context show markers, name what was removed,
   expect(renderContext({ files, kb: [] }, 100)).toMatch(/\[context cut at 100 characters\]$/);
 
   const plan = { title: 't', steps: [{ title: 'wire payments', description: 'read stripe settings', files: [{ path: 'src/payments.yaml', action: 'modify' }] }] };
-  const ctx = stepContext(ws, plan as never, 1, [{ path: 'kb/notes.md', score: 1, text: 'no key here', redactions: [] }]);
+  const ctx = stepContext(ws, plan as never, 1, [], [{ path: 'kb/notes.md', score: 1, text: 'no key here', redactions: [] }]);
   expect(ctx.text).toContain('stripe: [REDACTED: Stripe Live Secret Key]');
   expect(ctx.text).not.toContain(stripe);
   expect(ctx.redactions).toEqual([{ rule: 'Stripe Live Secret Key', source: 'src/payments.yaml', line: 3 }]);
