@@ -5,6 +5,7 @@ import { Bm25Index } from '../rag/bm25';
 import { lexicalTerms, stem } from '../rag/lexical';
 import type { Redaction } from '../contracts/security';
 import { redactSecrets } from '../security/secrets';
+import { readText } from '../workspace/edits';
 
 /** Workspace files that a brief is about, ranked as the knowledge bases rank; plus the project's own README and manifest. */
 
@@ -178,6 +179,25 @@ export function gatherWorkspaceContext(root: string, brief: string, opts: Contex
 export const CONTEXT_SIMILARITY = { min: 0.22, relative: 0.5, cap: 0.3 } as const;
 /** Between two pieces of one file in its excerpt. */
 const PIECE_GAP = '\n…\n';
+/** Two pieces of a file this many blank lines apart (the chunker leaves them between definitions) are shown as one. */
+const BLANK_GAP_LINES = 3;
+/** A file read to see whether the lines between two of its pieces are blank: at most this big. */
+const GAP_READ_BYTES = 512 * 1024;
+
+/** Whether lines `from`..`to` (1-based) of the workspace file are all blank; the file is read once, on first ask. */
+function blankLines(root: string, rel: string): (from: number, to: number) => boolean {
+  let lines: string[] | null | undefined;
+  return (from, to) => {
+    if (to - from + 1 > BLANK_GAP_LINES) return false;
+    if (lines === undefined) {
+      const text = readText(path.join(root, rel), GAP_READ_BYTES).text;
+      lines = text === null ? null : text.split('\n');
+    }
+    if (!lines) return false;
+    for (let i = from; i <= to; i++) if (lines[i - 1] === undefined || lines[i - 1]!.trim() !== '') return false;
+    return true;
+  };
+}
 
 /**
  * The workspace context from pieces a search ranked by meaning (best first): the root README and
@@ -205,17 +225,21 @@ export function contextFromPieces(root: string, found: ContextPiece[], opts: Con
     const lines: [number, number][] = [];
     const redactions: Redaction[] = [];
     let room = excerptBytes;
+    const blank = blankLines(root, rel);
     for (const p of [...found].sort((a, b) => a.startLine - b.startLine)) {
       const last = lines[lines.length - 1];
-      const next = last !== undefined && p.startLine === last[1] + 1; // continues the piece before: no gap
-      if (parts.length) room -= next ? 1 : PIECE_GAP.length;
+      // Continues the piece before, or follows it after blank lines only: shown as one, blank lines kept.
+      const gap = last === undefined ? -1 : p.startLine - last[1] - 1;
+      const next = last !== undefined && (gap === 0 || (gap > 0 && blank(last[1] + 1, p.startLine - 1)));
+      const joint = next ? `\n${'\n'.repeat(gap)}` : PIECE_GAP;
+      if (parts.length) room -= joint.length;
       if (room <= 0) break;
       const clean = redactSecrets(p.text, rel);
       const cut = clean.text.length <= room ? clean.text : clean.text.slice(0, clean.text.lastIndexOf('\n', room) + 1 || room).trimEnd();
       if (!cut) break;
       const shownLines = cut.split('\n').length;
       if (next) {
-        parts[parts.length - 1] += `\n${cut}`;
+        parts[parts.length - 1] += `${joint}${cut}`;
         last[1] = p.startLine + shownLines - 1;
       } else {
         parts.push(cut);

@@ -68,6 +68,20 @@ describe('contextFromPieces', () => {
     expect(gatherWorkspaceContext(root, spec, { shown: spec }).map((f) => f.path)).toEqual(['src/embed/cache.ts']);
   });
 
+  test('pieces a few blank lines apart are shown as one, blank lines kept; a gap with code in it, or a longer one, stays a gap', () => {
+    const file = ['function a() {', '  return 1;', '}', '', 'function b() {', '  return 2;', '}', '// between', 'function c() {}', '', '', '', '', 'function d() {}'].join('\n');
+    const root = writeTree(tmpDir('aiml-ctx-blank-gap-'), { 'src/f.ts': file });
+    const at = (start: number, end: number) => ({ path: 'src/f.ts', startLine: start, endLine: end, text: file.split('\n').slice(start - 1, end).join('\n'), similarity: 0.5 });
+    const [f] = contextFromPieces(root, [at(1, 3), at(5, 7), at(9, 9), at(14, 14)]);
+    expect(f!.lines).toEqual([
+      [1, 7],
+      [9, 9],
+      [14, 14],
+    ]);
+    expect(f!.excerpt).toBe('function a() {\n  return 1;\n}\n\nfunction b() {\n  return 2;\n}\n…\nfunction c() {}\n…\nfunction d() {}');
+    expect(renderContext({ files: [f!], kb: [] })).toContain('### src/f.ts (lines 1-7, 9, 14)\n');
+  });
+
   test('an excerpt stays within its bytes, the last piece cut at a line; a credential is redacted and placed at its file line; maxFiles counts the root files', () => {
     const root = writeTree(tmpDir('aiml-ctx-pieces-cut-'), { 'README.md': '# x\n' });
     const secret = ['export const config = {', `  apiKey: "${KEY}",`, '};'].join('\n');
