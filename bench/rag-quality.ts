@@ -22,8 +22,8 @@ import type { SearchHit } from '../src/rag/retriever';
 import { loadLlmConfig } from '../src/config';
 import { LlmGateway } from '../src/llm/gateway';
 import type { Chunk, ScoredId } from '../src/rag/types';
-import { gatherWorkspaceContext } from '../src/design/context';
-import { workspaceContext } from '../src/design/workspace-context';
+import { gatherWorkspaceContext, type ContextFile, type ContextOptions } from '../src/design/context';
+import { planContextQuery, workspaceContext, type ContextQuery } from '../src/design/workspace-context';
 
 /**
  * `npm run bench:rag-quality` — ranking quality on three corpora whose questions were written by
@@ -53,7 +53,9 @@ import { workspaceContext } from '../src/design/workspace-context';
  * over the corpus written to a folder: by words alone, and with the worker's local models. On the
  * npm corpus (one module per task) two more rows measure the files a DESIGN or a plan is shown
  * (src/design/workspace-context.ts): recall@5 and @8 of the wanted module among them, by words
- * over the files' starts and by meaning (those files are all there is; no MRR).
+ * over the files' starts and by meaning (those files are all there is; no MRR); and three more a
+ * plan's context for specs of three sections (the share of their modules shown), the spec as one
+ * query against part by part.
  */
 
 /** A model the bench ranks with. */
@@ -311,12 +313,54 @@ async function contextRows(corpus: Corpus, ws: string, models: CodeModels): Prom
   row('design/plan context, words over file starts', corpus.queries.map((q) => gatherWorkspaceContext(ws, q.query).map((f) => f.path)));
   const t = Date.now();
   const byMeaning = [];
-  for (const q of corpus.queries) {
-    const found = await workspaceContext({ codeModels: models }, ws, q.query, {});
-    if (found.ranking !== 'meaning') throw new Error(`the context was ranked by words: ${found.why ?? 'no reason given'}`);
-    byMeaning.push(found.files.map((f) => f.path));
-  }
+  for (const q of corpus.queries) byMeaning.push((await meaningContext(models, ws, q.query, {})).map((f) => f.path));
   row('design/plan context, by meaning', byMeaning, `  (${((Date.now() - t) / corpus.queries.length).toFixed(0)} ms a task)`);
+  await specRows(corpus, ws, models);
+}
+
+async function meaningContext(models: CodeModels, ws: string, query: string | ContextQuery, opts: ContextOptions): Promise<ContextFile[]> {
+  const found = await workspaceContext({ codeModels: models }, ws, query, opts);
+  if (found.ranking !== 'meaning') throw new Error(`the context was ranked by words: ${found.why ?? 'no reason given'}`);
+  return found.files;
+}
+
+/** A spec's opening, as real specs have one: about the project, naming no module. */
+const SPEC_OVERVIEW =
+  'This document describes the next version of the importer service. The service reads files that customers upload, turns them into internal records and hands them to the billing pipeline. It runs as one Node.js process behind the existing job queue; deployment does not change. Every change keeps the public API, ships behind a feature flag and has unit tests.';
+
+/**
+ * A plan's context for specs of three sections, each one task of another library (40 specs from the
+ * npm tasks): the share of the three wanted modules among the files shown (8 at most), with the
+ * spec as one query and searched part by part (planContextQuery).
+ */
+async function specRows(corpus: Corpus, ws: string, models: CodeModels): Promise<void> {
+  const moduleOf = (q: Query): string => {
+    const r = q.relevant[0]!;
+    return typeof r === 'string' ? r : r.path;
+  };
+  const byLibrary = new Map<string, Query[]>();
+  for (const q of corpus.queries) byLibrary.set(moduleOf(q).split('/')[0]!, [...(byLibrary.get(moduleOf(q).split('/')[0]!) ?? []), q]);
+  const libraries = [...byLibrary.values()];
+  const specs: { spec: string; wanted: string[] }[] = [];
+  for (let i = 0; i < 10; i++) {
+    for (let skip = 0; skip < libraries.length; skip++) {
+      const tasks = libraries.filter((_, j) => j !== skip).map((l) => l[i % l.length]!);
+      const sections = tasks.map((t, k) => `## Part ${k + 1}\n${t.query[0]!.toUpperCase()}${t.query.slice(1)}.\n`);
+      specs.push({ spec: ['# Importer changes', '', '## Overview', SPEC_OVERVIEW, '', ...sections].join('\n'), wanted: tasks.map(moduleOf) });
+    }
+  }
+  const shown = (lists: string[][]) => (lists.reduce((n, l, i) => n + specs[i]!.wanted.filter((w) => l.includes(w)).length, 0) / (3 * lists.length)).toFixed(3);
+  const rows: [string, (spec: string) => Promise<string[]>][] = [
+    ['plan context, 3-part specs, words', async (spec) => gatherWorkspaceContext(ws, planContextQuery(spec).query.text, planContextQuery(spec).opts).map((f) => f.path)],
+    ['plan context, 3-part specs, one query', async (spec) => (await meaningContext(models, ws, planContextQuery(spec).query.text, planContextQuery(spec).opts)).map((f) => f.path)],
+    ['plan context, 3-part specs, by part', async (spec) => (await meaningContext(models, ws, planContextQuery(spec).query, planContextQuery(spec).opts)).map((f) => f.path)],
+  ];
+  for (const [label, files] of rows) {
+    const t = Date.now();
+    const lists: string[][] = [];
+    for (const s of specs) lists.push(await files(s.spec));
+    line(label, `wanted modules shown ${shown(lists)}  ${(lists.reduce((n, l) => n + l.length, 0) / lists.length).toFixed(1)} files a spec  (${((Date.now() - t) / specs.length).toFixed(0)} ms a spec)`);
+  }
 }
 
 async function main(): Promise<void> {

@@ -199,25 +199,60 @@ function blankLines(root: string, rel: string): (from: number, to: number) => bo
   };
 }
 
+/** RRF's constant when the lists of a spec's parts are fused (as the knowledge bases fuse theirs). */
+const PARTS_RRF_K = 60;
+
+/** The pieces of one list that are about its query: `CONTEXT_SIMILARITY`'s floors, against that list's best. */
+function aboutQuery(pieces: ContextPiece[]): ContextPiece[] {
+  const best = Math.max(-1, ...pieces.map((p) => p.similarity));
+  const floor = Math.max(CONTEXT_SIMILARITY.min, Math.min(best * CONTEXT_SIMILARITY.relative, CONTEXT_SIMILARITY.cap));
+  return pieces.filter((p) => p.similarity >= floor);
+}
+
 /**
- * The workspace context from pieces a search ranked by meaning (best first): the root README and
- * manifest first, then the files of the pieces that are about the query (`CONTEXT_SIMILARITY`),
- * in the order of their best piece, each shown as its matching pieces in line order (pieces that
- * follow on from each other as one), within
- * `excerptBytes` (the last one cut at a line). On bench:rag-quality's npm tasks the wanted module
- * is among the first five files for 93% of tasks this way, 81% by `gatherWorkspaceContext`'s BM25
- * over file starts.
+ * Several ranked lists (a spec's parts, each searched on its own) as one: each floored against its
+ * own best, then their files fused by reciprocal rank (a file's rank in a list: where its first
+ * piece is), so each part's best file comes before any part's second; ties go to the more similar.
+ * Returned as pieces, a file's pieces together in the fused order of files; a piece found by
+ * several parts keeps its best similarity.
  */
-export function contextFromPieces(root: string, found: ContextPiece[], opts: ContextOptions = {}): ContextFile[] {
+function fuseParts(lists: ContextPiece[][]): ContextPiece[] {
+  const files = new Map<string, { score: number; best: number; pieces: Map<number, ContextPiece> }>();
+  for (const list of lists) {
+    const ranks = new Map<string, number>();
+    for (const p of aboutQuery(list)) {
+      if (!ranks.has(p.path)) ranks.set(p.path, ranks.size);
+      const f = files.get(p.path) ?? { score: 0, best: -1, pieces: new Map<number, ContextPiece>() };
+      files.set(p.path, f);
+      f.best = Math.max(f.best, p.similarity);
+      const had = f.pieces.get(p.startLine);
+      if (!had || p.similarity > had.similarity) f.pieces.set(p.startLine, p);
+    }
+    for (const [file, rank] of ranks) files.get(file)!.score += 1 / (PARTS_RRF_K + rank + 1);
+  }
+  return [...files.values()]
+    .sort((a, b) => b.score - a.score || b.best - a.best)
+    .flatMap((f) => [...f.pieces.values()].sort((a, b) => b.similarity - a.similarity));
+}
+
+/**
+ * The workspace context from pieces a search ranked by meaning (best first; or one such list for
+ * each part of a spec, fused by `fuseParts`): the root README and manifest first, then the files of
+ * the pieces that are about the query (`CONTEXT_SIMILARITY`), in the order of their best piece,
+ * each shown as its matching pieces in line order (pieces that follow on from each other, or after
+ * a few blank lines, as one), within `excerptBytes` (the last one cut at a line). On
+ * bench:rag-quality's npm tasks the wanted module is among the first five files for 93% of tasks
+ * this way, 81% by `gatherWorkspaceContext`'s BM25 over file starts.
+ */
+export function contextFromPieces(root: string, found: ContextPiece[] | ContextPiece[][], opts: ContextOptions = {}): ContextFile[] {
   const maxFiles = opts.maxFiles ?? CONTEXT_LIMITS.maxFiles;
   const excerptBytes = opts.excerptBytes ?? CONTEXT_LIMITS.excerptBytes;
   const always = rootFiles(root, excerptBytes + SECRET_SLACK_BYTES).map((f) => redactedExcerpt(f, excerptBytes));
-  const pieces = found.filter((p) => !shownAlready(p.text, opts.shown));
-  const best = Math.max(-1, ...pieces.map((p) => p.similarity));
-  const floor = Math.max(CONTEXT_SIMILARITY.min, Math.min(best * CONTEXT_SIMILARITY.relative, CONTEXT_SIMILARITY.cap));
+  const lists = (found.length && Array.isArray(found[0]) ? (found as ContextPiece[][]) : [found as ContextPiece[]]).map((l) => l.filter((p) => !shownAlready(p.text, opts.shown)));
+  const pieces = lists.length === 1 ? aboutQuery(lists[0]!) : fuseParts(lists);
   const byFile = new Map<string, ContextPiece[]>();
   for (const p of pieces) {
-    if (p.similarity < floor || always.some((f) => f.path === p.path)) continue;
+    if (always.some((f) => f.path === p.path)) continue;
     byFile.set(p.path, [...(byFile.get(p.path) ?? []), p]);
   }
   const files = [...byFile].slice(0, Math.max(0, maxFiles - always.length)).map(([rel, found]) => {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { CODE_INDEX_BUDGET_MS, codeIndex } from '../agent/tools/code-index';
-import { contextFromPieces, gatherWorkspaceContext, type ContextFile, type ContextOptions } from './context';
+import { contextFromPieces, gatherWorkspaceContext, type ContextFile, type ContextOptions, type ContextPiece } from './context';
 import { embeddingText } from '../rag/knowledge-base';
 import type { ContextRanking } from '../contracts/run-details';
 import type { CodeModels } from '../agent/tools/types';
@@ -15,9 +15,73 @@ const CONTEXT_QUERY_CHARS = 4000;
  */
 export const CONTEXT_EMBED_WAIT_MS = 20_000;
 
-/** What a BUILD plan's context is gathered with: the spec's start as the query, 8 files of 3,000 bytes, the spec itself not shown again. */
-export function planContextQuery(spec: string): { query: string; opts: ContextOptions } {
-  return { query: spec.slice(0, CONTEXT_QUERY_CHARS), opts: { maxFiles: 8, excerptBytes: 3000, shown: spec } };
+/**
+ * A query in parts: `text` for BM25 over file starts, `parts` each ranked by meaning on its own and
+ * fused (a spec's sections: MiniLM reads a query's first 256 tokens, so one query of a whole spec
+ * is its title and first section).
+ */
+export interface ContextQuery {
+  text: string;
+  parts: string[];
+}
+
+/** A spec is searched as at most this many parts (its first sections). */
+export const SPEC_PARTS = 10;
+/** A part's query: its heading and the start of its text. */
+const PART_CHARS = 1200;
+/** A section with less text than this (a heading, a one-liner) is not searched on its own. */
+const PART_MIN_CHARS = 24;
+
+/** aiml's own SPECS.md (design/render.ts) holds its six sections as the items of this block. */
+const DESIGN_BLOCK = 'AI/ML ARCHITECTURE DESIGN:';
+/** Sections that say how the spec came about, not what to build. */
+const META_SECTION = /^#{1,2}\s+approval record\s*$/i;
+
+/**
+ * A spec's parts to search by: its top- and second-level sections (deeper headings stay inside
+ * their section) and, in aiml's own SPECS.md, each item of its architecture block (LLM
+ * integration, vector database, …); each part its heading and text's start, those with hardly any
+ * text and the approval record left out; the text before the first heading is a part too. A spec
+ * without such parts is one, its start.
+ */
+export function specParts(spec: string): string[] {
+  const sections: string[][] = [[]];
+  let inBlock = false;
+  for (const line of spec.split('\n')) {
+    const trimmed = line.trim();
+    if (trimmed === DESIGN_BLOCK) {
+      inBlock = true;
+      continue;
+    }
+    if (trimmed.startsWith('```')) {
+      // A fence says nothing to search by; the end of the architecture block ends its last item.
+      if (inBlock) sections.push([]);
+      inBlock = false;
+      continue;
+    }
+    if (/^#{1,2}\s/.test(line) || (inBlock && /^- [^:]{2,80}:/.test(line))) sections.push([line]);
+    else sections[sections.length - 1]!.push(line);
+  }
+  const parts = sections
+    .filter((lines) => !META_SECTION.test(lines[0] ?? ''))
+    .map((lines) => {
+      const text = lines.join('\n').trim();
+      // What it says besides its heading or item label.
+      const body = text.replace(/^#{1,2}\s.*$/m, '').replace(/^- [^:]{2,80}:/, '');
+      return { text: text.slice(0, PART_CHARS), body };
+    })
+    .filter((p) => p.body.replace(/\s+/g, '').length >= PART_MIN_CHARS)
+    .map((p) => p.text)
+    .slice(0, SPEC_PARTS);
+  return parts.length > 1 ? parts : [spec.slice(0, CONTEXT_QUERY_CHARS)];
+}
+
+/**
+ * What a BUILD plan's context is gathered with: the spec's sections as the parts of the query (its
+ * start for the words ranking), 8 files of 3,000 bytes, the spec itself not shown again.
+ */
+export function planContextQuery(spec: string): { query: ContextQuery; opts: ContextOptions } {
+  return { query: { text: spec.slice(0, CONTEXT_QUERY_CHARS), parts: specParts(spec) }, opts: { maxFiles: 8, excerptBytes: 3000, shown: spec } };
 }
 
 /**
@@ -31,30 +95,34 @@ export function planContextQuery(spec: string): { query: string; opts: ContextOp
 export async function workspaceContext(
   deps: { codeModels?: CodeModels },
   root: string,
-  query: string,
+  query: string | ContextQuery,
   opts: ContextOptions,
   signal?: AbortSignal,
   embedWaitMs = CONTEXT_EMBED_WAIT_MS,
 ): Promise<{ files: ContextFile[]; ranking: ContextRanking; why?: string }> {
-  const byWords = (why?: string) => ({ files: gatherWorkspaceContext(root, query, opts), ranking: 'words' as const, ...(why ? { why } : {}) });
+  const { text, parts } = typeof query === 'string' ? { text: query, parts: [query] } : query;
+  const byWords = (why?: string) => ({ files: gatherWorkspaceContext(root, text, opts), ranking: 'words' as const, ...(why ? { why } : {}) });
   const models = deps.codeModels;
   if (!models?.refiner || !fs.existsSync(root)) return byWords();
   // Gathering context installs nothing: on a host without the models (npm run setup, a knowledge
   // base or the agent's first search_code installs them) it ranks by words.
   if (models.embedder.installed?.() === false) return byWords('the local models are not installed on this host yet (npm run setup installs them)');
-  const q = query.slice(0, CONTEXT_QUERY_CHARS);
   try {
     const { index, pending, unembedded, modelsFailed } = await codeIndex(root, signal, CODE_INDEX_BUDGET_MS, models, embedWaitMs);
     if (modelsFailed) return byWords(`the local models failed: ${modelsFailed}`);
     if (pending || unembedded) return byWords(`the workspace is not indexed by meaning yet (${pending} files to read, ${unembedded} pieces to embed)`);
-    const { hits, ranking } = await index.searchHybrid(q, CONTEXT_PIECES, undefined, models, signal);
-    if (ranking !== 'refined') return byWords(index.modelsFailed ? `the local models failed: ${index.modelsFailed}` : undefined);
-    // The search scored its top 30 with the refiner already; the rest of the 40 are scored here.
-    const unscored = hits.filter((h) => h.similarity === undefined);
-    const more = unscored.length ? await models.refiner.similarities(q, unscored.map((h) => embeddingText(h.chunk)), signal) : [];
-    const similarityOf = new Map(unscored.map((h, i) => [h.chunk.id, more[i]!]));
-    const pieces = hits.map((h) => ({ path: h.chunk.path, startLine: h.chunk.startLine, endLine: h.chunk.endLine, text: h.chunk.text, similarity: h.similarity ?? similarityOf.get(h.chunk.id)! }));
-    return { files: contextFromPieces(root, pieces, opts), ranking: 'meaning' };
+    const lists: ContextPiece[][] = [];
+    for (const part of parts) {
+      const q = part.slice(0, CONTEXT_QUERY_CHARS);
+      const { hits, ranking } = await index.searchHybrid(q, CONTEXT_PIECES, undefined, models, signal);
+      if (ranking !== 'refined') return byWords(index.modelsFailed ? `the local models failed: ${index.modelsFailed}` : undefined);
+      // The search scored its top 30 with the refiner already; the rest of the 40 are scored here.
+      const unscored = hits.filter((h) => h.similarity === undefined);
+      const more = unscored.length ? await models.refiner.similarities(q, unscored.map((h) => embeddingText(h.chunk)), signal) : [];
+      const similarityOf = new Map(unscored.map((h, i) => [h.chunk.id, more[i]!]));
+      lists.push(hits.map((h) => ({ path: h.chunk.path, startLine: h.chunk.startLine, endLine: h.chunk.endLine, text: h.chunk.text, similarity: h.similarity ?? similarityOf.get(h.chunk.id)! })));
+    }
+    return { files: contextFromPieces(root, lists.length === 1 ? lists[0]! : lists, opts), ranking: 'meaning' };
   } catch (err) {
     if (signal?.aborted) throw err;
     return byWords(`ranking by meaning failed: ${err instanceof Error ? err.message : String(err)}`);

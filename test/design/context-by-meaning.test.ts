@@ -3,7 +3,9 @@ import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { designActivities, type GatherContextOutput } from '../../src/activities/design';
 import type { ActivityDeps } from '../../src/activities/deps';
-import { workspaceContext } from '../../src/design/workspace-context';
+import { planContextQuery, specParts, workspaceContext } from '../../src/design/workspace-context';
+import { renderSpec } from '../../src/design/render';
+import { SECTION_KEYS, SECTION_TITLES, type ArchitectureDraft } from '../../src/design/architecture';
 import { contextFromPieces, CONTEXT_SIMILARITY, gatherWorkspaceContext, renderContext, type ContextPiece } from '../../src/design/context';
 import { PROJECT_ROOT } from '../../src/paths';
 import { StaticEmbedder } from '../../src/rag/embed/static-model';
@@ -82,6 +84,22 @@ describe('contextFromPieces', () => {
     expect(renderContext({ files: [f!], kb: [] })).toContain('### src/f.ts (lines 1-7, 9, 14)\n');
   });
 
+  test("a spec's parts: each list floored against its own best, their files fused by rank, so each part's best file comes before any part's second", () => {
+    const root = tmpDir('aiml-ctx-parts-');
+    const yaml = [piece('yaml/load.js', 1, 2, 0.9), piece('yaml/dump.js', 1, 2, 0.6), piece('yaml/load.js', 10, 2, 0.5)];
+    // A weaker part: its best is 0.4, so 0.25 passes its floor (0.22 and half its best) though it is under half of the other part's best.
+    const uuid = [piece('uuid/v7.js', 1, 2, 0.4), piece('uuid/rng.js', 1, 2, 0.25), piece('yaml/load.js', 1, 2, 0.3), piece('uuid/far.js', 1, 2, 0.1)];
+    const files = contextFromPieces(root, [yaml, uuid]);
+    expect(files.map((f) => f.path)).toEqual(['yaml/load.js', 'uuid/v7.js', 'yaml/dump.js', 'uuid/rng.js']);
+    expect(files[0]!.lines).toEqual([
+      [1, 2],
+      [10, 11],
+    ]);
+    expect(files[0]!.score).toBe(0.9); // found by both parts: its best similarity
+    // As one list the weaker part's second file is floored out (0.25 < min(0.9 / 2, cap 0.3)).
+    expect(contextFromPieces(root, [...yaml, ...uuid]).map((f) => f.path)).not.toContain('uuid/rng.js');
+  });
+
   test('an excerpt stays within its bytes, the last piece cut at a line; a credential is redacted and placed at its file line; maxFiles counts the root files', () => {
     const root = writeTree(tmpDir('aiml-ctx-pieces-cut-'), { 'README.md': '# x\n' });
     const secret = ['export const config = {', `  apiKey: "${KEY}",`, '};'].join('\n');
@@ -137,6 +155,31 @@ describe('workspaceContext with the local models', () => {
     expect(paths.slice(1).every((p) => p.startsWith('diff/'))).toBe(true);
   }, 180_000);
 
+  test("a plan's spec is searched part by part: each section's best file is shown, where the spec as one query misses some", async () => {
+    const sections = [
+      '## Configuration\nLet users write the configuration as YAML: turn the document string into JavaScript objects.',
+      '## Record ids\nName-based uuids for records, hashed with SHA-1 from a namespace and the record name.',
+      '## Wire format\nRead varints and length-delimited fields from the protobuf buffers billing sends.',
+    ];
+    const spec = ['# Importer changes', '', 'The importer reads the files customers upload and hands records to billing. Every change ships behind a flag.', '', ...sections].join('\n');
+    const { query, opts } = planContextQuery(spec);
+    expect(query.parts).toHaveLength(4);
+    const models = { codeModels: registry.codeModels() };
+    // Each section's best file when it is searched alone: one in each library.
+    const firsts: string[] = [];
+    for (const section of sections) firsts.push((await workspaceContext(models, ws, section, opts)).files.find((f) => f.path !== 'README.md')!.path);
+    expect(firsts.map((f) => f.split('/')[0])).toEqual(['js-yaml', 'uuid', 'protobufjs']);
+
+    const byParts = await workspaceContext(models, ws, query, opts);
+    expect(byParts.ranking).toBe('meaning');
+    const paths = byParts.files.map((f) => f.path);
+    expect(paths[0]).toBe('README.md');
+    expect(paths.slice(1, 1 + query.parts.length)).toEqual(expect.arrayContaining(firsts));
+    // The same spec as one query: one embedding for all its sections (of which MiniLM reads the first 256 tokens).
+    const whole = (await workspaceContext(models, ws, query.text, opts)).files.map((f) => f.path);
+    expect(firsts.filter((f) => !whole.includes(f)).length).toBeGreaterThan(0);
+  }, 180_000);
+
   test('a brief about an unrelated system picks no code, only the README', async () => {
     const found = await workspaceContext({ codeModels: registry.codeModels() }, ws, 'A fraud detection model serving pipeline with a feature store and drift monitoring', {});
     expect(found.ranking).toBe('meaning');
@@ -186,6 +229,50 @@ describe('workspaceContext with the local models', () => {
     const text = blobs.get(out.contextRef);
     expect(text).toMatch(/^### js-yaml\/lib\/[\w/]+\.js \(lines \d+-\d+(, \d+-\d+)*\)$/m);
   }, 180_000);
+});
+
+describe('specParts', () => {
+  test("a Markdown spec: its first- and second-level sections, the text before them; deeper headings stay in their section; near-empty ones left out", () => {
+    const spec = [
+      '# Importer',
+      'Reads the files customers upload and turns them into records.',
+      '## YAML input',
+      'Turn a YAML document string into JavaScript objects.',
+      '### Errors',
+      'Show the lines around a parse error.',
+      '## Notes',
+      'tbd',
+      '## Ids',
+      'Give every record a time-ordered uuid.',
+    ].join('\n');
+    expect(specParts(spec)).toEqual([
+      '# Importer\nReads the files customers upload and turns them into records.',
+      '## YAML input\nTurn a YAML document string into JavaScript objects.\n### Errors\nShow the lines around a parse error.',
+      '## Ids\nGive every record a time-ordered uuid.',
+    ]);
+  });
+
+  test("aiml's own SPECS.md: the brief and overview, then each item of the architecture block; no fences, no approval record", () => {
+    const draft = {
+      title: 'Support assistant',
+      overview: 'An assistant that answers customer questions from the product docs, with citations.',
+      openQuestions: [],
+      ...Object.fromEntries(SECTION_KEYS.map((k) => [k, { summary: `What the ${k} part of the system does, in a sentence.`, decisions: [{ choice: `a choice for ${k}`, rationale: 'a reason' }], risks: [] }])),
+    } as unknown as ArchitectureDraft;
+    const spec = renderSpec(draft, { brief: 'Design a support assistant', decisions: [{ gate: 'design', round: 1, decision: 'approve', by: 'ana', at: '2026-11-29T00:00:00Z', via: 'cli' }] as never });
+    const parts = specParts(spec);
+    expect(parts).toHaveLength(1 + SECTION_KEYS.length);
+    expect(parts[0]).toBe('# Support assistant\n\n> Brief: Design a support assistant\n\nAn assistant that answers customer questions from the product docs, with citations.');
+    expect(parts[1]).toBe(`- ${SECTION_TITLES[SECTION_KEYS[0]!]}: What the ${SECTION_KEYS[0]} part of the system does, in a sentence.\n  - a choice for ${SECTION_KEYS[0]} (why: a reason)`);
+    expect(parts.join('\n')).not.toContain('```');
+    expect(parts.join('\n')).not.toContain('Approval record');
+  });
+
+  test('a spec without sections is one part, its start, as before', () => {
+    const spec = `Add retries to the payment client. ${'More detail. '.repeat(500)}`;
+    expect(specParts(spec)).toEqual([spec.slice(0, 4000)]);
+    expect(specParts('# Only a title\nand one line of text that is long enough')).toEqual(['# Only a title\nand one line of text that is long enough']);
+  });
 });
 
 test('aiml code context shows the files a design or a plan would be shown, chosen as the worker chooses them; bad input is a usage error', async () => {

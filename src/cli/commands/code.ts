@@ -81,9 +81,9 @@ function registerContext(code: Command, ctx: CliContext): void {
       if (flags.spec !== undefined && brief !== undefined) throw new AimlError('USAGE', 'Give a brief or --spec, not both');
       const root = existingDir(flags.workspace ?? '.');
       const spec = flags.spec === undefined ? undefined : fs.readFileSync(existingFile(flags.spec), 'utf8');
+      if (!(spec ?? brief)?.trim()) throw new AimlError('USAGE', spec === undefined ? 'The brief is empty (or give --spec <file>)' : `The spec ${flags.spec} is empty`);
       // As the plan activity asks (planContextQuery), or as a design does (the brief, the defaults).
-      const { query, opts } = spec === undefined ? { query: brief, opts: {} } : planContextQuery(spec);
-      if (!query?.trim()) throw new AimlError('USAGE', spec === undefined ? 'The brief is empty (or give --spec <file>)' : `The spec ${flags.spec} is empty`);
+      const { query, opts } = spec === undefined ? { query: brief!, opts: {} } : planContextQuery(spec);
       const reg = kbRegistry(ctx);
       try {
         const models = codeModels(ctx, reg, flags.lexical);
