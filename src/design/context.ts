@@ -235,12 +235,75 @@ function fuseParts(lists: ContextPiece[][]): ContextPiece[] {
     .flatMap((f) => [...f.pieces.values()].sort((a, b) => b.similarity - a.similarity));
 }
 
+/** A piece cut to fit its file's room is shown only if at least this many of its lines fit. */
+const MIN_CUT_LINES = 3;
+/** What joining a piece to the one before costs at most: the gap mark, or the blank lines kept. */
+const JOINT_MAX = Math.max(PIECE_GAP.length, 1 + BLANK_GAP_LINES);
+
+interface ShownPiece {
+  startLine: number;
+  /** Redacted, maybe cut at a line. */
+  lines: string[];
+  /** Lines relative to the piece's start. */
+  redactions: Redaction[];
+}
+
+/**
+ * One file's excerpt from its pieces: the most similar first while they fit in `excerptBytes` (one
+ * that does not fit is cut at a line if at least `MIN_CUT_LINES` of it fit, and a smaller one may
+ * still follow), then shown in line order: pieces that overlap without their repeated lines, pieces
+ * that follow on (or after a few blank lines) as one range.
+ */
+function pieceExcerpt(root: string, rel: string, found: ContextPiece[], excerptBytes: number): ContextFile {
+  const chosen: ShownPiece[] = [];
+  let room = excerptBytes;
+  for (const p of [...found].sort((a, b) => b.similarity - a.similarity)) {
+    const cost = chosen.length ? JOINT_MAX : 0;
+    if (room - cost <= 0) break;
+    const clean = redactSecrets(p.text, rel);
+    let text = clean.text;
+    if (cost + text.length > room) {
+      text = text.slice(0, text.lastIndexOf('\n', room - cost) + 1 || room - cost).trimEnd();
+      if (text.split('\n').length < MIN_CUT_LINES && chosen.length) continue;
+      if (!text) continue;
+    }
+    const lines = text.split('\n');
+    chosen.push({ startLine: p.startLine, lines, redactions: clean.redactions.filter((r) => r.line <= lines.length) });
+    room -= cost + text.length;
+  }
+  const parts: string[] = [];
+  const ranges: [number, number][] = [];
+  const redactions: Redaction[] = [];
+  const blank = blankLines(root, rel);
+  for (const piece of chosen.sort((a, b) => a.startLine - b.startLine)) {
+    const last = ranges[ranges.length - 1];
+    // Lines the piece before has shown already are not shown twice.
+    const seen = last === undefined ? 0 : Math.max(0, last[1] - piece.startLine + 1);
+    if (seen >= piece.lines.length) continue;
+    const startLine = piece.startLine + seen;
+    const text = piece.lines.slice(seen).join('\n');
+    redactions.push(...piece.redactions.filter((r) => r.line > seen).map((r) => ({ ...r, line: piece.startLine + r.line - 1 })));
+    const end = piece.startLine + piece.lines.length - 1;
+    // Continues the piece before, or follows it after blank lines only: shown as one, blank lines kept.
+    const gap = last === undefined ? -1 : startLine - last[1] - 1;
+    if (last !== undefined && (gap === 0 || (gap > 0 && blank(last[1] + 1, startLine - 1)))) {
+      parts[parts.length - 1] += `\n${'\n'.repeat(gap)}${text}`;
+      last[1] = end;
+    } else {
+      parts.push(text);
+      ranges.push([startLine, end]);
+    }
+  }
+  const score = Math.round(Math.max(...found.map((p) => p.similarity)) * 1000) / 1000;
+  return { path: rel, score, excerpt: parts.join(PIECE_GAP), lines: ranges, ...(redactions.length ? { redactions } : {}) };
+}
+
 /**
  * The workspace context from pieces a search ranked by meaning (best first; or one such list for
  * each part of a spec, fused by `fuseParts`): the root README and manifest first, then the files of
  * the pieces that are about the query (`CONTEXT_SIMILARITY`), in the order of their best piece,
- * each shown as its matching pieces in line order (pieces that follow on from each other, or after
- * a few blank lines, as one), within `excerptBytes` (the last one cut at a line). On
+ * each shown as its matching pieces (`pieceExcerpt`: the most similar that fit in `excerptBytes`,
+ * in line order). On
  * bench:rag-quality's npm tasks the wanted module is among the first five files for 93% of tasks
  * this way, 81% by `gatherWorkspaceContext`'s BM25 over file starts.
  */
@@ -255,37 +318,7 @@ export function contextFromPieces(root: string, found: ContextPiece[] | ContextP
     if (always.some((f) => f.path === p.path)) continue;
     byFile.set(p.path, [...(byFile.get(p.path) ?? []), p]);
   }
-  const files = [...byFile].slice(0, Math.max(0, maxFiles - always.length)).map(([rel, found]) => {
-    const parts: string[] = [];
-    const lines: [number, number][] = [];
-    const redactions: Redaction[] = [];
-    let room = excerptBytes;
-    const blank = blankLines(root, rel);
-    for (const p of [...found].sort((a, b) => a.startLine - b.startLine)) {
-      const last = lines[lines.length - 1];
-      // Continues the piece before, or follows it after blank lines only: shown as one, blank lines kept.
-      const gap = last === undefined ? -1 : p.startLine - last[1] - 1;
-      const next = last !== undefined && (gap === 0 || (gap > 0 && blank(last[1] + 1, p.startLine - 1)));
-      const joint = next ? `\n${'\n'.repeat(gap)}` : PIECE_GAP;
-      if (parts.length) room -= joint.length;
-      if (room <= 0) break;
-      const clean = redactSecrets(p.text, rel);
-      const cut = clean.text.length <= room ? clean.text : clean.text.slice(0, clean.text.lastIndexOf('\n', room) + 1 || room).trimEnd();
-      if (!cut) break;
-      const shownLines = cut.split('\n').length;
-      if (next) {
-        parts[parts.length - 1] += `${joint}${cut}`;
-        last[1] = p.startLine + shownLines - 1;
-      } else {
-        parts.push(cut);
-        lines.push([p.startLine, p.startLine + shownLines - 1]);
-      }
-      redactions.push(...clean.redactions.filter((r) => r.line <= shownLines).map((r) => ({ ...r, line: p.startLine + r.line - 1 })));
-      room -= cut.length;
-    }
-    const score = Math.round(Math.max(...found.map((p) => p.similarity)) * 1000) / 1000;
-    return { path: rel, score, excerpt: parts.join(PIECE_GAP), lines, ...(redactions.length ? { redactions } : {}) };
-  });
+  const files = [...byFile].slice(0, Math.max(0, maxFiles - always.length)).map(([rel, found]) => pieceExcerpt(root, rel, found, excerptBytes));
   return [...always, ...files];
 }
 

@@ -100,6 +100,25 @@ describe('contextFromPieces', () => {
     expect(contextFromPieces(root, [...yaml, ...uuid]).map((f) => f.path)).not.toContain('uuid/rng.js');
   });
 
+  test("a file's room goes to its most similar pieces, shown in line order; overlapping pieces show their lines once; no fragment of a line or two", () => {
+    const root = tmpDir('aiml-ctx-room-');
+    const found = [
+      piece('src/big.ts', 1, 30, 0.3), // early in the file but the least similar: no room left for it
+      piece('src/big.ts', 200, 10, 0.6),
+      piece('src/big.ts', 205, 10, 0.5), // overlaps 200-209: only 210-214 are new
+      piece('src/big.ts', 100, 12, 0.4),
+    ];
+    // 10 + 5 + 12 lines of about 24 bytes fit in 700; the 30-line piece would fit only in part, as two lines.
+    const [f] = contextFromPieces(root, found, { excerptBytes: 700 });
+    expect(f!.lines).toEqual([
+      [100, 111],
+      [200, 214],
+    ]);
+    expect(f!.excerpt.split('\n').filter((l) => l === 'src/big.ts line 205')).toHaveLength(1);
+    expect(f!.excerpt.length).toBeLessThanOrEqual(700);
+    expect(f!.excerpt).not.toContain('src/big.ts line 1\n');
+  });
+
   test('an excerpt stays within its bytes, the last piece cut at a line; a credential is redacted and placed at its file line; maxFiles counts the root files', () => {
     const root = writeTree(tmpDir('aiml-ctx-pieces-cut-'), { 'README.md': '# x\n' });
     const secret = ['export const config = {', `  apiKey: "${KEY}",`, '};'].join('\n');
