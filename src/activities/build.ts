@@ -103,8 +103,8 @@ export function buildActivities(deps: ActivityDeps) {
       return guarded(async (signal, tap) => {
         const spec = deps.blobs.get(input.specRef);
         const files = fs.existsSync(input.workspace) ? listWorkspace(input.workspace, { limit: 400 }).files : [];
-        const kb = await kbSnippets(deps, input.kb, spec.slice(0, 2000));
         const { query, opts } = planContextQuery(spec);
+        const kb = await kbSnippets(deps, input.kb, query.parts);
         const found = await workspaceContext(deps, input.workspace, query, opts, signal);
         if (found.why) log.info('plan context ranked by words', { why: found.why });
         const whole = renderContext({ files: found.files, kb });

@@ -5,6 +5,7 @@ import { Bm25Index } from '../rag/bm25';
 import { lexicalTerms, stem } from '../rag/lexical';
 import type { Redaction } from '../contracts/security';
 import { redactSecrets } from '../security/secrets';
+import { interleave } from '../rag/fusion';
 import { readText } from '../workspace/edits';
 
 /** Workspace files that a brief is about, ranked as the knowledge bases rank; plus the project's own README and manifest. */
@@ -199,9 +200,6 @@ function blankLines(root: string, rel: string): (from: number, to: number) => bo
   };
 }
 
-/** RRF's constant when the lists of a spec's parts are fused (as the knowledge bases fuse theirs). */
-const PARTS_RRF_K = 60;
-
 /** The pieces of one list that are about its query: `CONTEXT_SIMILARITY`'s floors, against that list's best. */
 function aboutQuery(pieces: ContextPiece[]): ContextPiece[] {
   const best = Math.max(-1, ...pieces.map((p) => p.similarity));
@@ -211,28 +209,24 @@ function aboutQuery(pieces: ContextPiece[]): ContextPiece[] {
 
 /**
  * Several ranked lists (a spec's parts, each searched on its own) as one: each floored against its
- * own best, then their files fused by reciprocal rank (a file's rank in a list: where its first
- * piece is), so each part's best file comes before any part's second; ties go to the more similar.
- * Returned as pieces, a file's pieces together in the fused order of files; a piece found by
- * several parts keeps its best similarity.
+ * own best, then their files taken in turns (`interleave`: every part's best file, then every
+ * part's second, …; a file's place in a list is that of its first piece), so no part's best file
+ * waits behind another's second. Returned as pieces, a file's pieces together (all the parts found
+ * of it, the most similar copy of each), files in that order.
  */
 function fuseParts(lists: ContextPiece[][]): ContextPiece[] {
-  const files = new Map<string, { score: number; best: number; pieces: Map<number, ContextPiece> }>();
-  for (const list of lists) {
-    const ranks = new Map<string, number>();
+  const pieces = new Map<string, Map<number, ContextPiece>>();
+  const fileLists = lists.map((list) => {
+    const files: string[] = [];
     for (const p of aboutQuery(list)) {
-      if (!ranks.has(p.path)) ranks.set(p.path, ranks.size);
-      const f = files.get(p.path) ?? { score: 0, best: -1, pieces: new Map<number, ContextPiece>() };
-      files.set(p.path, f);
-      f.best = Math.max(f.best, p.similarity);
-      const had = f.pieces.get(p.startLine);
-      if (!had || p.similarity > had.similarity) f.pieces.set(p.startLine, p);
+      if (!pieces.has(p.path)) pieces.set(p.path, new Map());
+      const had = pieces.get(p.path)!.get(p.startLine);
+      if (!had || p.similarity > had.similarity) pieces.get(p.path)!.set(p.startLine, p);
+      if (!files.includes(p.path)) files.push(p.path);
     }
-    for (const [file, rank] of ranks) files.get(file)!.score += 1 / (PARTS_RRF_K + rank + 1);
-  }
-  return [...files.values()]
-    .sort((a, b) => b.score - a.score || b.best - a.best)
-    .flatMap((f) => [...f.pieces.values()].sort((a, b) => b.similarity - a.similarity));
+    return files;
+  });
+  return interleave(fileLists, (f) => f).flatMap((f) => [...pieces.get(f)!.values()].sort((a, b) => b.similarity - a.similarity));
 }
 
 /** A piece cut to fit its file's room is shown only if at least this many of its lines fit. */

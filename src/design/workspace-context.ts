@@ -17,7 +17,7 @@ export const CONTEXT_EMBED_WAIT_MS = 20_000;
 
 /**
  * A query in parts: `text` for BM25 over file starts, `parts` each ranked by meaning on its own and
- * fused (a spec's sections: MiniLM reads a query's first 256 tokens, so one query of a whole spec
+ * taken in turns (a spec's sections: MiniLM reads a query's first 256 tokens, so one query of a whole spec
  * is its title and first section).
  */
 export interface ContextQuery {

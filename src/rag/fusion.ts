@@ -27,6 +27,25 @@ export function reciprocalRankFusion(lists: ScoredId[][], k = 60, weights: numbe
 }
 
 /**
+ * Lists of the parts of one query (a spec's sections) taken in turns: every list's first, then every
+ * list's second, …, each item once (by `key`, at its earliest place). Unlike a fusion by rank sums,
+ * a part's best can never be pushed down by items several other parts rank low.
+ */
+export function interleave<T>(lists: T[][], key: (item: T) => string): T[] {
+  const out: T[] = [];
+  const seen = new Set<string>();
+  for (let rank = 0; lists.some((l) => rank < l.length); rank++) {
+    for (const list of lists) {
+      const item = list[rank];
+      if (item === undefined || seen.has(key(item))) continue;
+      seen.add(key(item));
+      out.push(item);
+    }
+  }
+  return out;
+}
+
+/**
  * Keeps the order but lets no group (a file) hold more than `perGroup` of the first `k` places;
  * the held-back hits fill in after, if places remain.
  */

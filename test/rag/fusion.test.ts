@@ -1,4 +1,4 @@
-import { reciprocalRankFusion } from '../../src/rag/fusion';
+import { interleave, reciprocalRankFusion } from '../../src/rag/fusion';
 
 test('weighted reciprocal-rank fusion lets the heavier list win a disagreement', () => {
   const dense = [{ id: 'd', score: 0.9 }, { id: 'x', score: 0.5 }];
@@ -8,4 +8,15 @@ test('weighted reciprocal-rank fusion lets the heavier list win a disagreement',
   expect(weighted.map((h) => h.id)).toEqual(['x', 'd', 'l']);
   expect(weighted[1]!.score).toBeCloseTo(2 / 21, 10);
   expect(weighted[0]!.score).toBeCloseTo(2 / 22 + 1 / 22, 10);
+});
+
+test("interleave takes the lists in turns, each item once at its earliest place: every list's first before any list's second", () => {
+  const a = ['yaml', 'shared', 'a2'];
+  const b = ['uuid'];
+  const c = ['shared', 'c2', 'c3'];
+  expect(interleave([a, b, c], (x) => x)).toEqual(['yaml', 'uuid', 'shared', 'c2', 'a2', 'c3']);
+  // Rank sums would have put 'shared' (second in a, first in c) before the other lists' firsts.
+  const sums = reciprocalRankFusion([a, b, c].map((l) => l.map((id) => ({ id, score: 1 }))));
+  expect(sums[0]!.id).toBe('shared');
+  expect(interleave([], (x: string) => x)).toEqual([]);
 });
