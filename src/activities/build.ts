@@ -6,7 +6,9 @@ import { netChanges } from '../builder/net-changes';
 import { planMessages } from '../builder/prompts';
 import { addedDependencies, renderBuildReport, type ReportFile, type ReportStep } from '../builder/report';
 import { buildPlanJsonSchema, BuildPlanSchema, planProblems, type BuildPlan } from '../builder/schemas';
-import { fitContext, renderContext } from '../design/context';
+import { contextRedactions, fitContext, renderContext } from '../design/context';
+import type { ContextRanking } from '../contracts/run-details';
+import { summarizeRedactions, type RedactionSummary } from '../contracts/security';
 import { AimlError } from '../errors';
 import { chatStructured } from '../llm/structured';
 import type { ProviderUse } from '../contracts/llm';
@@ -60,6 +62,10 @@ export interface PlanBuildOutput {
   usage: Usage;
   /** Which provider answered, and why those before it were skipped. */
   provider?: ProviderUse;
+  /** The workspace files the plan was shown, and how they were chosen. */
+  context?: { files: string[]; ranking: ContextRanking };
+  /** Credentials removed from the workspace files and knowledge-base snippets the plan was shown. */
+  redactions?: RedactionSummary;
 }
 
 export interface BuildReportInput {
@@ -108,6 +114,7 @@ export function buildActivities(deps: ActivityDeps) {
         const found = await workspaceContext(deps, input.workspace, query, opts, signal);
         if (found.why) log.info('plan context ranked by words', { why: found.why });
         const whole = renderContext({ files: found.files, kb });
+        const redactions = summarizeRedactions(contextRedactions({ files: found.files, kb }));
         const previousPlan = input.previousPlanRef ? json<BuildPlan>(input.previousPlanRef) : undefined;
         // The spec, the file list and the excerpts share the room the plan model's window leaves:
         // the spec up to half of it, the list up to a third of the rest, the excerpts what remains.
@@ -150,6 +157,8 @@ export function buildActivities(deps: ActivityDeps) {
           baseline,
           usage: callUsage(result.usage, result.calls, result.latencyMs),
           ...(result.provider ? { provider: result.provider } : {}),
+          context: { files: found.files.map((f) => f.path), ranking: found.ranking },
+          ...(redactions ? { redactions } : {}),
         };
       });
     },

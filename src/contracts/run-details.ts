@@ -41,7 +41,8 @@ export interface BuildDetails {
   specPath?: string;
   /** The check command in use; null: none. */
   checkCommand?: string | null;
-  plan?: { title: string; planRef: string; steps: string[] };
+  /** The approved (or proposed) plan; the workspace files it was drafted from, and how they were chosen. */
+  plan?: { title: string; planRef: string; steps: string[]; contextFiles?: string[]; contextRanking?: ContextRanking };
   /** The agent's tool policy, shown from the start; `allowCommands` grows only by a person's decision. */
   policy?: {
     steps: StepMode;

@@ -229,7 +229,14 @@ export async function build(raw: BuildInput): Promise<BuildResult> {
       ]);
       run.state.usage = addUsage(run.state.usage, plan.usage);
       noteProvider(run, plan.provider);
-      run.state.details.plan = { title: plan.title, planRef: plan.planRef, steps: plan.steps.map((s) => s.title) };
+      run.state.details.plan = {
+        title: plan.title,
+        planRef: plan.planRef,
+        steps: plan.steps.map((s) => s.title),
+        ...(plan.context ? { contextFiles: plan.context.files, contextRanking: plan.context.ranking } : {}),
+      };
+      const redacted = mergeRedactionSummaries(run.state.details.redactions as RedactionSummary | undefined, plan.redactions);
+      if (redacted) run.state.details.redactions = redacted;
       steps.splice(0, steps.length, ...plan.steps.map((s, i): BuildStepState => ({ n: i + 1, title: s.title, status: 'pending', attempts: 0, files: [] })));
       const decision = await gates.wait({
         gate: BUILD_PLAN_GATE,

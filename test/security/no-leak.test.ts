@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { decideUpdate, ingestWorkflowId, stateQuery, type DesignResult, type IngestResult, type RedactionSummary } from '../../src/contracts';
+import { decideUpdate, ingestWorkflowId, stateQuery, type BuildDetails, type DesignResult, type IngestResult, type RedactionSummary } from '../../src/contracts';
+import { planReply } from '../build/fixtures';
+import { awaitingGate, startBuild } from '../build/helpers';
 import { draftReply } from '../support/fixtures';
 import { tmpDir, uniqueId, waitFor } from '../support/env';
 import { useRagRig, writeTree } from '../rag/support';
@@ -92,4 +94,29 @@ test('a key in config/settings.json reaches no LLM request, blob, knowledge-base
   expect(history.includes(key.slice(8, 40))).toBe(false);
   expect(history.includes('"byRule":{"OpenAI API key":1}')).toBe(true); // the activity result: rule and place, no value
   expect(fs.readFileSync(result.specPath!, 'utf8')).not.toContain(key.slice(8, 40));
+});
+
+test("a BUILD plan's context: the files it was shown and how they were chosen are in the run's state, and a key in one is counted as redacted", async () => {
+  const key = fakeOpenAiKey();
+  const workspace = tmpDir('aiml-leak-plan-');
+  writeTree(workspace, {
+    'README.md': '# Support chatbot\nAnswers customer questions from the product docs with an OpenAI model.\n',
+    'config/settings.json': JSON.stringify({ openai: { model: 'gpt-4o-mini', apiKey: key }, chatbot: { maxTurns: 12 } }, null, 2),
+    'SPECS.md': '# Chatbot settings\n\n## Model settings\nRead the OpenAI model name and API key settings of the chatbot from config/settings.json, and the maximum number of turns.\n',
+  });
+  rig.llm.enqueue(planReply([{ title: 'Read the settings', files: [{ path: 'src/settings.ts', action: 'create' }] }]));
+  const handle = await startBuild(rig.client, rig.worker.taskQueue, { workspace, approval: 'plan', checkCommand: 'true' });
+  try {
+    const waiting = await awaitingGate(handle, 'build/plan');
+    const plan = (waiting.details as BuildDetails).plan!;
+    expect(plan.contextRanking).toBe('meaning');
+    expect(plan.contextFiles).toEqual(expect.arrayContaining(['README.md', 'config/settings.json']));
+    expect(plan.contextFiles).not.toContain('SPECS.md');
+    expect(waiting.details.redactions).toEqual({ count: 1, byRule: { 'OpenAI API key': 1 }, items: [{ rule: 'OpenAI API key', source: 'config/settings.json', line: 4 }] });
+    const prompt = JSON.stringify(rig.llm.requests.at(-1));
+    expect(prompt).toContain('[REDACTED: OpenAI API key]');
+    expect(prompt).not.toContain(key.slice(8, 40));
+  } finally {
+    await handle.terminate('test done');
+  }
 });
