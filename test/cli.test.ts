@@ -112,6 +112,16 @@ test('bad input: unknown id, wrong flag, bad status, missing workspace, unreacha
   expect(noDir.code).toBe(2);
   expect(noDir.stderr).toMatch(/--workspace \/nonexistent\/dir does not exist/);
 
+  // A spec named relative to the workspace, run from elsewhere: the error points at the file meant.
+  const ws = tmpDir('aiml-cli-spec-ws-');
+  fs.writeFileSync(path.join(ws, 'SPECS.md'), '# Spec\n');
+  const specElsewhere = await runCli(['build', '--workspace', ws, '--spec', 'SPECS.md'], env);
+  expect(specElsewhere.code).toBe(2);
+  expect(specElsewhere.stderr).toContain(`--spec ${path.resolve('SPECS.md')} does not exist; paths are relative to the current directory: did you mean --spec ${path.join(ws, 'SPECS.md')}?`);
+  const specNowhere = await runCli(['build', '--workspace', ws, '--spec', 'NOPE.md'], env);
+  expect(specNowhere.code).toBe(2);
+  expect(specNowhere.stderr).not.toContain('did you mean');
+
   const down = await runCli(['status', 'anything'], { ...env, TEMPORAL_ADDRESS: '127.0.0.1:1' });
   expect(down.code).toBe(1);
   oneLine(down.stderr);

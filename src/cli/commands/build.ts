@@ -1,7 +1,8 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { BUILD_APPROVALS, buildWorkflowId, type BuildApproval, type BuildInput, type BuildLimits, type DesignResult } from '../../contracts';
-import { AimlError } from '../../errors';
+import { AimlError, isAimlError } from '../../errors';
 import type { CliContext } from '../context';
 import { parsePositiveInt, parseSpecPath, parseWorkspace, shortId } from '../options';
 import { startRun } from '../start-run';
@@ -71,6 +72,23 @@ export function addBuildOptions(cmd: Command): Command {
   );
 }
 
+/**
+ * `--spec`, relative to the current directory like every path on the command line; when it is not
+ * there but is in `--workspace`, the error names that file (`--workspace ~/app --spec SPECS.md`
+ * run from elsewhere is an easy slip).
+ */
+function specInOrBeside(spec: string, workspaceFlag: string | undefined, env: NodeJS.ProcessEnv): string {
+  try {
+    return parseSpecPath(spec, process.cwd(), env);
+  } catch (err) {
+    const inWorkspace = workspaceFlag && !path.isAbsolute(spec) ? path.resolve(workspaceFlag, spec) : undefined;
+    if (isAimlError(err, 'USAGE') && inWorkspace && inWorkspace !== path.resolve(spec) && fs.existsSync(inWorkspace)) {
+      throw new AimlError('USAGE', `${err.message}; paths are relative to the current directory: did you mean --spec ${inWorkspace}?`);
+    }
+    throw err;
+  }
+}
+
 /** The spec of a completed design run, and its workspace. */
 export async function specFromDesign(ctx: CliContext, id: string): Promise<{ specPath: string; workspace: string }> {
   const aiml = await ctx.aiml();
@@ -130,7 +148,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
       designRunId = flags.from;
     } else {
       workspace = parseWorkspace(flags.workspace);
-      specPath = parseSpecPath(flags.spec!, process.cwd(), ctx.env);
+      specPath = specInOrBeside(flags.spec!, flags.workspace, ctx.env);
     }
     const input: BuildInput = { specPath, workspace, approval: parseApproval(flags.approve, flags.autoApprove), ...buildSettings(flags) };
     if (designRunId) input.designRunId = designRunId;
