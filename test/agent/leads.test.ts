@@ -1,24 +1,16 @@
 import { agentToolActivities } from '../../src/activities/agent-tools';
 import type { ActivityDeps } from '../../src/activities/deps';
-import type { BuildPlan } from '../../src/builder/schemas';
+import { paymentRetryPlan } from '../build/fixtures';
 import { StaticEmbedder } from '../../src/rag/embed/static-model';
 import { KbRegistry } from '../../src/rag/registry';
 import { BlobStore } from '../../src/storage/blob-store';
 import { tmpDir } from '../support/env';
 import { writeTree } from '../support/files';
 
-const plan: BuildPlan = {
-  title: 'Retries',
-  summary: 'Retry failed payment calls.',
-  codeStructure: 'src/net holds the HTTP helpers; src/pay the payment client.',
-  steps: [
-    {
-      title: 'Retry payment calls',
-      description: 'Wrap the payment client calls in the retry helper so a dropped connection is tried again with backoff.',
-      files: [{ path: 'src/pay/client.ts', action: 'modify', purpose: 'call the provider through the retry helper' }],
-    },
-  ],
-};
+const plan = paymentRetryPlan({
+  description: 'Wrap the payment client calls in the retry helper so a dropped connection is tried again with backoff.',
+  purpose: 'call the provider through the retry helper',
+});
 
 describe('agentLeads', () => {
   const registry = new KbRegistry(tmpDir('aiml-leads-state-'), new StaticEmbedder());

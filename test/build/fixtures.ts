@@ -101,3 +101,13 @@ export function agentReplies(edits: Edit[], summary = 'Done: the edits are in pl
     { content: '', toolCalls: [{ name: 'finish_step', arguments: { summary } }] },
   ];
 }
+
+/** A one-step plan that wraps a payment client's calls in a retry helper (step context and leads tests), its step worded as given. */
+export function paymentRetryPlan(step: { description: string; purpose: string }): BuildPlan {
+  return {
+    title: 'Retries',
+    summary: 'Retry failed payment calls.',
+    codeStructure: 'src/net holds the HTTP helpers; src/pay the payment client.',
+    steps: [{ title: 'Retry payment calls', description: step.description, files: [{ path: 'src/pay/client.ts', action: 'modify', purpose: step.purpose }] }],
+  };
+}

@@ -1,7 +1,6 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { buildStepActivities } from '../../src/activities/build-step';
 import type { ActivityDeps } from '../../src/activities/deps';
-import type { BuildPlan } from '../../src/builder/schemas';
 import { loadLlmConfig } from '../../src/config';
 import { LlmGateway } from '../../src/llm/gateway';
 import { StaticEmbedder } from '../../src/rag/embed/static-model';
@@ -10,7 +9,7 @@ import { BlobStore } from '../../src/storage/blob-store';
 import { tmpDir } from '../support/env';
 import { writeTree } from '../support/files';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm';
-import { stepReply, write } from './fixtures';
+import { paymentRetryPlan, stepReply, write } from './fixtures';
 
 /** A one-shot step (recorded runs, `stepMode: "oneshot"`) is shown the code it is about besides its planned files. */
 let llm: ScriptedLlm;
@@ -25,18 +24,10 @@ afterAll(async () => {
 
 const KEY = 'sk-proj-Rb4Nc8Kd1Wz6Hs3Jf5Gp0Ta2Ue7Yi4Oo9Pl3Mk6Xq7Lm2Rt9V';
 const spec = '# Payment retries\n\nRetry failed payment calls with backoff: a dropped connection to the payment provider is tried again.\n';
-const plan: BuildPlan = {
-  title: 'Retries',
-  summary: 'Retry failed payment calls.',
-  codeStructure: 'src/net holds the HTTP helpers; src/pay the payment client.',
-  steps: [
-    {
-      title: 'Retry payment calls',
-      description: 'Wrap the payment client calls in the helper that tries a failed call again, waiting longer each time.',
-      files: [{ path: 'src/pay/client.ts', action: 'modify', purpose: 'call the provider through the helper' }],
-    },
-  ],
-};
+const plan = paymentRetryPlan({
+  description: 'Wrap the payment client calls in the helper that tries a failed call again, waiting longer each time.',
+  purpose: 'call the provider through the helper',
+});
 const ws = writeTree(tmpDir('aiml-step-ctx-ws-'), {
   'src/net/backoff.ts': [
     `const SERVICE_KEY = "${KEY}";`,
