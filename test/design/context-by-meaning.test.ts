@@ -84,7 +84,7 @@ describe('contextFromPieces', () => {
     expect(renderContext({ files: [f!], kb: [] })).toContain('### src/f.ts (lines 1-7, 9, 14)\n');
   });
 
-  test("a spec's parts: each list floored against its own best, their files fused by rank, so each part's best file comes before any part's second", () => {
+  test("a spec's parts: each list floored against its own best, their files taken in turns, so each part's best file comes before any part's second", () => {
     const root = tmpDir('aiml-ctx-parts-');
     const yaml = [piece('yaml/load.js', 1, 2, 0.9), piece('yaml/dump.js', 1, 2, 0.6), piece('yaml/load.js', 10, 2, 0.5)];
     // A weaker part: its best is 0.4, so 0.25 passes its floor (0.22 and half its best) though it is under half of the other part's best.
@@ -319,6 +319,14 @@ test('aiml code context shows the files a design or a plan would be shown, chose
   const paths = plan.files.map((f: { path: string }) => f.path);
   expect(paths).toContain('diff/libcjs/patch/reverse.js');
   expect(paths).not.toContain('SPECS.md'); // the plan's prompt holds the spec already
+  expect(plan.parts).toBeUndefined(); // one section: one query
+
+  const twoParts = path.join(tmpDir('aiml-ctx-cli-spec-'), 'SPECS.md');
+  fs.writeFileSync(twoParts, '# Changes\n\n## Undo\nInvert a patch so that applying it undoes the change.\n\n## Ids\nName-based uuids hashed with SHA-1 from a namespace and a name.\n');
+  const byParts = await runCli(['code', 'context', '--spec', twoParts, '--workspace', ws], env);
+  expect(byParts.stderr.trim()).toMatch(/^\d+ files, by meaning, the spec searched in 2 parts$/);
+  expect(byParts.stdout).toMatch(/^### diff\//m);
+  expect(byParts.stdout).toMatch(/^### uuid\//m);
 
   const words = await runCli(['code', 'context', brief, '--workspace', ws, '--lexical'], env);
   expect(words.stderr.trim()).toMatch(/^\d+ files, by words over file starts$/);

@@ -84,16 +84,18 @@ function registerContext(code: Command, ctx: CliContext): void {
       if (!(spec ?? brief)?.trim()) throw new AimlError('USAGE', spec === undefined ? 'The brief is empty (or give --spec <file>)' : `The spec ${flags.spec} is empty`);
       // As the plan activity asks (planContextQuery), or as a design does (the brief, the defaults).
       const { query, opts } = spec === undefined ? { query: brief!, opts: {} } : planContextQuery(spec);
+      const parts = typeof query === 'string' ? 1 : query.parts.length;
       const reg = kbRegistry(ctx);
       try {
         const models = codeModels(ctx, reg, flags.lexical);
         if (models) await wholeCodeIndex(root, models, MAX_WAIT_MS);
         const found = await workspaceContext({ codeModels: models }, root, query, opts, undefined, CONTEXT_EMBED_WAIT_MS);
         if (flags.json) {
-          printJson(ctx, { ranking: found.ranking, ...(found.why ? { why: found.why } : {}), files: found.files.map(({ redactions, ...f }) => ({ ...f, ...(redactions?.length ? { redacted: redactions.length } : {}) })) });
+          printJson(ctx, { ranking: found.ranking, ...(found.why ? { why: found.why } : {}), ...(parts > 1 ? { parts } : {}), files: found.files.map(({ redactions, ...f }) => ({ ...f, ...(redactions?.length ? { redacted: redactions.length } : {}) })) });
           return;
         }
-        ctx.err(`${found.files.length} files, ${found.ranking === 'meaning' ? 'by meaning' : 'by words over file starts'}${found.why ? ` (${found.why})` : ''}`);
+        const how = found.ranking === 'meaning' ? `by meaning${parts > 1 ? `, the spec searched in ${parts} parts` : ''}` : 'by words over file starts';
+        ctx.err(`${found.files.length} files, ${how}${found.why ? ` (${found.why})` : ''}`);
         ctx.out(renderContext({ files: found.files, kb: [] }));
       } finally {
         await reg.closeAll();
