@@ -148,6 +148,17 @@ interface Scores {
 /** `AIML_BENCH_MISSES=<row label part>`: rows whose label contains it list the queries they miss in the top 5, with their top 3. */
 const MISSES = process.env.AIML_BENCH_MISSES;
 
+/** Whether a chunk is one a query wants: its file, and its symbol or section where the target names one. */
+function isRelevant(q: Query, c: Pick<Chunk, 'path' | 'symbol'>): boolean {
+  return q.relevant.some((t) => {
+    const target = typeof t === 'string' ? { path: t } : t;
+    const sym = c.symbol ?? '';
+    if (c.path !== target.path) return false;
+    if (target.symbol && sym !== target.symbol && !sym.startsWith(`${target.symbol}.`)) return false;
+    return !target.section || sym.toLowerCase().includes(target.section.toLowerCase());
+  });
+}
+
 function score(corpus: Corpus, byId: Map<string, Chunk>, rankings: ScoredId[][], label = ''): Scores {
   const s: Scores = { recall5: 0, mrr10: 0, ndcg10: 0 };
   corpus.queries.forEach((q, qi) => {
@@ -161,15 +172,7 @@ function score(corpus: Corpus, byId: Map<string, Chunk>, rankings: ScoredId[][],
       units.push(c);
       if (units.length === 10) break;
     }
-    const rank = units.findIndex((c) =>
-      q.relevant.some((t) => {
-        const target = typeof t === 'string' ? { path: t } : t;
-        const sym = c.symbol ?? '';
-        if (c.path !== target.path) return false;
-        if (target.symbol && sym !== target.symbol && !sym.startsWith(`${target.symbol}.`)) return false;
-        return !target.section || sym.toLowerCase().includes(target.section.toLowerCase());
-      }),
-    );
+    const rank = units.findIndex((c) => isRelevant(q, c));
     if (MISSES && label.includes(MISSES) && (rank < 0 || rank >= 5)) {
       process.stdout.write(`   miss (${label}, rank ${rank < 0 ? '>10' : rank + 1}): ${q.query}\n      want ${JSON.stringify(q.relevant)}\n      got  ${units.slice(0, 3).map((c) => `${c.path}#${c.symbol ?? ''}`).join(' | ')}\n`);
     }
@@ -300,6 +303,7 @@ async function codeSearchRows(corpus: Corpus, byId: Map<string, Chunk>, base: Sc
     for (const q of corpus.queries) refined.push(ids((await index.searchHybrid(q.query, 50, undefined, models)).hits));
     line('search_code (BUILD agent), by meaning, refined', `${fmt(score(corpus, byId, refined), base)}   (${indexed}; ${((Date.now() - t) / corpus.queries.length).toFixed(0)} ms a query)`);
     if (corpus.unit === 'file') await contextRows(corpus, ws, models);
+    if (corpus.name.startsWith('npm') || corpus.name.startsWith('docs')) await floorRows(corpus, index, models, ws);
   } finally {
     teacherCache.close();
     fs.rmSync(ws, { recursive: true, force: true });
@@ -322,6 +326,44 @@ async function meaningContext(models: CodeModels, ws: string, query: string | Co
   const found = await workspaceContext({ codeModels: models }, ws, query, opts);
   if (found.ranking !== 'meaning') throw new Error(`the context was ranked by words: ${found.why ?? 'no reason given'}`);
   return found.files;
+}
+
+/** Briefs about systems none of the corpora is about, for `floorRows`. */
+const UNRELATED_BRIEFS = [
+  'A fraud detection model serving pipeline with a feature store and drift monitoring',
+  'Route support tickets to the right team with a classifier trained on past tickets',
+  'Recommend products to shoppers from their browsing history with embeddings',
+  'Forecast demand for each warehouse a week ahead from sales history',
+  'A voice assistant that books meetings from spoken requests',
+  'Detect defects in photos of circuit boards on the production line',
+];
+
+/**
+ * What the context floors (CONTEXT_SIMILARITY in src/design/context.ts) are set from: MiniLM's
+ * cosine between each task and the best piece of what it wants, against the best any piece scores
+ * for briefs about unrelated systems, and how many files such a brief is shown.
+ */
+async function floorRows(corpus: Corpus, index: Awaited<ReturnType<typeof wholeCodeIndex>>['index'], models: CodeModels, ws: string): Promise<void> {
+  const scored = async (q: string) => {
+    const { hits } = await index.searchHybrid(q, 40, undefined, models);
+    const sims = await models.refiner!.similarities(q, hits.map((h) => embeddingText(h.chunk)));
+    return hits.map((h, i) => ({ chunk: h.chunk, similarity: h.similarity ?? sims[i]! }));
+  };
+  const wanted: number[] = [];
+  for (const q of corpus.queries) {
+    const mine = (await scored(q.query)).filter((p) => isRelevant(q, p.chunk));
+    if (mine.length) wanted.push(Math.max(...mine.map((p) => p.similarity)));
+  }
+  wanted.sort((a, b) => a - b);
+  const at = (f: number) => wanted[Math.min(wanted.length - 1, Math.floor(wanted.length * f))]!.toFixed(2);
+  line('context floors: wanted piece', `cosine min ${at(0)}  p10 ${at(0.1)}  median ${at(0.5)}  max ${at(1)}  (${wanted.length} of ${corpus.queries.length} found in the top 40)`);
+  const unrelated: string[] = [];
+  for (const brief of UNRELATED_BRIEFS) {
+    const best = Math.max(...(await scored(brief)).map((p) => p.similarity));
+    const kept = (await meaningContext(models, ws, brief, {})).filter((f) => f.lines !== undefined).length;
+    unrelated.push(`${best.toFixed(2)}/${kept}`);
+  }
+  line('context floors: unrelated briefs', `best cosine / files shown: ${unrelated.join('  ')}`);
 }
 
 /** A spec's opening, as real specs have one: about the project, naming no module. */

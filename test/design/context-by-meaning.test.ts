@@ -56,6 +56,14 @@ describe('contextFromPieces', () => {
     expect(contextFromPieces(root, [piece('src/a.ts', 1, 2, under), piece('src/b.ts', 1, 2, under - 0.05)])).toEqual([]);
   });
 
+  test('prose has the higher floor: a Markdown piece at 0.27 is not about the query, a code piece at 0.27 is', () => {
+    const root = tmpDir('aiml-ctx-prose-');
+    expect(CONTEXT_SIMILARITY.minProse).toBeGreaterThan(0.27);
+    const files = contextFromPieces(root, [piece('src/voice.ts', 1, 2, 0.5), piece('docs/voice.md', 1, 2, 0.27), piece('src/calendar.ts', 1, 2, 0.27), piece('notes.txt', 1, 2, 0.29)]);
+    expect(files.map((f) => f.path)).toEqual(['src/voice.ts', 'src/calendar.ts']);
+    expect(contextFromPieces(root, [piece('docs/voice.md', 1, 2, 0.31)]).map((f) => f.path)).toEqual(['docs/voice.md']);
+  });
+
   test('a copy of the brief does not floor out the code; a plan leaves out what its prompt shows already (the spec file)', () => {
     const spec = ['# Embedding cache', '', 'Put a cache in front of the embedding model so a chunk seen before is not embedded again.', 'Key it by the chunk text hash.', ''].join('\n');
     const root = writeTree(tmpDir('aiml-ctx-shown-'), { 'SPECS.md': spec, 'src/embed/cache.ts': 'export class EmbeddingCache { /* vectors by text hash, kept on disk between runs */ }\n'.repeat(3) });
