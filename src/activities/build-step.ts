@@ -6,9 +6,7 @@ import { STEP_RELATED, stepContext } from '../builder/retrieve';
 import { stepQuery } from '../agent/leads';
 import { workspaceContext } from '../design/workspace-context';
 import { stepEditsJsonSchema, StepEditsSchema, toFileEdits, type BuildPlan, type StepEdits } from '../builder/schemas';
-import type { RetrievedSnippet } from '../design/context';
 import { log } from '@temporalio/activity';
-import { interleave } from '../rag/fusion';
 import { AimlError, isAimlError } from '../errors';
 import { chatStructured } from '../llm/structured';
 import type { ProviderUse } from '../contracts/llm';
@@ -20,6 +18,7 @@ import { formatProblems, prepareEdits } from '../workspace/edits';
 import { Journal } from '../workspace/journal';
 import { normaliseEditPath } from '../workspace/paths';
 import type { ActivityDeps } from './deps';
+import { kbSnippets } from './kb-snippets';
 import { guarded } from './failures';
 import { promptRoomChars } from './prompt-room';
 
@@ -92,26 +91,6 @@ const SPEC_CHARS = 30_000;
 const STEP_CONTEXT_CHARS = 120_000;
 
 export const readJson = <T>(deps: ActivityDeps, ref: string): T => JSON.parse(deps.blobs.get(ref)) as T;
-
-/** Knowledge-base snippets a query gets. */
-const KB_SNIPPETS = 6;
-/** A query's start the knowledge base is searched with. */
-const KB_QUERY_CHARS = 2000;
-
-/**
- * Knowledge-base snippets, when the run names a knowledge base: for one query, or for each part of
- * a spec (`specParts`) taken in turns (`interleave`), so each part's best snippet comes before any
- * part's second; a few more than for one query.
- */
-export async function kbSnippets(deps: ActivityDeps, kb: string | undefined, query: string | string[]): Promise<RetrievedSnippet[]> {
-  if (!kb) return [];
-  if (!deps.retriever) throw new AimlError('KB_UNAVAILABLE', `Knowledge base "${kb}" was asked for, but this worker has no retriever`);
-  const parts = typeof query === 'string' ? [query] : query;
-  const lists: RetrievedSnippet[][] = [];
-  for (const part of parts) lists.push(await deps.retriever.search(kb, part.slice(0, KB_QUERY_CHARS), KB_SNIPPETS));
-  if (lists.length === 1) return lists[0]!;
-  return interleave(lists, (s) => `${s.path}:${s.startLine ?? 0}`).slice(0, KB_SNIPPETS + 2);
-}
 
 export function buildStepActivities(deps: ActivityDeps) {
   const json = <T>(ref: string): T => readJson<T>(deps, ref);

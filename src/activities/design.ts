@@ -15,7 +15,8 @@ import { chatStructured } from '../llm/structured';
 import type { ActivityDeps } from './deps';
 import { guarded } from './failures';
 import { promptRoomChars } from './prompt-room';
-import { workspaceContext } from '../design/workspace-context';
+import { designContextQuery, workspaceContext } from '../design/workspace-context';
+import { kbSnippets } from './kb-snippets';
 import { writeOutputFile } from '../workspace/output-file';
 
 export interface GatherContextInput {
@@ -79,13 +80,11 @@ export interface WriteSpecOutput {
 /** Workspace files the brief touches, plus knowledge-base hits, stored as one blob. */
 async function gatherContext(deps: ActivityDeps, input: GatherContextInput, signal: AbortSignal): Promise<GatherContextOutput> {
   if (!input.brief?.trim()) throw new AimlError('INPUT_INVALID', 'The brief is empty');
-  const found = await workspaceContext(deps, input.workspace, input.brief, {}, signal);
+  const { query, opts } = designContextQuery(input.brief);
+  const found = await workspaceContext(deps, input.workspace, query, opts, signal);
   if (found.why) log.info('workspace context ranked by words', { why: found.why });
   const ctx: DesignContext = { files: found.files, kb: [] };
-  if (input.kb) {
-    if (!deps.retriever) throw new AimlError('KB_UNAVAILABLE', `Knowledge base "${input.kb}" was asked for, but this worker has no retriever`);
-    ctx.kb = await deps.retriever.search(input.kb, input.brief, 8);
-  }
+  ctx.kb = await kbSnippets(deps, input.kb, query.parts, 8);
   const text = renderContext(ctx);
   const redactions = summarizeRedactions(contextRedactions(ctx));
   return { contextRef: deps.blobs.put(text), files: ctx.files.map((f) => f.path), kbHits: ctx.kb.length, chars: text.length, ranking: found.ranking, ...(redactions ? { redactions } : {}) };

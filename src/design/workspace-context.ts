@@ -77,6 +77,14 @@ export function specParts(spec: string): string[] {
 }
 
 /**
+ * What a DESIGN's context is gathered with: the brief, in parts when it has sections (a brief pasted
+ * from a Markdown file), with the default room (8 files of 2,000 bytes).
+ */
+export function designContextQuery(brief: string): { query: ContextQuery; opts: ContextOptions } {
+  return { query: { text: brief.slice(0, CONTEXT_QUERY_CHARS), parts: specParts(brief) }, opts: {} };
+}
+
+/**
  * What a BUILD plan's context is gathered with: the spec's sections as the parts of the query (its
  * start for the words ranking), 8 files of 3,000 bytes, the spec itself not shown again.
  */

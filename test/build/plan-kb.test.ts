@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { kbSnippets } from '../../src/activities/build-step';
+import { kbSnippets } from '../../src/activities/kb-snippets';
 import type { ActivityDeps } from '../../src/activities/deps';
 import { specParts } from '../../src/design/workspace-context';
 import { PROJECT_ROOT } from '../../src/paths';

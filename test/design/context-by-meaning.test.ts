@@ -3,7 +3,7 @@ import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { designActivities, type GatherContextOutput } from '../../src/activities/design';
 import type { ActivityDeps } from '../../src/activities/deps';
-import { planContextQuery, specParts, workspaceContext } from '../../src/design/workspace-context';
+import { designContextQuery, planContextQuery, specParts, workspaceContext } from '../../src/design/workspace-context';
 import { renderSpec } from '../../src/design/render';
 import { SECTION_KEYS, SECTION_TITLES, type ArchitectureDraft } from '../../src/design/architecture';
 import { contextFromPieces, CONTEXT_SIMILARITY, gatherWorkspaceContext, renderContext, type ContextPiece } from '../../src/design/context';
@@ -293,6 +293,13 @@ describe('specParts', () => {
     expect(parts[1]).toBe(`- ${SECTION_TITLES[SECTION_KEYS[0]!]}: What the ${SECTION_KEYS[0]} part of the system does, in a sentence.\n  - a choice for ${SECTION_KEYS[0]} (why: a reason)`);
     expect(parts.join('\n')).not.toContain('```');
     expect(parts.join('\n')).not.toContain('Approval record');
+  });
+
+  test('a brief is one query unless it has sections (a brief pasted from a Markdown file)', () => {
+    expect(designContextQuery('Invert a patch so that it undoes the change').query).toEqual({ text: 'Invert a patch so that it undoes the change', parts: ['Invert a patch so that it undoes the change'] });
+    const pasted = '## Undo\nInvert a patch so that applying it undoes the change.\n\n## Ids\nName-based uuids hashed with SHA-1 from a namespace.\n';
+    expect(designContextQuery(pasted).query.parts).toEqual(['## Undo\nInvert a patch so that applying it undoes the change.', '## Ids\nName-based uuids hashed with SHA-1 from a namespace.']);
+    expect(designContextQuery(pasted).opts).toEqual({});
   });
 
   test('a spec without sections is one part, its start, as before', () => {

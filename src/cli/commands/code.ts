@@ -5,7 +5,7 @@ import { agentTools } from '../../agent/tools/registry';
 import type { CodeModels, ReadTool, SearchCodeArgs } from '../../agent/tools/types';
 import type { KbRegistry } from '../../rag/registry';
 import { renderContext } from '../../design/context';
-import { CONTEXT_EMBED_WAIT_MS, planContextQuery, workspaceContext } from '../../design/workspace-context';
+import { CONTEXT_EMBED_WAIT_MS, designContextQuery, planContextQuery, workspaceContext } from '../../design/workspace-context';
 import { AimlError } from '../../errors';
 import { loadRagConfig } from '../../rag/config';
 import { redactSecrets } from '../../security/secrets';
@@ -82,9 +82,9 @@ function registerContext(code: Command, ctx: CliContext): void {
       const root = existingDir(flags.workspace ?? '.');
       const spec = flags.spec === undefined ? undefined : fs.readFileSync(existingFile(flags.spec), 'utf8');
       if (!(spec ?? brief)?.trim()) throw new AimlError('USAGE', spec === undefined ? 'The brief is empty (or give --spec <file>)' : `The spec ${flags.spec} is empty`);
-      // As the plan activity asks (planContextQuery), or as a design does (the brief, the defaults).
-      const { query, opts } = spec === undefined ? { query: brief!, opts: {} } : planContextQuery(spec);
-      const parts = typeof query === 'string' ? 1 : query.parts.length;
+      // As the plan activity asks, or as the design activity does.
+      const { query, opts } = spec === undefined ? designContextQuery(brief!) : planContextQuery(spec);
+      const parts = query.parts.length;
       const reg = kbRegistry(ctx);
       try {
         const models = codeModels(ctx, reg, flags.lexical);
@@ -94,7 +94,7 @@ function registerContext(code: Command, ctx: CliContext): void {
           printJson(ctx, { ranking: found.ranking, ...(found.why ? { why: found.why } : {}), ...(parts > 1 ? { parts } : {}), files: found.files.map(({ redactions, ...f }) => ({ ...f, ...(redactions?.length ? { redacted: redactions.length } : {}) })) });
           return;
         }
-        const how = found.ranking === 'meaning' ? `by meaning${parts > 1 ? `, the spec searched in ${parts} parts` : ''}` : 'by words over file starts';
+        const how = found.ranking === 'meaning' ? `by meaning${parts > 1 ? `, the ${spec === undefined ? 'brief' : 'spec'} searched in ${parts} parts` : ''}` : 'by words over file starts';
         ctx.err(`${found.files.length} files, ${how}${found.why ? ` (${found.why})` : ''}`);
         ctx.out(renderContext({ files: found.files, kb: [] }));
       } finally {
