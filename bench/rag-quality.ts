@@ -55,7 +55,9 @@ import { planContextQuery, workspaceContext, type ContextQuery } from '../src/de
  * (src/design/workspace-context.ts): recall@5 and @8 of the wanted module among them, by words
  * over the files' starts and by meaning (those files are all there is; no MRR); and three more a
  * plan's context for specs of three sections (the share of their modules shown), the spec as one
- * query against part by part.
+ * query against part by part. On every corpus two "context floors" rows give the cosines the
+ * context floors (CONTEXT_SIMILARITY) are set from: the wanted piece's, and the best any piece
+ * scores for briefs about unrelated systems, with the files such a brief would be shown.
  */
 
 /** A model the bench ranks with. */
@@ -303,7 +305,7 @@ async function codeSearchRows(corpus: Corpus, byId: Map<string, Chunk>, base: Sc
     for (const q of corpus.queries) refined.push(ids((await index.searchHybrid(q.query, 50, undefined, models)).hits));
     line('search_code (BUILD agent), by meaning, refined', `${fmt(score(corpus, byId, refined), base)}   (${indexed}; ${((Date.now() - t) / corpus.queries.length).toFixed(0)} ms a query)`);
     if (corpus.unit === 'file') await contextRows(corpus, ws, models);
-    if (corpus.name.startsWith('npm') || corpus.name.startsWith('docs')) await floorRows(corpus, index, models, ws);
+    await floorRows(corpus, index, models, ws);
   } finally {
     teacherCache.close();
     fs.rmSync(ws, { recursive: true, force: true });
