@@ -395,9 +395,10 @@ async function specRows(corpus: Corpus, ws: string, models: CodeModels): Promise
   }
   const shown = (lists: string[][]) => (lists.reduce((n, l, i) => n + specs[i]!.wanted.filter((w) => l.includes(w)).length, 0) / (3 * lists.length)).toFixed(3);
   const rows: [string, (spec: string) => Promise<string[]>][] = [
-    ['plan context, 3-part specs, words', async (spec) => gatherWorkspaceContext(ws, planContextQuery(spec).query.text, planContextQuery(spec).opts).map((f) => f.path)],
-    ['plan context, 3-part specs, one query', async (spec) => (await meaningContext(models, ws, planContextQuery(spec).query.text, planContextQuery(spec).opts)).map((f) => f.path)],
-    ['plan context, 3-part specs, by part', async (spec) => (await meaningContext(models, ws, planContextQuery(spec).query, planContextQuery(spec).opts)).map((f) => f.path)],
+    ['plan context, 3-part specs, words, one query', async (spec) => gatherWorkspaceContext(ws, planContextQuery(spec).query.text, planContextQuery(spec).opts).map((f) => f.path)],
+    ['plan context, 3-part specs, words by part', async (spec) => gatherWorkspaceContext(ws, planContextQuery(spec).query.parts, planContextQuery(spec).opts).map((f) => f.path)],
+    ['plan context, 3-part specs, meaning, one query', async (spec) => (await meaningContext(models, ws, planContextQuery(spec).query.text, planContextQuery(spec).opts)).map((f) => f.path)],
+    ['plan context, 3-part specs, meaning by part', async (spec) => (await meaningContext(models, ws, planContextQuery(spec).query, planContextQuery(spec).opts)).map((f) => f.path)],
   ];
   for (const [label, files] of rows) {
     const t = Date.now();

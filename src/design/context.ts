@@ -132,14 +132,14 @@ function redactedExcerpt(f: ContextFile, excerptBytes: number): ContextFile {
  * Workspace files that `brief` is about, best first: BM25 over each file's start (path and file
  * name weighted as fields, identifiers split, as the knowledge bases rank), tests and fixtures at
  * half weight, files far below the best one (in score, or in the brief's words they have) left out; the root README and manifest always come
- * first, as they say what the project is.
+ * first, as they say what the project is. A brief in parts (a spec's sections) is ranked part by
+ * part, their files taken in turns.
  */
-export function gatherWorkspaceContext(root: string, brief: string, opts: ContextOptions = {}): ContextFile[] {
+export function gatherWorkspaceContext(root: string, brief: string | string[], opts: ContextOptions = {}): ContextFile[] {
   const maxFiles = opts.maxFiles ?? CONTEXT_LIMITS.maxFiles;
   const excerptBytes = opts.excerptBytes ?? CONTEXT_LIMITS.excerptBytes;
   if (!fs.existsSync(root)) return [];
-  const wanted = terms(brief);
-  const index = new Bm25Index(1.2, 0.75, (text, fields) => (fields ? lexicalTerms(text, fields) : [...wanted]));
+  const index = new Bm25Index(1.2, 0.75, (text, fields) => (fields ? lexicalTerms(text, fields) : [...terms(text)]));
   const texts = new Map<string, string>();
   const always = rootFiles(root, excerptBytes + SECRET_SLACK_BYTES);
   for (const rel of listWorkspace(root, { limit: CONTEXT_LIMITS.scanFiles }).files) {
@@ -150,23 +150,30 @@ export function gatherWorkspaceContext(root: string, brief: string, opts: Contex
     texts.set(rel, text);
     index.add(rel, text, { path: rel, language: '', kind: 'lines', startLine: 1, endLine: 1, hash: '' });
   }
-  const ranked = wanted.size
-    ? index
-        .search(brief, index.size)
-        .map((h) => ({ path: h.id, score: isTestPath(h.id) ? h.score * TEST_PRIOR : h.score }))
-        .sort((a, b) => b.score - a.score || a.path.localeCompare(b.path))
-    : [];
-  // Kept: files near the best one in score and in how many of the brief's words they have (a
-  // single shared word is not enough where the best file has several).
-  const floor = (ranked[0]?.score ?? 0) * RELATIVE_FLOOR;
-  const matched = (rel: string): number => {
-    const have = new Set(lexicalTerms(texts.get(rel)!, { path: rel }));
-    return [...wanted].filter((t) => have.has(t)).length;
+  const room = Math.max(0, maxFiles - always.length);
+  // The files one query is about, best first.
+  const about = (query: string): { path: string; score: number }[] => {
+    const wanted = terms(query);
+    const ranked = wanted.size
+      ? index
+          .search(query, index.size)
+          .map((h) => ({ path: h.id, score: isTestPath(h.id) ? h.score * TEST_PRIOR : h.score }))
+          .sort((a, b) => b.score - a.score || a.path.localeCompare(b.path))
+      : [];
+    // Kept: files near the best one in score and in how many of the query's words they have (a
+    // single shared word is not enough where the best file has several).
+    const floor = (ranked[0]?.score ?? 0) * RELATIVE_FLOOR;
+    const matched = (rel: string): number => {
+      const have = new Set(lexicalTerms(texts.get(rel)!, { path: rel }));
+      return [...wanted].filter((t) => have.has(t)).length;
+    };
+    const near = ranked.filter((h) => h.score > 0 && h.score >= floor).slice(0, maxFiles).map((h) => ({ ...h, matched: matched(h.path) }));
+    const most = Math.max(0, ...near.map((h) => h.matched));
+    return near.filter((h) => h.matched * 2 >= most).map(({ matched: _, ...h }) => h);
   };
-  const near = ranked.filter((h) => h.score > 0 && h.score >= floor).slice(0, maxFiles).map((h) => ({ ...h, matched: matched(h.path) }));
-  const most = Math.max(0, ...near.map((h) => h.matched));
-  const kept = [...always, ...near.filter((h) => h.matched * 2 >= most).map(({ matched: _, ...h }) => ({ ...h, excerpt: texts.get(h.path)! }))];
-  return kept.slice(0, maxFiles).map((f) => redactedExcerpt(f, excerptBytes));
+  // A query in parts (a spec's sections): each part's files, taken in turns.
+  const chosen = typeof brief === 'string' ? about(brief) : interleave(brief.map(about), (h) => h.path);
+  return [...always, ...chosen.slice(0, room).map((h) => ({ ...h, excerpt: texts.get(h.path)! }))].slice(0, maxFiles).map((f) => redactedExcerpt(f, excerptBytes));
 }
 
 /**

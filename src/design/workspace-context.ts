@@ -16,9 +16,9 @@ const CONTEXT_QUERY_CHARS = 4000;
 export const CONTEXT_EMBED_WAIT_MS = 20_000;
 
 /**
- * A query in parts: `text` for BM25 over file starts, `parts` each ranked by meaning on its own and
- * taken in turns (a spec's sections: MiniLM reads a query's first 256 tokens, so one query of a whole spec
- * is its title and first section).
+ * A query in parts (a spec's sections), each ranked on its own, their files taken in turns: one
+ * query of a whole spec finds its first sections' code (MiniLM reads a query's first 256 tokens; BM25
+ * weighs the words of the longest sections). `text` is the query when there is one part.
  */
 export interface ContextQuery {
   text: string;
@@ -109,7 +109,7 @@ export async function workspaceContext(
   embedWaitMs = CONTEXT_EMBED_WAIT_MS,
 ): Promise<{ files: ContextFile[]; ranking: ContextRanking; why?: string }> {
   const { text, parts } = typeof query === 'string' ? { text: query, parts: [query] } : query;
-  const byWords = (why?: string) => ({ files: gatherWorkspaceContext(root, text, opts), ranking: 'words' as const, ...(why ? { why } : {}) });
+  const byWords = (why?: string) => ({ files: gatherWorkspaceContext(root, parts.length > 1 ? parts : text, opts), ranking: 'words' as const, ...(why ? { why } : {}) });
   const models = deps.codeModels;
   if (!models?.refiner || !fs.existsSync(root)) return byWords();
   // Gathering context installs nothing: on a host without the models (npm run setup, a knowledge

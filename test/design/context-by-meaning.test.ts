@@ -227,6 +227,18 @@ describe('workspaceContext with the local models', () => {
     expect(failed.files.map((f) => f.path)).toEqual(['src/yaml.ts']);
   }, 60_000);
 
+  test("by words too, a query in parts is ranked part by part: each part's best file, in turns, after the root files", async () => {
+    const parts = ['Parse YAML: load a YAML document into objects.', 'Name-based uuids hashed with SHA-1 from a namespace and a name.', 'Read varints and length-delimited fields from protobuf buffers.'];
+    const firsts = parts.map((p) => gatherWorkspaceContext(ws, p).find((f) => f.path !== 'README.md')!.path);
+    expect(firsts.map((f) => f.split('/')[0])).toEqual(['js-yaml', 'uuid', 'protobufjs']);
+    const byParts = gatherWorkspaceContext(ws, parts).map((f) => f.path);
+    expect(byParts.slice(0, 4)).toEqual(['README.md', ...firsts]);
+    expect(byParts.length).toBeLessThanOrEqual(8);
+    // Without the models, a query in parts falls back to this ranking.
+    const fallback = await workspaceContext({}, ws, { text: parts.join('\n'), parts }, {});
+    expect(fallback).toEqual({ files: gatherWorkspaceContext(ws, parts), ranking: 'words' });
+  });
+
   test('on a host without the models, gathering context installs nothing: it ranks by words and says so', async () => {
     const bare = new StaticEmbedder({ env: { AIML_HOME: tmpDir('aiml-ctx-bare-home-') } });
     expect(bare.installed()).toBe(false);
