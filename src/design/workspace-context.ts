@@ -84,12 +84,20 @@ export function designContextQuery(brief: string): { query: ContextQuery; opts: 
   return { query: { text: brief.slice(0, CONTEXT_QUERY_CHARS), parts: specParts(brief) }, opts: {} };
 }
 
+/** A plan's room for workspace files: 8 of 3,000 bytes; a spec of three parts or more, the same bytes as 12 files of 2,000. */
+const PLAN_ROOM = { files: 8, excerptBytes: 3000 } as const;
+const PLAN_ROOM_WIDE = { minParts: 3, files: 12, excerptBytes: 2000 } as const;
+
 /**
  * What a BUILD plan's context is gathered with: the spec's sections as the parts of the query (its
- * start for the words ranking), 8 files of 3,000 bytes, the spec itself not shown again.
+ * start for the words ranking), the spec itself not shown again. A spec about several things gets
+ * more, shorter files in the same room (on bench:rag-quality's three-part specs the wanted modules
+ * shown go from .61 to .66 by meaning, .61 to .67 by words).
  */
 export function planContextQuery(spec: string): { query: ContextQuery; opts: ContextOptions } {
-  return { query: { text: spec.slice(0, CONTEXT_QUERY_CHARS), parts: specParts(spec) }, opts: { maxFiles: 8, excerptBytes: 3000, shown: spec } };
+  const parts = specParts(spec);
+  const room = parts.length >= PLAN_ROOM_WIDE.minParts ? PLAN_ROOM_WIDE : PLAN_ROOM;
+  return { query: { text: spec.slice(0, CONTEXT_QUERY_CHARS), parts }, opts: { maxFiles: room.files, excerptBytes: room.excerptBytes, shown: spec } };
 }
 
 /**

@@ -202,9 +202,16 @@ describe('workspaceContext with the local models', () => {
     const paths = byParts.files.map((f) => f.path);
     expect(paths[0]).toBe('README.md');
     expect(paths.slice(1, 1 + query.parts.length)).toEqual(expect.arrayContaining(firsts));
-    // The same spec as one query: one embedding for all its sections (of which MiniLM reads the first 256 tokens).
-    const whole = (await workspaceContext(models, ws, query.text, opts)).files.map((f) => f.path);
+    // A spec of three parts or more gets more, shorter files in the same bytes.
+    expect(opts).toMatchObject({ maxFiles: 12, excerptBytes: 2000 });
+    expect(planContextQuery('# One thing\n\nInvert a patch so that applying it undoes the change.\n').opts).toMatchObject({ maxFiles: 8, excerptBytes: 3000 });
+    // In the room a plan had before (8 files), the same spec as one query (one embedding for all its
+    // sections, of which MiniLM reads the first 256 tokens) misses a section's best file; by parts, none.
+    const narrow = { ...opts, maxFiles: 8, excerptBytes: 3000 };
+    const whole = (await workspaceContext(models, ws, query.text, narrow)).files.map((f) => f.path);
     expect(firsts.filter((f) => !whole.includes(f)).length).toBeGreaterThan(0);
+    const partsNarrow = (await workspaceContext(models, ws, query, narrow)).files.map((f) => f.path);
+    expect(partsNarrow).toEqual(expect.arrayContaining(firsts));
   }, 180_000);
 
   test('a brief about an unrelated system picks no code, only the README', async () => {
