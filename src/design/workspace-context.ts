@@ -35,39 +35,61 @@ const PART_MIN_CHARS = 24;
 /** aiml's own SPECS.md (design/render.ts) holds its six sections as the items of this block. */
 const DESIGN_BLOCK = 'AI/ML ARCHITECTURE DESIGN:';
 /** Sections that say how the spec came about, not what to build. */
-const META_SECTION = /^#{1,2}\s+approval record\s*$/i;
+const META_SECTION = /^#{1,6}\s+approval record\s*$/i;
+
+/** A Markdown heading's level (1 for `#`), or 0 for a line that is not one. */
+const headingLevel = (line: string): number => /^(#{1,6})\s/.exec(line)?.[1]!.length ?? 0;
 
 /**
- * A spec's parts to search by: its top- and second-level sections (deeper headings stay inside
- * their section) and, in aiml's own SPECS.md, each item of its architecture block (LLM
- * integration, vector database, …); each part its heading and text's start, those with hardly any
- * text and the approval record left out; the text before the first heading is a part too. A spec
- * without such parts is one, its start.
+ * A spec's parts to search by: its sections (split at its title's level and at the first level
+ * below it that has two headings or more, `##` in most specs; deeper headings stay inside their
+ * section; lines in code fences are never headings) and, in aiml's own SPECS.md, each item of its
+ * architecture block (LLM integration, vector database, …); each part its heading and text's
+ * start, those with hardly any text and the approval record left out; the text before the first
+ * heading is a part too. A spec without such parts is one, its start.
  */
 export function specParts(spec: string): string[] {
+  const lines = spec.split('\n');
+  // Which lines are inside code fences (their `#` lines are comments, not headings).
+  let fenced = false;
+  const inFence = lines.map((line) => {
+    if (line.trim().startsWith('```')) {
+      fenced = !fenced;
+      return true;
+    }
+    return fenced;
+  });
+  const counts = new Map<number, number>();
+  lines.forEach((line, i) => {
+    const level = inFence[i] ? 0 : headingLevel(line);
+    if (level >= 2) counts.set(level, (counts.get(level) ?? 0) + 1);
+  });
+  const repeated = [...counts].filter(([, n]) => n >= 2).map(([level]) => level);
+  const splitLevel = repeated.length ? Math.min(...repeated) : 2;
   const sections: string[][] = [[]];
   let inBlock = false;
-  for (const line of spec.split('\n')) {
+  lines.forEach((line, i) => {
     const trimmed = line.trim();
     if (trimmed === DESIGN_BLOCK) {
       inBlock = true;
-      continue;
+      return;
     }
     if (trimmed.startsWith('```')) {
       // A fence says nothing to search by; the end of the architecture block ends its last item.
       if (inBlock) sections.push([]);
       inBlock = false;
-      continue;
+      return;
     }
-    if (/^#{1,2}\s/.test(line) || (inBlock && /^- [^:]{2,80}:/.test(line))) sections.push([line]);
+    const level = inFence[i] ? 0 : headingLevel(line);
+    if ((level >= 1 && level <= splitLevel) || (inBlock && /^- [^:]{2,80}:/.test(line))) sections.push([line]);
     else sections[sections.length - 1]!.push(line);
-  }
+  });
   const parts = sections
-    .filter((lines) => !META_SECTION.test(lines[0] ?? ''))
-    .map((lines) => {
-      const text = lines.join('\n').trim();
+    .filter((section) => !META_SECTION.test(section[0] ?? ''))
+    .map((section) => {
+      const text = section.join('\n').trim();
       // What it says besides its heading or item label.
-      const body = text.replace(/^#{1,2}\s.*$/m, '').replace(/^- [^:]{2,80}:/, '');
+      const body = text.replace(/^#{1,6}\s.*$/m, '').replace(/^- [^:]{2,80}:/, '');
       return { text: text.slice(0, PART_CHARS), body };
     })
     .filter((p) => p.body.replace(/\s+/g, '').length >= PART_MIN_CHARS)

@@ -321,6 +321,24 @@ describe('specParts', () => {
     expect(designContextQuery(pasted).opts).toEqual({});
   });
 
+  test("a spec whose sections are `###` is split there; `#` lines in code fences are comments, not headings", () => {
+    const spec = [
+      '# Importer',
+      '### YAML input',
+      'Turn a YAML document string into JavaScript objects.',
+      '```sh',
+      '# install the parser first',
+      'npm install js-yaml',
+      '```',
+      '### Record ids',
+      'Give every record a time-ordered uuid.',
+    ].join('\n');
+    expect(specParts(spec)).toEqual([
+      '### YAML input\nTurn a YAML document string into JavaScript objects.\n# install the parser first\nnpm install js-yaml',
+      '### Record ids\nGive every record a time-ordered uuid.',
+    ]);
+  });
+
   test('a spec without sections is one part, its start, as before', () => {
     const spec = `Add retries to the payment client. ${'More detail. '.repeat(500)}`;
     expect(specParts(spec)).toEqual([spec.slice(0, 4000)]);
