@@ -99,9 +99,14 @@ const SHOWN_SAMPLE_CHARS = 1000;
 /** Shorter texts (an empty object, a one-line file) are not taken for copies of what was shown. */
 const SHOWN_MIN_CHARS = 80;
 
-/** Whether `text` (a file's start, a piece) is in `shown` word for word, and long enough for that to mean it is a copy. */
+/**
+ * Whether `text` (a file's start, a piece) is in `shown` word for word, and long enough for that to
+ * mean it is a copy. `shown` may be a redacted copy (a spec read back from the blob store): where
+ * it has redaction markers, `text` is compared redacted too.
+ */
 export function shownAlready(text: string, shown: string | undefined, minChars = SHOWN_MIN_CHARS): boolean {
-  return shown !== undefined && text.trim().length >= minChars && shown.includes(text);
+  if (shown === undefined || text.trim().length < minChars) return false;
+  return shown.includes(text) || (shown.includes('[REDACTED: ') && shown.includes(redactSecrets(text, 'context').text));
 }
 
 /** The workspace root's README and manifests (what says what the project is), by name, each read from its start. */

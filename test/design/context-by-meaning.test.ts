@@ -13,6 +13,7 @@ import { KbRegistry } from '../../src/rag/registry';
 import { BlobStore } from '../../src/storage/blob-store';
 import { ensureLocalModel } from '../../src/rag/embed/model-install';
 import { tmpDir } from '../support/env';
+import { redactSecrets } from '../../src/security/secrets';
 import { aimlEnv, runCli } from '../support/processes';
 import { writeTree } from '../support/files';
 
@@ -62,6 +63,17 @@ describe('contextFromPieces', () => {
     const files = contextFromPieces(root, [piece('src/voice.ts', 1, 2, 0.5), piece('docs/voice.md', 1, 2, 0.27), piece('src/calendar.ts', 1, 2, 0.27), piece('notes.txt', 1, 2, 0.29)]);
     expect(files.map((f) => f.path)).toEqual(['src/voice.ts', 'src/calendar.ts']);
     expect(contextFromPieces(root, [piece('docs/voice.md', 1, 2, 0.31)]).map((f) => f.path)).toEqual(['docs/voice.md']);
+  });
+
+  test("a spec read back redacted (from the blob store) still recognises its own file, which holds the key", () => {
+    const spec = ['# Payments', '', `Call the provider with the key ${KEY} from the settings, retrying failed charges.`, ''].join('\n');
+    const root = writeTree(tmpDir('aiml-ctx-shown-redacted-'), { 'SPECS.md': spec, 'src/pay.ts': 'export function charge(cents: number) { return cents; }\n'.repeat(3) });
+    const redacted = redactSecrets(spec, 'SPECS.md').text;
+    expect(redacted).not.toContain(KEY);
+    const pieces = [piece('SPECS.md', 1, 3, 0.9, spec.trimEnd()), piece('src/pay.ts', 1, 3, 0.5)];
+    expect(contextFromPieces(root, pieces, { shown: redacted }).map((f) => f.path)).toEqual(['src/pay.ts']);
+    expect(gatherWorkspaceContext(root, 'payments provider charges retrying', { shown: redacted }).map((f) => f.path)).not.toContain('SPECS.md');
+    expect(gatherWorkspaceContext(root, 'payments provider charges retrying').map((f) => f.path)).toContain('SPECS.md');
   });
 
   test('a copy of the brief does not floor out the code; a plan leaves out what its prompt shows already (the spec file)', () => {
