@@ -7,7 +7,7 @@ import type { CodeModels } from '../agent/tools/types';
 
 /** Pieces asked of the code index for a context: enough for eight files of several pieces each. */
 const CONTEXT_PIECES = 40;
-/** The query the code index ranks with: a brief's or spec's start (MiniLM reads only its first 256 tokens anyway). */
+/** The query the code index ranks with: a brief's or spec's start (MiniLM reads only its first 128 tokens, its window, anyway). */
 const CONTEXT_QUERY_CHARS = 4000;
 /**
  * How long context gathering waits for a workspace's chunks to be embedded: longer than a search
@@ -17,7 +17,7 @@ export const CONTEXT_EMBED_WAIT_MS = 20_000;
 
 /**
  * A query in parts (a spec's sections), each ranked on its own, their files taken in turns: one
- * query of a whole spec finds its first sections' code (MiniLM reads a query's first 256 tokens; BM25
+ * query of a whole spec finds its first sections' code (MiniLM reads a query's first 128 tokens; BM25
  * weighs the words of the longest sections). `text` is the query when there is one part.
  */
 export interface ContextQuery {

@@ -218,7 +218,7 @@ describe('workspaceContext with the local models', () => {
     expect(opts).toMatchObject({ maxFiles: 12, excerptBytes: 2000 });
     expect(planContextQuery('# One thing\n\nInvert a patch so that applying it undoes the change.\n').opts).toMatchObject({ maxFiles: 8, excerptBytes: 3000 });
     // In the room a plan had before (8 files), the same spec as one query (one embedding for all its
-    // sections, of which MiniLM reads the first 256 tokens) misses a section's best file; by parts, none.
+    // sections, of which MiniLM reads the first 128 tokens) misses a section's best file; by parts, none.
     const narrow = { ...opts, maxFiles: 8, excerptBytes: 3000 };
     const whole = (await workspaceContext(models, ws, query.text, narrow)).files.map((f) => f.path);
     expect(firsts.filter((f) => !whole.includes(f)).length).toBeGreaterThan(0);
