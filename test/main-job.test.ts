@@ -4,7 +4,7 @@ import { draftReply } from './support/fixtures';
 import { startScriptedLlm, type ScriptedLlm } from './support/scripted-llm';
 import { testClient, tmpDir, uniqueId, waitFor } from './support/env';
 import { aimlEnv, spawnCli } from './support/processes';
-import { decideUpdate } from '../src/contracts';
+import { cli as runCli } from './trust-cli/cli';
 
 /** The README's main job (`aiml run`) with no terminal: it runs its own worker, waits at the gate, finishes after approval; a budget given to it reaches the run. */
 
@@ -16,7 +16,7 @@ afterAll(async () => {
   await llm?.close();
 });
 
-test('aiml run drafts, waits for a decision made elsewhere, writes SPECS.md and prints the final state', async () => {
+test('aiml run drafts, waits for a decision made from another shell, writes SPECS.md and prints the final state', async () => {
   llm.enqueue(draftReply('main-job'));
   const workspace = tmpDir();
   const home = tmpDir('aiml-home-');
@@ -32,7 +32,10 @@ test('aiml run drafts, waits for a decision made elsewhere, writes SPECS.md and 
     expect(cli.stderr()).toContain(`budget: 500000 tokens. When it is reached the run waits at the budget gate: aiml approve ${workflowId} --top-up <usd>`);
     const runId = (await client.workflow.getHandle(workflowId).describe()).runId;
     expect(cli.stderr()).toContain(`/namespaces/default/workflows/${workflowId}/${runId}/history`); // a UI link that opens the run
-    await client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'elsewhere' }] });
+    // From another shell, as the run says to: the approval ends the run, and `aiml run` stops its worker.
+    const approved = await runCli(['approve', workflowId, '--by', 'elsewhere'], env);
+    expect(approved).toMatchObject({ code: 0, stderr: '' });
+    expect(approved.stdout.trim()).toBe(`applied: Approved design/spec (round 1) of ${workflowId} as elsewhere`);
     expect(await cli.exited).toBe(0);
     const final = JSON.parse(cli.stdout());
     expect(final).toMatchObject({ workflowId, status: 'completed', artifacts: [path.join(workspace, 'SPECS.md')], budget: { tokens: 500000 } }); // the run got the budget

@@ -3,6 +3,7 @@ import {
   approveSignal,
   BUDGET_GATE,
   checkDecision,
+  decisionRecord,
   parseApprove,
   parseReject,
   rejectSignal,
@@ -14,9 +15,9 @@ import {
   type RejectPayload,
   type RunState,
 } from '../contracts';
-import { AimlError } from '../errors';
+import { AimlError, errorMessage } from '../errors';
 import { fetchEvents, lastEventId, processedAfter, signalsAfter, unprocessedSignals, type SignalEvent } from './history';
-import type { RunView } from './run-view';
+import { describeRun, type RunView } from './run-view';
 
 /**
  * One decision path with one honest answer. A decision is always sent as a signal: it is durable
@@ -134,20 +135,33 @@ export async function sendDecision(client: Client, view: RunView, input: DecideI
         const q = queuedDecision(earlier[0]!)!;
         throw new AimlError('DECISION_REFUSED', `Another decision reached gate "${gate}" first (${q.kind} by ${q.by ?? 'unknown'}); yours will be dropped`);
       }
-      if (processedAfter(events, mine.eventId)) return outcomeFromState(client, target, gate, input, sentAt);
+      if (processedAfter(events, mine.eventId)) return decisionOutcome(client, target, gate, input, payload, sentAt);
     }
     if (Date.now() > deadline) return queued();
     await new Promise((r) => setTimeout(r, 250));
   }
 }
 
-/** The run has processed the signal: its state says whether it applied or why it was ignored. */
-async function outcomeFromState(client: Client, target: string, gate: string, input: DecideInput, sentAt: number): Promise<DecisionOutcome> {
-  const state: RunState = await client.withDeadline(Date.now() + 10_000, () => client.workflow.getHandle(target).query(stateQuery));
+/**
+ * The run has processed the signal: whether it applied, and if not why. The memo answers first: it
+ * is published in the workflow task that applied the decision and needs no worker, and the worker
+ * may be gone by now (`aiml run` stops its own once the run it waits for ends, which an approval
+ * can make happen within a second). The reason a decision was ignored is only in the full state.
+ */
+export async function decisionOutcome(client: Client, target: string, gate: string, input: DecideInput, payload: ApprovePayload | RejectPayload, sentAt: number): Promise<DecisionOutcome> {
   const recent = (at: string): boolean => Date.parse(at) >= sentAt - 60_000;
-  const applied = [...state.gates]
-    .reverse()
-    .find((g) => g.gate === gate && g.decision && g.decision.decision === input.decision && g.decision.by === (input.by?.trim() || 'unknown') && recent(g.decision.at));
+  const by = input.by?.trim() || 'unknown';
+  const view = await describeRun(client, target);
+  const published = [...(view.gates ?? [])].reverse().find((g) => g.gate === gate && g.decision?.decision === input.decision && g.decision.by === by && recent(g.decision.at));
+  if (published) return { outcome: 'applied', workflowId: target, gate, decision: decisionRecord(published, { ...payload, decision: input.decision }, published.decision!.at, 'signal') };
+  let state: RunState;
+  try {
+    state = await client.withDeadline(Date.now() + 10_000, () => client.workflow.getHandle(target).query(stateQuery));
+  } catch (err) {
+    const why = view.closeTime ? `it has ended (${view.status}) and no worker answers for it` : 'no worker answers for it now';
+    throw new AimlError('NO_WORKER_ANSWER', `The run processed the decision, but whether it applied cannot be read: ${why} (${errorMessage(err).split('\n')[0]}). See "aiml status ${target}"`);
+  }
+  const applied = [...state.gates].reverse().find((g) => g.gate === gate && g.decision && g.decision.decision === input.decision && g.decision.by === by && recent(g.decision.at));
   if (applied) return { outcome: 'applied', workflowId: target, gate, decision: applied.decision! };
   const ignored = [...state.ignoredDecisions].reverse().find((d) => d.decision === input.decision && recent(d.at));
   throw new AimlError('DECISION_REFUSED', `The run refused the decision: ${ignored?.reason ?? 'it was not applied (see "aiml status --full")'}`);

@@ -1,6 +1,6 @@
 import { BUDGET_GATE } from './budget';
 import type { DecideInput } from './messages';
-import type { DecisionKind, GateStatus } from './run';
+import type { DecisionKind, GateDecision, GateStatus } from './run';
 import type { Parsed } from './schema';
 
 /** What `checkDecision` needs of a gate round: the run state's `gates` and the memo's both fit. */
@@ -70,4 +70,19 @@ export function decisionCommands(workflowId: string, gate: string): { approve: s
     approve: `aiml approve ${workflowId} --gate ${gate}`,
     reject: `aiml reject ${workflowId} --gate ${gate} --feedback "<what to change>"`,
   };
+}
+
+/**
+ * The record of a decision applied to a gate round: what the run keeps, and what a client that saw
+ * its signal applied can tell the person (the memo publishes only who and when).
+ */
+export function decisionRecord(round: { gate: string; round: number }, input: DecideInput, at: string, via: GateDecision['via']): GateDecision {
+  const decision: GateDecision = { gate: round.gate, round: round.round, decision: input.decision, by: input.by || 'unknown', at, via };
+  if (input.comment) decision.comment = input.comment;
+  if (input.feedback) decision.feedback = input.feedback;
+  if (input.remember === 'pattern') decision.remember = 'pattern';
+  if (input.stop === true) decision.stop = true;
+  if (input.topUpUsd !== undefined) decision.topUpUsd = input.topUpUsd;
+  if (input.topUpTokens !== undefined) decision.topUpTokens = input.topUpTokens;
+  return decision;
 }

@@ -1,5 +1,5 @@
 import * as wf from '@temporalio/workflow';
-import { checkDecision, decisionCommands } from '../contracts/decision';
+import { checkDecision, decisionCommands, decisionRecord } from '../contracts/decision';
 import type { ApprovalPolicy } from '../contracts/design';
 import { approveSignal, decideUpdate, rejectSignal, type DecideInput } from '../contracts/messages';
 import { parseApprove, parseDecide, parseReject, type Parsed } from '../contracts/parse';
@@ -69,20 +69,7 @@ export class GateKeeper<P extends Phase = Phase> {
   private apply(input: DecideInput, via: GateDecision['via']): GateDecision {
     const open = this.pending();
     if (!open) throw wf.ApplicationFailure.nonRetryable('no gate is waiting for a decision', 'DECISION_REFUSED'); // checked already; defensive
-    const decision: GateDecision = {
-      gate: open.gate,
-      round: open.round,
-      decision: input.decision,
-      by: input.by || 'unknown',
-      at: nowIso(),
-      via,
-    };
-    if (input.comment) decision.comment = input.comment;
-    if (input.feedback) decision.feedback = input.feedback;
-    if (input.remember === 'pattern') decision.remember = 'pattern';
-    if (input.stop === true) decision.stop = true;
-    if (input.topUpUsd !== undefined) decision.topUpUsd = input.topUpUsd;
-    if (input.topUpTokens !== undefined) decision.topUpTokens = input.topUpTokens;
+    const decision = decisionRecord(open, input, nowIso(), via);
     open.decision = decision;
     open.status = input.decision === 'approve' ? 'approved' : 'rejected';
     gateDecided(this.run.state.phase, open.gate, input.decision, Date.now() - Date.parse(open.openedAt));

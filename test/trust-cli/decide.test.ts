@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AimlClient } from '../../src/client/aiml-client';
+import { decisionOutcome } from '../../src/client/decisions';
+import { approveSignal } from '../../src/contracts';
 import { draftReply } from '../support/fixtures';
 import { startWorker, testClient, tmpDir, uniqueId, type TestWorker } from '../support/env';
 import { aimlEnv } from '../support/processes';
@@ -94,4 +96,37 @@ test('with a worker: the decision is applied and said to be, with its round; one
   const late = await cli(['approve', id], env);
   expect(late.code).toBe(1);
   expect(late.stderr).toMatch(/already ended \(completed\)/);
+});
+
+test('a decision that ends the run is still answered when the worker stops right after (as `aiml run` stops its own): from the memo', async () => {
+  worker ??= await startWorker({ llmUrl: llm.url, taskQueue });
+  llm.enqueue(draftReply('gone'));
+  const id = uniqueId('design-gone');
+  await aiml.start('design', id, { brief: 'A triage assistant', workspace: tmpDir() });
+  await aiml.watch(id);
+  const sentAt = Date.now();
+  const payload = { by: 'ana', comment: 'fine' };
+  const { client, close } = await testClient();
+  try {
+    await client.workflow.getHandle(id).signal(approveSignal, payload);
+    expect((await aiml.watch(id, { throughGates: true })).status).toBe('completed');
+    await worker.stop(); // its poller stays listed: a state query would wait for nobody
+    worker = undefined;
+
+    const outcome = await decisionOutcome(client, id, 'design/spec', { decision: 'approve', ...payload }, payload, sentAt);
+    const published = (await aiml.describe(id)).gates![0]!.decision!;
+    expect(outcome).toEqual({
+      outcome: 'applied',
+      workflowId: id,
+      gate: 'design/spec',
+      decision: { gate: 'design/spec', round: 1, decision: 'approve', by: 'ana', at: published.at, comment: 'fine', via: 'signal' },
+    });
+    // Not applied, and nobody to ask why: said so, not guessed.
+    await expect(decisionOutcome(client, id, 'design/spec', { decision: 'reject', by: 'bob', feedback: 'no' }, { by: 'bob', feedback: 'no' }, sentAt)).rejects.toMatchObject({
+      code: 'NO_WORKER_ANSWER',
+      message: expect.stringMatching(/^The run processed the decision, but whether it applied cannot be read: it has ended \(completed\) and no worker answers for it/),
+    });
+  } finally {
+    await close();
+  }
 });
