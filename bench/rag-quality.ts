@@ -403,7 +403,12 @@ async function specRows(corpus: Corpus, ws: string, models: CodeModels): Promise
   for (const [label, files] of rows) {
     const t = Date.now();
     const lists: string[][] = [];
-    for (const s of specs) lists.push(await files(s.spec));
+    for (const s of specs) {
+      const got = await files(s.spec);
+      lists.push(got);
+      const missed = s.wanted.filter((w) => !got.includes(w));
+      if (MISSES && label.includes(MISSES) && missed.length) process.stdout.write(`  missed ${missed.join(', ')}\n    shown: ${got.join(', ')}\n`);
+    }
     line(label, `wanted modules shown ${shown(lists)}  ${(lists.reduce((n, l) => n + l.length, 0) / lists.length).toFixed(1)} files a spec  (${((Date.now() - t) / specs.length).toFixed(0)} ms a spec)`);
   }
 }
@@ -425,8 +430,9 @@ async function main(): Promise<void> {
   }
   const rerank = benchReranker(); // before any work: a missing endpoint is said at once
   try {
-    const corpora: (Corpus | string)[] = [npmCorpus(), pypiCorpus(work), docsCorpus()];
-    for (const c of corpora) {
+    const only = process.env.AIML_BENCH_CORPORA?.split(',').map((c) => c.trim());
+    const corpora: [string, () => Corpus | string][] = [['npm', npmCorpus], ['pypi', () => pypiCorpus(work)], ['docs', docsCorpus]];
+    for (const c of corpora.filter(([name]) => !only || only.includes(name)).map(([, make]) => make())) {
       if (typeof c === 'string') line('pypi corpus', `skipped: ${c}`);
       else await evaluate(c, models, rerank, maxTokens);
     }

@@ -120,6 +120,17 @@ describe('contextFromPieces', () => {
     expect(contextFromPieces(root, [...yaml, ...uuid]).map((f) => f.path)).not.toContain('uuid/rng.js');
   });
 
+  test("a part that matches loosely (a spec's overview) gives its best file, and its weaker files wait until every part's stronger ones are in", () => {
+    const root = tmpDir('aiml-ctx-turns-');
+    const overview = [piece('app/index.js', 1, 2, 0.35), piece('app/server.js', 1, 2, 0.34), piece('app/config.js', 1, 2, 0.33)];
+    const parsing = [piece('yaml/load.js', 1, 2, 0.6), piece('yaml/parse.js', 1, 2, 0.55), piece('yaml/scan.js', 1, 2, 0.5)];
+    const ids = [piece('uuid/v7.js', 1, 2, 0.58), piece('uuid/rng.js', 1, 2, 0.45), piece('uuid/bin.js', 1, 2, 0.4)]; // 0.4 is under 0.7 of the best part's 0.6
+    const order = contextFromPieces(root, [overview, parsing, ids], { maxFiles: 20 }).map((f) => f.path);
+    expect(order).toEqual(['app/index.js', 'yaml/load.js', 'uuid/v7.js', 'yaml/parse.js', 'uuid/rng.js', 'yaml/scan.js', 'app/server.js', 'uuid/bin.js', 'app/config.js']);
+    // In six files, the sections' second and third files rather than the overview's.
+    expect(contextFromPieces(root, [overview, parsing, ids], { maxFiles: 6 }).map((f) => f.path)).toEqual(order.slice(0, 6));
+  });
+
   test("a file's room goes to its most similar pieces, shown in line order; overlapping pieces show their lines once; no fragment of a line or two", () => {
     const root = tmpDir('aiml-ctx-room-');
     const found = [
