@@ -360,12 +360,15 @@ async function floorRows(corpus: Corpus, index: Awaited<ReturnType<typeof wholeC
   const at = (f: number) => wanted[Math.min(wanted.length - 1, Math.floor(wanted.length * f))]!.toFixed(2);
   line('context floors: wanted piece', `cosine min ${at(0)}  p10 ${at(0.1)}  median ${at(0.5)}  max ${at(1)}  (${wanted.length} of ${corpus.queries.length} found in the top 40)`);
   const unrelated: string[] = [];
+  const byWords: number[] = [];
   for (const brief of UNRELATED_BRIEFS) {
     const best = Math.max(...(await scored(brief)).map((p) => p.similarity));
     const kept = (await meaningContext(models, ws, brief, {})).filter((f) => f.lines !== undefined).length;
     unrelated.push(`${best.toFixed(2)}/${kept}`);
+    byWords.push(gatherWorkspaceContext(ws, brief).length);
   }
   line('context floors: unrelated briefs', `best cosine / files shown: ${unrelated.join('  ')}`);
+  line('unrelated briefs, by words', `files shown: ${byWords.join('  ')}`);
 }
 
 /** A spec's opening, as real specs have one: about the project, naming no module. */

@@ -55,6 +55,17 @@ const BRIEF_STOP = new Set(
 );
 /** A file is kept only when it scores at least this share of the best file's score. */
 const RELATIVE_FLOOR = 0.3;
+/**
+ * A file is kept only when the query's words it has weigh, by their IDF, at least `share` of all
+ * the query's words (a word the workspace does not have weighs as a word of one file), or `enough` (three or so
+ * words rarer than most) for a long query such as a spec. A brief about another system shares a
+ * word or two with most workspaces, and without this got a full room of files: on
+ * bench:rag-quality, six such briefs were shown 114 files in all over the three corpora (3–8 each),
+ * now 9 (0–3), the npm tasks' wanted module staying among the first five as often (.805; among the
+ * first eight .854 → .805). On this repository, three such briefs went from 6 files to 1–3, and
+ * briefs about it kept theirs.
+ */
+const WORDS_COVERAGE = { share: 0.2, enough: 8 } as const;
 
 /** The brief's terms that rank files: analysed like the files (identifiers split, stems), common words dropped. */
 export function terms(text: string): Set<string> {
@@ -156,6 +167,9 @@ export function gatherWorkspaceContext(root: string, brief: string | string[], o
     index.add(rel, text, { path: rel, language: '', kind: 'lines', startLine: 1, endLine: 1, hash: '' });
   }
   const room = Math.max(0, maxFiles - always.length);
+  // A word no file has weighs as much as one that a single file has (in a small workspace a missing
+  // word would otherwise outweigh several present ones many times over).
+  const rarest = Math.log(1 + (index.size - 0.5) / 1.5);
   // A file's terms, analysed once however many parts ask.
   const fileTerms = new Map<string, Set<string>>();
   const termsOf = (rel: string): Set<string> => {
@@ -173,10 +187,18 @@ export function gatherWorkspaceContext(root: string, brief: string | string[], o
           .sort((a, b) => b.score - a.score || a.path.localeCompare(b.path))
       : [];
     // Kept: files near the best one in score and in how many of the query's words they have (a
-    // single shared word is not enough where the best file has several).
+    // single shared word is not enough where the best file has several), that hold enough of what
+    // the query says (WORDS_COVERAGE).
     const floor = (ranked[0]?.score ?? 0) * RELATIVE_FLOOR;
-    const matched = (rel: string): number => [...wanted].filter((t) => termsOf(rel).has(t)).length;
-    const near = ranked.filter((h) => h.score > 0 && h.score >= floor).slice(0, maxFiles).map((h) => ({ ...h, matched: matched(h.path) }));
+    const weighed = (words: string[]): number => words.reduce((n, t) => n + Math.min(index.idf(t), rarest), 0);
+    const need = Math.min(weighed([...wanted]) * WORDS_COVERAGE.share, WORDS_COVERAGE.enough);
+    const has = (rel: string): string[] => [...wanted].filter((t) => termsOf(rel).has(t));
+    const near = ranked
+      .filter((h) => h.score > 0 && h.score >= floor)
+      .map((h) => ({ ...h, words: has(h.path) }))
+      .filter((h) => weighed(h.words) >= need)
+      .slice(0, maxFiles)
+      .map(({ words, ...h }) => ({ ...h, matched: words.length }));
     const most = Math.max(0, ...near.map((h) => h.matched));
     return near.filter((h) => h.matched * 2 >= most).map(({ matched: _, ...h }) => h);
   };

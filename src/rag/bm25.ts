@@ -124,6 +124,13 @@ export class Bm25Index {
     this.deadPostings = 0;
   }
 
+  /** A term's inverse document frequency, as `search` weighs it (a term in no document: the highest there is). */
+  idf(term: string): number {
+    const n = this.ids.size;
+    const df = this.postings.get(term)?.live ?? 0;
+    return Math.log(1 + (n - df + 0.5) / (df + 0.5));
+  }
+
   search(query: string, k: number, filter?: ChunkFilter): ScoredId[] {
     const n = this.ids.size;
     if (!n) return [];

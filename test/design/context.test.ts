@@ -38,6 +38,20 @@ test('a brief made only of words every project shares picks no files beyond the 
   expect(gatherWorkspaceContext(root, 'Design and build a new system').map((f) => f.path)).toEqual(['README.md']);
 });
 
+test('a brief about another system is shown no file for the one word it shares with the workspace; a brief about the workspace is', () => {
+  const root = writeTree(tmpDir('aiml-ctx-cover-'), {
+    'README.md': '# editor\n',
+    'src/undo/history.ts': `export class UndoHistory {\n  // the undo history: every edit, so an undo can replay the history backwards\n}\n${lorem(5)}\n`,
+    'src/cart/totals.ts': `export const currency = 'EUR';\n${lorem(5)}\n`,
+    'src/http/retry.ts': `// send the request again when it fails\nexport function retry(request: () => Promise<void>) {}\n${lorem(5)}\n`,
+  });
+  // "history" is the only word it shares, and it weighs little beside the six the workspace lacks.
+  expect(gatherWorkspaceContext(root, 'Forecast demand for each warehouse a week ahead from sales history').map((f) => f.path)).toEqual(['README.md']);
+  expect(gatherWorkspaceContext(root, 'Keep the undo history of each edit for a week').map((f) => f.path)).toEqual(['README.md', 'src/undo/history.ts']);
+  // A spec's part likewise: the part that shares only "history" brings nothing, the other its file.
+  expect(gatherWorkspaceContext(root, ['Forecast demand for each warehouse from sales history', 'Retry the request when it fails']).map((f) => f.path)).toEqual(['README.md', 'src/http/retry.ts']);
+});
+
 test('fitContext keeps every heading, cuts long files to an even share with a marker and closed fences, and leaves short ones whole', () => {
   const text = renderContext({
     files: [
