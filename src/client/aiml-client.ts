@@ -18,6 +18,17 @@ function isDeadline(err: unknown): boolean {
   return false;
 }
 
+/**
+ * Whether the server refused a query because no worker polls the run's task queue (FAILED_PRECONDITION,
+ * "no poller seen for task queue recently"): once it has noticed, it answers so at once, not at the deadline.
+ */
+export function noWorkerPolls(err: unknown): boolean {
+  for (let e = err as { code?: number; message?: string; details?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (/no poller seen/i.test(`${e.message ?? ''} ${e.details ?? ''}`)) return true;
+  }
+  return false;
+}
+
 /** The innermost failure of a chain (an activity's ApplicationFailure inside a workflow failure). */
 function rootCause(err: unknown): { type?: string; message: string } {
   let e = err as { cause?: unknown; type?: string; message?: string };
@@ -138,7 +149,8 @@ export class AimlClient {
     } catch (err) {
       // A busy server may end the call at the deadline with another status ("Failed to query
       // Workflow", cancelled): a failure at the deadline is no answer within it all the same.
-      if (isDeadline(err) || Date.now() - started >= deadlineMs - 100) {
+      // The server may also answer before the deadline that no worker polls the run's queue.
+      if (isDeadline(err) || noWorkerPolls(err) || Date.now() - started >= deadlineMs - 100) {
         throw new AimlError('NO_WORKER_ANSWER', `No worker answered the state query for "${workflowId}" within ${Math.round(deadlineMs / 1000)}s: is "aiml worker" running?`);
       }
       throw err;

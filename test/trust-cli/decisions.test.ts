@@ -1,3 +1,5 @@
+import { ServiceError } from '@temporalio/client';
+import { noWorkerPolls } from '../../src/client/aiml-client';
 import { queuedDecision, refusal } from '../../src/client/decisions';
 import type { RunView } from '../../src/client/run-view';
 import type { SignalEvent } from '../../src/client/history';
@@ -54,4 +56,15 @@ test('refusals: closed run, no gate, unknown or decided gate, empty rejection, a
   );
   // A queued signal the run will ignore does not block a real decision.
   expect(refusal(view(), approve, [signal('approve', { by: 42 }), signal('approve', { gate: 'other/gate' })], gates)).toBeUndefined();
+});
+
+test('a query the server refuses because no worker polls the queue is "no worker answered", not an unexplained failure', () => {
+  // As the server answers a state query some seconds after the run's last worker stopped (seen live: `aiml status --full` printed "Failed to query Workflow").
+  const grpc = Object.assign(new Error('9 FAILED_PRECONDITION: no poller seen for task queue recently, worker may be down'), {
+    code: 9,
+    details: 'no poller seen for task queue recently, worker may be down',
+  });
+  expect(noWorkerPolls(new ServiceError('Failed to query Workflow', { cause: grpc }))).toBe(true);
+  expect(noWorkerPolls(new ServiceError('Failed to query Workflow', { cause: Object.assign(new Error('13 INTERNAL: boom'), { code: 13 }) }))).toBe(false);
+  expect(noWorkerPolls(new Error('Workflow not found'))).toBe(false);
 });
