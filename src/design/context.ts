@@ -5,7 +5,7 @@ import { Bm25Index } from '../rag/bm25';
 import { lexicalTerms, stem } from '../rag/lexical';
 import type { Redaction } from '../contracts/security';
 import { redactSecrets } from '../security/secrets';
-import { interleave } from '../rag/fusion';
+import { interleaveByStrength } from '../rag/fusion';
 import { readText } from '../workspace/edits';
 
 /** Workspace files that a brief is about, ranked as the knowledge bases rank; plus the project's own README and manifest. */
@@ -178,7 +178,7 @@ export function gatherWorkspaceContext(root: string, brief: string | string[], o
     return have;
   };
   // The files one query is about, best first.
-  const about = (query: string): { path: string; score: number }[] => {
+  const about = (query: string): { path: string; score: number; share: number }[] => {
     const wanted = terms(query);
     const ranked = wanted.size
       ? index
@@ -198,12 +198,12 @@ export function gatherWorkspaceContext(root: string, brief: string | string[], o
       .map((h) => ({ ...h, words: has(h.path) }))
       .filter((h) => weighed(h.words) >= need)
       .slice(0, maxFiles)
-      .map(({ words, ...h }) => ({ ...h, matched: words.length }));
+      .map(({ words, ...h }) => ({ ...h, matched: words.length, share: weighed(words) / weighed([...wanted]) }));
     const most = Math.max(0, ...near.map((h) => h.matched));
     return near.filter((h) => h.matched * 2 >= most).map(({ matched: _, ...h }) => h);
   };
-  // A query in parts (a spec's sections): each part's files, taken in turns.
-  const chosen = typeof brief === 'string' ? about(brief) : interleave(brief.map(about), (h) => h.path);
+  // A query in parts (a spec's sections): each part's files, taken in turns, a part's weaker files last.
+  const chosen = typeof brief === 'string' ? about(brief) : interleaveByStrength(brief.map(about), (h) => h.path, (h) => h.share, PART_TURN_SHARE);
   return [...always, ...chosen.slice(0, room).map((h) => ({ ...h, excerpt: texts.get(h.path)! }))].slice(0, maxFiles).map((f) => redactedExcerpt(f, excerptBytes));
 }
 
@@ -251,11 +251,13 @@ function aboutQuery(pieces: ContextPiece[]): ContextPiece[] {
 }
 
 /**
- * In a query of parts, a part's files after its best take their turns only while their best piece
- * scores at least this share of the best piece any part found; weaker ones come after every part's
- * stronger ones. A spec's overview or background matches the code loosely, and without this took a
- * file of every round: on bench:rag-quality's three-part specs (after an overview that names no
- * module) the wanted modules shown by meaning go from .658 to .750 (.700 at 0.6, .750 at 0.8).
+ * In a query of parts, a part's files after its best take their turns only while they score at
+ * least this share of the best file any part found (by meaning: its best piece's similarity; by
+ * words: the share of the part's words it holds, weighed by IDF); weaker ones come after every
+ * part's stronger ones (`interleaveByStrength`). A spec's overview or background matches the code
+ * loosely, and without this took a file of every round: on bench:rag-quality's three-part specs
+ * (after an overview that names no module) the wanted modules shown go from .658 to .758 by
+ * meaning (.700 at 0.6, .750 at 0.8) and from .667 to .742 by words (.708 at 0.6, .675 at 0.8).
  */
 const PART_TURN_SHARE = 0.7;
 
@@ -268,26 +270,22 @@ const PART_TURN_SHARE = 0.7;
  * found of it, the most similar copy of each), files in that order.
  */
 function fuseParts(lists: ContextPiece[][]): ContextPiece[] {
-  const floored = lists.map(aboutQuery);
-  const top = Math.max(-1, ...floored.flat().map((p) => p.similarity));
   const pieces = new Map<string, Map<number, ContextPiece>>();
-  const strong: string[][] = [];
-  const weak: string[][] = [];
-  for (const list of floored) {
-    const turns: string[] = [];
-    const after: string[] = [];
-    for (const p of list) {
+  // Each part's files in the order of their first piece in that part's ranking, with their best piece's similarity.
+  const fileLists = lists.map((list) => {
+    const files: { path: string; similarity: number }[] = [];
+    for (const p of aboutQuery(list)) {
       if (!pieces.has(p.path)) pieces.set(p.path, new Map());
       const had = pieces.get(p.path)!.get(p.startLine);
       if (!had || p.similarity > had.similarity) pieces.get(p.path)!.set(p.startLine, p);
-      if (turns.includes(p.path) || after.includes(p.path)) continue;
-      (turns.length && p.similarity < PART_TURN_SHARE * top ? after : turns).push(p.path);
+      const file = files.find((f) => f.path === p.path);
+      if (!file) files.push({ path: p.path, similarity: p.similarity });
+      else file.similarity = Math.max(file.similarity, p.similarity);
     }
-    strong.push(turns);
-    weak.push(after);
-  }
-  const files = new Set([...interleave(strong, (f) => f), ...interleave(weak, (f) => f)]);
-  return [...files].flatMap((f) => [...pieces.get(f)!.values()].sort((a, b) => b.similarity - a.similarity));
+    return files;
+  });
+  const files = interleaveByStrength(fileLists, (f) => f.path, (f) => f.similarity, PART_TURN_SHARE);
+  return files.flatMap((f) => [...pieces.get(f.path)!.values()].sort((a, b) => b.similarity - a.similarity));
 }
 
 /** A piece cut to fit its file's room is shown only if at least this many of its lines fit. */

@@ -64,3 +64,23 @@ export function diversify<T>(hits: T[], k: number, groupOf: (hit: T) => string, 
   }
   return [...taken, ...spill].slice(0, k);
 }
+
+/**
+ * `interleave`, but an item after its list's first takes its turn only while its `strength` is at
+ * least `share` of the strongest item of any list; the weaker ones follow, in turns among
+ * themselves. A part that matches only loosely (a spec's overview) still gives its best item first,
+ * and its others wait until the other parts' stronger ones are in.
+ */
+export function interleaveByStrength<T>(lists: T[][], key: (item: T) => string, strength: (item: T) => number, share: number): T[] {
+  const top = Math.max(0, ...lists.flat().map(strength));
+  const strong = lists.map((l) => l.filter((item, i) => i === 0 || strength(item) >= share * top));
+  const weak = lists.map((l) => l.filter((item, i) => i > 0 && strength(item) < share * top));
+  const out: T[] = [];
+  const seen = new Set<string>();
+  for (const item of [...interleave(strong, key), ...interleave(weak, key)]) {
+    if (seen.has(key(item))) continue;
+    seen.add(key(item));
+    out.push(item);
+  }
+  return out;
+}

@@ -52,6 +52,27 @@ test('a brief about another system is shown no file for the one word it shares w
   expect(gatherWorkspaceContext(root, ['Forecast demand for each warehouse from sales history', 'Retry the request when it fails']).map((f) => f.path)).toEqual(['README.md', 'src/http/retry.ts']);
 });
 
+test("by words too, a spec part that matches loosely (its overview) gives its best file in its turn; its weaker ones wait for the sections' files", () => {
+  const root = writeTree(tmpDir('aiml-ctx-turns-words-'), {
+    'src/upload/intake.ts': '// files that customers upload become records\nexport function intake() {}\n',
+    'src/jobs/queue.ts': '// the job queue hands records on\nexport function enqueue() {}\n',
+    'src/yaml/load.ts': '// parse a yaml document and load it into objects\nexport function loadYaml() {}\n',
+    'src/yaml/scan.ts': '// scan a yaml document into tokens for the parser\nexport function scanYaml() {}\n',
+    'src/id/v7.ts': '// a time-ordered uuid from the clock and random bytes\nexport function uuidV7() {}\n',
+    'src/id/rng.ts': '// random bytes for a uuid\nexport function rng() {}\n',
+  });
+  const parts = [
+    'Overview: customers upload files; the service turns them into records and hands them to the job queue.',
+    'Parse a YAML document and load it, scanning its tokens first.',
+    'Give each record a time-ordered UUID made from the clock and random bytes.',
+  ];
+  const order = gatherWorkspaceContext(root, parts, { maxFiles: 20 }).map((f) => f.path);
+  expect(order.slice(0, 3)).toEqual(['src/jobs/queue.ts', 'src/yaml/scan.ts', 'src/id/v7.ts']); // every part's best first
+  // The overview's second file holds little of what the overview says: it waits for the YAML part's second (in plain turns it came first).
+  expect(order.indexOf('src/upload/intake.ts')).toBeGreaterThan(order.indexOf('src/yaml/load.ts'));
+  expect(order).toHaveLength(6);
+});
+
 test('fitContext keeps every heading, cuts long files to an even share with a marker and closed fences, and leaves short ones whole', () => {
   const text = renderContext({
     files: [

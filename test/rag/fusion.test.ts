@@ -1,4 +1,4 @@
-import { interleave, reciprocalRankFusion } from '../../src/rag/fusion';
+import { interleave, interleaveByStrength, reciprocalRankFusion } from '../../src/rag/fusion';
 
 test('weighted reciprocal-rank fusion lets the heavier list win a disagreement', () => {
   const dense = [{ id: 'd', score: 0.9 }, { id: 'x', score: 0.5 }];
@@ -19,4 +19,15 @@ test("interleave takes the lists in turns, each item once at its earliest place:
   const sums = reciprocalRankFusion([a, b, c].map((l) => l.map((id) => ({ id, score: 1 }))));
   expect(sums[0]!.id).toBe('shared');
   expect(interleave([], (x: string) => x)).toEqual([]);
+});
+
+test("interleaveByStrength: every list's first in turn, then only items at the share of the strongest; the weaker after, in turns; each item once", () => {
+  const item = (id: string, s: number) => ({ id, s });
+  const overview = [item('index', 0.3), item('server', 0.29)];
+  const parse = [item('load', 0.6), item('scan', 0.5), item('index', 0.45), item('dump', 0.3)];
+  const ids = [item('v7', 0.55), item('rng', 0.35)];
+  const order = interleaveByStrength([overview, parse, ids], (x) => x.id, (x) => x.s, 0.7).map((x) => x.id);
+  // 0.7 of 0.6 is 0.42: 'server', 'rng' and 'dump' wait; 'index' comes once, where the overview put it.
+  expect(order).toEqual(['index', 'load', 'v7', 'scan', 'server', 'dump', 'rng']);
+  expect(interleaveByStrength([overview, parse, ids], (x) => x.id, (x) => x.s, 0).map((x) => x.id)).toEqual(interleave([overview, parse, ids], (x) => x.id).map((x) => x.id));
 });
