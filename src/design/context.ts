@@ -57,9 +57,9 @@ const BRIEF_STOP = new Set(
 const RELATIVE_FLOOR = 0.3;
 /**
  * A file is kept only when the query's words it has weigh, by their IDF, at least `share` of all
- * the query's words (a word the workspace does not have weighs as a word of one file), or `enough` (three or so
- * words rarer than most) for a long query such as a spec. A brief about another system shares a
- * word or two with most workspaces, and without this got a full room of files: on
+ * the query's words (a word the workspace does not have weighs as a word of one file), or `enough`
+ * (three or so words rarer than most) for a long query such as a spec. A brief about another
+ * system shares a word or two with most workspaces, and without this got a full room of files: on
  * bench:rag-quality, six such briefs were shown 114 files in all over the three corpora (3–8 each),
  * now 9 (0–3), the npm tasks' wanted module staying among the first five as often (.805; among the
  * first eight .854 → .805). On this repository, three such briefs went from 6 files to 1–3, and
@@ -191,14 +191,15 @@ export function gatherWorkspaceContext(root: string, brief: string | string[], o
     // the query says (WORDS_COVERAGE).
     const floor = (ranked[0]?.score ?? 0) * RELATIVE_FLOOR;
     const weighed = (words: string[]): number => words.reduce((n, t) => n + Math.min(index.idf(t), rarest), 0);
-    const need = Math.min(weighed([...wanted]) * WORDS_COVERAGE.share, WORDS_COVERAGE.enough);
+    const total = weighed([...wanted]);
+    const need = Math.min(total * WORDS_COVERAGE.share, WORDS_COVERAGE.enough);
     const has = (rel: string): string[] => [...wanted].filter((t) => termsOf(rel).has(t));
     const near = ranked
       .filter((h) => h.score > 0 && h.score >= floor)
       .map((h) => ({ ...h, words: has(h.path) }))
       .filter((h) => weighed(h.words) >= need)
       .slice(0, maxFiles)
-      .map(({ words, ...h }) => ({ ...h, matched: words.length, share: weighed(words) / weighed([...wanted]) }));
+      .map(({ words, ...h }) => ({ ...h, matched: words.length, share: weighed(words) / total }));
     const most = Math.max(0, ...near.map((h) => h.matched));
     return near.filter((h) => h.matched * 2 >= most).map(({ matched: _, ...h }) => h);
   };
