@@ -342,7 +342,7 @@ export async function agentStep(env: StepEnv, state: BuildStepState, carried?: A
           byKey.set(call.key, text(call.id, 'Not run: the step was already finished.'));
         } else if (call.kind === 'invalid') {
           show(call, {});
-          byKey.set(call.key, finished(call, Date.now(), false, 'invalid call', text(call.id, `Error: ${call.error}`)));
+          byKey.set(call.key, finished(call, Date.now(), false, call.error ?? 'invalid call', text(call.id, `Error: ${call.error}`)));
         } else if (call.kind === 'edit') {
           byKey.set(call.key, await edit(call));
         } else if (call.kind === 'command') {

@@ -7,7 +7,7 @@ import { Journal } from '../../src/workspace/journal';
 import { fixtureRepo, git, gitChanged, planReply } from '../build/fixtures';
 import { awaitingGate, useRig } from '../build/helpers';
 import { localActivities } from '../faults/support';
-import { addMarkerScript, editFile, finish, grep, latestResults, marks, promptText, readFile, runCommand, searchCode, startAgentBuild, toolResults, turn } from './helpers';
+import { addMarkerScript, call, editFile, finish, grep, latestResults, marks, promptText, readFile, runCommand, searchCode, startAgentBuild, toolResults, turn } from './helpers';
 
 const rig = useRig();
 
@@ -399,6 +399,20 @@ test('the same refused edit four turns in a row is going in circles too', async 
   expect(s.gates.at(-1)!.summary).toMatch(/is going in circles: the same calls to no effect 4 turns in a row/);
   const calls = (s.details.toolCalls as ToolCallView[]).filter((c) => c.step === 1);
   expect(calls.map((c) => c.status)).toEqual(['error', 'error', 'error', 'error']);
+  await handle.executeUpdate(decideUpdate, { args: [{ decision: 'reject', by: 'ana', feedback: 'stop here', stop: true }] });
+  await handle.result();
+});
+
+test('an invalid call shows why in the state (what `aiml watch` prints), and four of them in a row are going in circles', async () => {
+  const ws = fixtureRepo();
+  const invalid = () => turn(call('grep', { pattern: 5 }));
+  rig.llm.enqueue(planReply(STEP), invalid(), invalid(), invalid(), invalid());
+  const handle = await startAgentBuild(rig.client, rig.worker.taskQueue, { workspace: ws, approval: 'none', checkCommand: 'node test.js' });
+  const s = await awaitingGate(handle, budgetGate(1));
+  expect(s.gates.at(-1)!.summary).toMatch(/is going in circles: the same calls to no effect 4 turns in a row/);
+  const calls = (s.details.toolCalls as ToolCallView[]).filter((c) => c.step === 1);
+  expect(calls.map((c) => [c.status, c.result])).toEqual(Array(4).fill(['error', expect.stringMatching(/^grep: invalid arguments: pattern: Invalid input: expected string, received number/)]));
+  expect(latestResults(rig.llm.requests.at(-1)!)).toEqual([expect.stringMatching(/^Error: grep: invalid arguments: pattern: /)]);
   await handle.executeUpdate(decideUpdate, { args: [{ decision: 'reject', by: 'ana', feedback: 'stop here', stop: true }] });
   await handle.result();
 });

@@ -1,6 +1,7 @@
 import { loadLlmConfig, loadTemporalConfig, llmConfigured } from '../../src/config';
 import { parseDuration } from '../../src/cli/options';
 import { toRunStatus } from '../../src/cli/run-view';
+import { toolCallLine } from '../../src/cli/watch';
 import { ArchitectureDraftSchema, SECTION_TITLES, semanticProblems } from '../../src/design/architecture';
 import { renderSpec } from '../../src/design/render';
 import { sampleDraft } from '../support/fixtures';
@@ -51,6 +52,15 @@ describe('cli helpers', () => {
     expect(toRunStatus('RUNNING', 'running')).toBe('running');
     expect(toRunStatus('TERMINATED', 'running')).toBe('failed');
     expect(toRunStatus('CANCELLED', undefined)).toBe('cancelled');
+  });
+  test('a tool call line: the call, then what came of it, once', () => {
+    const base = { step: 1, turn: 2, id: 'c1', tool: 'grep', args: 'grep "shout"', status: 'ok' as const, resultChars: 2048, ms: 35 };
+    expect(toolCallLine({ ...base, result: 'grep "shout" · 7 hits' })).toBe('  step 1 · grep "shout" → 7 hits · 2.0 KB · 35 ms');
+    expect(toolCallLine({ ...base, tool: 'edit_file', args: 'edit_file src/a.js', result: 'applied edit_file src/a.js · +2 −1' })).toBe('  step 1 · edit_file src/a.js → applied edit_file src/a.js · +2 −1 · 2.0 KB · 35 ms');
+    expect(toolCallLine({ ...base, args: 'grep (invalid call)', status: 'error', result: 'grep: invalid arguments: pattern: Required', resultChars: 40, ms: 0 })).toBe(
+      '  step 1 · grep (invalid call) → error: grep: invalid arguments: pattern: Required · 40 B · 0 ms',
+    );
+    expect(toolCallLine({ ...base, result: 'grep "shout"', resultChars: undefined, ms: undefined })).toBe('  step 1 · grep "shout" → grep "shout"');
   });
 });
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { redactSecrets, type Redaction } from '../../security/secrets';
-import { short, toolArgs } from './schema';
+import { short, toolArgs, upTo } from './schema';
 import type { KbSearchArgs, ReadTool, ToolLimits } from './types';
 
 /** kb_search: the run's knowledge base (offered only when the run has one). */
@@ -9,7 +9,7 @@ export function kbSearchTool(limits: ToolLimits): ReadTool<KbSearchArgs> {
   const args = toolArgs(
     z.strictObject({
       query: z.string().min(1).max(1000).describe('What to look for, in words or code identifiers'),
-      k: z.number().int().min(1).max(limits.kbMaxK).optional().describe(`How many passages (default 5, at most ${limits.kbMaxK})`),
+      k: upTo(limits.kbMaxK).optional().describe(`How many passages (default 5, at most ${limits.kbMaxK})`),
     }),
   );
   const summary = (a: KbSearchArgs): string => `kb_search "${short(a.query, 50)}"`;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { short, toolArgs } from './schema';
+import { short, toolArgs, upTo } from './schema';
 import type { CommandResult, CommandTool, RunCommandArgs, ToolLimits } from './types';
 
 /** run_command: names a shell command; the loop applies its policy and runs it in the sandbox. */
@@ -13,7 +13,7 @@ export function runCommandTool(limits: ToolLimits): CommandTool<RunCommandArgs> 
     ...toolArgs(
       z.strictObject({
         command: z.string().min(1).max(2000).describe('The command line, run by /bin/sh'),
-        timeout_seconds: z.number().int().min(1).max(maxSeconds).optional(),
+        timeout_seconds: upTo(maxSeconds).optional(),
       }),
     ),
     summary: (a) => `run_command ${short(a.command)}`,

@@ -30,4 +30,11 @@ export function short(s: string, max = 60): string {
   return one.length > max ? `${one.slice(0, max - 1)}…` : one;
 }
 
+/**
+ * A count with a ceiling (how many hits, how many seconds): a whole number from 1, where one over
+ * `max` is taken as `max`. The schema the model sees says `maximum`, but a grammar-constrained
+ * model cannot be held to it, and a call refused for asking too much only gets asked again.
+ */
+export const upTo = (max: number) => z.preprocess((v) => (typeof v === 'number' && Number.isInteger(v) && v > max ? max : v), z.number().int().min(1).max(max));
+
 export const workspacePath = (what: string): z.ZodString => z.string().min(1).max(1000).describe(what);

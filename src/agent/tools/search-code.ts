@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { redactSecrets, type Redaction } from '../../security/secrets';
 import { codeIndex, folderPrefix } from './code-index';
 import { refusal } from './read-file';
-import { short, toolArgs } from './schema';
+import { short, toolArgs, upTo } from './schema';
 import type { ReadTool, SearchCodeArgs, ToolLimits } from './types';
 
 /** search_code: ranked search of the workspace's code and docs by words and identifiers, and by meaning where the worker has local models; no knowledge base needed. */
@@ -15,7 +15,7 @@ export function searchCodeTool(limits: ToolLimits): ReadTool<SearchCodeArgs> {
     z.strictObject({
       query: z.string().min(1).max(500).describe('What the code does or is called, in words or identifiers, e.g. "retry with backoff" or "parseGitIgnore"'),
       path: z.string().min(1).max(1000).optional().describe('Only under this folder (relative to the workspace root)'),
-      k: z.number().int().min(1).max(limits.searchMaxK).optional().describe(`How many places (default 5, at most ${limits.searchMaxK})`),
+      k: upTo(limits.searchMaxK).optional().describe(`How many places (default 5, at most ${limits.searchMaxK})`),
     }),
   );
   const summary = (a: SearchCodeArgs): string => `search_code "${short(a.query, 50)}"${a.path ? ` in ${short(a.path, 30)}` : ''}`;

@@ -108,5 +108,7 @@ test('kb_search answers through the context, redacted; without a knowledge base 
   expect(out).toMatchObject({ ok: true, summary: 'kb_search "embedding api" · 2 hits' });
   expect(out.output).toBe('[1] docs/a.md:1-3\ntoken: [REDACTED: OpenAI API key]\n\n[2] src/b.py\ndef embed(): ...');
   expect((await callRead('kb_search', { query: 'x' }, ctxFor(ws))).error).toBe('this run has no knowledge base');
-  expect((await callRead('kb_search', { query: 'x', k: 50 }, ctx)).error).toMatch(/k: Too big/);
+  expect((await callRead('kb_search', { query: 'x', k: 50 }, ctx)).ok).toBe(true);
+  expect(seen.at(-1)).toEqual(['x', 10]);
+  expect((await callRead('kb_search', { query: 'x', k: 0 }, ctx)).error).toMatch(/k: Too small/);
 });

@@ -39,7 +39,13 @@ test('run_command names the request with its timeout; finish_step returns the su
   if (tool.kind !== 'command') throw new Error('not a command tool');
   expect(tool.request(run.args)).toEqual({ command: 'npm test', timeoutMs: 60_000 });
   expect(tool.summary(run.args)).toBe('run_command npm test');
-  expect(t.parseCall({ id: '1', name: 'run_command', arguments: '{"command": "x", "timeout_seconds": 601}' }).ok).toBe(false);
+  // A timeout over the ceiling is the ceiling (a grammar cannot hold a small model to "maximum"); 0 and fractions are refused.
+  const long = t.parseCall({ id: '1', name: 'run_command', arguments: '{"command": "x", "timeout_seconds": 601}' });
+  if (!long.ok || long.tool.kind !== 'command') throw new Error('run_command did not parse');
+  expect(long.tool.request(long.args)).toEqual({ command: 'x', timeoutMs: 600_000 });
+  expect(t.parseCall({ id: '1', name: 'run_command', arguments: '{"command": "x", "timeout_seconds": 0}' })).toEqual({ ok: false, error: expect.stringMatching(/timeout_seconds: Too small/) });
+  expect(t.parseCall({ id: '1', name: 'run_command', arguments: '{"command": "x", "timeout_seconds": 1.5}' })).toEqual({ ok: false, error: expect.stringMatching(/timeout_seconds: /) });
+  expect(JSON.stringify(t.definitions.find((d) => d.name === 'run_command'))).toContain('"maximum":600');
   const fin = t.parseCall({ id: '2', name: 'finish_step', arguments: '{"summary": "Added the retry."}' });
   if (!fin.ok || fin.tool.kind !== 'finish') throw new Error('finish_step did not parse');
   expect(fin.tool.result(fin.args)).toEqual({ summary: 'Added the retry.' });

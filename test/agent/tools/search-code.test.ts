@@ -75,6 +75,10 @@ test('search_code finds the function a plain-words query is about, with its symb
   expect(byName.output).not.toContain('docs/guide.md');
   const one = await callRead('search_code', { query: 'retry backoff', k: 1 }, ctxFor(ws));
   expect(one.output?.match(/^\[\d+\]/gm)).toHaveLength(1);
+  // More than the most it shows (10) is the most, not a refused call the model repeats.
+  const many = await callRead('search_code', { query: 'retry backoff', k: 2 }, ctxFor(ws));
+  expect((await callRead('search_code', { query: 'retry backoff', k: 500 }, ctxFor(ws))).output).toBe((await callRead('search_code', { query: 'retry backoff', k: 10 }, ctxFor(ws))).output);
+  expect(many.output?.match(/^\[\d+\]/gm)).toHaveLength(2);
 });
 
 test('search_code redacts credentials, and refuses bad arguments and paths outside the workspace as tool errors', async () => {
@@ -86,7 +90,8 @@ test('search_code redacts credentials, and refuses bad arguments and paths outsi
 
   expect(await callRead('search_code', { query: 'x', path: '../elsewhere' }, ctxFor(ws))).toMatchObject({ ok: false, error: expect.stringMatching(/\.\./) });
   expect(await callRead('search_code', { query: '' }, ctxFor(ws))).toMatchObject({ ok: false, error: expect.stringMatching(/query/) });
-  expect(await callRead('search_code', { query: 'x', k: 11 }, ctxFor(ws))).toMatchObject({ ok: false, error: expect.stringMatching(/k/) });
+  expect(await callRead('search_code', { query: 'x', k: 0 }, ctxFor(ws))).toMatchObject({ ok: false, error: expect.stringMatching(/k: Too small/) });
+  expect(await callRead('search_code', { query: 'x', k: '3' }, ctxFor(ws))).toMatchObject({ ok: false, error: expect.stringMatching(/k: /) });
   const none = await callRead('search_code', { query: 'kubernetes helm chart' }, ctxFor(ws));
   expect(none).toMatchObject({ ok: true, output: expect.stringMatching(/^nothing in \d+ files matches/) });
 });
