@@ -35,6 +35,8 @@ test('aiml build → approve → diff (pending, then applied) → revert refuses
   expect(pending.stdout).toContain('# step 1: Add whisper (pending approval)');
   expect(pending.stdout).toContain('+function whisper(s) {');
   expect(fs.readFileSync(path.join(ws, 'src/text.js')).equals(original)).toBe(true); // not applied before approval
+  const beyond = await runCli(['diff', workflowId, '--step', '3'], env);
+  expect([beyond.code, beyond.stderr.trim()]).toEqual([2, `aiml: ${workflowId} has 1 step: there is no step 3`]);
 
   // Each edit of the agent's step waits with its diff (--approve each): src/text.js, then test.js.
   expect((await runCli(['approve', workflowId, '--gate', 'build/step-1'], env)).code).toBe(0);

@@ -68,6 +68,8 @@ export function registerDiff(program: Command, ctx: CliContext): void {
         : (await aiml.workerMayBeLive(view.taskQueue))
           ? await aiml.query(id, 3000).catch(() => undefined)
           : undefined;
+      const planned = ((state?.details.steps as BuildStepState[] | undefined) ?? []).length;
+      if (step !== undefined && planned > 0 && step > planned) throw new AimlError('USAGE', `${id} has ${planned} step${planned === 1 ? '' : 's'}: there is no step ${step}`);
       // With no worker to answer, what was applied is still in the local journal.
       const source: 'state' | 'journal' = state ? 'state' : 'journal';
       const diffs = state
