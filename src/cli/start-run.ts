@@ -6,6 +6,7 @@ import { formatRun } from './run-view';
 import { stepLine } from './watch';
 import { budgetNotice } from './budget-options';
 import type { RunBudget } from '../contracts';
+import { checkRunKb } from './kb-registry';
 
 /**
  * Starts a workflow and reports it the way every starting command does: its id (or `--json`
@@ -13,6 +14,8 @@ import type { RunBudget } from '../contracts';
  */
 export async function startRun<T extends WorkflowType>(ctx: CliContext, type: T, workflowId: string, input: WorkflowInputs[T], flags: { wait?: boolean; json?: boolean }): Promise<void> {
   const checked = checkedInput(type, input);
+  const kb = (checked as { kb?: string }).kb;
+  if (kb) checkRunKb(ctx, kb);
   const aiml = await ctx.aiml();
   await aiml.start(type, workflowId, checked);
   await warnIfNoWorker(ctx, aiml, 'the run');

@@ -56,3 +56,14 @@ test('terminal output carries no control characters or escape sequences, whateve
   expect(r.code).toBe(1);
   expect(r.stderr).toBe('aiml: No run with id "design-red"\n');
 });
+
+test('a knowledge base this host does not have is refused before a run starts', async () => {
+  const env = unreachable();
+  const ws = tmpDir();
+  fs.writeFileSync(`${ws}/SPECS.md`, '# Spec\n\nAdd a greeting.\n');
+  for (const args of [['design', 'x'], ['run', 'x'], ['ship', 'x'], ['build', '--spec', `${ws}/SPECS.md`]]) {
+    const r = await cli([...args, '--workspace', ws, '--kb', 'nope'], env);
+    expect([r.code, r.stderr.trim()]).toEqual([1, 'aiml: Knowledge base "nope" does not exist (there is none here yet); create it with: aiml kb add <dir> --kb nope']);
+  }
+  expect(fs.readdirSync(env.AIML_HOME!)).toEqual([]); // no server started, no tools installed
+});

@@ -11,7 +11,7 @@ import { loadRagConfig } from '../../rag/config';
 import { redactSecrets } from '../../security/secrets';
 import { type CliContext, printJson } from '../context';
 import { parsePositiveInt } from '../options';
-import { kbRegistry } from './kb-common';
+import { kbRegistry } from '../kb-registry';
 import { existingDir, existingFile } from './kb-input';
 
 /** Longest the command indexes before it answers from what it has. */

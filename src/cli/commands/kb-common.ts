@@ -2,17 +2,9 @@ import path from 'node:path';
 import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { ingestProgressQuery, ingestWorkflowId, type IngestInput, type IngestProgress } from '../../contracts';
 import { AimlError, toErrorCode } from '../../errors';
-import { stateDir } from '../../paths';
-import { loadRagConfig } from '../../rag/config';
-import { openKbRegistry, type KbRegistry } from '../../rag/registry';
+import type { KbRegistry } from '../../rag/registry';
 import { warnIfNoWorker } from '../start-run';
 import type { CliContext } from '../context';
-
-/** The knowledge bases of this state folder, with this environment's embedding model and store. */
-export function kbRegistry(ctx: CliContext): KbRegistry {
-  const rag = loadRagConfig(ctx.env);
-  return openKbRegistry(stateDir(ctx.env), rag, (line) => void process.stderr.write(`aiml: ${line}\n`));
-}
 
 /** `--kb`, or the only knowledge base there is. */
 export function resolveKbName(reg: KbRegistry, name: string | undefined): string {

@@ -8,7 +8,8 @@ import { stateDir } from '../../paths';
 import { parseInterval, watchFolder } from '../../rag/watch';
 import { type CliContext, printJson } from '../context';
 import { parsePositiveInt } from '../options';
-import { defaultKbName, kbRegistry, runIngest, summary } from './kb-common';
+import { defaultKbName, runIngest, summary } from './kb-common';
+import { kbRegistry } from '../kb-registry';
 import { existingDir, workerDir } from './kb-input';
 
 /** The Temporal Schedule that keeps a knowledge base in sync. */

@@ -12,7 +12,8 @@ import { HybridRetriever, type SearchMode } from '../../rag/retriever';
 import { QdrantStore } from '../../rag/store/qdrant-store';
 import { type CliContext, printJson } from '../context';
 import { parsePositiveInt, parseWholeNumber } from '../options';
-import { defaultKbName, kbRegistry, resolveKbName, runIngest, summary } from './kb-common';
+import { defaultKbName, resolveKbName, runIngest, summary } from './kb-common';
+import { kbRegistry } from '../kb-registry';
 import { registerKbFresh } from './kb-fresh';
 import { existingDir, workerDir } from './kb-input';
 

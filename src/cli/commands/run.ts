@@ -15,6 +15,7 @@ import { parseWorkspace, shortId } from '../options';
 import { addApprovalOptions, approvalPolicy, type ApprovalFlags } from './design';
 import { formatRun } from '../run-view';
 import { stepLine } from '../watch';
+import { checkRunKb } from '../kb-registry';
 import { addBudgetOptions, budgetNotice, runBudgetFrom, type BudgetFlags } from '../budget-options';
 
 interface RunFlags extends ApprovalFlags, BudgetFlags {
@@ -45,6 +46,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     const runBudget = runBudgetFrom(flags);
     if (runBudget) raw.runBudget = runBudget;
     const input = checkedInput('design', raw); // before a server or a worker is started
+    if (input.kb) checkRunKb(ctx, input.kb);
 
     const ui = (await ensureServer(ctx)) ?? `http://127.0.0.1:${loadDevServerConfig(ctx.env).uiPort}`;
     await connectWithRetry(ctx);
