@@ -126,6 +126,14 @@ test('a decision that ends the run is still answered when the worker stops right
       code: 'NO_WORKER_ANSWER',
       message: expect.stringMatching(/^The run processed the decision, but whether it applied cannot be read: it has ended \(completed\) and no worker answers for it/),
     });
+    // Its full state needs a worker too; what its history keeps (the result) is shown instead, and why.
+    const full = await cli(['status', id, '--full', '--json'], env);
+    expect(full.code).toBe(0);
+    const shown = JSON.parse(full.stdout) as { state: unknown; stateNote: string; result: { specPath: string; decisions: unknown[] } };
+    expect(shown.state).toBeNull();
+    expect(shown.stateNote).toMatch(/^the run has ended \(completed\) and no worker answers for it, so its full state cannot be read .*below is its result, from its history$/);
+    expect(shown.result.decisions).toEqual([expect.objectContaining({ gate: 'design/spec', decision: 'approve', by: 'ana' })]);
+    expect(shown.result.specPath).toMatch(/SPECS\.md$/);
   } finally {
     await close();
   }
