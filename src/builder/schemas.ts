@@ -62,7 +62,7 @@ export function planProblems(plan: BuildPlan, maxSteps: number): string[] {
       if (f.path.startsWith('/') || f.path.split(/[\\/]/).includes('..')) problems.push(`step ${i + 1}: path "${f.path}" must be relative to the workspace, without ".."`);
     }),
   );
-  return problems;
+  return [...new Set(problems)]; // a step may list one path twice: said once
 }
 
 /** The model's edits in the workspace module's edit format. */

@@ -34,8 +34,13 @@ export type ChatMessage =
 export interface ChatRequest {
   messages: ChatMessage[];
   model?: string;
-  /** Ask for JSON matching this schema (OpenAI structured outputs). */
-  jsonSchema?: { name: string; schema: Record<string, unknown> };
+  /**
+   * Ask for JSON matching this schema (OpenAI structured outputs). `limitsNote`: its size limits
+   * and the answer's token budget in words, which a provider adds to the system prompt unless it
+   * holds the model to the schema itself (the local model's grammar does; a tiny model shown the
+   * limits copies them into its answer: a design titled "At most 120 characters").
+   */
+  jsonSchema?: { name: string; schema: Record<string, unknown>; limitsNote?: string };
   /** Tools the model may call (OpenAI tool calling). */
   tools?: ToolDefinition[];
   toolChoice?: 'auto' | 'required' | 'none';

@@ -3,6 +3,7 @@ import type { LlmConfig } from '../config';
 import { classifyLlmError, LlmError } from './errors';
 import type { ChatMessage, ChatModel, ChatRequest, ChatResponse, TokenUsage, ToolCall, ToolDefinition } from './gateway';
 import { StreamDeadline } from './deadline';
+import { withSystemNote } from './system-note';
 
 type ResponseMode = 'json_schema' | 'json_object';
 
@@ -99,7 +100,8 @@ export class OpenAiChatModel implements ChatModel {
     const model = req.model ?? this.config.model;
     const started = performance.now();
     const schema = req.jsonSchema;
-    const messages = schema && mode === 'json_object' ? withSchemaInstruction(req.messages, schema.schema) : req.messages;
+    const told = schema?.limitsNote ? withSystemNote(req.messages, schema.limitsNote) : req.messages;
+    const messages = schema && mode === 'json_object' ? withSystemNote(told, schemaInstruction(schema.schema)) : told;
     const body = {
       model,
       messages: messages.map(toWireMessage),
@@ -197,11 +199,8 @@ function ignoresSchema(content: string, schema: Record<string, unknown>): boolea
 }
 
 /** JSON mode knows no schema: the system prompt carries it instead. */
-function withSchemaInstruction(messages: ChatMessage[], schema: Record<string, unknown>): ChatMessage[] {
-  const instruction = `Answer with one JSON object, and nothing else, that matches this JSON schema (respect every maxLength and maxItems):\n${JSON.stringify(schema)}`;
-  const [first, ...rest] = messages;
-  if (first?.role === 'system') return [{ role: 'system', content: `${first.content}\n\n${instruction}` }, ...rest];
-  return [{ role: 'system', content: instruction }, ...messages];
+function schemaInstruction(schema: Record<string, unknown>): string {
+  return `Answer with one JSON object, and nothing else, that matches this JSON schema (respect every maxLength and maxItems):\n${JSON.stringify(schema)}`;
 }
 
 function toUsage(u: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } | null | undefined): TokenUsage {

@@ -56,14 +56,14 @@ export async function chatStructured<T>(
 ): Promise<StructuredResult<T>> {
   const { schemaName, jsonSchema, ...rest } = req;
   const usage: TokenUsage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
-  const limits = limitsInstruction(jsonSchema, model.maxTokensFor?.(req.purpose) ?? req.maxTokens);
-  const base: ChatMessage[] = limits ? withSystemNote(req.messages, limits) : req.messages;
+  const limitsNote = limitsInstruction(jsonSchema, model.maxTokensFor?.(req.purpose) ?? req.maxTokens);
+  const base: ChatMessage[] = req.messages;
   let messages: ChatMessage[] = base;
   let lastProblems: string[] = [];
   let latencyMs = 0;
   let provider: ProviderUse | undefined;
   for (let attempt = 1; attempt <= 2; attempt++) {
-    const res = await model.chat({ ...rest, messages, jsonSchema: { name: schemaName, schema: jsonSchema } });
+    const res = await model.chat({ ...rest, messages, jsonSchema: { name: schemaName, schema: jsonSchema, ...(limitsNote ? { limitsNote } : {}) } });
     usage.promptTokens += res.usage.promptTokens;
     usage.completionTokens += res.usage.completionTokens;
     usage.totalTokens += res.usage.totalTokens;
@@ -117,13 +117,6 @@ export async function chatStructured<T>(
   throw new AimlError('LLM_MALFORMED_OUTPUT', `The model's answer was not valid ${schemaName} JSON after a repair attempt: ${lastProblems.join('; ')}`, {
     problems: lastProblems,
   });
-}
-
-/** Appends a note to the system message (or adds one): stable text, so prompt prefixes stay cacheable. */
-function withSystemNote(messages: ChatMessage[], note: string): ChatMessage[] {
-  const [first, ...rest] = messages;
-  if (first?.role === 'system') return [{ role: 'system', content: `${first.content}\n\n${note}` }, ...rest];
-  return [{ role: 'system', content: note }, ...messages];
 }
 
 /** The later call's provider, keeping what the earlier one skipped. */

@@ -16,7 +16,7 @@ function promptTokens(messages: ChatMessage[], req: ChatRequest): number {
     n += 4 + countTokens(m.content);
     if (m.role === 'assistant') for (const c of m.toolCalls ?? []) n += countTokens(c.name) + countTokens(c.arguments);
   }
-  if (req.jsonSchema) n += countTokens(JSON.stringify(req.jsonSchema.schema));
+  if (req.jsonSchema) n += countTokens(JSON.stringify(req.jsonSchema.schema)) + countTokens(req.jsonSchema.limitsNote ?? '');
   for (const t of req.tools ?? []) n += countTokens(t.name) + countTokens(t.description) + countTokens(JSON.stringify(t.parameters));
   return n;
 }

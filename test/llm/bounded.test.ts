@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { architectureJsonSchema } from '../../src/design/architecture';
 import { buildPlanJsonSchema, stepEditsJsonSchema } from '../../src/builder/schemas';
 import { LlmError } from '../../src/llm/errors';
-import { LlmGateway } from '../../src/llm/gateway';
+import { LlmGateway, type ChatModel, type ChatRequest } from '../../src/llm/gateway';
 import { unboundedParts } from '../../src/llm/limits';
 import { forgetResponseModes } from '../../src/llm/openai-chat';
 import { chatStructured } from '../../src/llm/structured';
@@ -114,6 +114,19 @@ describe('bounded generation against the scripted server', () => {
     expect(system).toMatch(/^Be useful\.\n\nSize limits/);
     expect(system).toMatch(/fit in 2048 tokens/);
     expect(system).toMatch(/answer: at most 50 characters/);
+  });
+
+  test('the limits travel with the schema, for the provider to say: a model held to the schema by a grammar is not shown them', async () => {
+    const seen: ChatRequest[] = [];
+    const grammarHeld: ChatModel = {
+      chat: async (req) => {
+        seen.push(req);
+        return { content: '{"answer": "ok"}', toolCalls: [], model: 'grammar', finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1, totalTokens: 2 }, latencyMs: 1 };
+      },
+    };
+    await chatStructured(grammarHeld, { messages: [{ role: 'system', content: 'Be useful.' }, { role: 'user', content: 'q' }], schemaName: 'answer', jsonSchema: ANSWER_SCHEMA, maxTokens: 300 }, Answer);
+    expect(seen[0]!.messages).toEqual([{ role: 'system', content: 'Be useful.' }, { role: 'user', content: 'q' }]);
+    expect(seen[0]!.jsonSchema!.limitsNote).toMatch(/^Size limits .*fit in 300 tokens.*\n- answer: at most 50 characters$/s);
   });
 
   test('a server that rejects json_schema: JSON mode with the schema in the prompt, remembered for the endpoint', async () => {
