@@ -1,6 +1,6 @@
 import { planProblems, type BuildPlan } from '../../src/builder/schemas';
 
-const step = (title: string, paths: string[]): BuildPlan['steps'][number] => ({ title, description: 'Adds it and checks it with the tests.', files: paths.map((path) => ({ path, purpose: 'the code' })) });
+const step = (title: string, paths: string[]): BuildPlan['steps'][number] => ({ title, description: 'Adds it and checks it with the tests.', files: paths.map((path) => ({ path, action: 'create' as const, purpose: 'the code' })) });
 const plan = (steps: BuildPlan['steps']): BuildPlan => ({ title: 'Plan', summary: 'What the plan does, in short.', steps }) as BuildPlan;
 
 test('a plan: too many steps, and paths outside the workspace, each said once', () => {
