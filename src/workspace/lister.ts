@@ -126,17 +126,20 @@ export function listWorkspace(root: string, opts: ListOptions = {}): WorkspaceLi
     }
     return true;
   };
-  if (start) {
-    let st: fs.Stats | undefined;
-    try {
-      st = fs.lstatSync(path.join(root, start));
-    } catch {
-      st = undefined;
-    }
-    if (!st?.isDirectory()) throw new AimlError('DIR_MISSING', `Folder "${start}" does not exist in the workspace (or is not a folder)`);
-  }
+  if (start) checkFolder(root, start);
   walk(start, levels);
   return out;
+}
+
+/** Refuses (DIR_MISSING) a folder `rel` of the workspace `root` that is not there or is not a folder. */
+export function checkFolder(root: string, rel: string): void {
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.lstatSync(path.join(root, rel));
+  } catch {
+    st = undefined;
+  }
+  if (!st?.isDirectory()) throw new AimlError('DIR_MISSING', `Folder "${rel}" does not exist in the workspace (or is not a folder)`);
 }
 
 /**

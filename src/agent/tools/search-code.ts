@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { redactSecrets, type Redaction } from '../../security/secrets';
+import { checkFolder } from '../../workspace/lister';
 import { codeIndex, folderPrefix } from './code-index';
 import { refusal } from './read-file';
 import { short, toolArgs, upTo } from './schema';
@@ -30,6 +31,7 @@ export function searchCodeTool(limits: ToolLimits): ReadTool<SearchCodeArgs> {
       let under: string | undefined;
       try {
         under = folderPrefix(a.path);
+        if (under) checkFolder(ctx.workspace, under.slice(0, -1));
       } catch (err) {
         return refusal(err);
       }

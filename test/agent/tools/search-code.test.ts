@@ -89,6 +89,10 @@ test('search_code redacts credentials, and refuses bad arguments and paths outsi
   expect(secret.redactions).toEqual([expect.objectContaining({ source: 'src/config.ts', line: 2 })]);
 
   expect(await callRead('search_code', { query: 'x', path: '../elsewhere' }, ctxFor(ws))).toMatchObject({ ok: false, error: expect.stringMatching(/\.\./) });
+  // A folder that is not there is said to be, as grep and list_files say it (not "nothing matches").
+  expect(await callRead('search_code', { query: 'x', path: 'https://www.npmjs.com/x' }, ctxFor(ws))).toEqual({ ok: false, error: 'Folder "https:/www.npmjs.com/x" does not exist in the workspace (or is not a folder)' });
+  expect(await callRead('search_code', { query: 'x', path: 'src/config.ts' }, ctxFor(ws))).toMatchObject({ ok: false, error: expect.stringMatching(/^Folder "src\/config\.ts" does not exist/) });
+  expect((await callRead('search_code', { query: 'payment provider key', path: './src/' }, ctxFor(ws))).output).toContain('src/config.ts');
   expect(await callRead('search_code', { query: '' }, ctxFor(ws))).toMatchObject({ ok: false, error: expect.stringMatching(/query/) });
   expect(await callRead('search_code', { query: 'x', k: 0 }, ctxFor(ws))).toMatchObject({ ok: false, error: expect.stringMatching(/k: Too small/) });
   expect(await callRead('search_code', { query: 'x', k: '3' }, ctxFor(ws))).toMatchObject({ ok: false, error: expect.stringMatching(/k: /) });
