@@ -5,7 +5,7 @@ import { normaliseEditPath, protectedReason } from '../../workspace/paths';
 import { grepInWorker } from './grep-worker';
 import { globMatcher } from './list-files';
 import { refusal } from './read-file';
-import { short, toolArgs } from './schema';
+import { flag, short, toolArgs } from './schema';
 import type { GrepArgs, ReadTool, ToolLimits } from './types';
 
 /** grep: a regular expression over the workspace's text files (gitignore-aware, secret stores skipped), hits capped. */
@@ -14,7 +14,7 @@ const Args = z.strictObject({
   pattern: z.string().min(1).max(500).describe('JavaScript regular expression, matched line by line'),
   glob: z.string().min(1).max(300).optional().describe('Only files matching this glob (.gitignore syntax), e.g. "*.py" or "src/**/*.ts"'),
   path: z.string().min(1).max(1000).optional().describe('Only under this folder (relative to the workspace root)'),
-  case_insensitive: z.boolean().optional(),
+  case_insensitive: flag().optional(),
 });
 
 const MAX_FILE_BYTES = 2 * 1024 * 1024;

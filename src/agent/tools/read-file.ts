@@ -4,7 +4,7 @@ import { isAimlError } from '../../errors';
 import { redactSecrets } from '../../security/secrets';
 import { readText } from '../../workspace/edits';
 import { resolveReadPath } from '../../workspace/paths';
-import { toolArgs, workspacePath } from './schema';
+import { lineNumber, toolArgs, workspacePath } from './schema';
 import type { ReadFileArgs, ReadTool, ToolLimits } from './types';
 
 /** read_file: a file's lines with their numbers, a range at a time, within a size cap. */
@@ -14,8 +14,8 @@ const MAX_FILE_BYTES = 8 * 1024 * 1024;
 
 const Args = z.strictObject({
   path: workspacePath('File path relative to the workspace root'),
-  start_line: z.number().int().min(1).max(10_000_000).optional().describe('First line to read (1-based); default 1'),
-  end_line: z.number().int().min(1).max(10_000_000).optional().describe('Last line to read (inclusive); default as far as the size cap allows'),
+  start_line: lineNumber().optional().describe('First line to read (1-based); default 1'),
+  end_line: lineNumber().optional().describe('Last line to read (inclusive); default as far as the size cap allows'),
 });
 
 /** Throws AimlError refusals as `{ ok: false }` messages; anything else is a real failure. */

@@ -30,11 +30,24 @@ export function short(s: string, max = 60): string {
   return one.length > max ? `${one.slice(0, max - 1)}…` : one;
 }
 
+/** A whole number as models send it: 12, or "12" (a string, as many open models write numbers). */
+const asWhole = (v: unknown): unknown => (typeof v === 'string' && /^\s*\d{1,9}\s*$/.test(v) ? Number(v) : v);
+
+/** A line number from 1. */
+export const lineNumber = () => z.preprocess(asWhole, z.number().int().min(1).max(10_000_000));
+
 /**
  * A count with a ceiling (how many hits, how many seconds): a whole number from 1, where one over
  * `max` is taken as `max`. The schema the model sees says `maximum`, but a grammar-constrained
  * model cannot be held to it, and a call refused for asking too much only gets asked again.
  */
-export const upTo = (max: number) => z.preprocess((v) => (typeof v === 'number' && Number.isInteger(v) && v > max ? max : v), z.number().int().min(1).max(max));
+export const upTo = (max: number) =>
+  z.preprocess((v) => {
+    const n = asWhole(v);
+    return typeof n === 'number' && Number.isInteger(n) && n > max ? max : n;
+  }, z.number().int().min(1).max(max));
+
+/** A yes/no: true or false, or the same as a string. */
+export const flag = () => z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
 
 export const workspacePath = (what: string): z.ZodString => z.string().min(1).max(1000).describe(what);

@@ -52,3 +52,19 @@ test('run_command names the request with its timeout; finish_step returns the su
   const text = formatCommandResult({ command: 'npm test', status: 'exited', exitCode: 1, signal: null, durationMs: 4200, output: 'FAIL x\n', outputBytes: 90000, truncated: true, redactions: [], network: 'isolated', summary: '' });
   expect(text).toBe('exit code 1 after 4.2 s; output cut to its head and tail (90000 bytes in all)\nFAIL x\n');
 });
+
+test('numbers and yes/no sent as strings (as many open models write them) are taken as such; other strings are not', () => {
+  const t = agentTools({});
+  const args = (name: string, raw: Record<string, unknown>) => {
+    const p = t.parseCall({ id: '1', name, arguments: JSON.stringify(raw) });
+    return p.ok ? p.args : p.error;
+  };
+  expect(args('read_file', { path: 'a.ts', start_line: '10', end_line: ' 20 ' })).toEqual({ path: 'a.ts', start_line: 10, end_line: 20 });
+  expect(args('grep', { pattern: 'x', case_insensitive: 'true' })).toEqual({ pattern: 'x', case_insensitive: true });
+  expect(args('grep', { pattern: 'x', case_insensitive: 'false' })).toEqual({ pattern: 'x', case_insensitive: false });
+  expect(args('read_file', { path: 'a.ts', start_line: 'ten' })).toMatch(/^read_file: invalid arguments: start_line: /);
+  expect(args('read_file', { path: 'a.ts', start_line: '1.5' })).toMatch(/^read_file: invalid arguments: start_line: /);
+  expect(args('read_file', { path: 'a.ts', start_line: '0' })).toMatch(/start_line: Too small/);
+  expect(args('grep', { pattern: 'x', case_insensitive: 'yes' })).toMatch(/^grep: invalid arguments: case_insensitive: /);
+  expect(args('run_command', { command: 'x', timeout_seconds: '9999' })).toEqual({ command: 'x', timeout_seconds: 900 }); // the default ceiling
+});

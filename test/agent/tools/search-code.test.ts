@@ -79,6 +79,7 @@ test('search_code finds the function a plain-words query is about, with its symb
   const many = await callRead('search_code', { query: 'retry backoff', k: 2 }, ctxFor(ws));
   expect((await callRead('search_code', { query: 'retry backoff', k: 500 }, ctxFor(ws))).output).toBe((await callRead('search_code', { query: 'retry backoff', k: 10 }, ctxFor(ws))).output);
   expect(many.output?.match(/^\[\d+\]/gm)).toHaveLength(2);
+  expect((await callRead('search_code', { query: 'retry backoff', k: '2' }, ctxFor(ws))).output).toBe(many.output); // a number sent as a string
 });
 
 test('search_code redacts credentials, and refuses bad arguments and paths outside the workspace as tool errors', async () => {
@@ -95,7 +96,7 @@ test('search_code redacts credentials, and refuses bad arguments and paths outsi
   expect((await callRead('search_code', { query: 'payment provider key', path: './src/' }, ctxFor(ws))).output).toContain('src/config.ts');
   expect(await callRead('search_code', { query: '' }, ctxFor(ws))).toMatchObject({ ok: false, error: expect.stringMatching(/query/) });
   expect(await callRead('search_code', { query: 'x', k: 0 }, ctxFor(ws))).toMatchObject({ ok: false, error: expect.stringMatching(/k: Too small/) });
-  expect(await callRead('search_code', { query: 'x', k: '3' }, ctxFor(ws))).toMatchObject({ ok: false, error: expect.stringMatching(/k: /) });
+  expect(await callRead('search_code', { query: 'x', k: 'three' }, ctxFor(ws))).toMatchObject({ ok: false, error: expect.stringMatching(/k: /) });
   const none = await callRead('search_code', { query: 'kubernetes helm chart' }, ctxFor(ws));
   expect(none).toMatchObject({ ok: true, output: expect.stringMatching(/^nothing in \d+ files matches/) });
 });
