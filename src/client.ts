@@ -1,7 +1,8 @@
-import { main } from './cli/program';
+import { main, quietOnClosedPipe } from './cli/program';
 
 /** The `aiml` CLI entry point. */
 if (require.main === module) {
+  quietOnClosedPipe();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -56,6 +56,16 @@ export function buildProgram(ctx: CliContext): Command {
 }
 
 /** Runs the CLI and returns the exit code (never calls process.exit itself). */
+/** A reader that goes away (`aiml runs | head`) ends the output quietly, not with a stack trace. For the process's own entry points. */
+export function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+      throw err;
+    });
+  }
+}
+
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, io?: Parameters<typeof createContext>[1]): Promise<number> {
   const ctx = createContext(env, io);
   try {

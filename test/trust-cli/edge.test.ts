@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { LIMITS } from '../../src/contracts';
 import { forTerminal } from '../../src/cli/terminal';
 import { tmpDir } from '../support/env';
-import { aimlEnv } from '../support/processes';
+import { aimlEnv, spawnCli } from '../support/processes';
 import { cli } from './cli';
 
 /** Bad input at the CLI's edge: refused with a specific message before anything starts; nothing raw reaches the terminal. */
@@ -67,3 +67,11 @@ test('a knowledge base this host does not have is refused before a run starts', 
   }
   expect(fs.readdirSync(env.AIML_HOME!)).toEqual([]); // no server started, no tools installed
 });
+
+test('a reader that goes away (aiml … | head) ends the output quietly: exit 0, no stack trace', async () => {
+  for (const run of [spawnCli(['runs', '--help'], unreachable()), spawnCli(['status', '--help'], unreachable())]) {
+    run.child.stdout!.destroy(); // the pipe's reader is gone before the CLI writes
+    expect(await run.exited).toBe(0);
+    expect(run.stderr()).toBe('');
+  }
+}, 60_000);
