@@ -38,7 +38,7 @@ test('kb add → search → stats → sync → rm, with --json shapes', async ()
 
   const plain = await runCli(['kb', 'search', 'exponential backoff', '--lang', 'markdown'], rig.env); // the only KB: no --kb needed
   expect(plain.code).toBe(0);
-  expect(plain.stdout).toMatch(/^\d\.\d{4} {2}README\.md:4-5 {2}Billing service > Retries\n/);
+  expect(plain.stdout).toMatch(/^\d\.\d{4} {2}README\.md:4-5 {2}Billing service > Retries\n {8}Failed card payments are retried with exponential backoff, three times at most\.\n/);
 
   const stats = JSON.parse((await runCli(['kb', 'stats', '--kb', 'billing', '--json'], rig.env)).stdout);
   expect(stats).toMatchObject({ name: 'billing', files: 4, model: 'local:minilm-static', refinedBy: 'local:all-minilm-l6-v2-q', dims: 384, store: 'embedded', root: dir });

@@ -2,6 +2,7 @@ import { loadLlmConfig, loadTemporalConfig, llmConfigured } from '../../src/conf
 import { parseDuration } from '../../src/cli/options';
 import { toRunStatus } from '../../src/cli/run-view';
 import { toolCallLine } from '../../src/cli/watch';
+import { previewLine } from '../../src/cli/commands/kb';
 import { ArchitectureDraftSchema, SECTION_TITLES, semanticProblems } from '../../src/design/architecture';
 import { renderSpec } from '../../src/design/render';
 import { sampleDraft } from '../support/fixtures';
@@ -52,6 +53,12 @@ describe('cli helpers', () => {
     expect(toRunStatus('RUNNING', 'running')).toBe('running');
     expect(toRunStatus('TERMINATED', 'running')).toBe('failed');
     expect(toRunStatus('CANCELLED', undefined)).toBe('cancelled');
+  });
+  test("a search hit's preview: a section's first line of text, a function's signature", () => {
+    expect(previewLine({ kind: 'section', text: '## How a decision travels\n\n  One path, one answer.\nMore.' })).toBe('One path, one answer.');
+    expect(previewLine({ kind: 'section', text: '# Title\n## Only headings' })).toBe('# Title');
+    expect(previewLine({ kind: 'function', text: '\n# not a heading in Python\ndef f():' })).toBe('# not a heading in Python');
+    expect(previewLine({ text: '' })).toBe('');
   });
   test('a tool call line: the call, then what came of it, once', () => {
     const base = { step: 1, turn: 2, id: 'c1', tool: 'grep', args: 'grep "shout"', status: 'ok' as const, resultChars: 2048, ms: 35 };

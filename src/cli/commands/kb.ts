@@ -99,8 +99,7 @@ export function registerKb(program: Command, ctx: CliContext): void {
         }
         if (!hits.length) ctx.out('No results.');
         for (const h of hits) {
-          const first = h.text.split('\n').find((l) => l.trim()) ?? '';
-          ctx.out(`${h.score.toFixed(4)}  ${h.path}:${h.startLine}-${h.endLine}${h.symbol ? `  ${h.symbol}` : ''}\n        ${first.trim().slice(0, 100)}`);
+          ctx.out(`${h.score.toFixed(4)}  ${h.path}:${h.startLine}-${h.endLine}${h.symbol ? `  ${h.symbol}` : ''}\n        ${previewLine(h).slice(0, 100)}`);
         }
       } finally {
         await reg.closeAll();
@@ -140,4 +139,10 @@ export function registerKb(program: Command, ctx: CliContext): void {
       if (flags.json) printJson(ctx, { removed: name });
       else ctx.out(`Removed knowledge base "${name}"`);
     });
+}
+
+/** A hit's first line worth showing: a section's first line of text (its heading is already in the symbol path), else its first line. */
+export function previewLine(h: { text: string; kind?: string }): string {
+  const lines = h.text.split('\n').map((l) => l.trim()).filter(Boolean);
+  return (h.kind === 'section' ? lines.find((l) => !l.startsWith('#')) : undefined) ?? lines[0] ?? '';
 }
