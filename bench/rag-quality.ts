@@ -222,10 +222,10 @@ async function evaluate(corpus: Corpus, models: BenchModel[], rerank: Reranker |
   }
   const pool = 50;
   const texts = corpus.queries.map((q) => q.query);
-  const base = score(corpus, byId, texts.map((q) => plain.search(q, pool)));
+  const base = score(corpus, byId, texts.map((q) => plain.search(q, pool)), 'BM25, plain tokens (before)');
   line('BM25, plain tokens (before)', fmt(base, base));
   const lexical = texts.map((q) => fielded.search(q, pool));
-  line('BM25, identifier fields + stemming', fmt(score(corpus, byId, lexical), base));
+  line('BM25, identifier fields + stemming', fmt(score(corpus, byId, lexical, 'BM25, identifier fields + stemming'), base));
   const rewritten = texts.map((q) => rewriteQuery(q));
   const lexicalMulti = rewritten.map((vs) => reciprocalRankFusion(vs.map((v) => fielded.search(v, pool)), 20));
   line('BM25 + query rewriting (RRF)', fmt(score(corpus, byId, lexicalMulti), base));
@@ -299,11 +299,11 @@ async function codeSearchRows(corpus: Corpus, byId: Map<string, Chunk>, base: Sc
     const indexed = `indexed and embedded in ${((Date.now() - t) / 1000).toFixed(1)} s${index.modelsFailed ? `; the models failed: ${index.modelsFailed}` : ''}`;
     const ids = (hits: { chunk: Chunk }[]) => hits.filter((h) => byId.has(h.chunk.id)).map((h, i) => ({ id: h.chunk.id, score: hits.length - i }));
     const lexical = corpus.queries.map((q) => ids(index.search(q.query, 50)));
-    line('search_code (BUILD agent), words only', fmt(score(corpus, byId, lexical), base));
+    line('search_code (BUILD agent), words only', fmt(score(corpus, byId, lexical, 'search_code (BUILD agent), words only'), base));
     t = Date.now();
     const refined = [];
     for (const q of corpus.queries) refined.push(ids((await index.searchHybrid(q.query, 50, undefined, models)).hits));
-    line('search_code (BUILD agent), by meaning, refined', `${fmt(score(corpus, byId, refined), base)}   (${indexed}; ${((Date.now() - t) / corpus.queries.length).toFixed(0)} ms a query)`);
+    line('search_code (BUILD agent), by meaning, refined', `${fmt(score(corpus, byId, refined, 'search_code (BUILD agent), by meaning, refined'), base)}   (${indexed}; ${((Date.now() - t) / corpus.queries.length).toFixed(0)} ms a query)`);
     if (corpus.unit === 'file') await contextRows(corpus, ws, models);
     await floorRows(corpus, index, models, ws);
   } finally {
