@@ -5,7 +5,7 @@ import { parsePositiveInt, parseRunStatus } from '../options';
 export function registerRuns(program: Command, ctx: CliContext): void {
   program
     .command('runs')
-    .description('List runs, newest first')
+    .description('List runs: open ones first (newest first), then ended ones, the latest to end first')
     .option('--status <status>', 'running | awaiting_approval | completed | failed | cancelled')
     .option('--limit <n>', 'at most this many (default 50)')
     .option('--json', 'machine-readable output')
