@@ -49,6 +49,15 @@ export function normaliseEditPath(rel: string): string {
 }
 
 /**
+ * A folder of the workspace a read tool is limited to: undefined for the root however it is
+ * written ("", ".", "./", "/"), else the path as normaliseEditPath gives it (refused the same way).
+ */
+export function normaliseFolder(rel: string | undefined): string | undefined {
+  if (rel === undefined || /^\s*(\.?\/?)\s*$/.test(rel)) return undefined;
+  return normaliseEditPath(rel);
+}
+
+/**
  * Validates `rel` for writing inside `root` and returns the absolute path. Refuses symbolic links
  * at the target and any existing ancestor that resolves outside the workspace.
  */

@@ -10,7 +10,7 @@ import { TopK } from '../../rag/store/topk';
 import { matchesFilter, type Chunk, type ChunkFilter, type ScoredId } from '../../rag/types';
 import { looksBinary } from '../../rag/walker';
 import { isGenerated, isTestPath, listWorkspace, TEST_PRIOR } from '../../workspace/lister';
-import { normaliseEditPath, protectedReason } from '../../workspace/paths';
+import { normaliseFolder, protectedReason } from '../../workspace/paths';
 import type { CodeModels } from './types';
 
 /**
@@ -370,5 +370,6 @@ export async function wholeCodeIndex(root: string, models: CodeModels | undefine
 
 /** A folder given to search under, `/`-terminated for a path-prefix filter; undefined for the whole workspace. Throws PATH_REFUSED for one outside it. */
 export function folderPrefix(folder: string | undefined): string | undefined {
-  return folder && folder.replace(/^\.\/?$/, '') ? normaliseEditPath(folder).replace(/\/?$/, '/') : undefined;
+  const under = normaliseFolder(folder);
+  return under === undefined ? undefined : `${under}/`;
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { redactSecrets, type Redaction } from '../../security/secrets';
 import { listWorkspace } from '../../workspace/lister';
-import { normaliseEditPath, protectedReason } from '../../workspace/paths';
+import { normaliseFolder, protectedReason } from '../../workspace/paths';
 import { grepInWorker } from './grep-worker';
 import { globMatcher } from './list-files';
 import { refusal } from './read-file';
@@ -36,7 +36,7 @@ export function grepTool(limits: ToolLimits): ReadTool<GrepArgs> {
       }
       let files: string[];
       try {
-        const under = a.path && a.path.replace(/^\.\/?$/, '') ? normaliseEditPath(a.path) : undefined;
+        const under = normaliseFolder(a.path);
         const matches = globMatcher(a.glob);
         files = listWorkspace(ctx.workspace, { under }).files.filter((f) => matches(f) && !protectedReason(f));
       } catch (err) {

@@ -1,7 +1,7 @@
 import ignore from 'ignore';
 import { z } from 'zod';
 import { listWorkspace } from '../../workspace/lister';
-import { normaliseEditPath } from '../../workspace/paths';
+import { normaliseFolder } from '../../workspace/paths';
 import { refusal } from './read-file';
 import { short, toolArgs } from './schema';
 import type { ListFilesArgs, ReadTool, ToolLimits } from './types';
@@ -32,7 +32,7 @@ export function listFilesTool(limits: ToolLimits): ReadTool<ListFilesArgs> {
     async run(a, ctx) {
       let under: string | undefined;
       try {
-        under = a.path && a.path.replace(/^\.\/?$/, '') ? normaliseEditPath(a.path) : undefined;
+        under = normaliseFolder(a.path);
         const matches = globMatcher(a.pattern);
         const listing = listWorkspace(ctx.workspace, { under });
         const files = listing.files.filter(matches);

@@ -63,6 +63,12 @@ test('list_files: gitignore-aware, glob and folder filters, capped', async () =>
   for (let i = 0; i < 6; i++) writeAt(ws, `many/f${i}.txt`, 'x');
   expect((await callRead('list_files', { path: 'many' }, ctx)).output).toBe('many/f0.txt\nmany/f1.txt\nmany/f2.txt\nmany/f3.txt\nmany/f4.txt\n(1 more not shown; narrow with path or pattern)');
   expect((await callRead('list_files', { path: '../' }, ctx)).error).toMatch(/".." segments/);
+  // The root however a model writes it; any other absolute path stays refused.
+  const rootNow = (await callRead('list_files', {}, ctx)).output;
+  for (const root of ['/', '.', './', ' / ']) expect((await callRead('list_files', { path: root }, ctx)).output).toBe(rootNow);
+  expect((await callRead('list_files', { path: '/etc' }, ctx)).error).toMatch(/absolute paths are not allowed/);
+  expect((await callRead('grep', { pattern: 'EmbeddingProvider', path: '/' }, ctx)).summary).toBe('grep "EmbeddingProvider" · 3 hits');
+  expect((await callRead('search_code', { query: 'embedding provider', path: '/' }, ctx)).output).toContain('src/provider.ts');
 });
 
 test('grep: regex hits as path:line, gitignored files skipped, capped, secrets redacted, bad patterns explained', async () => {
