@@ -250,20 +250,6 @@ export const LOCAL_MODEL_NOTICE =
   'a tiny model running on this CPU. Expect a schema-valid but shallow, often repetitive design: good for trying aiml out, not for real work. ' +
   'For real designs set OPENAI_API_KEY (and OPENAI_BASE_URL for another OpenAI-compatible server, e.g. http://localhost:11434/v1 for Ollama) and AIML_MODEL.';
 
-/**
- * What `aiml build`, `ship` and `ask` (for BUILD work) say when this shell has no endpoint and no
- * model of its own: a worker configured the same way builds with the offline default model.
- */
-export const OFFLINE_BUILD_NOTICE =
-  'No LLM endpoint is set in this shell (OPENAI_API_KEY / OPENAI_BASE_URL): a worker with none either builds with the offline default model, ' +
-  'SmolLM2-135M-Instruct, which is too small to plan or write code (expect a step that goes in circles and waits at its gate). ' +
-  'For BUILD work set OPENAI_API_KEY (or OPENAI_BASE_URL, e.g. http://localhost:11434/v1 for Ollama) and AIML_MODEL, or AIML_LOCAL_MODEL to a larger GGUF model.';
-
-/** Whether this environment would answer with the offline default model (no endpoint, no model file of its own). */
-export function offlineDefaultModel(env: NodeJS.ProcessEnv = process.env): boolean {
-  return !llmConfigured(env) && !env.AIML_LOCAL_MODEL?.trim() && env.AIML_LLM_PROVIDER?.trim() !== 'openai';
-}
-
 export interface DevServerConfig {
   ip: string;
   port: number;

@@ -7,7 +7,6 @@ import { stepLine } from './watch';
 import { budgetNotice } from './budget-options';
 import type { RunBudget } from '../contracts';
 import { checkRunKb } from './kb-registry';
-import { OFFLINE_BUILD_NOTICE, offlineDefaultModel } from '../config';
 
 /**
  * Starts a workflow and reports it the way every starting command does: its id (or `--json`
@@ -17,7 +16,6 @@ export async function startRun<T extends WorkflowType>(ctx: CliContext, type: T,
   const checked = checkedInput(type, input);
   const kb = (checked as { kb?: string }).kb;
   if (kb) checkRunKb(ctx, kb);
-  if ((type === 'build' || type === 'ship') && offlineDefaultModel(ctx.env)) ctx.err(`aiml: ${OFFLINE_BUILD_NOTICE}`);
   const aiml = await ctx.aiml();
   await aiml.start(type, workflowId, checked);
   await warnIfNoWorker(ctx, aiml, 'the run');

@@ -75,16 +75,3 @@ test('a reader that goes away (aiml … | head) ends the output quietly: exit 0,
     expect(run.stderr()).toBe('');
   }
 }, 60_000);
-
-test('build and ship from a shell with no endpoint say that a worker set up the same builds with the offline model; with one, they do not', async () => {
-  const ws = tmpDir();
-  fs.writeFileSync(`${ws}/SPECS.md`, '# Spec\n\nAdd a greeting.\n');
-  const noEndpoint = aimlEnv({ TEMPORAL_ADDRESS: '127.0.0.1:1', AIML_HOME: tmpDir('aiml-home-') });
-  for (const args of [['build', '--spec', `${ws}/SPECS.md`], ['ship', 'x']]) {
-    const r = await cli([...args, '--workspace', ws], noEndpoint);
-    expect(r.stderr).toMatch(/^aiml: No LLM endpoint is set in this shell .*SmolLM2-135M-Instruct, which is too small to plan or write code/);
-    expect((await cli([...args, '--workspace', ws], unreachable())).stderr).not.toMatch(/No LLM endpoint/);
-    expect((await cli([...args, '--workspace', ws], { ...noEndpoint, AIML_LOCAL_MODEL: '/models/bigger.gguf' })).stderr).not.toMatch(/No LLM endpoint/);
-  }
-  expect((await cli(['design', 'x', '--workspace', ws], noEndpoint)).stderr).not.toMatch(/No LLM endpoint/);
-}, 60_000);
