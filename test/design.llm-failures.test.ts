@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
-import { stateQuery } from '../src/contracts';
+import { RUN_MEMO_KEY, stateQuery, type RunMemo } from '../src/contracts';
 import { draftReply } from './support/fixtures';
 import { startWorker, tmpDir, uniqueId, type TestWorker } from './support/env';
 import { useRig } from './support/rig';
@@ -107,4 +107,9 @@ test('malformed twice fails the run with LLM_MALFORMED_OUTPUT, no crash loop', a
   expect(failure.type).toBe('LLM_MALFORMED_OUTPUT');
   expect(failure.message).toMatch(/overview|not valid JSON/);
   expect(rig.llm.requests.length - before).toBe(2);
+  // The two calls were spent all the same: the failed run counts them (its memo, what aiml status shows).
+  const memo = (await handle.describe()).memo?.[RUN_MEMO_KEY] as RunMemo;
+  expect(memo.usage).toMatchObject({ llmCalls: 2, totalTokens: expect.any(Number) });
+  expect(memo.usage.totalTokens).toBeGreaterThan(0);
+  expect(memo.usage.totalTokens).toBe(memo.usage.promptTokens + memo.usage.completionTokens);
 });

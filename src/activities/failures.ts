@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { isAimlError } from '../errors';
+import { isAimlError, spentBy } from '../errors';
 import { LlmError } from '../llm/errors';
 import { StreamTap } from './stream-tap';
 
@@ -13,17 +13,19 @@ const RETRYABLE_CODES = new Set(['BLOB_MISSING_TRANSIENT', 'BLOB_STORE_UNREACHAB
  */
 export function toFailure(err: unknown): Error {
   if (err instanceof ApplicationFailure) return err;
+  // What the failed calls spent rides in the failure's details, for the run to count (failureSpent).
+  const spent = spentBy(err);
   if (err instanceof LlmError) {
     return ApplicationFailure.create({
       type: err.code,
       message: err.message,
       nonRetryable: !err.retryable,
       nextRetryDelay: err.retryAfterMs !== undefined ? Math.max(err.retryAfterMs, 1) : undefined,
-      details: [{ status: err.status ?? null }],
+      details: [{ status: err.status ?? null, ...(spent ? { spent } : {}) }],
     });
   }
   if (isAimlError(err)) {
-    return ApplicationFailure.create({ type: err.code, message: err.message, nonRetryable: !RETRYABLE_CODES.has(err.code) });
+    return ApplicationFailure.create({ type: err.code, message: err.message, nonRetryable: !RETRYABLE_CODES.has(err.code), ...(spent ? { details: [{ spent }] } : {}) });
   }
   return err instanceof Error ? err : new Error(String(err));
 }

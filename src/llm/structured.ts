@@ -4,6 +4,8 @@ import { LlmError } from './errors';
 import { limitsInstruction } from './limits';
 import type { ChatMessage, ChatModel, ChatRequest, TokenUsage } from './gateway';
 import type { ProviderUse } from '../contracts/llm';
+import { callUsage } from '../contracts/run';
+import { withSpent } from '../errors';
 
 /** Pulls one JSON value out of a model answer: tolerates code fences and prose around it. */
 export function extractJson(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
@@ -76,10 +78,13 @@ export async function chatStructured<T>(
       const limit = res.maxTokens ?? rest.maxTokens;
       const limitText = limit ? `the limit of ${limit} output tokens` : 'the output-token limit';
       if (attempt === 2) {
-        throw new LlmError(
-          'LLM_OUTPUT_TOO_LONG',
-          `The model ran out of tokens: its ${schemaName} answer was cut at ${limitText} twice, the second time after being asked for a shorter one. Raise AIML_MAX_TOKENS or use a model that answers more briefly.`,
-          false,
+        throw withSpent(
+          new LlmError(
+            'LLM_OUTPUT_TOO_LONG',
+            `The model ran out of tokens: its ${schemaName} answer was cut at ${limitText} twice, the second time after being asked for a shorter one. Raise AIML_MAX_TOKENS or use a model that answers more briefly.`,
+            false,
+          ),
+          callUsage(usage, attempt, latencyMs),
         );
       }
       lastProblems = [`the answer was cut off at ${limitText}`];
@@ -114,9 +119,12 @@ export async function chatStructured<T>(
       },
     ];
   }
-  throw new AimlError('LLM_MALFORMED_OUTPUT', `The model's answer was not valid ${schemaName} JSON after a repair attempt: ${lastProblems.join('; ')}`, {
-    problems: lastProblems,
-  });
+  throw withSpent(
+    new AimlError('LLM_MALFORMED_OUTPUT', `The model's answer was not valid ${schemaName} JSON after a repair attempt: ${lastProblems.join('; ')}`, {
+      problems: lastProblems,
+    }),
+    callUsage(usage, 2, latencyMs),
+  );
 }
 
 /** The later call's provider, keeping what the earlier one skipped. */

@@ -1,7 +1,7 @@
 import * as wf from '@temporalio/workflow';
 import type { RedactionSummary } from '../contracts/security';
 import { SA_AWAITING_APPROVAL, SA_COST_USD, SA_PHASE, SA_STATUS, SA_TOTAL_TOKENS } from '../contracts/search-attributes';
-import { RUN_MEMO_KEY, ZERO_USAGE, type IgnoredDecision, type Phase, type RunMemo, type RunState } from '../contracts/run';
+import { addUsage, RUN_MEMO_KEY, ZERO_USAGE, type IgnoredDecision, type Phase, type RunMemo, type RunState, type Usage } from '../contracts/run';
 import { decisionCommands } from '../contracts/decision';
 import { LIMITS } from '../contracts/limits';
 import { shown } from '../contracts/schema';
@@ -156,6 +156,9 @@ export class RunTracker<P extends Phase = Phase> {
 
   /** Marks the run failed (for the search attribute) and returns the error to rethrow. */
   fail(err: unknown): unknown {
+    // The calls of the activity that failed (an answer malformed after its repair, cut twice) were spent too.
+    const spent = failureSpent(err);
+    if (spent) this.state.usage = addUsage(this.state.usage, spent);
     this.state.status = wf.isCancellation(err) ? 'cancelled' : 'failed';
     this.state.error = failureMessage(err);
     this.state.pendingGate = null;
@@ -163,6 +166,24 @@ export class RunTracker<P extends Phase = Phase> {
     this.publish();
     return err;
   }
+}
+
+/**
+ * What the LLM calls of a failed activity spent, from its failure's details (set by the
+ * activity's toFailure); undefined for other failures, a child run's included (the child counts
+ * its own), and for details that are not such a record.
+ */
+export function failureSpent(err: unknown): Partial<Usage> | undefined {
+  if (!(err instanceof wf.ActivityFailure) || !(err.cause instanceof wf.ApplicationFailure)) return undefined;
+  const spent = (err.cause.details?.[0] as { spent?: unknown } | undefined)?.spent;
+  if (typeof spent !== 'object' || spent === null) return undefined;
+  const n = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
+  const s = spent as Record<string, unknown>;
+  const [promptTokens, completionTokens, totalTokens, llmCalls] = [n(s.promptTokens), n(s.completionTokens), n(s.totalTokens), n(s.llmCalls)];
+  if (promptTokens === undefined || completionTokens === undefined || totalTokens === undefined || llmCalls === undefined) return undefined;
+  const llmMs = n(s.llmMs);
+  const costUsd = n(s.costUsd);
+  return { promptTokens, completionTokens, totalTokens, llmCalls, ...(llmMs !== undefined ? { llmMs } : {}), ...(costUsd !== undefined ? { costUsd } : {}) };
 }
 
 /**
