@@ -1,3 +1,5 @@
+import type { Usage } from './contracts/run';
+
 /**
  * Every error code aiml uses: AimlError codes and the failure types workflows throw. Stable,
  * checkable without `instanceof`, and the same string as the Temporal failure's `type`.
@@ -108,25 +110,15 @@ export class AimlError extends Error {
   }
 }
 
-/** What the LLM calls of a failed operation spent, carried by its error to the run that counts it. */
-export interface SpentUsage {
-  promptTokens: number;
-  completionTokens: number;
-  totalTokens: number;
-  llmCalls: number;
-  llmMs?: number;
-  costUsd?: number;
-}
-
 /** `err`, carrying what its calls spent (`spentBy` reads it back). */
-export function withSpent<E extends Error>(err: E, spent: SpentUsage): E {
-  (err as E & { spent?: SpentUsage }).spent = spent;
+export function withSpent<E extends Error>(err: E, spent: Usage): E {
+  (err as E & { spent?: Usage }).spent = spent;
   return err;
 }
 
 /** What the calls of the failed operation behind `err` spent, if it says. */
-export function spentBy(err: unknown): SpentUsage | undefined {
-  return typeof err === 'object' && err !== null ? (err as { spent?: SpentUsage }).spent : undefined;
+export function spentBy(err: unknown): Usage | undefined {
+  return typeof err === 'object' && err !== null ? (err as { spent?: Usage }).spent : undefined;
 }
 
 export function isAimlError(err: unknown, code?: ErrorCode): err is AimlError {
