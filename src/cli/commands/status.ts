@@ -19,12 +19,11 @@ interface FullState {
  * note saying why the state is missing, rather than an error.
  */
 async function fullState(aiml: AimlClient, view: RunView): Promise<FullState> {
-  const ended = (): Promise<FullState> => endedWithoutWorker(aiml, view);
-  if (view.closeTime && !(await aiml.workerMayBeLive(view.taskQueue))) return ended();
+  if (view.closeTime && !(await aiml.workerMayBeLive(view.taskQueue))) return endedWithoutWorker(aiml, view);
   try {
     return { state: await aiml.query(view.workflowId, 5000) };
   } catch (err) {
-    if (view.closeTime && isAimlError(err, 'NO_WORKER_ANSWER')) return ended();
+    if (view.closeTime && isAimlError(err, 'NO_WORKER_ANSWER')) return endedWithoutWorker(aiml, view);
     throw err;
   }
 }
